@@ -1,0 +1,41 @@
+"""lmlab: language modelling from n-grams to RNNs, with one LanguageModel interface.
+
+The public API (torch-free; the neural models live in ``lmlab.models.neural``)::
+
+    from lmlab import NgramLM, Vocab, Tokenizer, evaluate, complete, load
+    lm = NgramLM(order=5, smoothing="modified_kneser_ney").fit(lines)
+    lm.perplexity(test_lines)
+"""
+
+from ._version import __version__
+
+__all__ = ["NgramLM", "Vocab", "Tokenizer", "evaluate", "complete", "load", "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy re-exports: importing lmlab stays cheap, and nothing inside lmlab imports this module.
+    if name == "NgramLM":
+        from .models.ngram.model import NgramLM
+
+        return NgramLM
+    if name == "Vocab":
+        from .text.vocab import Vocab
+
+        return Vocab
+    if name == "Tokenizer":
+        from .text.tokenize import Tokenizer
+
+        return Tokenizer
+    if name == "evaluate":
+        from .eval.perplexity import evaluate
+
+        return evaluate
+    if name == "complete":
+        from .generate.complete import complete
+
+        return complete
+    if name == "load":
+        from .models.loading import load
+
+        return load
+    raise AttributeError(f"module 'lmlab' has no attribute {name!r}")

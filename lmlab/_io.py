@@ -1,0 +1,146 @@
+"""File input and output shared by every stage: atomic writes, compressed files, strict UTF-8.
+
+* :func:`atomic_write` writes to a temporary file in the target folder, fsyncs it and renames it
+  over the target, so a crash or a full disk never leaves a partial file behind and an existing
+  file survives a failed write.
+* :func:`open_binary` opens plain, ``.gz``, ``.bz2`` and ``.xz`` files (by suffix, and by magic
+  bytes when reading).
+* :func:`read_lines` decodes strictly as UTF-8 and reports the file, line and byte of bad input.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import InvalidUTF8Error, LmlabError
+
+_MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
+
+
+def _compression_from_name(path: str | os.PathLike) -> str | None:
+    suffix = Path(path).suffix.lower()
+    return {".gz": "gz", ".bz2": "bz2", ".xz": "xz"}.get(suffix)
+
+
+def _wrap(raw: BinaryIO, kind: str | None, mode: str) -> BinaryIO:
+    if kind == "gz":
+        return gzip.GzipFile(fileobj=raw, mode=mode, compresslevel=6)  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.BZ2File(raw, mode=mode)  # type: ignore[return-value]
+    if kind == "xz":
+        return lzma.LZMAFile(raw, mode=mode)  # type: ignore[return-value]
+    return raw
+
+
+def open_binary(path: str | os.PathLike) -> BinaryIO:
+    """Open ``path`` for reading bytes, decompressing .gz/.bz2/.xz transparently (by magic bytes)."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    except FileNotFoundError:
+        raise LmlabError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise LmlabError(f"{path}: is a directory, expected a file") from None
+    head = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
+    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    return _wrap(raw, kind, "rb")
+
+
+def decode_utf8(data: bytes, path: str, base_offset: int = 0, first_line: int = 1) -> str:
+    """Decode ``data`` strictly; on failure name the line and absolute byte offset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_no = first_line + data.count(b"\n", 0, exc.start)
+        raise InvalidUTF8Error(path, line_no, base_offset + exc.start, exc.reason) from None
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """Whole file as text (strict UTF-8, compressed files allowed)."""
+    with open_binary(path) as fh:
+        data = fh.read()
+    return decode_utf8(data, str(path))
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """Lines of a text file without their line endings (strict UTF-8).
+
+    A final line without a newline counts as a line; an empty file has no lines.
+    """
+    text = read_text(path)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def read_stream_lines(stream: BinaryIO | io.TextIOBase, name: str = "<stdin>") -> list[str]:
+    """Lines of an open stream (stdin); bytes are decoded strictly as UTF-8."""
+    data = stream.read()
+    text = decode_utf8(data, name) if isinstance(data, bytes) else data
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, compress: str | None = "auto") -> Iterator[BinaryIO]:
+    """Write a file atomically: temp file in the same folder, fsync, rename over ``path``.
+
+    Yields a binary file object.  With ``compress="auto"`` the suffix (.gz/.bz2/.xz) picks the
+    compression.  If the body raises (including ``OSError`` for a full disk), the temp file is
+    removed and any existing ``path`` is left untouched.
+    """
+    path = Path(path)
+    kind = _compression_from_name(path) if compress == "auto" else compress
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise LmlabError(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            inner = _wrap(raw, kind, "wb")
+            yield inner
+            if inner is not raw:
+                inner.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+        with contextlib.suppress(OSError):  # make the rename durable where the OS allows
+            dfd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes_atomic(path: str | os.PathLike, chunks: Iterable[bytes] | bytes) -> None:
+    """Write bytes (or an iterable of byte chunks) to ``path`` atomically."""
+    with atomic_write(path) as fh:
+        if isinstance(chunks, bytes | bytearray):
+            fh.write(chunks)
+        else:
+            for chunk in chunks:
+                fh.write(chunk)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def stdout_binary() -> BinaryIO:
+    return sys.stdout.buffer

@@ -1,0 +1,61 @@
+"""``lmlab <command>``: the command registry and error handling.
+
+Every :class:`~lmlab.errors.LmlabError` becomes exit code 2 and a one-line message on stderr,
+with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+
+from .._version import __version__
+from ..errors import LmlabError
+
+# command -> module under lmlab.cli with add_parser(subparsers) and run(args)
+COMMANDS = {
+    "demo": "demo",
+    "ngram": "ngram",
+    "query": "query",
+    "perplexity": "perplexity",
+    "complete": "complete",
+    "data": "data",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmlab",
+        description="Language modelling toolkit: n-gram (KenLM-compatible) and neural LMs.",
+        epilog="Run 'lmlab COMMAND --help' for the options and examples of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"lmlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in COMMANDS.items():
+        mod = importlib.import_module(f"{__package__}.{module}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lmlab query ... | head` ends quietly
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except LmlabError as exc:
+        msg = str(exc).replace("\n", " ")
+        print(f"lmlab {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lmlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""``lmlab ngram``: estimate an n-gram model and write it as ARPA (like KenLM's lmplz)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import ConfigError
+from ..models.ngram.model import NgramLM, save_arpa
+from ..models.ngram.smoothing.registry import SMOOTHERS
+from ._common import Formatter, Progress, input_lines
+
+EXAMPLES = """examples:
+  lmlab ngram -o 5 < train.txt > lm.arpa
+  lmlab ngram -o 5 --text train.txt --arpa lm.arpa.gz
+  lmlab ngram -o 3 --data ptb --arpa ptb.o3.arpa
+  lmlab ngram -o 3 --smoothing witten_bell --backoff --text train.txt --arpa wb.arpa
+  lmlab ngram -o 3 --discount_fallback < tiny.txt > tiny.arpa
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "ngram", help="estimate an n-gram LM and write ARPA", description=__doc__,
+        epilog=EXAMPLES, formatter_class=Formatter,
+    )
+    p.add_argument("-o", "--order", type=int, required=True, help="n-gram order (any positive integer)")
+    p.add_argument("--text", help="training text, one sentence per line (default: stdin)")
+    p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
+    p.add_argument("--arpa", help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
+    p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS))
+    p.add_argument("--backoff", action="store_true", help="backoff form instead of interpolated")
+    p.add_argument("--interpolate_unigrams", type=int, choices=(0, 1), default=1,
+                   help="1: mix uniform into unigrams (KenLM); 0: left-over mass to <unk> (SRILM)")
+    p.add_argument("--discount_fallback", nargs="*", type=float, metavar="D",
+                   help="where modified-KN discounts are undefined use D1 D2 D3+ (default 0.5 1 1.5)")
+    p.add_argument("--discount", nargs="+", type=float, metavar="D",
+                   help="fixed discount (one value, or D1 D2 D3+)")
+    p.add_argument("-k", type=float, default=1.0, help="additive smoothing's k (1 = Laplace)")
+    p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
+    p.add_argument("--max_vocab", type=int, help="keep the most frequent words (specials included)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    return p
+
+
+def run(args) -> int:
+    progress = Progress(args.quiet)
+    fallback = None
+    if args.discount_fallback is not None:
+        fallback = args.discount_fallback or [0.5, 1.0, 1.5]
+        if len(fallback) != 3:
+            raise ConfigError("--discount_fallback takes no value or three (D1 D2 D3+)")
+    discount = None
+    if args.discount:
+        if len(args.discount) not in (1, 3):
+            raise ConfigError("--discount takes one value or three (D1 D2 D3+)")
+        discount = args.discount[0] if len(args.discount) == 1 else tuple(args.discount)
+    lm = NgramLM(
+        args.order, args.smoothing, interpolate=not args.backoff if args.backoff else None,
+        interpolate_unigrams=bool(args.interpolate_unigrams), discount_fallback=fallback,
+        discount=discount, k=args.k, min_count=args.min_count, max_size=args.max_vocab,
+    )
+    lines = input_lines(args.text, args.data, "train")
+    progress(f"read {len(lines)} lines")
+    lm.fit(lines)
+    progress(f"estimated {lm.smoothing} order {lm.order}: n-grams per order {lm.tables.sizes()}")
+    if lm.discounts is not None:
+        for m, d in enumerate(lm.discounts, start=1):
+            progress(f"discounts order {m}: D1={d[1]:.6g} D2={d[2]:.6g} D3+={d[3]:.6g}")
+    save_arpa(lm, args.arpa if args.arpa else sys.stdout.buffer)
+    progress(f"wrote {args.arpa or 'ARPA to stdout'}")
+    return 0

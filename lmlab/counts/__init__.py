@@ -1,0 +1,1 @@
+"""Stage 2a: ids -> n-gram statistics (numpy only; never torch)."""

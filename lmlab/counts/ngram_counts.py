@@ -1,0 +1,140 @@
+"""N-gram counts of any order, counted with vectorised numpy.
+
+Layout.  The n-grams of order ``m`` are numbered ``0 .. n_m - 1``.  An m-gram ``w1 .. wm`` is
+stored as its *prefix* (the id of the (m-1)-gram ``w1 .. w(m-1)``) and its last *word*; the key
+``prefix * V + word`` is sorted, so the n-grams that share a context are contiguous and a lookup
+is a binary search.  Unigram ids are word ids.  ``suffix[m]`` is the id of ``w2 .. wm`` at order
+m-1, which is what Kneser-Ney's continuation counts and interpolation need::
+
+    order 1:   word id                        (size V)
+    order 2:   key = w1 * V + w2              prefix = w1            suffix = w2
+    order 3:   key = id(w1 w2) * V + w3       prefix = id(w1 w2)     suffix = id(w2 w3)
+
+Sentences are counted as KenLM counts them: ``<s> w1 .. wk </s>`` per line, n-grams never cross a
+line, ``<s>`` only appears first and ``</s>`` only last, and an empty line gives ``<s> </s>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError, CorpusError
+from ..text.specials import BOS_ID, EOS_ID
+
+
+@dataclass
+class NgramCounts:
+    """Raw counts of every n-gram of order 1..``order`` in a corpus.
+
+    Attributes (lists indexed by ``m - 1``; entries for m = 1 are per word id):
+        keys: int64 sorted keys ``prefix * V + word`` (unigrams: ``arange(V)``).
+        prefix: int64 id of the (m-1)-gram prefix (unigrams: ``-1``).
+        word: int32 last word.
+        suffix: int64 id of the (m-1)-gram suffix ``w2 .. wm`` (unigrams: ``-1``).
+        count: int64 raw count.
+        bos_first: bool, whether the n-gram starts with ``<s>``.
+    """
+
+    order: int
+    vocab_size: int
+    keys: list[np.ndarray]
+    prefix: list[np.ndarray]
+    word: list[np.ndarray]
+    suffix: list[np.ndarray]
+    count: list[np.ndarray]
+    bos_first: list[np.ndarray]
+    n_sentences: int
+    n_tokens: int  # words + one </s> per sentence (the predicted tokens)
+
+    def sizes(self) -> list[int]:
+        return [len(c) for c in self.count]
+
+    def lookup(self, m: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
+        """Ids of the m-grams (prefix, word); -1 where absent.  Vectorised."""
+        return lookup_keys(self.keys[m - 1], self.vocab_size, prefix, word)
+
+    def context_totals(self, m: int) -> np.ndarray:
+        """For each (m-1)-gram, the sum of the raw counts of the m-grams it is the prefix of."""
+        return np.bincount(self.prefix[m - 1], weights=self.count[m - 1], minlength=len(self.count[m - 2]))
+
+    def ngram_words(self, m: int, ids: np.ndarray) -> np.ndarray:
+        """The words of the given m-grams as an int array of shape (len(ids), m)."""
+        out = np.empty((len(ids), m), dtype=np.int64)
+        cur = np.asarray(ids, dtype=np.int64)
+        for j in range(m, 0, -1):
+            out[:, j - 1] = self.word[j - 1][cur]
+            cur = self.prefix[j - 1][cur]
+        return out
+
+
+def lookup_keys(keys: np.ndarray, vocab_size: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Binary-search ``prefix * V + word`` in the sorted ``keys``; -1 where absent or prefix < 0."""
+    prefix = np.asarray(prefix, dtype=np.int64)
+    q = prefix * vocab_size + np.asarray(word, dtype=np.int64)
+    pos = np.searchsorted(keys, q)
+    pos_c = np.minimum(pos, len(keys) - 1) if len(keys) else pos
+    found = (prefix >= 0) & (pos < len(keys))
+    if len(keys):
+        found &= keys[pos_c] == q
+    return np.where(found, pos_c, -1)
+
+
+def count_ngrams(ids: np.ndarray, n_sentences: int, order: int, vocab_size: int) -> NgramCounts:
+    """Count every n-gram of order 1..``order`` in a flat id array from ``encode_corpus``.
+
+    Args:
+        ids: int array of sentences, each ``<s> w1 .. wk </s>``, concatenated.
+        n_sentences: number of sentences in ``ids``.
+        order: highest order (any positive integer).
+        vocab_size: V; every id must be below it.
+    """
+    if not isinstance(order, int | np.integer) or order < 1:
+        raise ConfigError(f"order must be a positive integer, got {order!r}")
+    if n_sentences == 0:
+        raise CorpusError("the training corpus is empty (no lines)")
+    tok = np.asarray(ids, dtype=np.int64)
+    V = int(vocab_size)
+    # Positions i whose token may end an m-gram of order >= 2: not <s>, and the token before
+    # is not </s> (n-grams never cross a line).
+    can_extend = np.zeros(len(tok), dtype=bool)
+    can_extend[1:] = (tok[1:] != BOS_ID) & (tok[:-1] != EOS_ID)
+
+    unigram = np.bincount(tok, minlength=V).astype(np.int64)
+    keys = [np.arange(V, dtype=np.int64)]
+    prefix = [np.full(V, -1, dtype=np.int64)]
+    word = [np.arange(V, dtype=np.int32)]
+    suffix = [np.full(V, -1, dtype=np.int64)]
+    counts = [unigram]
+    bos_first = [np.arange(V) == BOS_ID]
+
+    prev_ids = tok  # id at order m-1 of the (m-1)-gram ending at each position (or -1)
+    for m in range(2, order + 1):
+        pos = np.flatnonzero(can_extend)
+        pos = pos[prev_ids[pos - 1] >= 0]
+        if len(pos) == 0:
+            # No m-grams at all (every line shorter than m-1 words): empty higher orders.
+            for _ in range(m, order + 1):
+                keys.append(np.empty(0, np.int64))
+                prefix.append(np.empty(0, np.int64))
+                word.append(np.empty(0, np.int32))
+                suffix.append(np.empty(0, np.int64))
+                counts.append(np.empty(0, np.int64))
+                bos_first.append(np.empty(0, bool))
+            break
+        k = prev_ids[pos - 1] * V + tok[pos]
+        uniq, first, inverse, cnt = np.unique(k, return_index=True, return_inverse=True, return_counts=True)
+        cur_ids = np.full(len(tok), -1, dtype=np.int64)
+        cur_ids[pos] = inverse
+        pre = uniq // V
+        keys.append(uniq)
+        prefix.append(pre)
+        word.append((uniq % V).astype(np.int32))
+        suffix.append(prev_ids[pos[first]])
+        counts.append(cnt.astype(np.int64))
+        bos_first.append(bos_first[-1][pre])
+        prev_ids = cur_ids
+
+    n_tokens = int(len(tok) - n_sentences)
+    return NgramCounts(order, V, keys, prefix, word, suffix, counts, bos_first, n_sentences, n_tokens)

@@ -1,0 +1,1 @@
+"""Stage 1: where text comes from (named datasets, readers)."""

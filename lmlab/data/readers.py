@@ -1,0 +1,32 @@
+"""Readers of the named corpora: lines of text for language modelling."""
+
+from __future__ import annotations
+
+from .._io import read_lines, read_text
+from ..errors import ConfigError
+from .registry import get_dataset, resolve
+
+TINYSHAKESPEARE_TRAIN_FRACTION = 0.9  # char-rnn and nanoGPT: first 90% train, last 10% validation
+
+
+def lm_lines(name: str, split: str) -> list[str]:
+    """Lines of a language-modelling corpus split (``ptb``, ``wikitext-2``, ``tinyshakespeare``)."""
+    if name == "tinyshakespeare":
+        return tinyshakespeare_text(split).split("\n")
+    if name not in ("ptb", "wikitext-2"):
+        get_dataset(name)
+        raise ConfigError(f"{name} is not a language-modelling corpus; use ptb, wikitext-2 or tinyshakespeare")
+    return read_lines(resolve(name, split))
+
+
+def tinyshakespeare_text(split: str) -> str:
+    """Tiny Shakespeare split by characters as char-rnn/nanoGPT do (``train`` 90%, ``valid`` 10%)."""
+    text = read_text(resolve("tinyshakespeare", "all"))
+    cut = int(len(text) * TINYSHAKESPEARE_TRAIN_FRACTION)
+    if split == "train":
+        return text[:cut]
+    if split in ("valid", "test"):
+        return text[cut:]
+    if split == "all":
+        return text
+    raise ConfigError(f"tinyshakespeare has splits train, valid (= test) and all; got {split!r}")

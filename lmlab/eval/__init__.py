@@ -1,0 +1,1 @@
+"""Stage 4: evaluation written once against the LanguageModel interface."""

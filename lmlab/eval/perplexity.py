@@ -1,0 +1,96 @@
+"""Perplexity with one token accounting for every model (KenLM ``query`` semantics).
+
+Tokens are the words of each line plus one ``</s>`` per line (empty lines too); ``<s>`` is never
+predicted.  An OOV is a token that maps to ``<unk>`` (including a dataset's literal ``<unk>``);
+OOVs are scored with ``<unk>``'s probability and counted.  "Excluding OOVs" drops the OOV tokens
+and their log-probabilities, as KenLM's ``query`` does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..errors import CorpusError, NotNormalizedError
+from ..models.base import LanguageModel
+from ..text.specials import UNK_ID
+
+LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True)
+class PerplexityReport:
+    """Totals of an evaluation; log-probabilities are natural log."""
+
+    sentences: int
+    tokens: int
+    oovs: int
+    logprob: float
+    oov_logprob: float
+
+    @property
+    def perplexity(self) -> float:
+        """Perplexity including OOVs."""
+        return math.exp(-self.logprob / self.tokens)
+
+    @property
+    def perplexity_excluding_oovs(self) -> float:
+        n = self.tokens - self.oovs
+        return math.exp(-(self.logprob - self.oov_logprob) / n) if n else float("nan")
+
+    @property
+    def cross_entropy_bits(self) -> float:
+        return -self.logprob / self.tokens / math.log(2)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(
+            perplexity=self.perplexity,
+            perplexity_excluding_oovs=self.perplexity_excluding_oovs,
+            cross_entropy_bits=self.cross_entropy_bits,
+        )
+        return d
+
+    def kenlm_summary(self) -> str:
+        """The four summary lines KenLM's ``query`` prints."""
+        return (
+            f"Perplexity including OOVs:\t{self.perplexity!r}\n"
+            f"Perplexity excluding OOVs:\t{self.perplexity_excluding_oovs!r}\n"
+            f"OOVs:\t{self.oovs}\nTokens:\t{self.tokens}\n"
+        )
+
+
+def report_from_scores(token_logprobs: np.ndarray, token_ids: np.ndarray, n_sentences: int) -> PerplexityReport:
+    """Report from flat per-token natural-log probabilities and the token ids they predict."""
+    if len(token_logprobs) == 0:
+        raise CorpusError("cannot compute perplexity of an empty text (no lines)")
+    oov = np.asarray(token_ids) == UNK_ID
+    return PerplexityReport(
+        sentences=n_sentences,
+        tokens=len(token_logprobs),
+        oovs=int(oov.sum()),
+        logprob=float(np.sum(token_logprobs)),
+        oov_logprob=float(np.sum(token_logprobs[oov])),
+    )
+
+
+def encode_sentences(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> list[np.ndarray]:
+    return [lm.encode(s) for s in sentences]
+
+
+def evaluate(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> PerplexityReport:
+    """Perplexity report of ``lm`` on sentences (strings are split by the model's tokenizer)."""
+    if not lm.normalized:
+        raise NotNormalizedError(
+            f"{type(lm).__name__} gives scores that are not probabilities; perplexity is undefined"
+        )
+    enc = encode_sentences(lm, sentences)
+    per_sentence = lm.corpus_token_logprobs(enc)
+    if not per_sentence:
+        raise CorpusError("cannot compute perplexity of an empty text (no lines)")
+    lp = np.concatenate(per_sentence)
+    ids = np.concatenate([np.append(s, 2).astype(np.int64) for s in enc])
+    return report_from_scores(lp, ids, len(enc))

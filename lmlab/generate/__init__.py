@@ -1,0 +1,1 @@
+"""Stage 4: sampling, decoding and completion written once against LanguageModel."""

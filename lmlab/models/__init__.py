@@ -1,0 +1,1 @@
+"""Stage 3: everything that assigns probabilities to tokens."""

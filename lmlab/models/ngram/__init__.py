@@ -1,0 +1,1 @@
+"""N-gram language models: estimation, backoff tables, ARPA and binary files, pruning."""

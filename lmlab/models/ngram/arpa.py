@@ -1,0 +1,313 @@
+"""ARPA files in and out (plain, .gz, .bz2, .xz).  log10 lives here and in the tables only.
+
+Writing: values are float32 printed with ``%.9g``, which round-trips float32 exactly, so
+write -> read gives identical scores.  lmlab writes a few ``#`` comment lines before ``\\data\\``
+(KenLM accepts and skips them) that record how the model was made and its tokenizer.
+
+Reading: the layout is checked strictly and any problem raises :class:`ArpaFormatError` naming
+the line number, the line and what was expected.  A model without ``<unk>`` gets one with log10
+probability -100 (as KenLM's ``build_binary`` does); an n-gram whose prefix is missing gets a
+"blank" prefix entry whose probability is computed by backing off and whose backoff is 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from ..._io import atomic_write, open_binary
+from ...errors import ArpaFormatError, LmlabError
+from ...text.specials import BOS, EOS, UNK
+from ...text.tokenize import Tokenizer
+from ...text.vocab import Vocab
+from .tables import BackoffTables
+
+META_PREFIX = "# lmlab: "
+UNK_LOG10_DEFAULT = -100.0
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------------------------
+def _ngram_strings(tables: BackoffTables, vocab: Vocab) -> Iterator[list[str]]:
+    """Per order, the text of every n-gram (words joined by single spaces), in id order."""
+    toks = list(vocab.tokens)
+    prev = toks
+    yield prev
+    V = tables.vocab_size
+    for m in range(2, tables.order + 1):
+        keys = tables.keys[m - 1]
+        prefix = (keys // V).tolist()
+        word = (keys % V).tolist()
+        cur = [prev[p] + " " + toks[w] for p, w in zip(prefix, word, strict=True)]
+        yield cur
+        prev = cur
+
+
+def _fmt(values: np.ndarray) -> list[str]:
+    return [f"{v:.9g}" for v in values.astype(np.float32).tolist()]
+
+
+def arpa_chunks(tables: BackoffTables, vocab: Vocab, meta: dict | None = None) -> Iterator[bytes]:
+    """The ARPA text of a model as a stream of UTF-8 byte chunks."""
+    head = []
+    if meta is not None:
+        head.append(META_PREFIX + json.dumps(meta, sort_keys=True, ensure_ascii=False))
+        head.append(META_PREFIX + json.dumps({"tokenizer": vocab.tokenizer.to_dict()}, sort_keys=True))
+    head.append("\\data\\")
+    head += [f"ngram {m}={n}" for m, n in enumerate(tables.sizes(), start=1)]
+    yield ("\n".join(head) + "\n").encode("utf-8")
+    for m, strings in enumerate(_ngram_strings(tables, vocab), start=1):
+        probs = _fmt(tables.logprob10[m - 1])
+        out = io.StringIO()
+        out.write(f"\n\\{m}-grams:\n")
+        if m < tables.order:
+            backs = _fmt(tables.backoff10[m - 1])
+            out.writelines(f"{p}\t{s}\t{b}\n" for p, s, b in zip(probs, strings, backs, strict=True))
+        else:
+            out.writelines(f"{p}\t{s}\n" for p, s in zip(probs, strings, strict=True))
+        yield out.getvalue().encode("utf-8")
+    yield b"\n\\end\\\n"
+
+
+def write_arpa(
+    tables: BackoffTables, vocab: Vocab, path: str | os.PathLike | BinaryIO, meta: dict | None = None
+) -> None:
+    """Write an ARPA file atomically to ``path`` (compressed by suffix), or to an open stream."""
+    if hasattr(path, "write"):
+        for chunk in arpa_chunks(tables, vocab, meta):
+            path.write(chunk)  # type: ignore[union-attr]
+        return
+    with atomic_write(path) as fh:  # type: ignore[arg-type]
+        for chunk in arpa_chunks(tables, vocab, meta):
+            fh.write(chunk)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------------------
+class _Lines:
+    """Numbered lines of a byte stream, decoded strictly as UTF-8."""
+
+    def __init__(self, fh: BinaryIO, name: str):
+        self.fh, self.name, self.no = fh, name, 0
+
+    def next(self) -> str | None:
+        raw = self.fh.readline()
+        if not raw:
+            return None
+        self.no += 1
+        try:
+            return raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise ArpaFormatError(self.name, self.no, repr(raw[:80]), f"valid UTF-8 ({exc.reason})") from None
+
+    def error(self, line: str, expected: str) -> ArpaFormatError:
+        return ArpaFormatError(self.name, self.no, line, expected)
+
+
+def _parse_float(text: str, lines: _Lines, line: str, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise lines.error(line, f"a number for the {what}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise lines.error(line, f"a finite number for the {what}")
+    return v
+
+
+def read_arpa(path: str | os.PathLike) -> tuple[BackoffTables, Vocab, dict]:
+    """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any)."""
+    name = str(path)
+    with open_binary(path) as fh:
+        return _read(_Lines(fh, name))
+
+
+def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
+    meta: dict = {}
+    tokenizer = Tokenizer()
+    # -- header --------------------------------------------------------------------------
+    while True:
+        line = lines.next()
+        if line is None:
+            raise lines.error("", "the \\data\\ header (the file ended first)")
+        if line.startswith(META_PREFIX):
+            try:
+                item = json.loads(line[len(META_PREFIX) :])
+            except json.JSONDecodeError:
+                raise lines.error(line, "a JSON object after '# lmlab: '") from None
+            if "tokenizer" in item and len(item) == 1:
+                tokenizer = Tokenizer.from_dict(item["tokenizer"])
+            else:
+                meta.update(item)
+            continue
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.strip() != "\\data\\":
+            raise lines.error(line, "\\data\\ (the first line that is not blank or a # comment)")
+        break
+    declared: list[int] = []
+    while True:
+        line = lines.next()
+        if line is None:
+            raise lines.error("", "'ngram N=COUNT' lines (the file ended)")
+        if not line.strip():
+            if declared:
+                break
+            continue
+        parts = line.strip().split("=")
+        if not line.startswith("ngram ") or len(parts) != 2:
+            raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT'")
+        try:
+            m, n = int(parts[0][6:]), int(parts[1])
+        except ValueError:
+            raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT' with integers") from None
+        if m != len(declared) + 1 or n < 0:
+            raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT' (orders consecutive from 1)")
+        declared.append(n)
+    order = len(declared)
+    # -- sections ------------------------------------------------------------------------
+    words_by_order: list[list[tuple[str, ...]]] = []
+    first_lines: list[int] = []  # line number of each section's first n-gram
+    probs_by_order: list[list[float]] = []
+    backs_by_order: list[list[float]] = []
+    line = lines.next()
+    for m in range(1, order + 1):
+        while line is not None and not line.strip():
+            line = lines.next()
+        if line is None or line.strip() != f"\\{m}-grams:":
+            raise lines.error(line or "", f"the section header \\{m}-grams:")
+        words, probs, backs = [], [], []
+        first_lines.append(lines.no + 1)
+        while True:
+            line = lines.next()
+            if line is None:
+                raise lines.error("", f"more {m}-grams or \\end\\ (the file ended)")
+            if not line.strip():
+                break
+            if line.startswith("\\"):
+                break
+            fields = line.split()
+            if len(fields) not in (m + 1, m + 2):
+                raise lines.error(
+                    line, f"a {m}-gram line: log10 probability, {m} word(s) and an optional backoff"
+                )
+            p = _parse_float(fields[0], lines, line, "log10 probability")
+            if p > 0:
+                raise lines.error(line, "a log10 probability <= 0")
+            b = _parse_float(fields[m + 1], lines, line, "backoff") if len(fields) == m + 2 else 0.0
+            if m == order and b != 0.0:
+                raise lines.error(line, f"no backoff weight on a highest-order ({m}-gram) line")
+            words.append(tuple(fields[1 : m + 1]))
+            probs.append(p)
+            backs.append(b)
+        if len(words) != declared[m - 1]:
+            raise lines.error(
+                line or "",
+                f"{declared[m - 1]} {m}-grams as the \\data\\ header says, but the section has {len(words)}",
+            )
+        words_by_order.append(words)
+        probs_by_order.append(probs)
+        backs_by_order.append(backs)
+    while line is not None and not line.strip():
+        line = lines.next()
+    if line is None or line.strip() != "\\end\\":
+        raise lines.error(line or "", "\\end\\ after the last section")
+    return _build(words_by_order, probs_by_order, backs_by_order, tokenizer, lines.name, first_lines) + (meta,)
+
+
+def _build(words_by_order, probs_by_order, backs_by_order, tokenizer, name, first_lines):
+    unigrams = [w[0] for w in words_by_order[0]]
+    seen = set()
+    for i, w in enumerate(unigrams):
+        if w in seen:
+            raise ArpaFormatError(name, first_lines[0] + i, w, f"each unigram once; {w!r} is listed twice")
+        seen.add(w)
+    vocab = Vocab.from_tokens(unigrams, tokenizer)
+    V = len(vocab)
+    order = len(words_by_order)
+    p1 = np.full(V, np.nan, dtype=np.float32)
+    b1 = np.zeros(V, dtype=np.float32)
+    ids = vocab.encode(unigrams)
+    p1[ids] = probs_by_order[0]
+    b1[ids] = backs_by_order[0]
+    if UNK not in seen:
+        p1[vocab.unk_id] = UNK_LOG10_DEFAULT
+    for special in (BOS, EOS):
+        if special not in seen:
+            p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
+    keys = [np.arange(V, dtype=np.int64)]
+    logp = [p1]
+    backs = [b1]
+    tables = BackoffTables(order=1, vocab_size=V, keys=keys, logprob10=logp, backoff10=backs)
+    for m in range(2, order + 1):
+        rows = words_by_order[m - 1]
+        if not rows:
+            mat = np.empty((0, m), dtype=np.int64)
+        else:
+            flat = [w for row in rows for w in row]
+            mat = vocab.encode(flat).astype(np.int64).reshape(len(rows), m)
+            unknown = np.flatnonzero(np.array([w not in vocab for w in flat]))
+            if len(unknown):
+                bad = flat[int(unknown[0])]
+                row_i = int(unknown[0]) // m
+                raise ArpaFormatError(name, first_lines[m - 1] + row_i, " ".join(rows[row_i]),
+                                      f"only words listed as unigrams; {bad!r} is not")
+        prefix = _ids_of(tables, mat[:, :-1])
+        missing = prefix < 0
+        if np.any(missing):
+            tables = _add_blanks(tables, np.unique(mat[missing, :-1], axis=0))
+            prefix = _ids_of(tables, mat[:, :-1])
+        key = prefix * V + mat[:, -1]
+        order_idx = np.argsort(key, kind="stable")
+        key = key[order_idx]
+        dup = np.flatnonzero(key[1:] == key[:-1])
+        if len(dup):
+            row_i = int(max(order_idx[dup[0]], order_idx[dup[0] + 1]))
+            raise ArpaFormatError(name, first_lines[m - 1] + row_i, " ".join(rows[row_i]),
+                                  f"each {m}-gram once; it is listed twice")
+        tables.keys.append(key)
+        tables.logprob10.append(np.asarray(probs_by_order[m - 1], dtype=np.float32)[order_idx])
+        tables.backoff10.append(np.asarray(backs_by_order[m - 1], dtype=np.float32)[order_idx])
+        tables.order = m
+    tables.backoff10[-1] = np.empty(0, dtype=np.float32)
+    return tables, vocab
+
+
+def _ids_of(tables: BackoffTables, mat: np.ndarray) -> np.ndarray:
+    """Ids of the n-grams given as rows of word ids (order = number of columns); -1 if absent."""
+    cur = mat[:, 0].astype(np.int64)
+    for j in range(1, mat.shape[1]):
+        cur = tables.lookup(j + 1, cur, mat[:, j])
+    return cur
+
+
+def _add_blanks(tables: BackoffTables, rows: np.ndarray) -> BackoffTables:
+    """Insert missing prefix n-grams (rows of word ids, all of one order) as blank entries."""
+    m = rows.shape[1]
+    if m > 1:
+        pre = _ids_of(tables, rows[:, :-1])
+        if np.any(pre < 0):
+            tables = _add_blanks(tables, np.unique(rows[pre < 0, :-1], axis=0))
+    V = tables.vocab_size
+    probs = np.array(
+        [tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in rows], dtype=np.float32
+    )
+    pre = _ids_of(tables, rows[:, :-1])
+    keys = np.concatenate([tables.keys[m - 1], pre * V + rows[:, -1]])
+    idx = np.argsort(keys, kind="stable")
+    tables.keys[m - 1] = keys[idx]
+    tables.logprob10[m - 1] = np.concatenate([tables.logprob10[m - 1], probs])[idx]
+    tables.backoff10[m - 1] = np.concatenate(
+        [tables.backoff10[m - 1], np.zeros(len(rows), np.float32)]
+    )[idx]
+    # Ids of order m changed: re-key order m + 1 if it is already built.
+    if len(tables.keys) > m:
+        raise LmlabError("internal error: blanks must be added before the next order is built")
+    return tables
+

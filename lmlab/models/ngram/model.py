@@ -1,0 +1,293 @@
+"""``NgramLM``: estimate an n-gram model from text and query it (the nltk.lm-style API).
+
+Example:
+    >>> lm = NgramLM(order=2, smoothing="witten_bell").fit([["a", "b"], ["a", "c"]])
+    >>> round(sum(lm.score(w, ["a"]) for w in lm.vocab if w != "<s>"), 6)
+    1.0
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ...counts.ngram_counts import NgramCounts, count_ngrams
+from ...errors import ConfigError, CorpusError, NotFittedError
+from ...text.specials import BOS_ID, EOS_ID
+from ...text.tokenize import Tokenizer
+from ...text.vocab import Vocab, encode_corpus, flatten_ids
+from ..base import LanguageModel, State
+from .smoothing import registry
+from .tables import LN10, BackoffTables
+
+
+def _as_token_lists(sentences: Iterable[str | Sequence[str]], tokenizer: Tokenizer) -> list[list[str]]:
+    out = []
+    for s in sentences:
+        out.append(tokenizer.tokenize(s) if isinstance(s, str) else list(s))
+    return out
+
+
+class NgramLM(LanguageModel):
+    """An n-gram language model of any order.
+
+    Args:
+        order: highest n-gram order (any positive integer).
+        smoothing: one of :data:`lmlab.models.ngram.smoothing.registry.SMOOTHERS`.
+        interpolate: interpolated (True) or backoff (False) form; ``None`` = the method's default.
+        discount: fixed discount(s) for kneser_ney / modified_kneser_ney / absolute_discounting.
+        discount_fallback: discounts (D1, D2, D3+) to use where modified KN's closed form fails
+            (KenLM's ``--discount_fallback`` uses 0.5, 1, 1.5); ``None`` raises instead.
+        interpolate_unigrams: mix the uniform distribution into unigrams (KenLM default) or give
+            the left-over unigram mass to ``<unk>`` (SRILM).
+        k: the added count of ``additive`` smoothing (1 = Laplace).
+        alpha: stupid backoff's penalty.
+        min_count, max_size: vocabulary limits when the vocabulary is built from the text.
+        tokenizer: how strings are split (default: whitespace).
+    """
+
+    def __init__(
+        self,
+        order: int = 3,
+        smoothing: str = "modified_kneser_ney",
+        *,
+        interpolate: bool | None = None,
+        discount: float | Sequence[float] | None = None,
+        discount_fallback: Sequence[float] | None = None,
+        interpolate_unigrams: bool = True,
+        k: float = 1.0,
+        alpha: float = 0.4,
+        min_count: int = 1,
+        max_size: int | None = None,
+        tokenizer: Tokenizer | None = None,
+    ):
+        problems = []
+        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+            problems.append(f"order must be a positive integer, got {order!r}")
+        if smoothing not in registry.SMOOTHERS:
+            problems.append(
+                f"unknown smoothing {smoothing!r}; choose one of {', '.join(registry.SMOOTHERS)}"
+            )
+        if k <= 0:
+            problems.append(f"k must be positive, got {k}")
+        if not 0 < alpha <= 1:
+            problems.append(f"alpha must be in (0, 1], got {alpha}")
+        if discount is not None:
+            ds = list(discount) if isinstance(discount, Sequence) else [discount]
+            if len(ds) not in (1, 3) or any(not 0 <= d for d in ds):
+                problems.append(f"discount must be one number or three (D1, D2, D3+) >= 0, got {discount!r}")
+        if discount_fallback is not None and len(list(discount_fallback)) != 3:
+            problems.append(f"discount_fallback must be three numbers (D1, D2, D3+), got {discount_fallback!r}")
+        if problems:
+            raise ConfigError(problems)
+        spec = registry.SMOOTHERS[smoothing]
+        if interpolate is None:
+            interpolate = spec.default_interpolate
+        if interpolate not in spec.forms:
+            raise ConfigError(
+                f"{smoothing} has no {'interpolated' if interpolate else 'backoff'} form"
+            )
+        self.order = order
+        self.smoothing = smoothing
+        self.interpolate = interpolate
+        self.discount = discount
+        self.discount_fallback = tuple(discount_fallback) if discount_fallback is not None else None
+        self.interpolate_unigrams = interpolate_unigrams
+        self.k = k
+        self.alpha = alpha
+        self.min_count = min_count
+        self.max_size = max_size
+        self.tokenizer = tokenizer or Tokenizer()
+        self.normalized = spec.normalized
+        self._vocab: Vocab | None = None
+        self._tables: BackoffTables | None = None
+        self._counts: NgramCounts | None = None
+        self.discounts: list[np.ndarray] | None = None
+        self.meta: dict = {}
+
+    # -- estimation -----------------------------------------------------------------------
+    def fit(self, sentences: Iterable[str | Sequence[str]], vocab: Vocab | None = None) -> NgramLM:
+        """Estimate the model from sentences (strings, or lists of tokens).  Returns ``self``."""
+        token_lists = _as_token_lists(sentences, self.tokenizer)
+        if not token_lists:
+            raise CorpusError("cannot fit a language model on an empty corpus (no lines)")
+        if vocab is None:
+            vocab = Vocab.build(
+                token_lists, min_count=self.min_count, max_size=self.max_size, tokenizer=self.tokenizer
+            )
+        ids, starts = encode_corpus(vocab, token_lists)
+        counts = count_ngrams(ids, len(token_lists), self.order, len(vocab))
+        if counts.n_tokens == len(token_lists) and self.order > 1 and len(vocab) <= 3:
+            raise CorpusError("the training corpus has no words (only empty lines)")
+        self._fit_counts(counts, vocab)
+        return self
+
+    def _fit_counts(self, counts: NgramCounts, vocab: Vocab) -> None:
+        spec = registry.SMOOTHERS[self.smoothing]
+        tables, discounts = spec.estimate(self, counts)
+        self._vocab, self._tables, self._counts, self.discounts = vocab, tables, counts, discounts
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def vocab(self) -> Vocab:
+        if self._vocab is None:
+            raise NotFittedError("this NgramLM is not fitted yet; call fit(sentences) first")
+        return self._vocab
+
+    @property
+    def tables(self) -> BackoffTables:
+        if self._tables is None:
+            raise NotFittedError("this NgramLM is not fitted yet; call fit(sentences) first")
+        return self._tables
+
+    @property
+    def counts(self) -> NgramCounts:
+        """Raw n-gram counts (models read from ARPA files have none)."""
+        if self._counts is None:
+            raise NotFittedError("this model has no counts (it was not fitted from text here)")
+        return self._counts
+
+    @classmethod
+    def from_tables(cls, tables: BackoffTables, vocab: Vocab, **kwargs) -> NgramLM:
+        kwargs.setdefault("tokenizer", vocab.tokenizer)
+        lm = cls(order=tables.order, **kwargs)
+        lm._vocab, lm._tables = vocab, tables
+        return lm
+
+    # -- LanguageModel --------------------------------------------------------------------
+    def begin_state(self) -> State:
+        return (BOS_ID,)[-(self.order - 1) :] if self.order > 1 else ()
+
+    def null_state(self) -> State:
+        return ()
+
+    def advance(self, state: State, token_id: int) -> State:
+        if self.order == 1:
+            return ()
+        return (*state, int(token_id))[-(self.order - 1) :]  # type: ignore[misc]
+
+    def next_logprobs(self, states: Sequence[State]) -> np.ndarray:
+        out = np.empty((len(states), len(self.vocab)), dtype=np.float64)
+        for b, st in enumerate(states):
+            out[b] = self.tables.next_log10(st) * LN10  # type: ignore[arg-type]
+        out[:, BOS_ID] = -np.inf
+        return out
+
+    def step(self, state: State, token_id: int) -> tuple[float, State]:
+        if token_id == BOS_ID:
+            return -math.inf, self.advance(state, token_id)
+        lp10, _ = self.tables.word_log10(state, int(token_id))  # type: ignore[arg-type]
+        return lp10 * LN10, self.advance(state, token_id)
+
+    def corpus_log10(self, sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Flat log10 scores: ``(log10p, ngram_length, ids)`` with ``<s>`` positions removed."""
+        ids, starts = flatten_ids(sentences)
+        lp, length = self.tables.score_flat(ids, starts)
+        keep = ids != BOS_ID
+        return lp[keep], length[keep], ids[keep]
+
+    def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        lp, _, _ = self.corpus_log10(sentences)
+        bounds = np.cumsum([len(s) + 1 for s in sentences])[:-1]
+        return np.split(lp * LN10, bounds)
+
+    # -- nltk.lm-style API ----------------------------------------------------------------
+    def score(self, word: str, context: Sequence[str] | None = None) -> float:
+        """P(word | context) (a probability, as in nltk.lm); unknown words are scored as <unk>."""
+        return math.exp(self.logprob(word, context or ()))
+
+    def logscore(self, word: str, context: Sequence[str] | None = None) -> float:
+        """log2 P(word | context), as nltk.lm's ``logscore``."""
+        return self.logprob(word, context or ()) / math.log(2)
+
+    def _encode_all(self, sentences: Iterable[str | Sequence[str]]) -> list[np.ndarray]:
+        return [self.vocab.encode(t) for t in _as_token_lists(sentences, self.vocab.tokenizer)]
+
+    def perplexity(self, sentences: Iterable[str | Sequence[str]]) -> float:
+        """Perplexity over sentences: every word and one ``</s>`` per sentence, OOVs included."""
+        self._require_normalized("perplexity")
+        enc = self._encode_all(sentences)
+        lp, _, _ = self.corpus_log10(enc)
+        if len(lp) == 0:
+            raise CorpusError("cannot compute perplexity of an empty text")
+        return float(10.0 ** (-lp.sum() / len(lp)))
+
+    def entropy(self, sentences: Iterable[str | Sequence[str]]) -> float:
+        """Cross-entropy in bits per token (log2 of :meth:`perplexity`)."""
+        return math.log2(self.perplexity(sentences))
+
+    def _require_normalized(self, what: str) -> None:
+        if not self.normalized:
+            from ...errors import NotNormalizedError
+
+            raise NotNormalizedError(
+                f"{self.smoothing} gives scores, not probabilities, so {what} is undefined for it"
+            )
+
+    def generate(
+        self, num_words: int = 1, text_seed: Sequence[str] | None = None, random_seed: int | None = None
+    ) -> str | list[str]:
+        """Sample ``num_words`` words after ``text_seed`` (nltk.lm's signature and return type)."""
+        rng = random.Random(random_seed)
+        state = self.null_state()
+        for t in text_seed or ["<s>"]:
+            state = self.advance(state, self.vocab.lookup(t))
+        words = []
+        for _ in range(num_words):
+            p = np.exp(self.next_logprobs([state])[0])
+            p[BOS_ID] = 0.0
+            cum = np.cumsum(p)
+            tok = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+            tok = min(tok, len(p) - 1)
+            words.append(self.vocab[tok])
+            state = self.begin_state() if tok == EOS_ID else self.advance(state, tok)
+        return words[0] if num_words == 1 else words
+
+    def __repr__(self) -> str:
+        fitted = f", sizes={self._tables.sizes()}" if self._tables is not None else ""
+        return f"NgramLM(order={self.order}, smoothing={self.smoothing!r}{fitted})"
+
+
+def _arpa_meta(lm: NgramLM) -> dict:
+    from ..._version import __version__
+
+    meta = {
+        "lmlab_version": __version__,
+        "order": lm.order,
+        "smoothing": lm.smoothing,
+        "interpolate": lm.interpolate,
+        "normalized": lm.normalized,
+    }
+    if lm.smoothing in ("modified_kneser_ney", "kneser_ney") and not lm.interpolate_unigrams:
+        meta["interpolate_unigrams"] = False
+    if lm.discounts is not None:
+        meta["discounts"] = [[round(float(x), 9) for x in d[1:]] for d in lm.discounts]
+    return meta
+
+
+def save_arpa(lm: NgramLM, path) -> None:
+    """Write ``lm`` as an ARPA file (atomically to a path, or to an open binary stream)."""
+    from .arpa import write_arpa
+
+    write_arpa(lm.tables, lm.vocab, path, meta=_arpa_meta(lm))
+
+
+def load_arpa(path) -> NgramLM:
+    """Read an ARPA file (lmlab's, KenLM's, SRILM's; .gz/.bz2/.xz too) as an :class:`NgramLM`."""
+    from .arpa import read_arpa
+
+    tables, vocab, meta = read_arpa(path)
+    smoothing = meta.get("smoothing", "modified_kneser_ney")
+    if smoothing not in registry.SMOOTHERS:
+        smoothing = "modified_kneser_ney"
+    lm = NgramLM.from_tables(tables, vocab, smoothing=smoothing)
+    lm.normalized = bool(meta.get("normalized", True))
+    lm.meta = meta
+    return lm
+
+
+NgramLM.to_arpa = save_arpa  # type: ignore[attr-defined]
+NgramLM.from_arpa = staticmethod(load_arpa)  # type: ignore[attr-defined]

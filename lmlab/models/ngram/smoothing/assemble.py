@@ -1,0 +1,110 @@
+"""From per-order estimates (u, gamma) to backoff tables: interpolated or backoff form.
+
+Interpolated:  p(w | h) = u(h w) + gamma(h) * p(w | h')     for every n-gram (h w) seen
+               backoff weight of h = gamma(h)
+Backoff:       p(w | h) = u(h w)                             for every n-gram (h w) seen
+               backoff weight of h = (1 - sum_w u(h w)) / (1 - sum_w p(w | h'))  over seen w
+The unigram level mixes in the uniform distribution over the vocabulary without ``<s>``
+(``interpolate_unigrams``, KenLM's default) or gives the left-over mass to ``<unk>`` (SRILM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ....counts.ngram_counts import NgramCounts
+from ....errors import CorpusError
+from ....text.specials import BOS_ID, EOS_ID, UNK_ID
+from ..tables import BackoffTables
+
+LOG10_ZERO = -99.0  # ARPA's "never": the log10 probability written for <s>
+
+
+@dataclass
+class Estimate:
+    """What a smoother computes: per order ``u`` (seen n-grams) and ``gamma`` (contexts).
+
+    ``u[m-1]`` has one entry per m-gram; ``gamma[m-1]`` one per (m-1)-gram context
+    (``gamma[0]`` is a length-1 array: the unigram level's left-over mass).  ``has_children``
+    marks the contexts that are followed by something.
+    """
+
+    u: list[np.ndarray]
+    gamma: list[np.ndarray]
+
+
+def context_sums(counts: NgramCounts, m: int, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` (one per m-gram) over the m-grams of each (m-1)-gram context."""
+    if m == 1:
+        return np.array([values.sum()], dtype=np.float64)
+    return np.bincount(counts.prefix[m - 1], weights=values, minlength=len(counts.count[m - 2]))
+
+
+def assemble(
+    counts: NgramCounts,
+    est: Estimate,
+    *,
+    interpolate: bool = True,
+    interpolate_unigrams: bool = True,
+) -> BackoffTables:
+    """Backoff tables of the smoothed model described by ``est``."""
+    N, V = counts.order, counts.vocab_size
+    n_uniform = V - 1  # the vocabulary without <s>, <unk> included
+    gamma0 = float(est.gamma[0][0])
+    p1 = est.u[0].astype(np.float64).copy()
+    if interpolate_unigrams:
+        p1 += gamma0 / n_uniform
+    else:
+        p1[UNK_ID] += gamma0
+    p1[BOS_ID] = 0.0
+    probs = [p1]
+    backoffs: list[np.ndarray] = []
+    for m in range(2, N + 1):
+        prefix = counts.prefix[m - 1]
+        lower = probs[m - 2][counts.suffix[m - 1]]
+        has_children = np.zeros(len(counts.count[m - 2]), dtype=bool)
+        has_children[prefix] = True
+        if interpolate:
+            p = est.u[m - 1] + est.gamma[m - 1][prefix] * lower
+            bow = np.where(has_children, est.gamma[m - 1], 1.0)
+        else:
+            p = est.u[m - 1].astype(np.float64)
+            left = 1.0 - context_sums(counts, m, p)
+            lower_left = 1.0 - context_sums(counts, m, lower)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bow = np.where(has_children & (lower_left > 0), left / lower_left, 1.0)
+            bow = np.maximum(bow, 0.0)
+        probs.append(p)
+        backoffs.append(bow)
+    backoffs.append(np.empty(0))
+    return BackoffTables(
+        order=N,
+        vocab_size=V,
+        keys=list(counts.keys),
+        logprob10=[_log10_prob(p, m == 1) for m, p in enumerate(probs, start=1)],
+        backoff10=[_log10_backoff(b, counts, m) for m, b in enumerate(backoffs, start=1)],
+    )
+
+
+def _log10_prob(p: np.ndarray, unigram: bool) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        out = np.minimum(np.log10(p), 0.0)
+    if unigram:
+        out[BOS_ID] = LOG10_ZERO
+    if np.any(~np.isfinite(out)):
+        bad = int(np.flatnonzero(~np.isfinite(out))[0])
+        raise CorpusError(f"smoothing produced a zero or invalid probability (n-gram id {bad})")
+    return out.astype(np.float32)
+
+
+def _log10_backoff(b: np.ndarray, counts: NgramCounts, m: int) -> np.ndarray:
+    if len(b) == 0:
+        return np.empty(0, dtype=np.float32)
+    with np.errstate(divide="ignore"):
+        out = np.log10(b)
+    out[~np.isfinite(out)] = LOG10_ZERO
+    if m == 1:
+        out[EOS_ID] = 0.0
+    return out.astype(np.float32)

@@ -1,0 +1,138 @@
+"""Kneser-Ney and modified Kneser-Ney (Chen & Goodman 1998; KenLM's lmplz conventions).
+
+Adjusted counts ``a``: the highest order uses raw counts; a lower-order n-gram uses its number
+of distinct left extensions (continuation count), except n-grams that start with ``<s>``, which
+nothing can precede, and keep their raw count.  ``<s>`` as a unigram has ``a = 0``.
+
+Modified KN discounts, per order, from the counts-of-counts ``t_k`` of adjusted counts::
+
+    Y = t1 / (t1 + 2 t2)        D_k = k - (k + 1) Y t_{k+1} / t_k    for k = 1, 2, 3+
+
+They are undefined when some ``t_k`` (k = 1..3) is 0 or a ``D_k`` falls outside ``[0, k]``
+(small, deduplicated or artificial data): :class:`DiscountError`, unless fallback discounts are
+given (KenLM's ``--discount_fallback``: 0.5, 1, 1.5).  Original KN uses one discount ``D = Y``.
+
+    u(h w)   = (a(h w) - D(a(h w))) / sum_x a(h x)
+    gamma(h) = sum_x D(a(h x)) / sum_x a(h x)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ....counts.ngram_counts import NgramCounts
+from ....errors import DiscountError
+from ....text.specials import BOS_ID
+from .assemble import Estimate, context_sums
+
+KENLM_FALLBACK = (0.5, 1.0, 1.5)
+
+
+def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
+    """Kneser-Ney adjusted counts of every order (see the module docstring)."""
+    N = counts.order
+    out = []
+    for m in range(1, N + 1):
+        if m == N:
+            a = counts.count[m - 1].copy()
+        else:
+            cont = np.bincount(counts.suffix[m], minlength=len(counts.count[m - 1]))
+            a = np.where(counts.bos_first[m - 1], counts.count[m - 1], cont)
+        if m == 1:
+            a = a.copy()
+            a[BOS_ID] = 0
+        out.append(a.astype(np.int64))
+    return out
+
+
+def counts_of_counts(a: np.ndarray, kmax: int = 4) -> np.ndarray:
+    """``t[k]`` = number of n-grams with adjusted count k, for k = 0..kmax (t[0] unused)."""
+    return np.bincount(np.minimum(a[a > 0], kmax + 1), minlength=kmax + 2)[: kmax + 1]
+
+
+def modified_discounts(t: np.ndarray, m: int) -> tuple[float, float, float]:
+    """(D1, D2, D3+) from counts-of-counts ``t`` of order ``m``; :class:`DiscountError` if undefined."""
+    for k in (1, 2, 3):
+        if t[k] == 0:
+            raise DiscountError(
+                f"cannot compute modified Kneser-Ney discounts for {m}-grams: no {m}-gram has "
+                f"adjusted count {k}, so D{k} is undefined (the corpus is too small, deduplicated "
+                "or artificial); pass discount_fallback=(0.5, 1, 1.5) (CLI: --discount_fallback) "
+                "or use another smoothing"
+            )
+    y = t[1] / (t[1] + 2.0 * t[2])
+    d = tuple(k - (k + 1) * y * t[k + 1] / t[k] for k in (1, 2, 3))
+    for k, dk in enumerate(d, start=1):
+        if not 0.0 <= dk <= k:
+            raise DiscountError(
+                f"modified Kneser-Ney discount D{k} for {m}-grams is {dk:.4f}, outside [0, {k}] "
+                f"(counts-of-counts t1..t4 = {t[1]}, {t[2]}, {t[3]}, {t[4]}); pass "
+                "discount_fallback=(0.5, 1, 1.5) (CLI: --discount_fallback) or use another smoothing"
+            )
+    return d  # type: ignore[return-value]
+
+
+def single_discount(t: np.ndarray, m: int) -> float:
+    """Ney's estimate D = t1 / (t1 + 2 t2) for original Kneser-Ney and absolute discounting."""
+    if t[1] == 0 or t[2] == 0:
+        raise DiscountError(
+            f"cannot estimate the discount for {m}-grams: no {m}-grams with count "
+            f"{1 if t[1] == 0 else 2}; give the discount explicitly (discount=0.75)"
+        )
+    return float(t[1] / (t[1] + 2.0 * t[2]))
+
+
+def discount_table(
+    counts: NgramCounts,
+    a: list[np.ndarray],
+    *,
+    modified: bool,
+    discount: float | Sequence[float] | None = None,
+    fallback: Sequence[float] | None = None,
+) -> list[np.ndarray]:
+    """Per order, the array ``[0, D1, D2, D3+]`` indexed by min(count, 3)."""
+    out = []
+    for m in range(1, counts.order + 1):
+        t = counts_of_counts(a[m - 1])
+        if discount is not None:
+            d = tuple(discount) if isinstance(discount, Sequence) else (float(discount),) * 3
+        else:
+            try:
+                d = modified_discounts(t, m) if modified else (single_discount(t, m),) * 3
+            except DiscountError:
+                if fallback is None:
+                    raise
+                d = tuple(fallback)
+        out.append(np.array([0.0, *d], dtype=np.float64))
+    return out
+
+
+def kneser_ney_estimate(
+    counts: NgramCounts,
+    *,
+    modified: bool = True,
+    discount: float | Sequence[float] | None = None,
+    fallback: Sequence[float] | None = None,
+) -> tuple[Estimate, list[np.ndarray]]:
+    """(u, gamma) of (modified) Kneser-Ney and the discounts used (per order [0, D1, D2, D3+])."""
+    a = adjusted_counts(counts)
+    discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
+    us, gammas = [], []
+    for m in range(1, counts.order + 1):
+        am = a[m - 1].astype(np.float64)
+        d = discounts[m - 1][np.minimum(a[m - 1], 3)]
+        d = np.minimum(d, am)  # a discount never exceeds the count
+        denom = context_sums(counts, m, am)
+        dsum = context_sums(counts, m, d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if m == 1:
+                u = (am - d) / denom[0]
+                gamma = dsum / denom
+            else:
+                u = (am - d) / denom[counts.prefix[m - 1]]
+                gamma = np.where(denom > 0, dsum / denom, 0.0)
+        us.append(u)
+        gammas.append(gamma)
+    return Estimate(us, gammas), discounts

@@ -1,0 +1,154 @@
+"""Backoff tables: the query engine behind every n-gram model (ARPA semantics).
+
+Every smoother ends as the same structure ARPA files hold: for each n-gram a log10 probability
+and, for n-grams that are contexts, a log10 backoff weight.  A query for ``w`` after context
+``h`` uses the longest n-gram ``(h', w)`` in the table, ``h'`` a suffix of ``h``, and adds the
+backoff weights of the longer suffixes of ``h`` that are in the table::
+
+    log10 p(w | h) = logprob10(h' w) + sum of backoff10(g) for g in suffixes of h longer than h'
+
+n-grams are stored as in :mod:`lmlab.counts.ngram_counts`: order m is a sorted int64 key array
+``prefix_id * V + word``; ids are positions in it.  The id of the history's suffix of length m
+is the key lookup of (id of its length m-1 prefix, last word), so scoring a token and advancing
+the state are the same lookups.  Values are float32 log10, as in ARPA files, so writing and
+reading an ARPA file (``%.9g``) gives identical numbers; the public API converts to natural log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...counts.ngram_counts import lookup_keys
+from ...text.specials import BOS_ID
+
+LN10 = float(np.log(10.0))
+NEG_INF = float("-inf")
+
+
+@dataclass
+class BackoffTables:
+    """Probabilities and backoff weights of an n-gram model, per order.
+
+    Attributes (lists indexed by ``m - 1``):
+        keys: int64 sorted keys (order 1: ``arange(V)``, i.e. unigram id == word id).
+        logprob10: float32 log10 probability of each n-gram.
+        backoff10: float32 log10 backoff weight of each n-gram (0 where it is not a context;
+            the highest order has none and holds an empty array).
+    """
+
+    order: int
+    vocab_size: int
+    keys: list[np.ndarray]
+    logprob10: list[np.ndarray]
+    backoff10: list[np.ndarray]
+
+    # -- structure ------------------------------------------------------------------------
+    def sizes(self) -> list[int]:
+        return [len(k) for k in self.keys]
+
+    def prefix(self, m: int) -> np.ndarray:
+        return self.keys[m - 1] // self.vocab_size if m > 1 else np.full(self.vocab_size, -1, np.int64)
+
+    def word(self, m: int) -> np.ndarray:
+        return self.keys[m - 1] % self.vocab_size
+
+    def lookup(self, m: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
+        if m == 1:
+            w = np.asarray(word, dtype=np.int64)
+            return np.where((w >= 0) & (w < self.vocab_size), w, -1)
+        return lookup_keys(self.keys[m - 1], self.vocab_size, prefix, word)
+
+    def ngram_words(self, m: int, ids: np.ndarray) -> np.ndarray:
+        out = np.empty((len(ids), m), dtype=np.int64)
+        cur = np.asarray(ids, dtype=np.int64)
+        for j in range(m, 0, -1):
+            key = self.keys[j - 1][cur]
+            out[:, j - 1] = key % self.vocab_size if j > 1 else key
+            cur = key // self.vocab_size
+        return out
+
+    # -- batch scoring --------------------------------------------------------------------
+    def score_flat(self, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log10 p and matched n-gram length of every predicted token in a flat corpus.
+
+        ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
+        sentence).  Returns arrays of length ``len(ids)``; entries at ``<s>`` positions are 0.
+        """
+        tok = np.asarray(ids, dtype=np.int64)
+        n = len(tok)
+        N = self.order
+        is_bos = np.zeros(n, dtype=bool)
+        is_bos[np.asarray(starts[:-1], dtype=np.int64)] = True
+        # ctx_ids[m-1][i]: id of the m-gram ending at position i (or -1).
+        ctx_ids = [np.where(tok < self.vocab_size, tok, -1)]
+        for m in range(2, N + 1):
+            prev = np.empty(n, dtype=np.int64)
+            prev[0] = -1
+            prev[1:] = ctx_ids[-1][:-1]
+            prev[is_bos] = -1
+            cur = self.lookup(m, prev, tok)
+            ctx_ids.append(cur)
+        length = np.zeros(n, dtype=np.int8)
+        logp = np.zeros(n, dtype=np.float64)
+        for m in range(N, 0, -1):
+            hit = (length == 0) & (ctx_ids[m - 1] >= 0)
+            logp[hit] = self.logprob10[m - 1][ctx_ids[m - 1][hit]]
+            length[hit] = m
+        # Backoff weights of the history's suffixes longer than the matched context.
+        for j in range(1, N):
+            prev = np.empty(n, dtype=np.int64)
+            prev[0] = -1
+            prev[1:] = ctx_ids[j - 1][:-1]
+            prev[is_bos] = -1
+            use = (length <= j) & (prev >= 0)
+            logp[use] += self.backoff10[j - 1][prev[use]]
+        logp[is_bos] = 0.0
+        length[is_bos] = 0
+        return logp, length
+
+    # -- one context ----------------------------------------------------------------------
+    def context_ids(self, context: Sequence[int]) -> list[int]:
+        """Ids of the context's suffixes of length 1, 2, ... (stops at the first absent one)."""
+        out: list[int] = []
+        k = len(context)
+        for j in range(1, min(k, self.order - 1) + 1):
+            # suffix of length j = context[k-j:]; its id is built left to right.
+            cur = -1
+            for m, w in enumerate(context[k - j :], start=1):
+                cur = int(self.lookup(m, np.array([cur]), np.array([w]))[0])
+                if cur < 0:
+                    break
+            if cur < 0:
+                break
+            out.append(cur)
+        return out
+
+    def next_log10(self, context: Sequence[int]) -> np.ndarray:
+        """log10 p(w | context) for every word id w (shape (V,), float64)."""
+        dist = self.logprob10[0].astype(np.float64)
+        for j, ctx in enumerate(self.context_ids(context), start=1):
+            dist += self.backoff10[j - 1][ctx]
+            lo = np.searchsorted(self.keys[j], ctx * self.vocab_size)
+            hi = np.searchsorted(self.keys[j], (ctx + 1) * self.vocab_size)
+            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi]
+        return dist
+
+    def word_log10(self, context: Sequence[int], word: int) -> tuple[float, int]:
+        """log10 p(word | context) and the length of the n-gram used."""
+        ctx = self.context_ids(context)
+        total = 0.0
+        for j in range(len(ctx), -1, -1):
+            m = j + 1
+            gid = int(self.lookup(m, np.array([ctx[j - 1] if j else -1]), np.array([word]))[0])
+            if gid >= 0:
+                return total + float(self.logprob10[m - 1][gid]), m
+            total += float(self.backoff10[j - 1][ctx[j - 1]]) if j else 0.0
+        return total, 0  # unreachable: every word id is a unigram
+
+    def bos_mask(self) -> np.ndarray:
+        mask = np.zeros(self.vocab_size, dtype=bool)
+        mask[BOS_ID] = True
+        return mask

@@ -1,0 +1,1 @@
+"""Stage 1: text -> tokens -> ids (tokenizer, vocabulary, special symbols)."""

@@ -1,0 +1,221 @@
+"""The vocabulary: a frozen, JSON-serialisable token <-> id map that owns the OOV policy.
+
+Ids 0, 1, 2 are always ``<unk>``, ``<s>``, ``</s>`` (as in KenLM).  Other tokens keep the order of
+their first appearance in the training text (KenLM's and pytorch/examples' order), so an ARPA file
+written by lmlab lists unigrams in the same order as ``lmplz``.  Any token not in the vocabulary
+maps to ``<unk>``; a dataset's literal ``<unk>`` token is that same ``<unk>`` and is trained from
+its real counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, CorpusError, VocabMismatchError
+from .specials import BOS, BOS_ID, EOS, EOS_ID, SPECIALS, UNK, UNK_ID
+from .tokenize import Tokenizer
+
+
+class Vocab:
+    """Frozen vocabulary.
+
+    Build one with :meth:`Vocab.build` (from tokenised sentences) or :meth:`Vocab.from_tokens`.
+
+    Example:
+        >>> v = Vocab.build([["a", "b", "a"], ["c"]], min_count=2)
+        >>> v.tokens
+        ('<unk>', '<s>', '</s>', 'a')
+        >>> v.encode(["a", "zzz"]).tolist()
+        [3, 0]
+    """
+
+    __slots__ = ("_tokens", "_index", "tokenizer", "_fingerprint")
+
+    unk, bos, eos = UNK, BOS, EOS
+    unk_id, bos_id, eos_id = UNK_ID, BOS_ID, EOS_ID
+
+    def __init__(self, tokens: Sequence[str], tokenizer: Tokenizer | None = None):
+        tokens = tuple(tokens)
+        if tokens[:3] != SPECIALS:
+            raise ConfigError(f"a vocabulary must start with {', '.join(SPECIALS)}; got {tokens[:3]}")
+        index = {t: i for i, t in enumerate(tokens)}
+        if len(index) != len(tokens):
+            dup = [t for t, c in Counter(tokens).items() if c > 1][:5]
+            raise ConfigError(f"duplicate tokens in vocabulary: {dup}")
+        self._tokens = tokens
+        self._index = index
+        self.tokenizer = tokenizer or Tokenizer()
+        self._fingerprint: str | None = None
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        sentences: Iterable[Sequence[str]],
+        *,
+        min_count: int = 1,
+        max_size: int | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> Vocab:
+        """Vocabulary of tokenised ``sentences``: tokens seen at least ``min_count`` times.
+
+        ``max_size`` keeps the most frequent tokens (ties by first appearance), counting the three
+        specials.  The kept tokens stay in order of first appearance.
+        """
+        problems = []
+        if min_count < 1:
+            problems.append(f"min_count must be at least 1, got {min_count}")
+        if max_size is not None and max_size < 4:
+            problems.append(f"max_size must be at least 4 (3 specials + 1 word), got {max_size}")
+        if problems:
+            raise ConfigError(problems)
+        counts: Counter[str] = Counter()
+        for sent in sentences:
+            counts.update(sent)
+        for special in (BOS, EOS):
+            counts.pop(special, None)
+        words = [w for w, c in counts.items() if c >= min_count and w != UNK]
+        if max_size is not None and len(words) > max_size - 3:
+            first = {w: i for i, w in enumerate(counts)}
+            keep = set(sorted(words, key=lambda w: (-counts[w], first[w]))[: max_size - 3])
+            words = [w for w in words if w in keep]
+        return cls(SPECIALS + tuple(words), tokenizer)
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[str], tokenizer: Tokenizer | None = None) -> Vocab:
+        """Vocabulary with the specials first, then ``tokens`` (specials among them are skipped)."""
+        seen = dict.fromkeys(t for t in tokens if t not in SPECIALS)
+        return cls(SPECIALS + tuple(seen), tokenizer)
+
+    # -- lookups --------------------------------------------------------------------------
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return self._tokens
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._index
+
+    def __getitem__(self, token_id: int) -> str:
+        return self._tokens[token_id]
+
+    def __iter__(self):
+        return iter(self._tokens)
+
+    def lookup(self, token: str) -> int:
+        """Id of ``token``; ``<unk>``'s id for a token not in the vocabulary."""
+        return self._index.get(token, UNK_ID)
+
+    def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        get = self._index.get
+        return np.fromiter((get(t, UNK_ID) for t in tokens), dtype=np.int32, count=len(tokens))
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        return [self._tokens[int(i)] for i in ids]
+
+    def tokenize(self, line: str) -> list[str]:
+        return self.tokenizer.tokenize(line)
+
+    # -- identity and serialisation -------------------------------------------------------
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the token list and tokenizer settings (first 16 hex digits)."""
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            h.update(json.dumps(self.tokenizer.to_dict(), sort_keys=True).encode())
+            for t in self._tokens:
+                h.update(t.encode("utf-8") + b"\x00")
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocab) and self.fingerprint == other.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def __repr__(self) -> str:
+        return f"Vocab(size={len(self)}, fingerprint={self.fingerprint})"
+
+    def check_same(self, other: Vocab, what: str = "model") -> None:
+        """Raise :class:`VocabMismatchError` unless ``other`` is the same vocabulary."""
+        if self != other:
+            raise VocabMismatchError(
+                f"vocabulary mismatch: {what} has {len(other)} tokens (fingerprint "
+                f"{other.fingerprint}) but {len(self)} tokens (fingerprint {self.fingerprint}) "
+                "were expected; train both on the same Vocab"
+            )
+
+    def to_dict(self) -> dict:
+        return {
+            "format": "lmlab-vocab",
+            "version": 1,
+            "tokenizer": self.tokenizer.to_dict(),
+            "fingerprint": self.fingerprint,
+            "tokens": list(self._tokens),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vocab:
+        if data.get("format") != "lmlab-vocab":
+            raise ConfigError("not an lmlab vocabulary (missing format: lmlab-vocab)")
+        vocab = cls(data["tokens"], Tokenizer.from_dict(data.get("tokenizer", {})))
+        if "fingerprint" in data and data["fingerprint"] != vocab.fingerprint:
+            raise VocabMismatchError(
+                f"vocabulary file fingerprint {data['fingerprint']} does not match its tokens "
+                f"({vocab.fingerprint}); the file was edited or is corrupt"
+            )
+        return vocab
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocab:
+        return cls.from_dict(json.loads(text))
+
+
+def encode_corpus(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Encode tokenised sentences into one flat id array, each as ``<s> w1 .. wk </s>``.
+
+    Returns ``(ids, starts)``: ``ids`` int32 of length ``sum(len(s) + 2)`` and ``starts`` the
+    offset of each sentence's ``<s>`` (length ``len(sentences) + 1``, the last entry ``len(ids)``).
+    Empty sentences become ``<s> </s>`` (one ``</s>`` is predicted for every line, as in KenLM).
+    """
+    lengths = np.fromiter((len(s) + 2 for s in sentences), dtype=np.int64, count=len(sentences))
+    starts = np.zeros(len(sentences) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    get = vocab._index.get  # noqa: SLF001 - hot loop
+    flat = np.fromiter(
+        (get(t, UNK_ID) for s in sentences for t in s), dtype=np.int32, count=int(lengths.sum()) - 2 * len(sentences)
+    )
+    ids = np.empty(int(starts[-1]), dtype=np.int32)
+    is_word = np.ones(len(ids), dtype=bool)
+    is_word[starts[:-1]] = False
+    is_word[starts[1:] - 1] = False
+    ids[is_word] = flat
+    ids[starts[:-1]] = BOS_ID
+    ids[starts[1:] - 1] = EOS_ID
+    if np.any(flat == BOS_ID) or np.any(flat == EOS_ID):
+        raise CorpusError(f"the text contains the reserved tokens {BOS} or {EOS} inside a line")
+    return ids, starts
+
+
+def flatten_ids(sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`encode_corpus` for sentences that are already id sequences."""
+    lengths = np.fromiter((len(s) + 2 for s in sentences), dtype=np.int64, count=len(sentences))
+    starts = np.zeros(len(sentences) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    ids = np.empty(int(starts[-1]), dtype=np.int32)
+    ids[starts[:-1]] = BOS_ID
+    ids[starts[1:] - 1] = EOS_ID
+    for s, b in zip(sentences, starts[:-1], strict=False):
+        ids[b + 1 : b + 1 + len(s)] = s
+    return ids, starts
