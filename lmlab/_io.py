@@ -52,7 +52,11 @@ def open_binary(path: str | os.PathLike) -> BinaryIO:
         raise LmlabError(f"{path}: is a directory, expected a file") from None
     head = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
-    return _wrap(raw, kind, "rb")
+    if kind is None:
+        return raw
+    raw.close()
+    opener = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
+    return opener(path, "rb")  # type: ignore[return-value]
 
 
 def decode_utf8(data: bytes, path: str, base_offset: int = 0, first_line: int = 1) -> str:

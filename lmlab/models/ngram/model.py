@@ -272,6 +272,13 @@ def save_arpa(lm: NgramLM, path) -> None:
     """Write ``lm`` as an ARPA file (atomically to a path, or to an open binary stream)."""
     from .arpa import write_arpa
 
+    if lm.tables.constant_backoff10 is not None:
+        from ...errors import LmlabError
+
+        raise LmlabError(
+            f"{lm.smoothing} cannot be written as ARPA: it penalises every backoff step, also from "
+            "contexts that are not in the file, which ARPA's backoff cannot express"
+        )
     write_arpa(lm.tables, lm.vocab, path, meta=_arpa_meta(lm))
 
 

@@ -44,6 +44,9 @@ class BackoffTables:
     keys: list[np.ndarray]
     logprob10: list[np.ndarray]
     backoff10: list[np.ndarray]
+    #: If set, every backoff step costs this log10 weight whether or not the context is in the
+    #: table (stupid backoff); otherwise a context not in the table has weight 0 (ARPA).
+    constant_backoff10: float | None = None
 
     # -- structure ------------------------------------------------------------------------
     def sizes(self) -> list[int]:
@@ -98,13 +101,18 @@ class BackoffTables:
             logp[hit] = self.logprob10[m - 1][ctx_ids[m - 1][hit]]
             length[hit] = m
         # Backoff weights of the history's suffixes longer than the matched context.
-        for j in range(1, N):
-            prev = np.empty(n, dtype=np.int64)
-            prev[0] = -1
-            prev[1:] = ctx_ids[j - 1][:-1]
-            prev[is_bos] = -1
-            use = (length <= j) & (prev >= 0)
-            logp[use] += self.backoff10[j - 1][prev[use]]
+        if self.constant_backoff10 is not None:
+            sent_start = np.maximum.accumulate(np.where(is_bos, np.arange(n), 0))
+            avail = np.minimum(np.arange(n) - sent_start, N - 1)
+            logp += self.constant_backoff10 * np.maximum(avail - (length.astype(np.int64) - 1), 0)
+        else:
+            for j in range(1, N):
+                prev = np.empty(n, dtype=np.int64)
+                prev[0] = -1
+                prev[1:] = ctx_ids[j - 1][:-1]
+                prev[is_bos] = -1
+                use = (length <= j) & (prev >= 0)
+                logp[use] += self.backoff10[j - 1][prev[use]]
         logp[is_bos] = 0.0
         length[is_bos] = 0
         return logp, length
@@ -129,23 +137,34 @@ class BackoffTables:
     def next_log10(self, context: Sequence[int]) -> np.ndarray:
         """log10 p(w | context) for every word id w (shape (V,), float64)."""
         dist = self.logprob10[0].astype(np.float64)
-        for j, ctx in enumerate(self.context_ids(context), start=1):
-            dist += self.backoff10[j - 1][ctx]
+        ctx_ids = self.context_ids(context)
+        if self.constant_backoff10 is not None:
+            dist += self.constant_backoff10 * min(len(context), self.order - 1)
+        for j, ctx in enumerate(ctx_ids, start=1):
+            if self.constant_backoff10 is None:
+                dist += self.backoff10[j - 1][ctx]
             lo = np.searchsorted(self.keys[j], ctx * self.vocab_size)
             hi = np.searchsorted(self.keys[j], (ctx + 1) * self.vocab_size)
-            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi]
+            extra = 0.0
+            if self.constant_backoff10 is not None:
+                extra = self.constant_backoff10 * (min(len(context), self.order - 1) - j)
+            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi] + extra
         return dist
 
     def word_log10(self, context: Sequence[int], word: int) -> tuple[float, int]:
         """log10 p(word | context) and the length of the n-gram used."""
         ctx = self.context_ids(context)
         total = 0.0
+        if self.constant_backoff10 is not None:
+            total = self.constant_backoff10 * (min(len(context), self.order - 1) - len(ctx))
         for j in range(len(ctx), -1, -1):
             m = j + 1
             gid = int(self.lookup(m, np.array([ctx[j - 1] if j else -1]), np.array([word]))[0])
             if gid >= 0:
                 return total + float(self.logprob10[m - 1][gid]), m
-            total += float(self.backoff10[j - 1][ctx[j - 1]]) if j else 0.0
+            if j:
+                total += (self.constant_backoff10 if self.constant_backoff10 is not None
+                          else float(self.backoff10[j - 1][ctx[j - 1]]))
         return total, 0  # unreachable: every word id is a unigram
 
     def bos_mask(self) -> np.ndarray:

@@ -20,6 +20,7 @@ from ....text.specials import BOS_ID, EOS_ID, UNK_ID
 from ..tables import BackoffTables
 
 LOG10_ZERO = -99.0  # ARPA's "never": the log10 probability written for <s>
+EPS = 1e-12
 
 
 @dataclass
@@ -71,11 +72,23 @@ def assemble(
             bow = np.where(has_children, est.gamma[m - 1], 1.0)
         else:
             p = est.u[m - 1].astype(np.float64)
+            # An n-gram whose discounted estimate is 0 (a discount equal to its count) is treated
+            # as unseen: it keeps its place in the table but gets the backed-off probability.
+            seen = p > 0
             left = 1.0 - context_sums(counts, m, p)
-            lower_left = 1.0 - context_sums(counts, m, lower)
+            lower_left = 1.0 - context_sums(counts, m, np.where(seen, lower, 0.0))
+            # Where the lower order has no mass left for the unseen words (its seen words are
+            # exactly this context's), the left-over mass cannot be passed down: rescale the
+            # context's probabilities to sum to 1 and give it no backoff mass (as SRILM does).
+            stuck = has_children & (lower_left <= EPS) & (left > EPS)
+            if np.any(stuck):
+                scale = np.where(stuck, 1.0 / np.maximum(1.0 - left, EPS), 1.0)
+                p = p * scale[prefix]
+                left = np.where(stuck, 0.0, left)
             with np.errstate(divide="ignore", invalid="ignore"):
-                bow = np.where(has_children & (lower_left > 0), left / lower_left, 1.0)
-            bow = np.maximum(bow, 0.0)
+                bow = np.where(has_children & (lower_left > EPS), left / lower_left, 1.0)
+            bow = np.where(stuck, 0.0, np.maximum(bow, 0.0))
+            p = np.where(seen, p, bow[prefix] * lower)
         probs.append(p)
         backoffs.append(bow)
     backoffs.append(np.empty(0))
@@ -89,13 +102,14 @@ def assemble(
 
 
 def _log10_prob(p: np.ndarray, unigram: bool) -> np.ndarray:
+    if np.any(~np.isfinite(p)) or np.any(p < 0):
+        bad = int(np.flatnonzero(~np.isfinite(p) | (p < 0))[0])
+        raise CorpusError(f"smoothing produced an invalid probability (n-gram id {bad}: {p[bad]})")
     with np.errstate(divide="ignore"):
         out = np.minimum(np.log10(p), 0.0)
+    out[np.isneginf(out)] = LOG10_ZERO  # a zero probability: ARPA's "never"
     if unigram:
         out[BOS_ID] = LOG10_ZERO
-    if np.any(~np.isfinite(out)):
-        bad = int(np.flatnonzero(~np.isfinite(out))[0])
-        raise CorpusError(f"smoothing produced a zero or invalid probability (n-gram id {bad})")
     return out.astype(np.float32)
 
 

@@ -109,15 +109,26 @@ def discount_table(
     return out
 
 
+def raw_counts(counts: NgramCounts) -> list[np.ndarray]:
+    """Raw counts of every order, with ``<s>`` (never predicted) at 0 among the unigrams."""
+    out = [c.copy() for c in counts.count]
+    out[0][BOS_ID] = 0
+    return out
+
+
 def kneser_ney_estimate(
     counts: NgramCounts,
     *,
     modified: bool = True,
+    continuation: bool = True,
     discount: float | Sequence[float] | None = None,
     fallback: Sequence[float] | None = None,
 ) -> tuple[Estimate, list[np.ndarray]]:
-    """(u, gamma) of (modified) Kneser-Ney and the discounts used (per order [0, D1, D2, D3+])."""
-    a = adjusted_counts(counts)
+    """(u, gamma) of (modified) Kneser-Ney and the discounts used (per order [0, D1, D2, D3+]).
+
+    With ``continuation=False`` the raw counts are used at every order: absolute discounting.
+    """
+    a = adjusted_counts(counts) if continuation else raw_counts(counts)
     discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
     us, gammas = [], []
     for m in range(1, counts.order + 1):

@@ -11,7 +11,11 @@ import numpy as np
 from ....counts.ngram_counts import NgramCounts
 from ..tables import BackoffTables
 from .assemble import assemble
+from .additive import additive_tables
+from .good_turing import good_turing_estimate
 from .kneser_ney import kneser_ney_estimate
+from .stupid_backoff import stupid_backoff_tables
+from .witten_bell import witten_bell_estimate
 
 Estimator = Callable[[Any, NgramCounts], tuple[BackoffTables, list[np.ndarray] | None]]
 
@@ -25,10 +29,11 @@ class SmootherSpec:
     description: str = ""
 
 
-def _kn(modified: bool) -> Estimator:
+def _kn(modified: bool, continuation: bool = True) -> Estimator:
     def estimate(lm, counts: NgramCounts):
         est, discounts = kneser_ney_estimate(
-            counts, modified=modified, discount=lm.discount, fallback=lm.discount_fallback
+            counts, modified=modified, continuation=continuation, discount=lm.discount,
+            fallback=lm.discount_fallback,
         )
         tables = assemble(
             counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams
@@ -38,9 +43,40 @@ def _kn(modified: bool) -> Estimator:
     return estimate
 
 
+def _assembled(fn) -> Estimator:
+    def estimate(lm, counts: NgramCounts):
+        out = fn(counts)
+        est, extra = out if isinstance(out, tuple) else (out, None)
+        tables = assemble(
+            counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams
+        )
+        return tables, extra
+
+    return estimate
+
+
 SMOOTHERS: dict[str, SmootherSpec] = {
     "modified_kneser_ney": SmootherSpec(
         _kn(True), (True, False), True, description="three discounts per order (KenLM lmplz)"
     ),
     "kneser_ney": SmootherSpec(_kn(False), (True, False), True, description="one discount per order"),
+    "absolute_discounting": SmootherSpec(
+        _kn(False, continuation=False), (True, False), True, description="raw counts, one discount per order"
+    ),
+    "witten_bell": SmootherSpec(_assembled(witten_bell_estimate), (True, False), True),
+    "good_turing": SmootherSpec(
+        _assembled(good_turing_estimate), (False, True), False, description="Katz backoff (SRILM default)"
+    ),
+    "additive": SmootherSpec(
+        lambda lm, counts: (additive_tables(counts, lm.k), None), (False,), False,
+        description="add-k (k=1: Laplace; other k: Lidstone)",
+    ),
+    "mle": SmootherSpec(
+        lambda lm, counts: (additive_tables(counts, None), None), (False,), False, normalized=False,
+        description="maximum likelihood (0 for unseen events)",
+    ),
+    "stupid_backoff": SmootherSpec(
+        lambda lm, counts: (stupid_backoff_tables(counts, lm.alpha), None), (False,), False,
+        normalized=False, description="Brants et al. 2007: scores, not probabilities",
+    ),
 }

@@ -1,0 +1,70 @@
+"""Maximum likelihood and additive (add-k: Laplace k=1, Lidstone) estimates.
+
+Both use the longest context the history offers (the last ``order - 1`` tokens, or the
+sentence so far from ``<s>``), without recursion to lower orders, as nltk.lm's MLE and Lidstone::
+
+    MLE:    p(w | h) = c(h w) / c(h)
+    add-k:  p(w | h) = (c(h w) + k) / (c(h) + k |V|)        |V| = vocabulary without <s>
+
+In a context never seen, add-k gives the uniform 1/|V|; MLE gives 0 to everything (so MLE is
+not normalised there: it is a *scorer*), and 0 to any unseen word (log10 -99, ARPA's "never").
+
+Both are written as backoff tables so that they are saved as ARPA and queried like any model:
+the n-grams with a full context (order N, or starting with ``<s>``) carry the estimate; the other
+lower-order n-grams are kept only as prefixes ("blanks": probability 1/|V| for add-k, 0 for MLE,
+backoff 1); a full context ``h`` has backoff ``k|V| / (c(h) + k|V|)`` for add-k, 0 for MLE.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ....counts.ngram_counts import NgramCounts
+from ....text.specials import BOS_ID, EOS_ID
+from ..tables import BackoffTables
+from .assemble import LOG10_ZERO, context_sums
+from .kneser_ney import raw_counts
+
+
+def _log10(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        out = np.log10(x)
+    out[~np.isfinite(out)] = LOG10_ZERO
+    return np.minimum(out, 0.0).astype(np.float32)
+
+
+def additive_tables(counts: NgramCounts, k: float | None) -> BackoffTables:
+    """Tables of add-k smoothing, or of MLE when ``k`` is None."""
+    N, V = counts.order, counts.vocab_size
+    n_words = V - 1
+    c = raw_counts(counts)
+    kk = 0.0 if k is None else float(k)
+    blank_p = 0.0 if k is None else 1.0 / n_words
+    probs, backs = [], []
+    for m in range(1, N + 1):
+        cm = c[m - 1].astype(np.float64)
+        total = context_sums(counts, m, cm)
+        denom = (total[0] if m == 1 else total[counts.prefix[m - 1]]) + kk * n_words
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(denom > 0, (cm + kk) / denom, 0.0)
+        if m < N:
+            full = counts.bos_first[m - 1] if m > 1 else np.zeros(V, dtype=bool)
+            p = np.where(full, p, blank_p)
+            if m == 1 and N == 1:
+                pass
+        if m == 1:
+            p[BOS_ID] = 0.0
+        probs.append(_log10(p))
+        if m < N:
+            ctx_total = context_sums(counts, m + 1, c[m].astype(np.float64))
+            is_full_ctx = (counts.bos_first[m - 1] if m > 1 else np.arange(V) == BOS_ID) | (m == N - 1)
+            has_children = ctx_total > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = kk * n_words / (ctx_total + kk * n_words) if k is not None else np.zeros_like(ctx_total)
+            b = np.where(is_full_ctx & has_children, b, 1.0)
+            b10 = _log10(b)
+            if m == 1:
+                b10[EOS_ID] = 0.0
+            backs.append(b10)
+    backs.append(np.empty(0, dtype=np.float32))
+    return BackoffTables(N, V, list(counts.keys), probs, backs)
