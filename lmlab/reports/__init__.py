@@ -1,0 +1,1 @@
+"""Stage 5: results -> tables, JSON and BENCHMARKS.md rows."""

@@ -1,0 +1,106 @@
+"""The command line: exit codes, stdout formats, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from lmlab.cli.main import main
+from tests.conftest import read_lines
+
+
+def run_cli(argv, stdin_text=None, monkeypatch=None, capsys=None):
+    if stdin_text is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin_text.encode())))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ngram_then_query_reproduces_kenlm_toy(kenlm_ref, tmp_path, capsys, monkeypatch):
+    arpa = tmp_path / "toy.arpa"
+    code, _, err = run_cli(["ngram", "-o", "3", "--discount_fallback", "--text", str(kenlm_ref / "toy.txt"),
+                            "--arpa", str(arpa)], capsys=capsys)
+    assert code == 0 and "D1=0.375" in err
+    code, out, _ = run_cli(["query", str(arpa), "--text", str(kenlm_ref / "toytest.txt")], capsys=capsys)
+    assert code == 0
+    expected = read_lines(kenlm_ref / "toy.query.txt")
+    got = out.rstrip("\n").split("\n")
+    assert len(got) == len(expected)
+    for g, e in zip(got[:3], expected[:3], strict=True):
+        gf, ef = g.split("\t"), e.split("\t")
+        assert [f.rsplit(" ", 1)[0] for f in gf[:-1]] == [f.rsplit(" ", 1)[0] for f in ef[:-1]]
+        for a, b in zip(gf[:-1], ef[:-1], strict=True):
+            assert float(a.rsplit(" ", 1)[1]) == pytest.approx(float(b.rsplit(" ", 1)[1]), abs=1e-6)
+    assert got[3].startswith("Perplexity including OOVs:\t4.49627")
+    assert got[4].startswith("Perplexity excluding OOVs:\t3.46698")
+    assert got[5:] == ["OOVs:\t1", "Tokens:\t12"]
+
+
+def test_ngram_stdin_to_stdout(capsys, monkeypatch):
+    code, out, _ = run_cli(["ngram", "-o", "2", "--smoothing", "witten_bell", "--quiet"],
+                           stdin_text="a b c\nb c a\n", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0
+    assert out.splitlines()[2:5] == ["\\data\\", "ngram 1=6", "ngram 2=7"]
+
+
+def test_query_summary_only(kenlm_ref, capsys):
+    code, out, _ = run_cli(["query", "-v", "summary", str(kenlm_ref / "toy.o3.arpa"),
+                            "--text", str(kenlm_ref / "toytest.txt")], capsys=capsys)
+    assert code == 0 and out.count("\n") == 4 and out.startswith("Perplexity including OOVs:\t4.4962")
+
+
+def test_error_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.arpa"
+    bad.write_text("\\data\\\nngram 1=1\n\n\\1-grams:\n-1\t<unk>\textra\tfields\n\n\\end\\\n")
+    code, out, err = run_cli(["query", str(bad), "--text", str(bad)], capsys=capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "line 5:" in err and "Traceback" not in err
+
+
+def test_missing_file_exit_2(capsys):
+    code, _, err = run_cli(["query", "/nonexistent/model.arpa"], capsys=capsys)
+    assert code == 2 and "no such file" in err
+
+
+def test_discount_error_from_cli(tmp_path, capsys):
+    t = tmp_path / "t.txt"
+    t.write_text("a b\n")
+    code, _, err = run_cli(["ngram", "-o", "3", "--text", str(t), "--arpa", str(tmp_path / "x.arpa")],
+                           capsys=capsys)
+    assert code == 2 and "--discount_fallback" in err
+    assert not (tmp_path / "x.arpa").exists()
+
+
+def test_invalid_utf8_from_cli(tmp_path, capsys):
+    t = tmp_path / "t.txt"
+    t.write_bytes(b"ok\n\xc3\x28\n")
+    code, _, err = run_cli(["ngram", "-o", "2", "--text", str(t)], capsys=capsys)
+    assert code == 2 and "line 2" in err and "byte 3" in err
+
+
+def test_python_dash_m_entry_point():
+    r = subprocess.run([sys.executable, "-m", "lmlab", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("lmlab ")
+
+
+def test_help_ends_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["ngram", "--help"])
+    out = capsys.readouterr().out
+    assert "examples:" in out and "lmlab ngram -o 5 < train.txt > lm.arpa" in out
+
+
+def test_complete_and_perplexity(kenlm_ref, capsys):
+    code, out, _ = run_cli(["complete", str(kenlm_ref / "toy.o3.arpa"), "the cat", "-k", "2"], capsys=capsys)
+    assert code == 0 and out.split("\n")[0].split("\t")[0] in {"sat", "saw"}
+    code, out, _ = run_cli(["perplexity", str(kenlm_ref / "toy.o3.arpa"), "--text",
+                            str(kenlm_ref / "toytest.txt"), "--json"], capsys=capsys)
+    import json
+
+    rep = json.loads(out)
+    assert rep["tokens"] == 12 and rep["oovs"] == 1
+    assert rep["perplexity"] == pytest.approx(4.496275899691412, rel=1e-6)
