@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..._io import atomic_write, open_binary
+from ..._io import atomic_write, decode_utf8, open_binary
 from ...errors import ArpaFormatError, LmlabError
 from ...text.specials import BOS, EOS, UNK
 from ...text.tokenize import Tokenizer
@@ -92,20 +92,21 @@ def write_arpa(
 # reading
 # ---------------------------------------------------------------------------------------------
 class _Lines:
-    """Numbered lines of a byte stream, decoded strictly as UTF-8."""
+    """Numbered lines of a whole (decoded) file."""
 
-    def __init__(self, fh: BinaryIO, name: str):
-        self.fh, self.name, self.no = fh, name, 0
+    def __init__(self, text: str, name: str):
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        self.lines = text.split("\n")
+        if self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        self.name, self.no = name, 0
 
     def next(self) -> str | None:
-        raw = self.fh.readline()
-        if not raw:
+        if self.no >= len(self.lines):
             return None
         self.no += 1
-        try:
-            return raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            raise ArpaFormatError(self.name, self.no, repr(raw[:80]), f"valid UTF-8 ({exc.reason})") from None
+        return self.lines[self.no - 1]
 
     def error(self, line: str, expected: str) -> ArpaFormatError:
         return ArpaFormatError(self.name, self.no, line, expected)
@@ -125,7 +126,8 @@ def read_arpa(path: str | os.PathLike) -> tuple[BackoffTables, Vocab, dict]:
     """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any)."""
     name = str(path)
     with open_binary(path) as fh:
-        return _read(_Lines(fh, name))
+        data = fh.read()
+    return _read(_Lines(decode_utf8(data, name), name))
 
 
 def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
@@ -172,92 +174,123 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         declared.append(n)
     order = len(declared)
     # -- sections ------------------------------------------------------------------------
-    words_by_order: list[list[tuple[str, ...]]] = []
+    sections: list[tuple[list[list[str]], np.ndarray, np.ndarray]] = []
     first_lines: list[int] = []  # line number of each section's first n-gram
-    probs_by_order: list[list[float]] = []
-    backs_by_order: list[list[float]] = []
     line = lines.next()
     for m in range(1, order + 1):
         while line is not None and not line.strip():
             line = lines.next()
         if line is None or line.strip() != f"\\{m}-grams:":
             raise lines.error(line or "", f"the section header \\{m}-grams:")
-        words, probs, backs = [], [], []
         first_lines.append(lines.no + 1)
-        while True:
-            line = lines.next()
-            if line is None:
-                raise lines.error("", f"more {m}-grams or \\end\\ (the file ended)")
-            if not line.strip():
-                break
-            if line.startswith("\\"):
-                break
-            fields = line.split()
-            if len(fields) not in (m + 1, m + 2):
-                raise lines.error(
-                    line, f"a {m}-gram line: log10 probability, {m} word(s) and an optional backoff"
-                )
-            p = _parse_float(fields[0], lines, line, "log10 probability")
-            if p > 0:
-                raise lines.error(line, "a log10 probability <= 0")
-            b = _parse_float(fields[m + 1], lines, line, "backoff") if len(fields) == m + 2 else 0.0
-            if m == order and b != 0.0:
-                raise lines.error(line, f"no backoff weight on a highest-order ({m}-gram) line")
-            words.append(tuple(fields[1 : m + 1]))
-            probs.append(p)
-            backs.append(b)
-        if len(words) != declared[m - 1]:
-            raise lines.error(
-                line or "",
-                f"{declared[m - 1]} {m}-grams as the \\data\\ header says, but the section has {len(words)}",
-            )
-        words_by_order.append(words)
-        probs_by_order.append(probs)
-        backs_by_order.append(backs)
+        parsed = _fast_section(lines, m, declared[m - 1], m == order)
+        if parsed is None:
+            parsed = _slow_section(lines, m, declared[m - 1], m == order)
+        sections.append(parsed)
+        line = lines.next()
     while line is not None and not line.strip():
         line = lines.next()
     if line is None or line.strip() != "\\end\\":
         raise lines.error(line or "", "\\end\\ after the last section")
-    return _build(words_by_order, probs_by_order, backs_by_order, tokenizer, lines.name, first_lines) + (meta,)
+    return _build(sections, tokenizer, lines.name, first_lines) + (meta,)
 
 
-def _build(words_by_order, probs_by_order, backs_by_order, tokenizer, name, first_lines):
-    unigrams = [w[0] for w in words_by_order[0]]
-    seen = set()
+def _fast_section(lines: _Lines, m: int, n: int, top: bool):
+    """Parse ``n`` lines at once when they are regular; ``None`` sends the caller to the slow path."""
+    start = lines.no
+    block = lines.lines[start : start + n]
+    after = lines.lines[start + n] if start + n < len(lines.lines) else None
+    if len(block) != n or (after is not None and after.strip() and not after.startswith("\\")):
+        return None
+    fields = " ".join(block).split()
+    for k in ((m + 1,) if top else (m + 2, m + 1)):
+        if len(fields) == n * k:
+            break
+    else:
+        return None
+    try:
+        probs = np.fromiter(map(float, fields[0::k]), dtype=np.float64, count=n)
+        backs = (np.fromiter(map(float, fields[m + 1 :: k]), dtype=np.float64, count=n)
+                 if k == m + 2 else np.zeros(n))
+    except ValueError:
+        return None
+    if not (np.all(np.isfinite(probs)) and np.all(np.isfinite(backs)) and np.all(probs <= 0)):
+        return None
+    if top and np.any(backs != 0):
+        return None
+    words = [fields[1 + j :: k] for j in range(m)]
+    lines.no = start + n
+    return words, probs, backs
+
+
+def _slow_section(lines: _Lines, m: int, n: int, top: bool):
+    """Line by line, with an error that names the line for anything malformed."""
+    words: list[list[str]] = [[] for _ in range(m)]
+    probs, backs = [], []
+    count = 0
+    while True:
+        line = lines.next()
+        if line is None:
+            raise lines.error("", f"more {m}-grams or \\end\\ (the file ended)")
+        if not line.strip() or line.startswith("\\"):
+            lines.no -= 1
+            break
+        fields = line.split()
+        if len(fields) not in (m + 1, m + 2):
+            raise lines.error(line, f"a {m}-gram line: log10 probability, {m} word(s) and an optional backoff")
+        p = _parse_float(fields[0], lines, line, "log10 probability")
+        if p > 0:
+            raise lines.error(line, "a log10 probability <= 0")
+        b = _parse_float(fields[m + 1], lines, line, "backoff") if len(fields) == m + 2 else 0.0
+        if top and b != 0.0:
+            raise lines.error(line, f"no backoff weight on a highest-order ({m}-gram) line")
+        for j in range(m):
+            words[j].append(fields[1 + j])
+        probs.append(p)
+        backs.append(b)
+        count += 1
+    if count != n:
+        raise lines.error(
+            lines.lines[lines.no] if lines.no < len(lines.lines) else "",
+            f"{n} {m}-grams as the \\data\\ header says, but the section has {count}",
+        )
+    return words, np.array(probs), np.array(backs)
+
+
+def _build(sections, tokenizer, name, first_lines):
+    unigrams = sections[0][0][0]
+    index: dict[str, int] = {}
     for i, w in enumerate(unigrams):
-        if w in seen:
+        if w in index:
             raise ArpaFormatError(name, first_lines[0] + i, w, f"each unigram once; {w!r} is listed twice")
-        seen.add(w)
+        index[w] = i
     vocab = Vocab.from_tokens(unigrams, tokenizer)
     V = len(vocab)
-    order = len(words_by_order)
-    p1 = np.full(V, np.nan, dtype=np.float32)
+    order = len(sections)
+    p1 = np.zeros(V, dtype=np.float32)
     b1 = np.zeros(V, dtype=np.float32)
     ids = vocab.encode(unigrams)
-    p1[ids] = probs_by_order[0]
-    b1[ids] = backs_by_order[0]
-    if UNK not in seen:
+    p1[ids] = sections[0][1]
+    b1[ids] = sections[0][2]
+    if UNK not in index:
         p1[vocab.unk_id] = UNK_LOG10_DEFAULT
     for special in (BOS, EOS):
-        if special not in seen:
+        if special not in index:
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
-    keys = [np.arange(V, dtype=np.int64)]
-    logp = [p1]
-    backs = [b1]
-    tables = BackoffTables(order=1, vocab_size=V, keys=keys, logprob10=logp, backoff10=backs)
+    tables = BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
+                           backoff10=[b1])
+    getitem = vocab._index.__getitem__  # noqa: SLF001 - hot loop
     for m in range(2, order + 1):
-        rows = words_by_order[m - 1]
-        if not rows:
-            mat = np.empty((0, m), dtype=np.int64)
-        else:
-            flat = [w for row in rows for w in row]
-            mat = vocab.encode(flat).astype(np.int64).reshape(len(rows), m)
-            unknown = np.flatnonzero(np.array([w not in vocab for w in flat]))
-            if len(unknown):
-                bad = flat[int(unknown[0])]
-                row_i = int(unknown[0]) // m
-                raise ArpaFormatError(name, first_lines[m - 1] + row_i, " ".join(rows[row_i]),
-                                      f"only words listed as unigrams; {bad!r} is not")
+        words, probs, backs = sections[m - 1]
+        n = len(probs)
+        mat = np.empty((n, m), dtype=np.int64)
+        for j in range(m):
+            try:
+                mat[:, j] = np.fromiter(map(getitem, words[j]), dtype=np.int64, count=n)
+            except KeyError:
+                i = next(i for i, w in enumerate(words[j]) if w not in index)
+                raise ArpaFormatError(name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
+                                      f"only words listed as unigrams; {words[j][i]!r} is not") from None
         prefix = _ids_of(tables, mat[:, :-1])
         missing = prefix < 0
         if np.any(missing):
@@ -268,12 +301,12 @@ def _build(words_by_order, probs_by_order, backs_by_order, tokenizer, name, firs
         key = key[order_idx]
         dup = np.flatnonzero(key[1:] == key[:-1])
         if len(dup):
-            row_i = int(max(order_idx[dup[0]], order_idx[dup[0] + 1]))
-            raise ArpaFormatError(name, first_lines[m - 1] + row_i, " ".join(rows[row_i]),
+            i = int(max(order_idx[dup[0]], order_idx[dup[0] + 1]))
+            raise ArpaFormatError(name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
                                   f"each {m}-gram once; it is listed twice")
         tables.keys.append(key)
-        tables.logprob10.append(np.asarray(probs_by_order[m - 1], dtype=np.float32)[order_idx])
-        tables.backoff10.append(np.asarray(backs_by_order[m - 1], dtype=np.float32)[order_idx])
+        tables.logprob10.append(np.asarray(probs, dtype=np.float32)[order_idx])
+        tables.backoff10.append(np.asarray(backs, dtype=np.float32)[order_idx])
         tables.order = m
     tables.backoff10[-1] = np.empty(0, dtype=np.float32)
     return tables, vocab
