@@ -126,3 +126,15 @@ def test_stupid_backoff_refuses_arpa(tmp_path):
     with pytest.raises(LmlabError, match="cannot be written as ARPA"):
         lm.to_arpa(tmp_path / "sb.arpa")
     assert not (tmp_path / "sb.arpa").exists()
+
+
+@pytest.mark.parametrize(("name", "interp", "order"), CASES)
+def test_compiled_scorer_equals_numpy_reference(name, interp, order):
+    from lmlab.text.vocab import flatten_ids
+
+    lm = _fit(name, interp, order)
+    ids, starts = flatten_ids([lm.vocab.encode(s.split()) for s in TEST + TRAIN])
+    a, al = lm.tables.score_flat(ids, starts)
+    b, bl = lm.tables.score_flat_numpy(ids, starts)
+    assert np.array_equal(al, bl)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -74,7 +74,33 @@ class BackoffTables:
         return out
 
     # -- batch scoring --------------------------------------------------------------------
+    @property
+    def fast(self):
+        """Hashed, compiled copy of the tables (built on first use; see :mod:`.fastquery`)."""
+        cached = self.__dict__.get("_fast")
+        if cached is None or cached[0] != self._version():
+            from .fastquery import FastTables
+
+            cached = (self._version(), FastTables(self))
+            self.__dict__["_fast"] = cached
+        return cached[1]
+
+    def _version(self) -> tuple:
+        return (self.order, tuple(id(k) for k in self.keys), tuple(id(p) for p in self.logprob10),
+                tuple(id(b) for b in self.backoff10), self.constant_backoff10)
+
     def score_flat(self, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log10 p and matched n-gram length of every predicted token in a flat corpus.
+
+        ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
+        sentence).  Returns arrays of length ``len(ids)``; entries at ``<s>`` positions are 0.
+        Runs the compiled kernel; :meth:`score_flat_numpy` is the vectorised reference.
+        """
+        is_bos = np.zeros(len(ids), dtype=bool)
+        is_bos[np.asarray(starts[:-1], dtype=np.int64)] = True
+        return self.fast.score(ids, is_bos)
+
+    def score_flat_numpy(self, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log10 p and matched n-gram length of every predicted token in a flat corpus.
 
         ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
@@ -93,6 +119,7 @@ class BackoffTables:
             prev[1:] = ctx_ids[-1][:-1]
             prev[is_bos] = -1
             cur = self.lookup(m, prev, tok)
+            cur[ctx_ids[-1] < 0] = -1  # as KenLM: stop at the first order that misses
             ctx_ids.append(cur)
         length = np.zeros(n, dtype=np.int8)
         logp = np.zeros(n, dtype=np.float64)
