@@ -1,10 +1,11 @@
 """Compiled query kernels (numba) over backoff tables: hashed lookups, sequential scoring.
 
-Each order m >= 2 gets an open-addressing hash table (linear probing, power-of-two size, at
-least 1.5 slots per n-gram, as KenLM's probing structure) mapping the key ``prefix * V + word``
-to the n-gram's id.  All orders are concatenated into flat arrays with offsets so one compiled
-function sees the whole model.  Semantics are exactly :class:`BackoffTables`' (the vectorised
-numpy scorer there is the reference the tests compare against).
+Each order m >= 2 gets an open-addressing hash table (linear probing, 1.5 slots per n-gram, as
+KenLM's probing structure).  A slot holds the key and the n-gram's log10 probability and backoff
+side by side (16 bytes), so a lookup touches one cache line.  An n-gram's key is
+``slot(prefix) * V + word``: the slot index of its prefix in the table one order down (unigrams:
+the word id), so the ids a state carries are slot indices.  Semantics are exactly
+:class:`BackoffTables`' (whose vectorised numpy scorer is the reference the tests compare with).
 """
 
 from __future__ import annotations
@@ -12,49 +13,92 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+EMPTY = -1
+
+
 @njit(cache=True, inline="always")
 def _slot(key, size):
-    """Multiplicative hash mapped onto [0, size) without a modulo (Lemire's multiply-shift)."""
+    """Multiplicative hash mapped onto [0, size) without a modulo (multiply-shift)."""
     h = (np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)
     return np.int64((h * np.uint64(size)) >> np.uint64(32))
 
 
 @njit(cache=True)
-def _build_slots(keys, size):
-    """Slots of (key, id) pairs side by side, so a probe touches one cache line."""
-    slots = np.full(2 * size, -1, dtype=np.int64)
+def _insert_order(slots_i, slots_f, base, size, keys, probs, backs, has_back, slot_of):
+    """Insert one order's n-grams; ``slot_of[i]`` gets the slot of n-gram i."""
     for i in range(keys.shape[0]):
         s = _slot(keys[i], size)
-        while slots[2 * s + 1] != -1:
+        while slots_i[2 * (base + s)] != EMPTY:
             s = s + 1 if s + 1 < size else 0
-        slots[2 * s] = keys[i]
-        slots[2 * s + 1] = i
-    return slots
+        slots_i[2 * (base + s)] = keys[i]
+        slots_f[4 * (base + s) + 2] = probs[i]
+        slots_f[4 * (base + s) + 3] = backs[i] if has_back else np.float32(0.0)
+        slot_of[i] = s
 
 
 @njit(cache=True, inline="always")
-def _find(slots_all, slot_off, slot_size, m, key):
-    """Id (within order m) of the n-gram with ``key`` at order m (>= 2), or -1."""
+def _find(slots_i, slot_off, slot_size, m, key):
+    """Slot (within order m >= 2) of the n-gram with ``key``, or -1."""
     base = slot_off[m]
     size = slot_size[m]
     s = _slot(key, size)
     while True:
-        i = slots_all[base + 2 * s + 1]
-        if i == -1:
+        k = slots_i[2 * (base + s)]
+        if k == key:
+            return s
+        if k == EMPTY:
             return -1
-        if slots_all[base + 2 * s] == key:
-            return i
         s = s + 1 if s + 1 < size else 0
 
 
-@njit(cache=True)
-def _score_sequence(tok, is_bos, V, N, slots_all, slot_off, slot_size,
-                    prob_all, prob_off, bow_all, bow_off, const_bow, use_const, out_lp, out_len):
-    """Score a flat token array; ``is_bos`` marks sentence starts (the state is reset there).
+@njit(cache=True, inline="always")
+def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+             const_bow, use_const):
+    """Score ``w`` after context ``ctx`` and replace ``ctx`` by the next context.
 
-    ``out_lp``/``out_len`` get log10 p and the matched n-gram length (0 at ``<s>``).
+    ``ctx[j-1]`` is the slot of the j-gram ending at the previous token (-1 if absent; the word
+    id for j = 1); ``avail`` is how many tokens of history the sentence offers.
+    Returns (log10 p, matched n-gram length).
     """
-    ctx = np.full(N, -1, dtype=np.int64)  # ctx[j-1]: id of the j-gram ending at the previous token
+    new[0] = w
+    for j in range(1, N):
+        c = ctx[j - 1]
+        # As KenLM: stop at the first order that misses (models are suffix-closed).
+        if c >= 0 and new[j - 1] >= 0:
+            new[j] = _find(slots_i, slot_off, slot_size, j + 1, c * V + w)
+        else:
+            new[j] = -1
+    m = 1
+    for j in range(N - 1, 0, -1):
+        if new[j] >= 0:
+            m = j + 1
+            break
+    if m == 1:
+        lp = np.float64(prob1[w])
+    else:
+        lp = np.float64(slots_f[4 * (slot_off[m] + new[m - 1]) + 2])
+    if use_const:
+        top = min(avail, N - 1)
+        if top > m - 1:
+            lp += const_bow * (top - (m - 1))
+    else:
+        for j in range(m, N):
+            c = ctx[j - 1]
+            if c >= 0:
+                if j == 1:
+                    lp += bow1[c]
+                else:
+                    lp += slots_f[4 * (slot_off[j] + c) + 3]
+    for j in range(N):
+        ctx[j] = new[j]
+    return lp, m
+
+
+@njit(cache=True)
+def _score_sequence(tok, is_bos, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+                    const_bow, use_const, out_lp, out_len):
+    """Score a flat token array; ``is_bos`` marks sentence starts (the state is reset there)."""
+    ctx = np.full(N, -1, dtype=np.int64)
     new = np.full(N, -1, dtype=np.int64)
     avail = 0
     for i in range(tok.shape[0]):
@@ -67,72 +111,98 @@ def _score_sequence(tok, is_bos, V, N, slots_all, slot_off, slot_size,
             out_lp[i] = 0.0
             out_len[i] = 0
             continue
-        new[0] = w
-        for j in range(1, N):
-            c = ctx[j - 1]
-            # As KenLM: stop at the first order that misses (models are suffix-closed).
-            if c >= 0 and new[j - 1] >= 0:
-                new[j] = _find(slots_all, slot_off, slot_size, j + 1, c * V + w)
-            else:
-                new[j] = -1
-        m = 1
-        for j in range(N - 1, 0, -1):
-            if new[j] >= 0:
-                m = j + 1
-                break
-        lp = np.float64(prob_all[prob_off[m - 1] + new[m - 1]])
-        top = min(avail, N - 1)
-        if use_const:
-            if top > m - 1:
-                lp += const_bow * (top - (m - 1))
-        else:
-            for j in range(m, N):
-                c = ctx[j - 1]
-                if c >= 0:
-                    lp += bow_all[bow_off[j - 1] + c]
+        lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
+                         bow1, const_bow, use_const)
         out_lp[i] = lp
         out_len[i] = m
-        for j in range(N):
-            ctx[j] = new[j]
         avail += 1
 
 
+@njit(cache=True)
+def _score_sentence(ids, bos, eos, bos_id, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
+                    prob1, bow1, const_bow, use_const):
+    """Total log10 probability of one sentence (KenLM's ``Model.score``)."""
+    ctx = np.full(N, -1, dtype=np.int64)
+    new = np.full(N, -1, dtype=np.int64)
+    avail = 0
+    if bos:
+        ctx[0] = bos_id
+        avail = 1
+    total = 0.0
+    for i in range(ids.shape[0]):
+        lp, m = _advance(ctx, new, avail, ids[i], V, N, slots_i, slots_f, slot_off, slot_size,
+                         prob1, bow1, const_bow, use_const)
+        total += lp
+        avail += 1
+    if eos:
+        lp, m = _advance(ctx, new, avail, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
+                         prob1, bow1, const_bow, use_const)
+        total += lp
+    return total
+
+
+@njit(cache=True)
+def _step(ctx_in, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+          const_bow, use_const):
+    """One token from a state: (log10 p, matched length, next context)."""
+    ctx = ctx_in.copy()
+    new = np.empty(N, dtype=np.int64)
+    lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
+                     bow1, const_bow, use_const)
+    return lp, m, ctx
+
+
 class FastTables:
-    """Flat, hashed copy of :class:`BackoffTables` for the compiled kernels."""
+    """Hashed copy of :class:`BackoffTables` for the compiled kernels."""
 
     def __init__(self, tables):
         N, V = tables.order, tables.vocab_size
         self.order, self.vocab_size = N, V
         slot_off = np.zeros(N + 1, dtype=np.int64)
         slot_size = np.ones(N + 1, dtype=np.int64)
-        slots = []
+        sizes = [max(int(np.ceil(1.5 * len(tables.keys[m - 1]))), 2) for m in range(2, N + 1)]
         total = 0
+        for m, size in enumerate(sizes, start=2):
+            slot_off[m], slot_size[m] = total, size
+            total += size
+        self.slots_i = np.full(2 * max(total, 1), EMPTY, dtype=np.int64)
+        self.slots_f = self.slots_i.view(np.float32)
+        prev_slot = np.arange(V, dtype=np.int64)  # order 1: slot == word id
         for m in range(2, N + 1):
-            k = np.ascontiguousarray(tables.keys[m - 1], dtype=np.int64)
-            size = max(int(np.ceil(1.5 * len(k))), 2)
-            slots.append(_build_slots(k, size))
-            slot_off[m] = total
-            slot_size[m] = size
-            total += 2 * size
-        self.slots_all = np.concatenate(slots) if slots else np.full(2, -1, np.int64)
+            keys = tables.keys[m - 1]
+            new_keys = prev_slot[keys // V] * V + keys % V
+            slot_of = np.empty(len(keys), dtype=np.int64)
+            has_back = m < N
+            backs = tables.backoff10[m - 1] if has_back else np.zeros(0, np.float32)
+            _insert_order(self.slots_i, self.slots_f, slot_off[m], slot_size[m], new_keys,
+                          np.asarray(tables.logprob10[m - 1], np.float32), np.asarray(backs, np.float32),
+                          has_back, slot_of)
+            prev_slot = slot_of
         self.slot_off, self.slot_size = slot_off, slot_size
-        self.prob_all = np.concatenate([np.asarray(p, np.float32) for p in tables.logprob10])
-        self.prob_off = np.concatenate([[0], np.cumsum([len(p) for p in tables.logprob10])]).astype(np.int64)
-        bows = [np.asarray(b, np.float32) for b in tables.backoff10]
-        self.bow_all = np.concatenate(bows + [np.zeros(1, np.float32)])
-        self.bow_off = np.concatenate([[0], np.cumsum([len(b) for b in bows])]).astype(np.int64)
+        self.prob1 = np.ascontiguousarray(tables.logprob10[0], dtype=np.float32)
+        b1 = tables.backoff10[0] if N > 1 else np.zeros(V, np.float32)
+        self.bow1 = np.ascontiguousarray(b1 if len(b1) else np.zeros(V, np.float32), dtype=np.float32)
         self.use_const = tables.constant_backoff10 is not None
         self.const_bow = float(tables.constant_backoff10 or 0.0)
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.slots_all, self.prob_all, self.bow_all))
+        return self.slots_i.nbytes + self.prob1.nbytes + self.bow1.nbytes
+
+    def _args(self):
+        return (self.vocab_size, self.order, self.slots_i, self.slots_f, self.slot_off,
+                self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const)
 
     def score(self, tok: np.ndarray, is_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         tok = np.ascontiguousarray(tok, dtype=np.int64)
         out_lp = np.empty(len(tok), dtype=np.float64)
         out_len = np.empty(len(tok), dtype=np.int8)
-        _score_sequence(tok, np.ascontiguousarray(is_bos), self.vocab_size, self.order,
-                        self.slots_all, self.slot_off, self.slot_size, self.prob_all,
-                        self.prob_off, self.bow_all, self.bow_off, self.const_bow, self.use_const,
-                        out_lp, out_len)
+        _score_sequence(tok, np.ascontiguousarray(is_bos), *self._args(), out_lp, out_len)
         return out_lp, out_len
+
+    def score_sentence(self, ids: np.ndarray, bos: bool = True, eos: bool = True) -> float:
+        """Total log10 probability of one sentence of ids."""
+        return _score_sentence(ids, bos, eos, 1, 2, *self._args())
+
+    def step(self, ctx: np.ndarray, avail: int, w: int) -> tuple[float, int, np.ndarray]:
+        """(log10 p, matched length, next context) for one token after context ``ctx``."""
+        return _step(ctx, avail, w, *self._args())

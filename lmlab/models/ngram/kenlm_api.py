@@ -1,0 +1,140 @@
+"""A drop-in for users of KenLM's Python module (``import kenlm``), backed by lmlab.
+
+    from lmlab import kenlm
+    model = kenlm.Model("lm.arpa")
+    model.score("this is a sentence .", bos=True, eos=True)   # log10, as KenLM
+    for prob, length, oov in model.full_scores("this is a sentence ."): ...
+    state, out = kenlm.State(), kenlm.State()
+    model.BeginSentenceWrite(state)
+    model.BaseScore(state, "this", out)
+
+Scores are log10 (KenLM's unit).  Sentences are split on whitespace; a word outside the
+vocabulary is scored as ``<unk>`` and reported as an OOV.  Unlike KenLM, lmlab also gives the
+whole next-word distribution: ``model.lm.next_logprobs([...])`` (natural log).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from ...errors import LmlabError
+from ...text.specials import UNK_ID
+
+
+class FullScoreReturn(NamedTuple):
+    log_prob: float
+    ngram_length: int
+    oov: bool
+
+
+class State:
+    """A query state (KenLM's ``kenlm.State``): the n-gram ids of the history's suffixes."""
+
+    __slots__ = ("ctx", "avail")
+
+    def __init__(self):
+        self.ctx: np.ndarray | None = None
+        self.avail = 0
+
+    def _key(self):
+        ctx = self.ctx
+        return (self.avail, None if ctx is None else tuple(ctx.tolist()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __copy__(self) -> State:
+        s = State()
+        s.ctx, s.avail = self.ctx, self.avail
+        return s
+
+
+class Config:
+    """Accepted for compatibility with ``kenlm.Config``; lmlab has nothing to configure here."""
+
+    def __init__(self):
+        self.load_method = None
+
+
+class Model:
+    """An n-gram model with KenLM's Python API (``kenlm.Model``)."""
+
+    def __init__(self, path: str | os.PathLike, config: Config | None = None):
+        from ..loading import load
+        from .model import NgramLM
+
+        lm = load(path)
+        if not isinstance(lm, NgramLM):
+            raise LmlabError(f"{path}: kenlm.Model needs an n-gram model")
+        self.lm = lm
+        self.path = os.fspath(path)
+        self.order = lm.order
+        self._fast = lm.tables.fast
+        self._index = lm.vocab._index  # noqa: SLF001 - hot path
+        self._bos_ctx = np.full(self.order, -1, dtype=np.int64)
+        self._bos_ctx[0] = lm.vocab.bos_id
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._index and word != "<unk>"
+
+    def __repr__(self) -> str:
+        return f"<lmlab.kenlm.Model from {self.path}>"
+
+    def _ids(self, sentence: str) -> np.ndarray:
+        get = self._index.get
+        return np.array([get(w, UNK_ID) for w in sentence.split()], dtype=np.int64)
+
+    def score(self, sentence: str, bos: bool = True, eos: bool = True) -> float:
+        """log10 probability of a whitespace-tokenised sentence."""
+        return float(self._fast.score_sentence(self._ids(sentence), bos, eos))
+
+    def perplexity(self, sentence: str) -> float:
+        words = len(sentence.split()) + 1
+        return 10.0 ** (-self.score(sentence) / words)
+
+    def full_scores(self, sentence: str, bos: bool = True, eos: bool = True) -> Iterator[tuple]:
+        """(log10 prob, n-gram length, oov) for every word and, with ``eos``, ``</s>``."""
+        ids = self._ids(sentence)
+        seq = np.concatenate([[1] if bos else [], ids, [2] if eos else []]).astype(np.int64)
+        is_bos = np.zeros(len(seq), dtype=bool)
+        is_bos[0] = bos
+        if not bos:  # null context: no history at all
+            lps, lens = np.empty(len(seq)), np.empty(len(seq), np.int8)
+            state, out = State(), State()
+            self.NullContextWrite(state)
+            for i, w in enumerate(seq.tolist()):
+                lps[i], lens[i], out.ctx = self._fast.step(state.ctx, state.avail, w)
+                out.avail = state.avail + 1
+                state, out = out, state
+        else:
+            lps, lens = self._fast.score(seq, is_bos)
+            lps, lens = lps[1:], lens[1:]
+        oov = seq[int(bos):] == UNK_ID
+        return iter(list(zip(lps.tolist(), lens.tolist(), oov.tolist(), strict=True)))
+
+    def BeginSentenceWrite(self, state: State) -> None:  # noqa: N802 - KenLM's name
+        state.ctx, state.avail = self._bos_ctx, 1
+
+    def NullContextWrite(self, state: State) -> None:  # noqa: N802
+        state.ctx, state.avail = np.full(self.order, -1, dtype=np.int64), 0
+
+    def BaseFullScore(self, in_state: State, word: str, out_state: State) -> FullScoreReturn:  # noqa: N802
+        wid = self._index.get(word, UNK_ID)
+        if in_state.ctx is None:
+            self.NullContextWrite(in_state)
+        lp, m, ctx = self._fast.step(in_state.ctx, in_state.avail, wid)
+        out_state.ctx, out_state.avail = ctx, in_state.avail + 1
+        return FullScoreReturn(float(lp), int(m), wid == UNK_ID)
+
+    def BaseScore(self, in_state: State, word: str, out_state: State) -> float:  # noqa: N802
+        return self.BaseFullScore(in_state, word, out_state).log_prob
+
+
+LanguageModel = Model  # KenLM's older name
