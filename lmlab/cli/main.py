@@ -19,6 +19,7 @@ COMMANDS = {
     "demo": "demo",
     "ngram": "ngram",
     "query": "query",
+    "prune": "prune",
     "perplexity": "perplexity",
     "complete": "complete",
     "data": "data",

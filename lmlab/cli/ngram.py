@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   lmlab ngram -o 3 --data ptb --arpa ptb.o3.arpa
   lmlab ngram -o 3 --smoothing witten_bell --backoff --text train.txt --arpa wb.arpa
   lmlab ngram -o 3 --discount_fallback < tiny.txt > tiny.arpa
+  lmlab ngram -o 5 --prune 0 1 1 --data ptb --arpa ptb.o5.pruned.arpa
 """
 
 
@@ -36,6 +37,8 @@ def add_parser(sub):
     p.add_argument("--discount", nargs="+", type=float, metavar="D",
                    help="fixed discount (one value, or D1 D2 D3+)")
     p.add_argument("-k", type=float, default=1.0, help="additive smoothing's k (1 = Laplace)")
+    p.add_argument("--prune", nargs="+", type=int, metavar="T",
+                   help="count thresholds per order: drop n-grams with count <= T (e.g. 0 1 1; last repeats)")
     p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--max_vocab", type=int, help="keep the most frequent words (specials included)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
@@ -58,6 +61,7 @@ def run(args) -> int:
         args.order, args.smoothing, interpolate=not args.backoff if args.backoff else None,
         interpolate_unigrams=bool(args.interpolate_unigrams), discount_fallback=fallback,
         discount=discount, k=args.k, min_count=args.min_count, max_size=args.max_vocab,
+        prune=args.prune,
     )
     lines = input_lines(args.text, args.data, "train")
     progress(f"read {len(lines)} lines")

@@ -46,6 +46,8 @@ class NgramLM(LanguageModel):
         k: the added count of ``additive`` smoothing (1 = Laplace).
         alpha: stupid backoff's penalty.
         min_count, max_size: vocabulary limits when the vocabulary is built from the text.
+        prune: count thresholds per order (``lmplz --prune``): n-grams of order m >= 2 with a raw
+            count <= prune[m-1] are dropped (the last threshold repeats; unigrams: 0).
         tokenizer: how strings are split (default: whitespace).
     """
 
@@ -62,6 +64,7 @@ class NgramLM(LanguageModel):
         alpha: float = 0.4,
         min_count: int = 1,
         max_size: int | None = None,
+        prune: Sequence[int] | None = None,
         tokenizer: Tokenizer | None = None,
     ):
         problems = []
@@ -79,6 +82,13 @@ class NgramLM(LanguageModel):
             ds = list(discount) if isinstance(discount, Sequence) else [discount]
             if len(ds) not in (1, 3) or any(not 0 <= d for d in ds):
                 problems.append(f"discount must be one number or three (D1, D2, D3+) >= 0, got {discount!r}")
+        if prune is not None and not problems:
+            from .prune import check_thresholds
+
+            try:
+                check_thresholds(prune, order)
+            except ConfigError as exc:
+                problems += exc.problems
         if discount_fallback is not None and len(list(discount_fallback)) != 3:
             problems.append(f"discount_fallback must be three numbers (D1, D2, D3+), got {discount_fallback!r}")
         if problems:
@@ -100,6 +110,7 @@ class NgramLM(LanguageModel):
         self.alpha = alpha
         self.min_count = min_count
         self.max_size = max_size
+        self.prune = list(prune) if prune is not None else None
         self.tokenizer = tokenizer or Tokenizer()
         self.normalized = spec.normalized
         self._vocab: Vocab | None = None
@@ -149,6 +160,19 @@ class NgramLM(LanguageModel):
         if self._counts is None:
             raise NotFittedError("this model has no counts (it was not fitted from text here)")
         return self._counts
+
+    def prune_entropy(self, threshold: float) -> NgramLM:
+        """A new model pruned by relative entropy (Stolcke 1998) with ``threshold``.
+
+        An n-gram is removed when doing so raises the model's perplexity by a relative amount
+        below ``threshold`` (SRILM's ``-prune``); backoff weights are recomputed.
+        """
+        from .prune import entropy_prune
+
+        tables, removed = entropy_prune(self.tables, threshold)
+        lm = NgramLM.from_tables(tables, self.vocab, smoothing=self.smoothing)
+        lm.meta = dict(self.meta, entropy_pruned=threshold, removed=removed)
+        return lm
 
     @classmethod
     def from_tables(cls, tables: BackoffTables, vocab: Vocab, **kwargs) -> NgramLM:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ....counts.ngram_counts import NgramCounts
+from ....errors import ConfigError
 from ..tables import BackoffTables
 from .assemble import assemble
 from .additive import additive_tables
@@ -29,16 +30,22 @@ class SmootherSpec:
     description: str = ""
 
 
+def _finish(lm, counts: NgramCounts, est) -> BackoffTables:
+    """Count pruning (if asked) and the interpolated or backoff tables."""
+    if lm.prune is not None:
+        from ..prune import count_keep_masks, prune_estimate
+
+        counts, est = prune_estimate(counts, est, count_keep_masks(counts, lm.prune))
+    return assemble(counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams)
+
+
 def _kn(modified: bool, continuation: bool = True) -> Estimator:
     def estimate(lm, counts: NgramCounts):
         est, discounts = kneser_ney_estimate(
             counts, modified=modified, continuation=continuation, discount=lm.discount,
             fallback=lm.discount_fallback,
         )
-        tables = assemble(
-            counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams
-        )
-        return tables, discounts
+        return _finish(lm, counts, est), discounts
 
     return estimate
 
@@ -47,10 +54,21 @@ def _assembled(fn) -> Estimator:
     def estimate(lm, counts: NgramCounts):
         out = fn(counts)
         est, extra = out if isinstance(out, tuple) else (out, None)
-        tables = assemble(
-            counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams
-        )
-        return tables, extra
+        return _finish(lm, counts, est), extra
+
+    return estimate
+
+
+def _direct(fn) -> Estimator:
+    """Methods that build their tables directly (no u/gamma form): no count pruning."""
+
+    def estimate(lm, counts: NgramCounts):
+        if lm.prune is not None:
+            raise ConfigError(
+                f"count pruning is not defined for {lm.smoothing}; prune the trained model with "
+                "relative-entropy pruning (NgramLM.prune / lmlab prune) instead"
+            )
+        return fn(lm, counts), None
 
     return estimate
 
@@ -68,15 +86,15 @@ SMOOTHERS: dict[str, SmootherSpec] = {
         _assembled(good_turing_estimate), (False, True), False, description="Katz backoff (SRILM default)"
     ),
     "additive": SmootherSpec(
-        lambda lm, counts: (additive_tables(counts, lm.k), None), (False,), False,
+        _direct(lambda lm, counts: additive_tables(counts, lm.k)), (False,), False,
         description="add-k (k=1: Laplace; other k: Lidstone)",
     ),
     "mle": SmootherSpec(
-        lambda lm, counts: (additive_tables(counts, None), None), (False,), False, normalized=False,
+        _direct(lambda lm, counts: additive_tables(counts, None)), (False,), False, normalized=False,
         description="maximum likelihood (0 for unseen events)",
     ),
     "stupid_backoff": SmootherSpec(
-        lambda lm, counts: (stupid_backoff_tables(counts, lm.alpha), None), (False,), False,
+        _direct(lambda lm, counts: stupid_backoff_tables(counts, lm.alpha)), (False,), False,
         normalized=False, description="Brants et al. 2007: scores, not probabilities",
     ),
 }

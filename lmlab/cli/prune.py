@@ -1,0 +1,38 @@
+"""``lmlab prune``: relative-entropy pruning (Stolcke 1998) of a trained n-gram model."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import LmlabError
+from ..models.loading import load
+from ..models.ngram.model import NgramLM, save_arpa
+from ._common import Formatter, Progress
+
+EXAMPLES = """examples:
+  lmlab prune lm.arpa --threshold 1e-7 --arpa pruned.arpa
+  lmlab prune lm.arpa.gz --threshold 1e-8 > pruned.arpa
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("prune", help="prune a model by relative entropy (SRILM -prune)",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("model", help="ARPA file")
+    p.add_argument("--threshold", type=float, required=True,
+                   help="drop an n-gram if removing it raises perplexity by a relative amount below this")
+    p.add_argument("--arpa", help="output ARPA path, written atomically (default: stdout)")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    progress = Progress(args.quiet)
+    lm = load(args.model)
+    if not isinstance(lm, NgramLM):
+        raise LmlabError("prune needs an n-gram model")
+    before = lm.tables.sizes()
+    pruned = lm.prune_entropy(args.threshold)
+    progress(f"n-grams per order {before} -> {pruned.tables.sizes()}")
+    save_arpa(pruned, args.arpa if args.arpa else sys.stdout.buffer)
+    return 0
