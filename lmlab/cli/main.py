@@ -20,6 +20,7 @@ COMMANDS = {
     "ngram": "ngram",
     "query": "query",
     "prune": "prune",
+    "convert": "convert",
     "perplexity": "perplexity",
     "complete": "complete",
     "data": "data",

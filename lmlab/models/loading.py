@@ -11,10 +11,16 @@ from .base import LanguageModel
 
 
 def load(path: str | os.PathLike) -> LanguageModel:
-    """Load an ARPA file (plain or compressed) as a language model."""
+    """Load an ARPA file (plain or compressed) or an lmlab binary n-gram model."""
     p = Path(path)
     if p.is_dir():
         raise LmlabError(f"{p}: neural model folders are not supported yet")
+    from .ngram.binary import is_binary
+
+    if is_binary(p):
+        from .ngram.model import load_binary
+
+        return load_binary(p)
     with open_binary(p) as fh:
         head = fh.read(4096)
     text = head.decode("utf-8", errors="replace")

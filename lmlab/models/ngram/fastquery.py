@@ -206,3 +206,32 @@ class FastTables:
     def step(self, ctx: np.ndarray, avail: int, w: int) -> tuple[float, int, np.ndarray]:
         """(log10 p, matched length, next context) for one token after context ``ctx``."""
         return _step(ctx, avail, w, *self._args())
+
+
+def tables_from_fast(fast: FastTables):
+    """Rebuild sorted :class:`BackoffTables` from hashed tables (for ARPA export, distributions)."""
+    from .tables import BackoffTables
+
+    N, V = fast.order, fast.vocab_size
+    keys, probs, backs = [np.arange(V, dtype=np.int64)], [np.array(fast.prob1, np.float32)], []
+    backs.append(np.array(fast.bow1, np.float32) if N > 1 else np.empty(0, np.float32))
+    slot_to_id = np.arange(V, dtype=np.int64)  # order 1
+    for m in range(2, N + 1):
+        base, size = int(fast.slot_off[m]), int(fast.slot_size[m])
+        k = np.asarray(fast.slots_i[2 * base : 2 * (base + size) : 2])
+        used = np.flatnonzero(k != EMPTY)
+        kk = k[used]
+        key = slot_to_id[kk // V] * V + kk % V
+        order_idx = np.argsort(key, kind="stable")
+        keys.append(key[order_idx])
+        f = fast.slots_f[4 * base : 4 * (base + size)].reshape(size, 4)
+        probs.append(np.array(f[used, 2][order_idx], np.float32))
+        if m < N:
+            backs.append(np.array(f[used, 3][order_idx], np.float32))
+        slot_to_id = np.full(size, -1, dtype=np.int64)
+        slot_to_id[used[order_idx]] = np.arange(len(used))
+    backs.append(np.empty(0, np.float32))
+    t = BackoffTables(N, V, keys, probs, backs[:N] if N > 1 else [np.empty(0, np.float32)],
+                      constant_backoff10=fast.const_bow if fast.use_const else None)
+    t.__dict__["_fast"] = (t._version(), fast)
+    return t

@@ -76,7 +76,7 @@ class Model:
         self.lm = lm
         self.path = os.fspath(path)
         self.order = lm.order
-        self._fast = lm.tables.fast
+        self._fast = lm.fast
         self._index = lm.vocab._index  # noqa: SLF001 - hot path
         self._bos_ctx = np.full(self.order, -1, dtype=np.int64)
         self._bos_ctx[0] = lm.vocab.bos_id

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ...counts.ngram_counts import NgramCounts, count_ngrams
-from ...errors import ConfigError, CorpusError, NotFittedError
+from ...errors import ConfigError, CorpusError, NotFittedError, VocabMismatchError
 from ...text.specials import BOS_ID, EOS_ID
 from ...text.tokenize import Tokenizer
 from ...text.vocab import Vocab, encode_corpus, flatten_ids
@@ -115,6 +115,7 @@ class NgramLM(LanguageModel):
         self.normalized = spec.normalized
         self._vocab: Vocab | None = None
         self._tables: BackoffTables | None = None
+        self._fast = None  # hashed tables when loaded from a binary file
         self._counts: NgramCounts | None = None
         self.discounts: list[np.ndarray] | None = None
         self.meta: dict = {}
@@ -151,8 +152,20 @@ class NgramLM(LanguageModel):
     @property
     def tables(self) -> BackoffTables:
         if self._tables is None:
+            if self._fast is not None:
+                from .fastquery import tables_from_fast
+
+                self._tables = tables_from_fast(self._fast)
+                return self._tables
             raise NotFittedError("this NgramLM is not fitted yet; call fit(sentences) first")
         return self._tables
+
+    @property
+    def fast(self):
+        """The hashed, compiled query tables."""
+        if self._fast is not None:
+            return self._fast
+        return self.tables.fast
 
     @property
     def counts(self) -> NgramCounts:
@@ -209,7 +222,14 @@ class NgramLM(LanguageModel):
     def corpus_log10(self, sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flat log10 scores: ``(log10p, ngram_length, ids)`` with ``<s>`` positions removed."""
         ids, starts = flatten_ids(sentences)
-        lp, length = self.tables.score_flat(ids, starts)
+        if len(ids) and int(ids.max()) >= len(self.vocab):
+            raise VocabMismatchError(
+                f"token id {int(ids.max())} is outside this model's vocabulary of {len(self.vocab)} "
+                "tokens: the text was encoded with another vocabulary"
+            )
+        is_bos = np.zeros(len(ids), dtype=bool)
+        is_bos[starts[:-1]] = True
+        lp, length = self.fast.score(ids, is_bos)
         keep = ids != BOS_ID
         return lp[keep], length[keep], ids[keep]
 
@@ -320,5 +340,28 @@ def load_arpa(path) -> NgramLM:
     return lm
 
 
+def save_binary(lm: NgramLM, path) -> None:
+    """Write ``lm`` in lmlab's memory-mappable binary format (see :mod:`.binary`)."""
+    from .binary import write_binary
+
+    write_binary(lm.fast, lm.vocab, path, meta=_arpa_meta(lm))
+
+
+def load_binary(path, *, verify: bool = True) -> NgramLM:
+    from .binary import read_binary
+
+    fast, vocab, meta = read_binary(path, verify=verify)
+    smoothing = meta.get("smoothing", "modified_kneser_ney")
+    if smoothing not in registry.SMOOTHERS:
+        smoothing = "modified_kneser_ney"
+    lm = NgramLM(order=fast.order, smoothing=smoothing, tokenizer=vocab.tokenizer)
+    lm._vocab, lm._fast = vocab, fast
+    lm.normalized = bool(meta.get("normalized", True))
+    lm.meta = meta
+    return lm
+
+
 NgramLM.to_arpa = save_arpa  # type: ignore[attr-defined]
+NgramLM.to_binary = save_binary  # type: ignore[attr-defined]
+NgramLM.from_binary = staticmethod(load_binary)  # type: ignore[attr-defined]
 NgramLM.from_arpa = staticmethod(load_arpa)  # type: ignore[attr-defined]

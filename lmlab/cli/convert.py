@@ -1,0 +1,36 @@
+"""``lmlab convert``: ARPA <-> lmlab binary (memory-mapped, loads at once), like build_binary."""
+
+from __future__ import annotations
+
+from ..errors import LmlabError
+from ..models.loading import load
+from ..models.ngram.model import NgramLM, save_arpa, save_binary
+from ._common import Formatter, Progress
+
+EXAMPLES = """examples:
+  lmlab convert lm.arpa lm.lmbin          # binary: the output name ends in .lmbin
+  lmlab convert lm.lmbin lm.arpa.gz       # back to (compressed) ARPA
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("convert", help="convert between ARPA and lmlab's binary format",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("input")
+    p.add_argument("output", help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    progress = Progress(args.quiet)
+    lm = load(args.input)
+    if not isinstance(lm, NgramLM):
+        raise LmlabError("convert works on n-gram models")
+    progress(f"loaded {args.input}")
+    if str(args.output).endswith(".lmbin"):
+        save_binary(lm, args.output)
+    else:
+        save_arpa(lm, args.output)
+    progress(f"wrote {args.output}")
+    return 0

@@ -1,0 +1,83 @@
+"""lmlab's binary n-gram format: identical scores, instant load, clear errors on bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lmlab.errors import ModelFormatError, VocabMismatchError
+from lmlab.models.loading import load
+from lmlab.models.ngram.model import NgramLM
+
+TRAIN = ["a b c a b", "a b d", "b c a", "", "c a b c", "a a b", "d c b a"] * 3
+TEST = ["a b c", "d d", "", "a x b"]
+
+
+@pytest.fixture(params=["modified_kneser_ney", "stupid_backoff", "witten_bell"])
+def lm(request):
+    return NgramLM(4, request.param, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
+
+
+def test_round_trip_identical(lm, tmp_path):
+    path = tmp_path / "m.lmbin"
+    lm.to_binary(path)
+    back = load(path)
+    assert back.vocab == lm.vocab and back.normalized == lm.normalized
+    enc = [lm.vocab.encode(s.split()) for s in TEST]
+    for a, b in zip(lm.corpus_token_logprobs(enc), back.corpus_token_logprobs(enc), strict=True):
+        assert np.array_equal(a, b)
+    for m in range(lm.order):  # the sorted tables are rebuilt exactly from the hashed ones
+        assert np.array_equal(back.tables.keys[m], lm.tables.keys[m])
+        assert np.array_equal(back.tables.logprob10[m], lm.tables.logprob10[m])
+        assert np.array_equal(back.tables.backoff10[m], lm.tables.backoff10[m])
+    np.testing.assert_array_equal(back.next_logprobs([back.begin_state()]), lm.next_logprobs([lm.begin_state()]))
+
+
+def test_arpa_binary_arpa(tmp_path):
+    lm = NgramLM(3, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
+    lm.to_arpa(tmp_path / "a.arpa")
+    load(tmp_path / "a.arpa").to_binary(tmp_path / "b.lmbin")
+    load(tmp_path / "b.lmbin").to_arpa(tmp_path / "c.arpa")
+    body = lambda p: p.read_text().split("\\data\\", 1)[1]  # noqa: E731
+    assert body(tmp_path / "a.arpa") == body(tmp_path / "c.arpa")
+
+
+def test_truncated_binary(tmp_path):
+    lm = NgramLM(3, "witten_bell").fit(TRAIN)
+    path = tmp_path / "m.lmbin"
+    lm.to_binary(path)
+    data = path.read_bytes()
+    (tmp_path / "cut.lmbin").write_bytes(data[: len(data) - 100])
+    with pytest.raises(ModelFormatError, match="truncated"):
+        load(tmp_path / "cut.lmbin")
+    (tmp_path / "head.lmbin").write_bytes(data[:40])
+    with pytest.raises(ModelFormatError, match="truncated"):
+        load(tmp_path / "head.lmbin")
+
+
+def test_corrupt_binary(tmp_path):
+    lm = NgramLM(3, "witten_bell").fit(TRAIN)
+    path = tmp_path / "m.lmbin"
+    lm.to_binary(path)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    (tmp_path / "bad.lmbin").write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="checksum"):
+        load(tmp_path / "bad.lmbin")
+
+
+def test_other_vocabulary_ids_are_refused():
+    small = NgramLM(2, "witten_bell").fit(["a b"])
+    big = NgramLM(2, "witten_bell").fit(TRAIN + ["e f g h i j"])
+    ids = [big.vocab.encode("i j".split())]
+    with pytest.raises(VocabMismatchError, match="another vocabulary"):
+        small.corpus_token_logprobs(ids)
+
+
+def test_convert_cli(tmp_path):
+    from lmlab.cli.main import main
+
+    lm = NgramLM(3, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
+    lm.to_arpa(tmp_path / "m.arpa")
+    assert main(["convert", str(tmp_path / "m.arpa"), str(tmp_path / "m.lmbin"), "--quiet"]) == 0
+    assert load(tmp_path / "m.lmbin").perplexity(TEST) == pytest.approx(lm.perplexity(TEST), rel=1e-12)
