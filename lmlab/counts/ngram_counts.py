@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError, CorpusError
-from ..text.specials import BOS_ID, EOS_ID
+from ..text.specials import BOS_ID
 
 
 @dataclass
@@ -81,25 +81,27 @@ def lookup_keys(keys: np.ndarray, vocab_size: int, prefix: np.ndarray, word: np.
     return np.where(found, pos_c, -1)
 
 
-def count_ngrams(ids: np.ndarray, n_sentences: int, order: int, vocab_size: int) -> NgramCounts:
+def count_ngrams(ids: np.ndarray, starts: np.ndarray, order: int, vocab_size: int) -> NgramCounts:
     """Count every n-gram of order 1..``order`` in a flat id array from ``encode_corpus``.
 
     Args:
-        ids: int array of sentences, each ``<s> w1 .. wk </s>``, concatenated.
-        n_sentences: number of sentences in ``ids``.
+        ids: int array of sentences, each ``<s> w1 .. wk </s>`` (or padded more), concatenated.
+        starts: offset of each sentence in ``ids`` (``len(sentences) + 1`` entries).
         order: highest order (any positive integer).
         vocab_size: V; every id must be below it.
+
+    n-grams never cross a sentence; within one, every window counts.
     """
+    n_sentences = len(starts) - 1
     if not isinstance(order, int | np.integer) or order < 1:
         raise ConfigError(f"order must be a positive integer, got {order!r}")
     if n_sentences == 0:
         raise CorpusError("the training corpus is empty (no lines)")
     tok = np.asarray(ids, dtype=np.int64)
     V = int(vocab_size)
-    # Positions i whose token may end an m-gram of order >= 2: not <s>, and the token before
-    # is not </s> (n-grams never cross a line).
-    can_extend = np.zeros(len(tok), dtype=bool)
-    can_extend[1:] = (tok[1:] != BOS_ID) & (tok[:-1] != EOS_ID)
+    # Positions i whose token may end an m-gram of order >= 2: not the first of a sentence.
+    can_extend = np.ones(len(tok), dtype=bool)
+    can_extend[np.asarray(starts[:-1], dtype=np.int64)] = False
 
     unigram = np.bincount(tok, minlength=V).astype(np.int64)
     keys = [np.arange(V, dtype=np.int64)]
@@ -136,5 +138,5 @@ def count_ngrams(ids: np.ndarray, n_sentences: int, order: int, vocab_size: int)
         bos_first.append(bos_first[-1][pre])
         prev_ids = cur_ids
 
-    n_tokens = int(len(tok) - n_sentences)
+    n_tokens = int(np.sum(tok != BOS_ID))
     return NgramCounts(order, V, keys, prefix, word, suffix, counts, bos_first, n_sentences, n_tokens)

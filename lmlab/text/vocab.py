@@ -182,40 +182,44 @@ class Vocab:
         return cls.from_dict(json.loads(text))
 
 
-def encode_corpus(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+def encode_corpus(
+    vocab: Vocab, sentences: Sequence[Sequence[str]], *, n_bos: int = 1, n_eos: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Encode tokenised sentences into one flat id array, each as ``<s> w1 .. wk </s>``.
 
-    Returns ``(ids, starts)``: ``ids`` int32 of length ``sum(len(s) + 2)`` and ``starts`` the
-    offset of each sentence's ``<s>`` (length ``len(sentences) + 1``, the last entry ``len(ids)``).
-    Empty sentences become ``<s> </s>`` (one ``</s>`` is predicted for every line, as in KenLM).
+    Returns ``(ids, starts)``: ``ids`` int32 and ``starts`` the offset of each sentence's first
+    ``<s>`` (length ``len(sentences) + 1``, the last entry ``len(ids)``).  Empty sentences become
+    ``<s> </s>`` (one ``</s>`` is predicted for every line, as in KenLM).  ``n_bos``/``n_eos``
+    pad with more symbols (nltk.lm pads ``order - 1`` of each).
     """
-    lengths = np.fromiter((len(s) + 2 for s in sentences), dtype=np.int64, count=len(sentences))
-    starts = np.zeros(len(sentences) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
     get = vocab._index.get  # noqa: SLF001 - hot loop
-    flat = np.fromiter(
-        (get(t, UNK_ID) for s in sentences for t in s), dtype=np.int32, count=int(lengths.sum()) - 2 * len(sentences)
-    )
-    ids = np.empty(int(starts[-1]), dtype=np.int32)
-    is_word = np.ones(len(ids), dtype=bool)
-    is_word[starts[:-1]] = False
-    is_word[starts[1:] - 1] = False
-    ids[is_word] = flat
-    ids[starts[:-1]] = BOS_ID
-    ids[starts[1:] - 1] = EOS_ID
+    n_words = sum(len(s) for s in sentences)
+    flat = np.fromiter((get(t, UNK_ID) for s in sentences for t in s), dtype=np.int32, count=n_words)
     if np.any(flat == BOS_ID) or np.any(flat == EOS_ID):
         raise CorpusError(f"the text contains the reserved tokens {BOS} or {EOS} inside a line")
-    return ids, starts
+    lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
+    return _pad(flat, lengths, n_bos, n_eos)
 
 
-def flatten_ids(sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+def flatten_ids(
+    sentences: Sequence[Sequence[int]], *, n_bos: int = 1, n_eos: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`encode_corpus` for sentences that are already id sequences."""
-    lengths = np.fromiter((len(s) + 2 for s in sentences), dtype=np.int64, count=len(sentences))
-    starts = np.zeros(len(sentences) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
+    lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
+    flat = np.concatenate([np.asarray(s, dtype=np.int32) for s in sentences]) if len(sentences) else \
+        np.empty(0, np.int32)
+    return _pad(flat, lengths, n_bos, n_eos)
+
+
+def _pad(flat: np.ndarray, lengths: np.ndarray, n_bos: int, n_eos: int) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths + n_bos + n_eos, out=starts[1:])
     ids = np.empty(int(starts[-1]), dtype=np.int32)
-    ids[starts[:-1]] = BOS_ID
-    ids[starts[1:] - 1] = EOS_ID
-    for s, b in zip(sentences, starts[:-1], strict=False):
-        ids[b + 1 : b + 1 + len(s)] = s
+    pos = np.arange(len(ids)) - np.repeat(starts[:-1], lengths + n_bos + n_eos)
+    total = np.repeat(lengths + n_bos + n_eos, lengths + n_bos + n_eos)
+    is_bos = pos < n_bos
+    is_eos = pos >= total - n_eos
+    ids[is_bos] = BOS_ID
+    ids[is_eos] = EOS_ID
+    ids[~(is_bos | is_eos)] = flat
     return ids, starts

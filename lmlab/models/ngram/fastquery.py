@@ -95,15 +95,16 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
 
 
 @njit(cache=True)
-def _score_sequence(tok, is_bos, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
                     const_bow, use_const, out_lp, out_len):
-    """Score a flat token array; ``is_bos`` marks sentence starts (the state is reset there)."""
+    """Score a flat token array.  ``kind[i]``: 0 scored, 1 sentence start (the state is reset to
+    this token), 2 context only (the state advances, nothing is scored: extra padding)."""
     ctx = np.full(N, -1, dtype=np.int64)
     new = np.full(N, -1, dtype=np.int64)
     avail = 0
     for i in range(tok.shape[0]):
         w = tok[i]
-        if is_bos[i]:
+        if kind[i] == 1:
             for j in range(N):
                 ctx[j] = -1
             ctx[0] = w
@@ -113,6 +114,8 @@ def _score_sequence(tok, is_bos, V, N, slots_i, slots_f, slot_off, slot_size, pr
             continue
         lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
                          bow1, const_bow, use_const)
+        if kind[i] == 2:
+            lp, m = 0.0, 0
         out_lp[i] = lp
         out_len[i] = m
         avail += 1
@@ -192,11 +195,12 @@ class FastTables:
         return (self.vocab_size, self.order, self.slots_i, self.slots_f, self.slot_off,
                 self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const)
 
-    def score(self, tok: np.ndarray, is_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def score(self, tok: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log10 p and matched length per token; ``kind`` as in :func:`_score_sequence`."""
         tok = np.ascontiguousarray(tok, dtype=np.int64)
         out_lp = np.empty(len(tok), dtype=np.float64)
         out_len = np.empty(len(tok), dtype=np.int8)
-        _score_sequence(tok, np.ascontiguousarray(is_bos), *self._args(), out_lp, out_len)
+        _score_sequence(tok, np.ascontiguousarray(kind, dtype=np.int8), *self._args(), out_lp, out_len)
         return out_lp, out_len
 
     def score_sentence(self, ids: np.ndarray, bos: bool = True, eos: bool = True) -> float:

@@ -103,7 +103,7 @@ class Model:
         """(log10 prob, n-gram length, oov) for every word and, with ``eos``, ``</s>``."""
         ids = self._ids(sentence)
         seq = np.concatenate([[1] if bos else [], ids, [2] if eos else []]).astype(np.int64)
-        is_bos = np.zeros(len(seq), dtype=bool)
+        is_bos = np.zeros(len(seq), dtype=np.int8)
         is_bos[0] = bos
         if not bos:  # null context: no history at all
             lps, lens = np.empty(len(seq)), np.empty(len(seq), np.int8)

@@ -21,7 +21,7 @@ from ...text.tokenize import Tokenizer
 from ...text.vocab import Vocab, encode_corpus, flatten_ids
 from ..base import LanguageModel, State
 from .smoothing import registry
-from .tables import LN10, BackoffTables
+from .tables import LN10, BackoffTables, context_kinds
 
 
 def _as_token_lists(sentences: Iterable[str | Sequence[str]], tokenizer: Tokenizer) -> list[list[str]]:
@@ -66,6 +66,7 @@ class NgramLM(LanguageModel):
         max_size: int | None = None,
         prune: Sequence[int] | None = None,
         tokenizer: Tokenizer | None = None,
+        compat: str | None = None,
     ):
         problems = []
         if isinstance(order, bool) or not isinstance(order, int) or order < 1:
@@ -91,9 +92,17 @@ class NgramLM(LanguageModel):
                 problems += exc.problems
         if discount_fallback is not None and len(list(discount_fallback)) != 3:
             problems.append(f"discount_fallback must be three numbers (D1, D2, D3+), got {discount_fallback!r}")
+        if compat not in (None, "nltk"):
+            problems.append(f"compat must be None or 'nltk', got {compat!r}")
         if problems:
             raise ConfigError(problems)
         spec = registry.SMOOTHERS[smoothing]
+        if compat == "nltk":
+            from .smoothing.nltk_compat import NLTK_METHODS
+
+            if smoothing not in NLTK_METHODS:
+                raise ConfigError(f"nltk.lm has no {smoothing}; compat='nltk' supports {', '.join(NLTK_METHODS)}")
+            interpolate = spec.default_interpolate
         if interpolate is None:
             interpolate = spec.default_interpolate
         if interpolate not in spec.forms:
@@ -111,6 +120,9 @@ class NgramLM(LanguageModel):
         self.min_count = min_count
         self.max_size = max_size
         self.prune = list(prune) if prune is not None else None
+        self.compat = compat
+        # padding per sentence: KenLM's one <s> and one </s>, or nltk.lm's order - 1 of each
+        self.n_pad = max(order - 1, 0) if compat == "nltk" else 1
         self.tokenizer = tokenizer or Tokenizer()
         self.normalized = spec.normalized
         self._vocab: Vocab | None = None
@@ -130,16 +142,20 @@ class NgramLM(LanguageModel):
             vocab = Vocab.build(
                 token_lists, min_count=self.min_count, max_size=self.max_size, tokenizer=self.tokenizer
             )
-        ids, starts = encode_corpus(vocab, token_lists)
-        counts = count_ngrams(ids, len(token_lists), self.order, len(vocab))
+        ids, starts = encode_corpus(vocab, token_lists, n_bos=self.n_pad, n_eos=self.n_pad)
+        counts = count_ngrams(ids, starts, self.order, len(vocab))
         if counts.n_tokens == len(token_lists) and self.order > 1 and len(vocab) <= 3:
             raise CorpusError("the training corpus has no words (only empty lines)")
         self._fit_counts(counts, vocab)
         return self
 
     def _fit_counts(self, counts: NgramCounts, vocab: Vocab) -> None:
-        spec = registry.SMOOTHERS[self.smoothing]
-        tables, discounts = spec.estimate(self, counts)
+        if self.compat == "nltk":
+            from .smoothing.nltk_compat import nltk_tables
+
+            tables, discounts = nltk_tables(self, counts), None
+        else:
+            tables, discounts = registry.SMOOTHERS[self.smoothing].estimate(self, counts)
         self._vocab, self._tables, self._counts, self.discounts = vocab, tables, counts, discounts
 
     # -- state ----------------------------------------------------------------------------
@@ -196,7 +212,9 @@ class NgramLM(LanguageModel):
 
     # -- LanguageModel --------------------------------------------------------------------
     def begin_state(self) -> State:
-        return (BOS_ID,)[-(self.order - 1) :] if self.order > 1 else ()
+        if self.order == 1:
+            return ()
+        return (BOS_ID,) * (self.n_pad if self.compat else 1)
 
     def null_state(self) -> State:
         return ()
@@ -210,32 +228,45 @@ class NgramLM(LanguageModel):
         out = np.empty((len(states), len(self.vocab)), dtype=np.float64)
         for b, st in enumerate(states):
             out[b] = self.tables.next_log10(st) * LN10  # type: ignore[arg-type]
-        out[:, BOS_ID] = -np.inf
+        if self.compat is None:
+            out[:, BOS_ID] = -np.inf
         return out
 
     def step(self, state: State, token_id: int) -> tuple[float, State]:
-        if token_id == BOS_ID:
+        if token_id == BOS_ID and self.compat is None:
             return -math.inf, self.advance(state, token_id)
         lp10, _ = self.tables.word_log10(state, int(token_id))  # type: ignore[arg-type]
         return lp10 * LN10, self.advance(state, token_id)
 
     def corpus_log10(self, sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flat log10 scores: ``(log10p, ngram_length, ids)`` with ``<s>`` positions removed."""
-        ids, starts = flatten_ids(sentences)
+        ids, starts = flatten_ids(sentences, n_bos=self.n_pad, n_eos=self.n_pad)
         if len(ids) and int(ids.max()) >= len(self.vocab):
             raise VocabMismatchError(
                 f"token id {int(ids.max())} is outside this model's vocabulary of {len(self.vocab)} "
                 "tokens: the text was encoded with another vocabulary"
             )
-        is_bos = np.zeros(len(ids), dtype=bool)
-        is_bos[starts[:-1]] = True
-        lp, length = self.fast.score(ids, is_bos)
-        keep = ids != BOS_ID
+        kinds = context_kinds(len(ids), starts, self.n_pad)
+        if self.compat is not None and np.dtype(self.tables.logprob10[0].dtype) == np.float64:
+            lp, length = self.tables.score_flat_numpy(ids, starts, self.n_pad)  # double precision
+        else:
+            lp, length = self.fast.score(ids, kinds)
+        keep = kinds == 0
         return lp[keep], length[keep], ids[keep]
+
+    def token_logprobs(self, ids: Sequence[int], *, bos: bool = True, eos: bool = True) -> np.ndarray:
+        if self.compat is None:
+            return super().token_logprobs(ids, bos=bos, eos=eos)
+        state = self.begin_state() if bos else self.null_state()
+        seq = list(ids) + ([EOS_ID] * self.n_pad if eos else [])
+        out = np.empty(len(seq), dtype=np.float64)
+        for i, t in enumerate(seq):
+            out[i], state = self.step(state, int(t))
+        return out
 
     def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         lp, _, _ = self.corpus_log10(sentences)
-        bounds = np.cumsum([len(s) + 1 for s in sentences])[:-1]
+        bounds = np.cumsum([len(s) + self.n_pad for s in sentences])[:-1]
         return np.split(lp * LN10, bounds)
 
     # -- nltk.lm-style API ----------------------------------------------------------------

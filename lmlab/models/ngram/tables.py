@@ -89,18 +89,17 @@ class BackoffTables:
         return (self.order, tuple(id(k) for k in self.keys), tuple(id(p) for p in self.logprob10),
                 tuple(id(b) for b in self.backoff10), self.constant_backoff10)
 
-    def score_flat(self, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def score_flat(self, ids: np.ndarray, starts: np.ndarray, n_bos: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """log10 p and matched n-gram length of every predicted token in a flat corpus.
 
         ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
-        sentence).  Returns arrays of length ``len(ids)``; entries at ``<s>`` positions are 0.
-        Runs the compiled kernel; :meth:`score_flat_numpy` is the vectorised reference.
+        sentence; the first ``n_bos`` tokens of each are context).  Returns arrays of length
+        ``len(ids)``; entries at context positions are 0.  Runs the compiled kernel;
+        :meth:`score_flat_numpy` is the vectorised reference.
         """
-        is_bos = np.zeros(len(ids), dtype=bool)
-        is_bos[np.asarray(starts[:-1], dtype=np.int64)] = True
-        return self.fast.score(ids, is_bos)
+        return self.fast.score(ids, context_kinds(len(ids), starts, n_bos))
 
-    def score_flat_numpy(self, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def score_flat_numpy(self, ids: np.ndarray, starts: np.ndarray, n_bos: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """log10 p and matched n-gram length of every predicted token in a flat corpus.
 
         ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
@@ -140,8 +139,9 @@ class BackoffTables:
                 prev[is_bos] = -1
                 use = (length <= j) & (prev >= 0)
                 logp[use] += self.backoff10[j - 1][prev[use]]
-        logp[is_bos] = 0.0
-        length[is_bos] = 0
+        ctx_only = context_kinds(n, starts, n_bos) != 0
+        logp[ctx_only] = 0.0
+        length[ctx_only] = 0
         return logp, length
 
     # -- one context ----------------------------------------------------------------------
@@ -198,3 +198,15 @@ class BackoffTables:
         mask = np.zeros(self.vocab_size, dtype=bool)
         mask[BOS_ID] = True
         return mask
+
+
+def context_kinds(n: int, starts: np.ndarray, n_bos: int = 1) -> np.ndarray:
+    """Per position: 1 at each sentence start, 2 on the other ``n_bos - 1`` padding tokens, else 0."""
+    kind = np.zeros(n, dtype=np.int8)
+    first = np.asarray(starts[:-1], dtype=np.int64)
+    if n_bos == 0 or len(first) == 0:
+        return kind  # no padding (nltk.lm at order 1): every token is scored
+    for j in range(1, n_bos):
+        kind[first + j] = 2
+    kind[first] = 1
+    return kind
