@@ -1,0 +1,885 @@
+#!/usr/bin/env python3
+"""lmlab's n-gram models against KenLM and NLTK, measured in one run on this machine.
+
+    .venv/bin/python benchmarks/ngram_bench.py            # full run (PTB + WikiText-2, orders 3, 5)
+    .venv/bin/python benchmarks/ngram_bench.py --quick    # PTB order 5 only, no NLTK, no BENCHMARKS.md
+
+What is measured (each peer in the same run, so the ratios are like for like):
+
+1. Estimation with the ARPA file written: ``lmplz -o N -S 1G`` vs ``lmlab ngram -o N --arpa``,
+   each a subprocess; wall time, CPU time and peak RSS (``os.wait4``); median of ``--runs``.
+2. Test perplexity: KenLM ``query -v summary`` on its ARPA, ``lmlab.eval.perplexity.evaluate``.
+3. Query throughput in tokens/s (words + one ``</s>`` per line), each timing over enough copies
+   of the test set to last >= ``--min-time`` s, median of ``--repeats``: lmlab's batch scorer
+   (``corpus_log10``; encoding timed apart and together), ``lmlab.kenlm.Model.score`` per line,
+   ``full_scores``, the State API (``BaseScore`` per word); the same three calls of KenLM's
+   Python module on the ARPA-loaded model and on its probing binary; KenLM ``query -v summary``
+   (and lmlab's ``query -v summary``) on a repeated test file, minus a one-line run (start-up and
+   load).  Load times: every model is loaded first thing in a fresh process (one sample each).
+4. Bytes per n-gram: lmlab ``.lmbin`` and KenLM probing / trie binaries.
+5. NLTK floor: ``nltk.lm.KneserNeyInterpolated(3)`` fitted on PTB train, scoring the first
+   ``--nltk-lines`` test lines (capped at ``--nltk-cap`` seconds).
+
+KenLM refuses ``<unk>`` in its training text, so KenLM trains and is tested on copies with the
+literal ``<unk>`` replaced by ``UNKTOK``; lmlab uses the original files (``<unk>`` is a trained
+word there).  Both count the same tokens.
+
+Outputs: ``benchmarks/results/ngram.json`` (every raw number) and the section of
+``BENCHMARKS.md`` between ``<!-- ngram:begin -->`` and ``<!-- ngram:end -->`` (the rest of the
+file is left alone).  KenLM's binaries come from ``--kenlm-bin``, else ``/work/kenlm-build/bin``
+if present, else ``benchmarks/build_kenlm.sh`` (which builds them).  KenLM's Python module is
+used from this interpreter if importable, else from ``--kenlm-python``.
+
+This file imports only the standard library at module level: it is also run as a worker by the
+KenLM interpreter (``--worker``), which need not have numpy or lmlab.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve()
+DEFAULT_KENLM_BIN = Path("/work/kenlm-build/bin")
+DATASETS = {
+    "ptb": ("ptb", "ptb.train.txt", "ptb.test.txt"),
+    "wikitext-2": ("wikitext-2", "train.txt", "test.txt"),
+}
+BEGIN, END = "<!-- ngram:begin -->", "<!-- ngram:end -->"
+TARGETS = {
+    "estimation": "lmlab estimation (ARPA written) within 2x of lmplz's wall time",
+    "batch": "lmlab batch scoring >= 0.5x KenLM Python Model.score throughput",
+    "nltk": "lmlab batch scoring >= 1000x NLTK KneserNeyInterpolated",
+}
+
+
+def log(msg: str) -> None:
+    print(f"[ngram_bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------
+# workers (run in fresh processes; stdlib only at this level)
+# ------------------------------------------------------------------------------------------
+
+def _maxrss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _time_method(make, n_tokens: int, min_time: float, repeats: int) -> dict:
+    """``make(k)`` prepares k copies of the test set and returns a zero-argument runner that
+    returns a checksum.  The k=1 pass is the warm-up and calibration; then ``repeats`` timings
+    over k copies, k chosen so one timing lasts >= ``min_time``."""
+    run = make(1)
+    gc.collect()
+    t0 = time.perf_counter()
+    checksum = run()
+    t1 = time.perf_counter() - t0
+    k = 1 if t1 >= min_time else max(1, math.ceil(min_time * 1.25 / max(t1, 1e-6)))
+    run = make(k) if k > 1 else run
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    return {"copies": k, "tokens_per_timing": k * n_tokens, "times_s": times, "median_s": med,
+            "tokens_per_s": k * n_tokens / med, "checksum_log10": float(checksum),
+            "single_pass_s": t1}
+
+
+def worker_query(spec: dict) -> dict:
+    """Load a model first thing, then time the query APIs (lmlab.kenlm or kenlm: same API)."""
+    t_start = time.perf_counter()
+    impl = spec["impl"]
+    if impl == "lmlab":
+        from lmlab import kenlm as mod
+    else:
+        import kenlm as mod
+    import_s = time.perf_counter() - t_start
+    lines = Path(spec["test"]).read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    n_tokens = sum(len(line.split()) + 1 for line in lines)
+    t0 = time.perf_counter()
+    model = mod.Model(spec["model"])
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.score(lines[0])
+    first_query_s = time.perf_counter() - t0
+    out = {"impl": impl, "model": spec["model"], "import_s": import_s, "load_s": load_s,
+           "first_query_s": first_query_s, "load_to_first_query_s": load_s + first_query_s,
+           "rss_after_load_mb": _maxrss_mb(), "tokens": n_tokens, "lines": len(lines), "methods": {}}
+    min_time, repeats = spec["min_time"], spec["repeats"]
+
+    def m_score(k):
+        data = lines * k
+        score = model.score
+
+        def run():
+            total = 0.0
+            for line in data:
+                total += score(line, bos=True, eos=True)
+            return total
+        return run
+
+    def m_full(k):
+        data = lines * k
+        full = model.full_scores
+
+        def run():
+            total = 0.0
+            for line in data:
+                for prob, _length, _oov in full(line):
+                    total += prob
+            return total
+        return run
+
+    def m_state(k):
+        data = [line.split() for line in lines] * k
+        base = model.BaseScore
+        begin = model.BeginSentenceWrite
+        State = mod.State
+
+        def run():
+            total = 0.0
+            s, o = State(), State()
+            for words in data:
+                begin(s)
+                for w in words:
+                    total += base(s, w, o)
+                    s, o = o, s
+                total += base(s, "</s>", o)
+            return total
+        return run
+
+    methods = {"score": m_score, "full_scores": m_full, "state": m_state}
+    if impl == "lmlab":
+        lm = model.lm
+        encode = lm.vocab.encode
+        enc1 = [encode(line.split()) for line in lines]
+        if spec.get("evaluate"):
+            from lmlab.eval.perplexity import evaluate
+
+            t0 = time.perf_counter()
+            rep = evaluate(lm, lines)
+            out["evaluate"] = {"perplexity": rep.perplexity, "perplexity_excluding_oovs":
+                               rep.perplexity_excluding_oovs, "tokens": rep.tokens, "oovs": rep.oovs,
+                               "seconds": time.perf_counter() - t0}
+
+        def m_encode(k):
+            data = lines * k
+
+            def run():
+                return float(len([encode(line.split()) for line in data]))
+            return run
+
+        def m_batch(k):
+            enc = enc1 * k
+
+            def run():
+                return float(lm.corpus_log10(enc)[0].sum())
+            return run
+
+        def m_batch_enc(k):
+            data = lines * k
+
+            def run():
+                return float(lm.corpus_log10([encode(line.split()) for line in data])[0].sum())
+            return run
+
+        methods = {"batch": m_batch, "encode": m_encode, "batch_incl_encode": m_batch_enc, **methods}
+    only = spec.get("methods")
+    for name, make in methods.items():
+        if only and name not in only:
+            continue
+        out["methods"][name] = _time_method(make, n_tokens, min_time, repeats)
+    if impl == "lmlab" and spec.get("write_lmbin"):
+        t0 = time.perf_counter()
+        model.lm.to_binary(spec["write_lmbin"])
+        out["write_lmbin_s"] = time.perf_counter() - t0
+    out["rss_end_mb"] = _maxrss_mb()
+    return out
+
+
+def worker_nltk(spec: dict) -> dict:
+    from importlib.metadata import version
+
+    from nltk.lm import KneserNeyInterpolated
+    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+
+    n = spec["order"]
+    train = [line.split() for line in Path(spec["train"]).read_text(encoding="utf-8").splitlines()]
+    test = [line.split() for line in Path(spec["test"]).read_text(encoding="utf-8").splitlines()]
+    test = test[: spec["lines"]]
+    t0 = time.perf_counter()
+    train_data, vocab = padded_everygram_pipeline(n, train)
+    lm = KneserNeyInterpolated(n)
+    lm.fit(train_data, vocab)
+    fit_s = time.perf_counter() - t0
+    tokens, total_log2, zero = 0, 0.0, 0
+    lines_done = 0
+    t0 = time.perf_counter()
+    for words in test:
+        padded = list(pad_both_ends(words, n=n))
+        for i in range(n - 1, len(padded) - (n - 2)):  # the words and the first </s>
+            lp = lm.logscore(padded[i], padded[i - n + 1 : i])
+            if math.isinf(lp):
+                zero += 1
+            else:
+                total_log2 += lp
+            tokens += 1
+        lines_done += 1
+        if time.perf_counter() - t0 > spec["cap_s"]:
+            break
+    score_s = time.perf_counter() - t0
+    return {"nltk_version": version("nltk"), "order": n, "discount": lm.estimator.discount,
+            "fit_s": fit_s, "lines_requested": spec["lines"], "lines_scored": lines_done,
+            "tokens": tokens, "score_s": score_s, "tokens_per_s": tokens / score_s,
+            "zero_prob_tokens": zero,
+            "perplexity_on_sample": 2.0 ** (-total_log2 / tokens) if tokens and not zero else None,
+            "rss_mb": _maxrss_mb()}
+
+
+# ------------------------------------------------------------------------------------------
+# helpers for the main process
+# ------------------------------------------------------------------------------------------
+
+def run_timed(cmd: list[str], stdin=None, stdout=None, cwd=None, env=None) -> dict:
+    """Run a subprocess; wall time, user+sys CPU and peak RSS of the child (os.wait4)."""
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                         stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=err,
+                         cwd=cwd, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        err.seek(0)
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n"
+                           f"{err.read().decode(errors='replace')[-2000:]}")
+    err.close()
+    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024.0}
+
+
+def run_worker(python: str, spec: dict, kind: str) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [python, str(HERE), "--worker", kind, json.dumps(spec)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO))
+    if r.returncode != 0:
+        raise RuntimeError(f"worker {kind} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def arpa_counts(path: Path) -> list[int]:
+    counts = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            m = re.match(r"ngram (\d+)=(\d+)", line.strip())
+            if m:
+                counts.append(int(m.group(2)))
+            elif counts and line.startswith("\\1-grams"):
+                break
+    return counts
+
+
+def parse_summary(text: str) -> dict:
+    out = {}
+    for line in text.splitlines():
+        if ":" not in line:
+            continue
+        key, _, val = line.partition(":")
+        key, val = key.strip(), val.strip()
+        try:
+            out[key] = float(val)
+        except ValueError:
+            pass
+    return {"perplexity": out.get("Perplexity including OOVs"),
+            "perplexity_excluding_oovs": out.get("Perplexity excluding OOVs"),
+            "oovs": int(out["OOVs"]) if "OOVs" in out else None,
+            "tokens": int(out["Tokens"]) if "Tokens" in out else None}
+
+
+def query_summary(cmd: list[str], text: Path) -> dict:
+    with open(text, "rb") as fin:
+        r = subprocess.run(cmd, stdin=fin, capture_output=True, check=True)
+    return parse_summary(r.stdout.decode())
+
+
+def cli_throughput(cmd: list[str], text: Path, tmp: Path, tag: str, n_tokens: int,
+                   min_time: float, repeats: int) -> dict:
+    """``cmd < text x k`` minus ``cmd < (first line)``: tokens/s of a query command line."""
+    lines = text.read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    one = tmp / f"{tag}.one.txt"
+    one.write_text(lines[0] + "\n", encoding="utf-8")
+
+    def timed(path):
+        with open(path, "rb") as fin:
+            return run_timed(cmd, stdin=fin)
+
+    base = statistics.median(timed(one)["wall_s"] for _ in range(3))
+    single = timed(text)["wall_s"] - base
+    k = 1 if single >= min_time else max(1, math.ceil(min_time * 1.25 / max(single, 1e-3)))
+    rep = tmp / f"{tag}.x{k}.txt"
+    body = text.read_bytes()
+    with open(rep, "wb") as fh:
+        for _ in range(k):
+            fh.write(body)
+    walls, bases = [], []
+    for _ in range(repeats):
+        walls.append(timed(rep)["wall_s"])
+        bases.append(timed(one)["wall_s"])
+    summary = query_summary(cmd, rep)
+    rep.unlink()
+    wall, basem = statistics.median(walls), statistics.median(bases)
+    return {"copies": k, "tokens": k * n_tokens, "walls_s": walls, "one_line_walls_s": bases,
+            "median_wall_s": wall, "median_one_line_s": basem,
+            "tokens_per_s": k * n_tokens / (wall - basem), "tokens_per_s_incl_load": k * n_tokens / wall,
+            "summary_tokens": summary["tokens"], "summary_perplexity": summary["perplexity"]}
+
+
+def machine_info(kenlm_bin: Path, kenlm_py_version: str | None) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(pkg):
+        try:
+            return version(pkg)
+        except PackageNotFoundError:
+            return None
+
+    lscpu = {}
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            k, _, v = line.partition(":")
+            lscpu[k.strip()] = v.strip()
+    except OSError:
+        pass
+    mem_kb = None
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    kenlm_bin_version = None
+    cache = kenlm_bin.parent / "CMakeCache.txt"
+    if cache.is_file():
+        m = re.search(r"kenlm-(\d+\.\d+\.\d+)", cache.read_text(errors="replace"))
+        kenlm_bin_version = m.group(1) if m else None
+    if kenlm_bin_version is None:
+        m = re.search(r"build-(\d+\.\d+\.\d+)", str(kenlm_bin))
+        kenlm_bin_version = m.group(1) if m else None
+    git = {}
+    try:
+        git["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                                       text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "lmlab"], cwd=REPO, capture_output=True,
+                               text=True).stdout.splitlines()
+        git["lmlab_uncommitted_files"] = [d[3:] for d in dirty]
+    except OSError:
+        pass
+    return {
+        "hostname": socket.gethostname(),
+        "cpu_model": lscpu.get("Model name"),
+        "cpu_family_model": f"{lscpu.get('CPU family')}/{lscpu.get('Model')}",
+        "hypervisor": lscpu.get("Hypervisor vendor"),
+        "cpus": os.cpu_count(),
+        "cores_per_socket": lscpu.get("Core(s) per socket"),
+        "threads_per_core": lscpu.get("Thread(s) per core"),
+        "ram_gib": round(mem_kb / 2**20, 1) if mem_kb else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": ver("numpy"), "numba": ver("numba"), "nltk": ver("nltk"), "lmlab": ver("lmlab"),
+        "kenlm_python": kenlm_py_version, "kenlm_binaries": kenlm_bin_version,
+        "kenlm_bin": str(kenlm_bin),
+        "git": git,
+    }
+
+
+def resolve_kenlm_bin(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    if all((DEFAULT_KENLM_BIN / t).is_file() for t in ("lmplz", "query", "build_binary")):
+        return DEFAULT_KENLM_BIN
+    log("building KenLM with benchmarks/build_kenlm.sh")
+    r = subprocess.run(["bash", str(REPO / "benchmarks" / "build_kenlm.sh")], stdout=subprocess.PIPE,
+                       text=True, check=True)
+    return Path(r.stdout.strip().splitlines()[-1])
+
+
+def resolve_kenlm_python(arg: str | None) -> tuple[str | None, str | None]:
+    """(interpreter with ``import kenlm``, kenlm version) or (None, None)."""
+    for py in ([arg] if arg else []) + [sys.executable]:
+        r = subprocess.run([py, "-c", "import kenlm\nfrom importlib.metadata import version\n"
+                            "print(version('kenlm'))"], capture_output=True, text=True)
+        if r.returncode == 0:
+            return py, r.stdout.strip()
+    return None, None
+
+
+# ------------------------------------------------------------------------------------------
+# the benchmark
+# ------------------------------------------------------------------------------------------
+
+def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path, kpy: str | None) -> dict:
+    train, test, ktrain, ktest = files["train"], files["test"], files["ktrain"], files["ktest"]
+    tag = f"{name}.o{order}"
+    karpa, larpa = tmp / f"{tag}.kenlm.arpa", tmp / f"{tag}.lmlab.arpa"
+    lmlab_exe = str(Path(sys.executable).parent / "lmlab")
+    lmlab_cmd = [lmlab_exe] if os.access(lmlab_exe, os.X_OK) else [sys.executable, "-m", "lmlab"]
+    res: dict = {"dataset": name, "order": order}
+
+    # 1. estimation, interleaved
+    log(f"{tag}: estimation x{args.runs}")
+    kruns, lruns = [], []
+    for _ in range(args.runs):
+        ktmp = tmp / "lmplz_tmp"
+        ktmp.mkdir(exist_ok=True)
+        kruns.append(run_timed([str(kbin / "lmplz"), "-o", str(order), "-S", "1G", "-T", str(ktmp) + "/",
+                                "--text", str(ktrain), "--arpa", str(karpa)]))
+        lruns.append(run_timed(lmlab_cmd + ["ngram", "-o", str(order), "--text", str(train), "--arpa",
+                                            str(larpa), "--quiet"]))
+    med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+    est = {"lmplz": {"runs": kruns}, "lmlab": {"runs": lruns}}
+    for side, runs in (("lmplz", kruns), ("lmlab", lruns)):
+        for key in ("wall_s", "cpu_s", "peak_rss_mb"):
+            est[side][key] = med(runs, key)
+    est["ratio_wall"] = est["lmlab"]["wall_s"] / est["lmplz"]["wall_s"]
+    est["ratio_rss"] = est["lmlab"]["peak_rss_mb"] / est["lmplz"]["peak_rss_mb"]
+    res["estimation"] = est
+    kcounts, lcounts = arpa_counts(karpa), arpa_counts(larpa)
+    res["ngrams"] = {"kenlm": kcounts, "lmlab": lcounts, "kenlm_total": sum(kcounts),
+                     "lmlab_total": sum(lcounts)}
+
+    # binaries
+    sizes = {"kenlm_arpa": karpa.stat().st_size, "lmlab_arpa": larpa.stat().st_size}
+    kprobe, ktrie, lbin = tmp / f"{tag}.probing", tmp / f"{tag}.trie", tmp / f"{tag}.lmbin"
+    bb = {}
+    for kind, path in (("probing", kprobe), ("trie", ktrie)):
+        bb[kind] = run_timed([str(kbin / "build_binary"), "-T", str(tmp) + "/", kind, str(karpa), str(path)])
+        sizes[f"kenlm_{kind}"] = path.stat().st_size
+    res["build_binary"] = bb
+
+    # 2. perplexity (KenLM query on ARPA); lmlab's comes from the query worker's evaluate()
+    log(f"{tag}: perplexity + query throughput")
+    kq = query_summary([str(kbin / "query"), "-v", "summary", str(karpa)], ktest)
+    kq_probe = query_summary([str(kbin / "query"), "-v", "summary", str(kprobe)], ktest)
+
+    # 3. throughput
+    common = {"min_time": args.min_time, "repeats": args.repeats}
+    q: dict = {}
+    q["lmlab_arpa"] = run_worker(sys.executable, {"impl": "lmlab", "model": str(larpa), "test": str(test),
+                                                   "evaluate": True, "write_lmbin": str(lbin), **common},
+                                 "query")
+    sizes["lmlab_lmbin"] = lbin.stat().st_size
+    q["lmlab_lmbin"] = run_worker(sys.executable, {"impl": "lmlab", "model": str(lbin), "test": str(test),
+                                                    "methods": ["batch", "score"], **common}, "query")
+    if kpy:
+        q["kenlm_arpa"] = run_worker(kpy, {"impl": "kenlm", "model": str(karpa), "test": str(ktest), **common},
+                                     "query")
+        q["kenlm_probing"] = run_worker(kpy, {"impl": "kenlm", "model": str(kprobe), "test": str(ktest),
+                                              **common}, "query")
+    n_tok = q["lmlab_arpa"]["tokens"]
+    q["kenlm_query_cli_probing"] = cli_throughput([str(kbin / "query"), "-v", "summary", str(kprobe)],
+                                                  ktest, tmp, f"{tag}.kq", n_tok, args.min_time, args.repeats)
+    q["lmlab_query_cli_lmbin"] = cli_throughput(lmlab_cmd + ["query", "-v", "summary", str(lbin)],
+                                                test, tmp, f"{tag}.lq", n_tok, args.min_time, args.repeats)
+    res["query"] = q
+    ev = q["lmlab_arpa"]["evaluate"]
+    res["perplexity"] = {"kenlm_query_arpa": kq, "kenlm_query_probing": kq_probe, "lmlab_evaluate": ev,
+                         "abs_diff": abs(ev["perplexity"] - kq["perplexity"])}
+
+    # 4. sizes
+    ln, kn = res["ngrams"]["lmlab_total"], res["ngrams"]["kenlm_total"]
+    res["sizes"] = {"bytes": sizes, "bytes_per_ngram": {
+        "lmlab_lmbin": sizes["lmlab_lmbin"] / ln, "kenlm_probing": sizes["kenlm_probing"] / kn,
+        "kenlm_trie": sizes["kenlm_trie"] / kn, "lmlab_arpa": sizes["lmlab_arpa"] / ln,
+        "kenlm_arpa": sizes["kenlm_arpa"] / kn}}
+    for p in (karpa, larpa, kprobe, ktrie, lbin):
+        p.unlink(missing_ok=True)
+    return res
+
+
+def sanity(results: dict) -> list[str]:
+    """Cross-checks: same token counts, agreeing perplexities and per-method log10 totals."""
+    notes = []
+    for c in results["configs"]:
+        tag = f"{c['dataset']} o{c['order']}"
+        p = c["perplexity"]
+        if p["abs_diff"] > 0.01:
+            notes.append(f"{tag}: perplexity differs by {p['abs_diff']:.4f} (lmlab {p['lmlab_evaluate']['perplexity']:.4f}"
+                         f" vs KenLM {p['kenlm_query_arpa']['perplexity']:.4f})")
+        if p["lmlab_evaluate"]["tokens"] != p["kenlm_query_arpa"]["tokens"]:
+            notes.append(f"{tag}: token counts differ (lmlab {p['lmlab_evaluate']['tokens']}, "
+                         f"KenLM {p['kenlm_query_arpa']['tokens']})")
+        ref = -math.log10(p["lmlab_evaluate"]["perplexity"]) * p["lmlab_evaluate"]["tokens"]
+        for src, w in c["query"].items():
+            for meth, m in w.get("methods", {}).items():
+                if meth == "encode":
+                    continue
+                if abs(m["checksum_log10"] - ref) > 1e-4 * abs(ref) + 0.5:
+                    notes.append(f"{tag}: {src} {meth} total log10 {m['checksum_log10']:.3f} != {ref:.3f}")
+            if "summary_tokens" in w and w["summary_tokens"] != w["tokens"]:
+                notes.append(f"{tag}: {src} counted {w['summary_tokens']} tokens, expected {w['tokens']}")
+        n = c["ngrams"]
+        if n["kenlm_total"] - n["lmlab_total"] not in (0, 1):
+            notes.append(f"{tag}: n-gram totals differ: KenLM {n['kenlm']} lmlab {n['lmlab']}")
+    return notes
+
+
+# ------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------
+
+def _f(x, nd=2):
+    if x is None:
+        return "-"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if abs(x) >= 1e5:
+        return f"{x:,.0f}"
+    return f"{x:,.{nd}f}"
+
+
+def _k(x):
+    """tokens/s, compact."""
+    if x is None:
+        return "-"
+    return f"{x / 1e6:.2f} M" if x >= 1e6 else f"{x / 1e3:.0f} k" if x >= 1e3 else f"{x:.1f}"
+
+
+def render(results: dict) -> str:
+    m = results["machine"]
+    configs = results["configs"]
+    L = []
+    L.append("## N-gram models: lmlab vs KenLM and NLTK")
+    L.append("")
+    L.append(f"Generated by `.venv/bin/python benchmarks/ngram_bench.py` on {results['date']} "
+             f"(took {results['elapsed_s'] / 60:.1f} min); every figure in this section is from that run, "
+             "raw numbers in `benchmarks/results/ngram.json`. Ratios compare lmlab with the peer "
+             "measured in the same run on the same machine.")
+    L.append("")
+    git = m.get("git", {})
+    dirty = git.get("lmlab_uncommitted_files") or []
+    L.append(f"**Machine:** `{m['hostname']}`: {m['cpu_model']} (family/model {m['cpu_family_model']}"
+             f"{', ' + m['hypervisor'] + ' guest' if m.get('hypervisor') else ''}), {m['cpus']} CPUs "
+             f"({m['threads_per_core']} thread/core), {m['ram_gib']} GiB RAM; {m['os']}. "
+             f"Python {m['python']}, numpy {m['numpy']}, numba {m['numba']}, nltk {m['nltk']}; "
+             f"KenLM binaries {m['kenlm_binaries']} (built from the PyPI sdist), KenLM Python module "
+             f"{m['kenlm_python']}. lmlab {m['lmlab']} at `{git.get('commit', '?')[:10]}`"
+             + (f" with {len(dirty)} uncommitted file(s) under `lmlab/`" if dirty else "") + ". "
+             f"Load average (1 min) {results['load']['start'][0]:.2f} at the start, "
+             f"{results['load']['end'][0]:.2f} at the end.")
+    L.append("")
+
+    # targets
+    L.append("### Targets (from the project's issue)")
+    L.append("")
+    L.append("| target | measured (lmlab / peer) | met |")
+    L.append("|---|---|---|")
+    for key, row in results["targets"].items():
+        L.append(f"| {TARGETS[key]} | {row['text']} | {'yes' if row['met'] else '**no**'} |")
+    L.append("")
+
+    L.append(f"### Estimation (modified Kneser-Ney, ARPA file written), median of {results['args']['runs']}")
+    L.append("")
+    L.append("`lmplz -o N -S 1G -T tmp --text TRAIN --arpa OUT` vs `lmlab ngram -o N --text TRAIN --arpa OUT "
+             "--quiet`, each a subprocess from start to exit (Python start-up and imports included for lmlab). "
+             "CPU = user + sys (lmplz runs threads).")
+    L.append("")
+    L.append("| data | order | n-grams | lmplz wall s | lmlab wall s | **lmlab / lmplz** | lmplz CPU s | lmlab CPU s "
+             "| lmplz peak RSS MB | lmlab peak RSS MB | RSS ratio |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for c in configs:
+        e = c["estimation"]
+        L.append(f"| {c['dataset']} | {c['order']} | {c['ngrams']['lmlab_total']:,} | {_f(e['lmplz']['wall_s'])} "
+                 f"| {_f(e['lmlab']['wall_s'])} | **{e['ratio_wall']:.2f}x** | {_f(e['lmplz']['cpu_s'])} "
+                 f"| {_f(e['lmlab']['cpu_s'])} | {_f(e['lmplz']['peak_rss_mb'], 0)} "
+                 f"| {_f(e['lmlab']['peak_rss_mb'], 0)} | {e['ratio_rss']:.2f}x |")
+    L.append("")
+
+    L.append("### Test perplexity")
+    L.append("")
+    L.append("KenLM `query -v summary` on its ARPA (trained on the `UNKTOK` copy) vs lmlab `evaluate` "
+             "(perplexity including OOVs; lmlab counts the literal `<unk>` as OOV, KenLM's `UNKTOK` is a word).")
+    L.append("")
+    L.append("| data | order | tokens | KenLM | lmlab | abs. difference |")
+    L.append("|---|---|---|---|---|---|")
+    for c in configs:
+        p = c["perplexity"]
+        L.append(f"| {c['dataset']} | {c['order']} | {p['lmlab_evaluate']['tokens']:,} "
+                 f"| {p['kenlm_query_arpa']['perplexity']:.4f} | {p['lmlab_evaluate']['perplexity']:.4f} "
+                 f"| {p['abs_diff']:.5f} |")
+    L.append("")
+
+    L.append(f"### Query throughput (tokens/s; median of {results['args']['repeats']}, each timing >= "
+             f"{results['args']['min_time']} s over repeated copies of the test set)")
+    L.append("")
+    L.append("Tokens = words + one `</s>` per line. lmlab rows use the model read from its ARPA file; the "
+             "Python-API rows for lmlab are `lmlab.kenlm.Model` (KenLM's API). \"batch\" is "
+             "`NgramLM.corpus_log10` over already-encoded sentences; \"+ encode\" includes "
+             "`vocab.encode(line.split())`. Ratios are against KenLM's `Model.score` on its ARPA-loaded "
+             "model (probing in memory). Command-line rows: `query -v summary` on a binary, time for the "
+             "repeated file minus a one-line run (start-up and load).")
+    L.append("")
+    L.append("| data | order | implementation | call | model | tokens/s | vs KenLM Model.score |")
+    L.append("|---|---|---|---|---|---|---|")
+    rows = [
+        ("lmlab", "batch `corpus_log10`", "lmlab_arpa", "batch", "ARPA"),
+        ("lmlab", "batch + encode", "lmlab_arpa", "batch_incl_encode", "ARPA"),
+        ("lmlab", "encode only", "lmlab_arpa", "encode", "ARPA"),
+        ("lmlab", "`Model.score` per line", "lmlab_arpa", "score", "ARPA"),
+        ("lmlab", "`full_scores`", "lmlab_arpa", "full_scores", "ARPA"),
+        ("lmlab", "State API `BaseScore`", "lmlab_arpa", "state", "ARPA"),
+        ("lmlab", "batch `corpus_log10`", "lmlab_lmbin", "batch", ".lmbin"),
+        ("lmlab", "`Model.score` per line", "lmlab_lmbin", "score", ".lmbin"),
+        ("KenLM", "`Model.score` per line", "kenlm_arpa", "score", "ARPA"),
+        ("KenLM", "`full_scores`", "kenlm_arpa", "full_scores", "ARPA"),
+        ("KenLM", "State API `BaseScore`", "kenlm_arpa", "state", "ARPA"),
+        ("KenLM", "`Model.score` per line", "kenlm_probing", "score", "probing"),
+        ("KenLM", "`full_scores`", "kenlm_probing", "full_scores", "probing"),
+        ("KenLM", "State API `BaseScore`", "kenlm_probing", "state", "probing"),
+    ]
+    for c in configs:
+        q = c["query"]
+        ref = q.get("kenlm_arpa", {}).get("methods", {}).get("score", {}).get("tokens_per_s")
+        for impl, call, src, meth, model in rows:
+            tps = q.get(src, {}).get("methods", {}).get(meth, {}).get("tokens_per_s")
+            if tps is None:
+                continue
+            ratio = f"{tps / ref:.2f}x" if ref else "-"
+            if (impl, meth, src) == ("lmlab", "batch", "lmlab_arpa"):
+                ratio = f"**{ratio}**"
+            L.append(f"| {c['dataset']} | {c['order']} | {impl} | {call} | {model} | {_k(tps)} | {ratio} |")
+        for impl, src, model in (("KenLM", "kenlm_query_cli_probing", "probing"),
+                                 ("lmlab", "lmlab_query_cli_lmbin", ".lmbin")):
+            w = q.get(src)
+            if w:
+                ratio = f"{w['tokens_per_s'] / ref:.2f}x" if ref else "-"
+                L.append(f"| {c['dataset']} | {c['order']} | {impl} | `query -v summary` (CLI) | {model} "
+                         f"| {_k(w['tokens_per_s'])} | {ratio} |")
+    L.append("")
+
+    L.append("### Load time (seconds, fresh process, one sample; to the first query answered)")
+    L.append("")
+    L.append("| data | order | lmlab ARPA | lmlab .lmbin | KenLM ARPA | KenLM probing | lmlab import | "
+             "peak RSS after load MB: lmlab ARPA / .lmbin / KenLM ARPA / probing |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for c in configs:
+        q = c["query"]
+        g = lambda s, k: q.get(s, {}).get(k)  # noqa: E731
+        L.append(f"| {c['dataset']} | {c['order']} | {_f(g('lmlab_arpa', 'load_to_first_query_s'), 3)} "
+                 f"| {_f(g('lmlab_lmbin', 'load_to_first_query_s'), 3)} | {_f(g('kenlm_arpa', 'load_to_first_query_s'), 3)} "
+                 f"| {_f(g('kenlm_probing', 'load_to_first_query_s'), 3)} | {_f(g('lmlab_arpa', 'import_s'), 3)} "
+                 f"| {_f(g('lmlab_arpa', 'rss_after_load_mb'), 0)} / {_f(g('lmlab_lmbin', 'rss_after_load_mb'), 0)} / "
+                 f"{_f(g('kenlm_arpa', 'rss_after_load_mb'), 0)} / {_f(g('kenlm_probing', 'rss_after_load_mb'), 0)} |")
+    L.append("")
+
+    L.append("### Size (bytes per n-gram)")
+    L.append("")
+    L.append("| data | order | n-grams (lmlab / KenLM) | lmlab .lmbin | KenLM probing | KenLM trie | lmlab .lmbin / KenLM probing "
+             "| .lmbin MB | probing MB | trie MB |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for c in configs:
+        b, s = c["sizes"]["bytes_per_ngram"], c["sizes"]["bytes"]
+        L.append(f"| {c['dataset']} | {c['order']} | {c['ngrams']['lmlab_total']:,} / {c['ngrams']['kenlm_total']:,} "
+                 f"| {b['lmlab_lmbin']:.1f} | {b['kenlm_probing']:.1f} | {b['kenlm_trie']:.1f} "
+                 f"| {b['lmlab_lmbin'] / b['kenlm_probing']:.2f}x | {s['lmlab_lmbin'] / 1e6:.1f} "
+                 f"| {s['kenlm_probing'] / 1e6:.1f} | {s['kenlm_trie'] / 1e6:.1f} |")
+    L.append("")
+
+    n = results.get("nltk")
+    if n:
+        L.append("### NLTK floor")
+        L.append("")
+        lm_tps = n["lmlab_batch_tokens_per_s"]
+        L.append(f"`nltk.lm.KneserNeyInterpolated({n['order']})` (nltk {n['nltk_version']}, its default fixed "
+                 f"discount {n['discount']}, not modified KN's estimated discounts: a different model, compared "
+                 f"for speed only) fitted on PTB train with `padded_everygram_pipeline` in {n['fit_s']:.1f} s, "
+                 f"then `logscore` of every token of the first {n['lines_scored']} PTB test lines "
+                 f"({n['tokens']:,} tokens, {n['score_s']:.1f} s). lmlab: the batch scorer on the PTB 3-gram from "
+                 "the table above.")
+        L.append("")
+        L.append("| NLTK tokens/s | lmlab batch tokens/s | **lmlab / NLTK** | NLTK perplexity on the sample |")
+        L.append("|---|---|---|---|")
+        L.append(f"| {n['tokens_per_s']:.1f} | {_k(lm_tps)} | **{lm_tps / n['tokens_per_s']:,.0f}x** "
+                 f"| {_f(n['perplexity_on_sample'])} |")
+        L.append("")
+
+    if results["notes"]:
+        L.append("### Notes from this run")
+        L.append("")
+        for note in results["notes"]:
+            L.append(f"- {note}")
+        L.append("")
+    return "\n".join(L).rstrip() + "\n"
+
+
+def compute_targets(results: dict) -> dict:
+    configs = results["configs"]
+    t = {}
+    worst = max(configs, key=lambda c: c["estimation"]["ratio_wall"])
+    t["estimation"] = {
+        "met": all(c["estimation"]["ratio_wall"] <= 2.0 for c in configs),
+        "ratios": {f"{c['dataset']}.o{c['order']}": c["estimation"]["ratio_wall"] for c in configs},
+        "text": ", ".join(f"{c['dataset']} o{c['order']} {c['estimation']['ratio_wall']:.2f}x" for c in configs)
+        + f" (worst {worst['dataset']} o{worst['order']})",
+    }
+    ratios = {}
+    for c in configs:
+        q = c["query"]
+        ref = q.get("kenlm_arpa", {}).get("methods", {}).get("score", {}).get("tokens_per_s")
+        if ref:
+            ratios[f"{c['dataset']}.o{c['order']}"] = {
+                "batch": q["lmlab_arpa"]["methods"]["batch"]["tokens_per_s"] / ref,
+                "batch_incl_encode": q["lmlab_arpa"]["methods"]["batch_incl_encode"]["tokens_per_s"] / ref,
+            }
+    if ratios:
+        t["batch"] = {
+            "met": all(r["batch"] >= 0.5 for r in ratios.values()),
+            "ratios": ratios,
+            "text": ", ".join(f"{k.replace('.o', ' o')} {r['batch']:.2f}x ({r['batch_incl_encode']:.2f}x with "
+                              "encoding)" for k, r in ratios.items()),
+        }
+    n = results.get("nltk")
+    if n:
+        r = n["lmlab_batch_tokens_per_s"] / n["tokens_per_s"]
+        t["nltk"] = {"met": r >= 1000, "ratio": r, "text": f"{r:,.0f}x (PTB, order 3)"}
+    return t
+
+
+def update_markdown(path: Path, section: str) -> None:
+    block = f"{BEGIN}\n{section}{END}\n"
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if BEGIN in text and END in text:
+            pre, rest = text.split(BEGIN, 1)
+            post = rest.split(END, 1)[1].lstrip("\n")
+            text = pre + block + ("\n" + post if post else "")
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
+    else:
+        text = ("# Benchmarks\n\n"
+                "Every number in this file is written by a script in `benchmarks/`; rerun it to refresh "
+                "its section (other sections are left alone):\n\n"
+                "```bash\n.venv/bin/python benchmarks/ngram_bench.py   # n-gram section, ~15 min\n```\n\n"
+                "Each section names the machine and date of its run. Ratios compare lmlab with a peer "
+                "toolkit measured in the same run.\n\n" + block)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="PTB order 5 only, no NLTK; results go to "
+                    "results/ngram_quick.json and BENCHMARKS.md is not touched")
+    ap.add_argument("--kenlm-bin", help="folder with lmplz, query, build_binary (default: "
+                    f"{DEFAULT_KENLM_BIN} if present, else built by benchmarks/build_kenlm.sh)")
+    ap.add_argument("--kenlm-python", help="a Python with `import kenlm` (default: this one, if it has it)")
+    ap.add_argument("--data", help="data folder (default: $LMLAB_DATA, else ../shared/data next to the repo)")
+    ap.add_argument("--runs", type=int, default=3, help="estimation runs per tool (median)")
+    ap.add_argument("--repeats", type=int, default=5, help="timings per query method (median)")
+    ap.add_argument("--min-time", type=float, default=0.3, help="seconds one query timing must last at least")
+    ap.add_argument("--nltk-lines", type=int, default=30, help="PTB test lines NLTK scores")
+    ap.add_argument("--nltk-cap", type=float, default=60.0, help="stop NLTK scoring after this many seconds")
+    ap.add_argument("--json", help="output JSON (default: benchmarks/results/ngram.json)")
+    ap.add_argument("--markdown", default=str(REPO / "BENCHMARKS.md"), help="file whose n-gram section is rewritten")
+    ap.add_argument("--no-markdown", action="store_true", help="do not touch BENCHMARKS.md")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        spec = json.loads(args.spec)
+        out = worker_query(spec) if args.worker == "query" else worker_nltk(spec)
+        print(json.dumps(out))
+        return 0
+
+    t_start = time.perf_counter()
+    load_start = os.getloadavg()
+    data = Path(args.data or os.environ.get("LMLAB_DATA") or REPO.parent / "shared" / "data")
+    kbin = resolve_kenlm_bin(args.kenlm_bin)
+    kpy, kver = resolve_kenlm_python(args.kenlm_python)
+    if kpy is None:
+        log("no Python with `import kenlm`: KenLM Python rows are skipped (pip install kenlm==0.3.0, "
+            "or --kenlm-python)")
+    configs = [("ptb", 5)] if args.quick else [("ptb", 3), ("ptb", 5), ("wikitext-2", 3), ("wikitext-2", 5)]
+    tmp = Path(tempfile.mkdtemp(prefix="ngram_bench."))
+    log(f"KenLM bin {kbin}; KenLM Python {kpy} ({kver}); data {data}; temp {tmp}")
+    results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                     "args": {k: v for k, v in vars(args).items() if k not in ("worker", "spec")},
+                     "machine": machine_info(kbin, kver), "configs": []}
+    try:
+        files = {}
+        for name in dict.fromkeys(n for n, _ in configs):
+            folder, tr, te = DATASETS[name]
+            f = {"train": data / folder / tr, "test": data / folder / te}
+            for key in ("train", "test"):
+                if not f[key].is_file():
+                    raise SystemExit(f"missing {f[key]} (set LMLAB_DATA or --data)")
+                k = tmp / f"{name}.{key}.unktok.txt"
+                k.write_text(f[key].read_text(encoding="utf-8").replace("<unk>", "UNKTOK"), encoding="utf-8")
+                f["k" + key] = k
+            files[name] = f
+        for name, order in configs:
+            results["configs"].append(bench_config(name, order, files[name], tmp, args, kbin, kpy))
+        if not args.quick:
+            log(f"NLTK: fit KneserNeyInterpolated(3) on PTB, score the first {args.nltk_lines} test lines")
+            n = run_worker(sys.executable, {"order": 3, "train": str(files["ptb"]["train"]),
+                                            "test": str(files["ptb"]["test"]), "lines": args.nltk_lines,
+                                            "cap_s": args.nltk_cap}, "nltk")
+            ptb3 = next(c for c in results["configs"] if (c["dataset"], c["order"]) == ("ptb", 3))
+            n["lmlab_batch_tokens_per_s"] = ptb3["query"]["lmlab_arpa"]["methods"]["batch"]["tokens_per_s"]
+            n["ratio_lmlab_batch_over_nltk"] = n["lmlab_batch_tokens_per_s"] / n["tokens_per_s"]
+            results["nltk"] = n
+    finally:
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    results["load"] = {"start": list(load_start), "end": list(os.getloadavg())}
+    results["elapsed_s"] = time.perf_counter() - t_start
+    notes = sanity(results)
+    if results["load"]["start"][0] > 0.5 * (os.cpu_count() or 1):
+        notes.append(f"the machine was busy at the start (load average {results['load']['start'][0]:.2f} "
+                     f"on {os.cpu_count()} CPUs): timings may be pessimistic")
+    results["notes"] = notes
+    results["targets"] = compute_targets(results)
+    out_json = Path(args.json) if args.json else REPO / "benchmarks" / "results" / (
+        "ngram_quick.json" if args.quick else "ngram.json")
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    section = render(results)
+    if args.quick or args.no_markdown:
+        print(section)
+    else:
+        update_markdown(Path(args.markdown), section)
+        log(f"wrote {args.markdown}")
+    log(f"wrote {out_json} ({results['elapsed_s'] / 60:.1f} min)")
+    for note in notes:
+        log("NOTE " + note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
