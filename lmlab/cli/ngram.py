@@ -39,10 +39,20 @@ def add_parser(sub):
     p.add_argument("-k", type=float, default=1.0, help="additive smoothing's k (1 = Laplace)")
     p.add_argument("--prune", nargs="+", type=int, metavar="T",
                    help="count thresholds per order: drop n-grams with count <= T (e.g. 0 1 1; last repeats)")
+    p.add_argument("--limit_vocab_file", metavar="FILE",
+                   help="keep only n-grams whose words are all in FILE (whitespace-separated)")
     p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--max_vocab", type=int, help="keep the most frequent words (specials included)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
+
+
+def _limit_vocab(path):
+    if not path:
+        return None
+    from .._io import read_text
+
+    return set(read_text(path).split())
 
 
 def run(args) -> int:
@@ -61,7 +71,7 @@ def run(args) -> int:
         args.order, args.smoothing, interpolate=not args.backoff if args.backoff else None,
         interpolate_unigrams=bool(args.interpolate_unigrams), discount_fallback=fallback,
         discount=discount, k=args.k, min_count=args.min_count, max_size=args.max_vocab,
-        prune=args.prune,
+        prune=args.prune, limit_vocab=_limit_vocab(args.limit_vocab_file),
     )
     lines = input_lines(args.text, args.data, "train")
     progress(f"read {len(lines)} lines")

@@ -92,6 +92,12 @@ class Vocab:
         seen = dict.fromkeys(t for t in tokens if t not in SPECIALS)
         return cls(SPECIALS + tuple(seen), tokenizer)
 
+    def subset(self, keep: np.ndarray) -> Vocab:
+        """The vocabulary of the tokens where ``keep`` is true (specials always kept), same order."""
+        keep = np.asarray(keep, dtype=bool).copy()
+        keep[:3] = True
+        return Vocab([t for t, k in zip(self._tokens, keep, strict=True) if k], self.tokenizer)
+
     # -- lookups --------------------------------------------------------------------------
     @property
     def tokens(self) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ def test_bad_thresholds(bad):
 
 
 def test_count_pruning_refused_for_direct_methods():
-    with pytest.raises(ConfigError, match="count pruning is not defined"):
+    with pytest.raises(ConfigError, match="count pruning and limit_vocab are not defined"):
         NgramLM(2, "additive", prune=[0, 1]).fit(TRAIN)
 
 
@@ -76,3 +76,26 @@ def test_prune_cli(tmp_path, capsys):
     assert main(["ngram", "-o", "3", "--discount_fallback", "--text", str(text), "--arpa", str(arpa), "--quiet"]) == 0
     assert main(["prune", str(arpa), "--threshold", "0.05", "--arpa", str(out), "--quiet"]) == 0
     assert sum(NgramLM.from_arpa(out).tables.sizes()) < sum(NgramLM.from_arpa(arpa).tables.sizes())
+
+
+@pytest.mark.parametrize("smoothing", ["modified_kneser_ney", "witten_bell"])
+def test_limit_vocab(smoothing, tmp_path):
+    lm = NgramLM(3, smoothing, discount_fallback=(0.5, 1, 1.5), limit_vocab={"a", "b", "c"}).fit(TRAIN)
+    assert lm.vocab.tokens == ("<unk>", "<s>", "</s>", "a", "b", "c")
+    assert lm.vocab.lookup("d") == lm.vocab.unk_id
+    for m in range(2, 4):
+        words = lm.tables.ngram_words(m, np.arange(len(lm.tables.keys[m - 1])))
+        assert not np.isin(words, [0]).any()  # no n-gram holds a dropped word (nor <unk>)
+    states = [lm.begin_state(), lm.null_state(), (3,), (3, 4), (4, 5)]
+    np.testing.assert_allclose(np.exp(lm.next_logprobs(states)).sum(axis=1), 1.0, atol=1e-6)
+    assert lm.logprob("d", ["a"]) == lm.logprob("<unk>", ["a"])
+    vocab_file = tmp_path / "v.txt"
+    vocab_file.write_text("a b\nc\n")
+    from lmlab.cli.main import main
+
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(TRAIN) + "\n")
+    out = tmp_path / "m.arpa"
+    assert main(["ngram", "-o", "3", "--smoothing", smoothing, "--discount_fallback", "--text", str(text),
+                 "--limit_vocab_file", str(vocab_file), "--arpa", str(out), "--quiet"]) == 0
+    assert NgramLM.from_arpa(out).vocab.tokens == lm.vocab.tokens

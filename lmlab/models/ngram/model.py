@@ -48,6 +48,8 @@ class NgramLM(LanguageModel):
         min_count, max_size: vocabulary limits when the vocabulary is built from the text.
         prune: count thresholds per order (``lmplz --prune``): n-grams of order m >= 2 with a raw
             count <= prune[m-1] are dropped (the last threshold repeats; unigrams: 0).
+        limit_vocab: words to keep (``lmplz --limit_vocab_file``): n-grams with any other word are
+            dropped, their mass going to their contexts' backoff, and those words become OOVs.
         tokenizer: how strings are split (default: whitespace).
     """
 
@@ -65,6 +67,7 @@ class NgramLM(LanguageModel):
         min_count: int = 1,
         max_size: int | None = None,
         prune: Sequence[int] | None = None,
+        limit_vocab: Iterable[str] | None = None,
         tokenizer: Tokenizer | None = None,
         compat: str | None = None,
     ):
@@ -121,6 +124,7 @@ class NgramLM(LanguageModel):
         self.max_size = max_size
         self.prune = list(prune) if prune is not None else None
         self.compat = compat
+        self.limit_vocab = set(limit_vocab) if limit_vocab is not None else None
         # padding per sentence: KenLM's one <s> and one </s>, or nltk.lm's order - 1 of each
         self.n_pad = max(order - 1, 0) if compat == "nltk" else 1
         self.tokenizer = tokenizer or Tokenizer()
@@ -155,7 +159,10 @@ class NgramLM(LanguageModel):
 
             tables, discounts = nltk_tables(self, counts), None
         else:
+            self._fit_vocab = vocab  # the estimator may shrink it (limit_vocab)
             tables, discounts = registry.SMOOTHERS[self.smoothing].estimate(self, counts)
+            if self._fit_vocab is not vocab:
+                vocab, counts = self._fit_vocab, None
         self._vocab, self._tables, self._counts, self.discounts = vocab, tables, counts, discounts
 
     # -- state ----------------------------------------------------------------------------

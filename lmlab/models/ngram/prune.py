@@ -59,27 +59,45 @@ def count_keep_masks(counts: NgramCounts, thresholds: Sequence[int]) -> list[np.
 
 
 def subset_counts(counts: NgramCounts, keep: list[np.ndarray]) -> NgramCounts:
-    """The counts restricted to kept n-grams (closed under prefixes and suffixes), re-numbered."""
-    V = counts.vocab_size
+    """The counts restricted to kept n-grams (closed under prefixes and suffixes), re-numbered.
+
+    ``keep[0]`` may drop words too: word ids are then re-numbered in the same order.
+    """
     new_id = [np.cumsum(k) - 1 for k in keep]
-    keys, prefix, word, suffix, cnt, bos = [counts.keys[0]], [counts.prefix[0]], [counts.word[0]], \
-        [counts.suffix[0]], [counts.count[0]], [counts.bos_first[0]]
+    word_id = new_id[0]
+    V = int(keep[0].sum())
+    k0 = keep[0]
+    keys, prefix, word, suffix, cnt, bos = [np.arange(V, dtype=np.int64)], [counts.prefix[0][k0]], \
+        [np.arange(V, dtype=np.int32)], [counts.suffix[0][k0]], [counts.count[0][k0]], [counts.bos_first[0][k0]]
     for m in range(2, counts.order + 1):
         k = keep[m - 1]
         pre = new_id[m - 2][counts.prefix[m - 1][k]]
-        w = counts.word[m - 1][k]
+        w = word_id[counts.word[m - 1][k]]
         keys.append(pre * V + w)
         prefix.append(pre)
-        word.append(w)
+        word.append(w.astype(np.int32))
         suffix.append(new_id[m - 2][counts.suffix[m - 1][k]])
         cnt.append(counts.count[m - 1][k])
         bos.append(counts.bos_first[m - 1][k])
     return NgramCounts(counts.order, V, keys, prefix, word, suffix, cnt, bos, counts.n_sentences, counts.n_tokens)
 
 
+def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.ndarray]:
+    """KenLM's ``--limit_vocab_file``: drop every n-gram with a word outside ``allowed``
+    (the specials always stay)."""
+    ok = np.array([t in allowed for t in vocab.tokens], dtype=bool)
+    ok[:3] = True
+    keep = [ok]
+    for m in range(2, counts.order + 1):
+        words = counts.ngram_words(m, np.arange(len(counts.count[m - 1])))
+        keep.append(ok[words].all(axis=1))
+    return keep
+
+
 def prune_estimate(counts: NgramCounts, est: Estimate, keep: list[np.ndarray]) -> tuple[NgramCounts, Estimate]:
     """Drop n-grams; their discounted mass goes to their contexts' gamma (stays normalised)."""
-    us, gammas = [est.u[0]], [est.gamma[0]]
+    k0 = keep[0]
+    us, gammas = [est.u[0][k0]], [est.gamma[0] + est.u[0][~k0].sum()]
     for m in range(2, counts.order + 1):
         k = keep[m - 1]
         moved = np.bincount(counts.prefix[m - 1][~k], weights=est.u[m - 1][~k],

@@ -32,10 +32,22 @@ class SmootherSpec:
 
 def _finish(lm, counts: NgramCounts, est) -> BackoffTables:
     """Count pruning (if asked) and the interpolated or backoff tables."""
+    keep = None
     if lm.prune is not None:
-        from ..prune import count_keep_masks, prune_estimate
+        from ..prune import count_keep_masks
 
-        counts, est = prune_estimate(counts, est, count_keep_masks(counts, lm.prune))
+        keep = count_keep_masks(counts, lm.prune)
+    if lm.limit_vocab is not None:
+        from ..prune import vocab_keep_masks
+
+        vk = vocab_keep_masks(counts, lm._fit_vocab, lm.limit_vocab)
+        keep = vk if keep is None else [a & b for a, b in zip(keep, vk, strict=True)]
+    if keep is not None:
+        from ..prune import prune_estimate
+
+        counts, est = prune_estimate(counts, est, keep)
+        if lm.limit_vocab is not None:
+            lm._fit_vocab = lm._fit_vocab.subset(keep[0])
     return assemble(counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams)
 
 
@@ -63,10 +75,10 @@ def _direct(fn) -> Estimator:
     """Methods that build their tables directly (no u/gamma form): no count pruning."""
 
     def estimate(lm, counts: NgramCounts):
-        if lm.prune is not None:
+        if lm.prune is not None or lm.limit_vocab is not None:
             raise ConfigError(
-                f"count pruning is not defined for {lm.smoothing}; prune the trained model with "
-                "relative-entropy pruning (NgramLM.prune / lmlab prune) instead"
+                f"count pruning and limit_vocab are not defined for {lm.smoothing}; prune the trained "
+                "model with relative-entropy pruning (NgramLM.prune_entropy / lmlab prune) instead"
             )
         return fn(lm, counts), None
 
