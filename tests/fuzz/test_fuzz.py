@@ -1,0 +1,76 @@
+"""Property-based tests (hypothesis): random corpora and damaged ARPA files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lmlab.errors import LmlabError
+from lmlab.models.ngram.arpa import read_arpa
+from lmlab.models.ngram.model import NgramLM
+from lmlab.text.vocab import flatten_ids
+
+WORDS = st.sampled_from(["a", "b", "c", "d", "e", "<unk>"])
+CORPUS = st.lists(st.lists(WORDS, min_size=0, max_size=8), min_size=1, max_size=12)
+NORMALISED = ["modified_kneser_ney", "kneser_ney", "absolute_discounting", "witten_bell", "good_turing", "additive"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus=CORPUS, test=CORPUS, order=st.integers(1, 4), smoothing=st.sampled_from(NORMALISED),
+       interpolate=st.booleans())
+def test_random_corpora_give_normalised_consistent_models(corpus, test, order, smoothing, interpolate):
+    if not any(corpus):
+        return
+    from lmlab.models.ngram.smoothing.registry import SMOOTHERS
+
+    if interpolate not in SMOOTHERS[smoothing].forms:
+        interpolate = SMOOTHERS[smoothing].default_interpolate
+    lm = NgramLM(order, smoothing, interpolate=interpolate, discount_fallback=(0.5, 1.0, 1.5)).fit(corpus)
+    enc = [lm.vocab.encode(s) for s in test]
+    states = [lm.begin_state(), lm.null_state()]
+    for s in enc[:3]:
+        st_ = lm.begin_state()
+        for t in s:
+            st_ = lm.advance(st_, int(t))
+            states.append(st_)
+    sums = np.exp(lm.next_logprobs(states)).sum(axis=1)
+    np.testing.assert_allclose(sums, 1.0, atol=1e-5)
+    batch = lm.corpus_token_logprobs(enc)
+    for s, b in zip(enc, batch, strict=True):
+        np.testing.assert_allclose(lm.token_logprobs(s), b, atol=1e-9)
+    ids, starts = flatten_ids(enc)
+    a, al = lm.tables.score_flat(ids, starts)
+    r, rl = lm.tables.score_flat_numpy(ids, starts)
+    np.testing.assert_allclose(a, r, atol=1e-12)
+    assert np.array_equal(al, rl)
+
+
+VALID = ("\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-1.0\t<unk>\t0\n-99\t<s>\t-0.5\n"
+         "-0.5\t</s>\t0\n-0.7\ta\t-0.3\n\n\\2-grams:\n-0.2\t<s> a\n-0.1\ta </s>\n\n\\end\\\n").encode()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pos=st.integers(0, len(VALID) - 1), junk=st.binary(min_size=0, max_size=6), cut=st.booleans())
+def test_damaged_arpa_is_an_lmlab_error_or_valid(tmp_path_factory, pos, junk, cut):
+    data = VALID[:pos] + junk + (b"" if cut else VALID[pos + len(junk):])
+    path = tmp_path_factory.mktemp("arpa") / "m.arpa"
+    path.write_bytes(data)
+    try:
+        tables, vocab, _ = read_arpa(path)
+    except LmlabError:
+        return
+    assert tables.order >= 1 and len(vocab) >= 3
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_ngram_ids_round_trip(order):
+    lm = NgramLM(order, "witten_bell").fit(["a b c d", "b c a", "d d a b"])
+    for m in range(1, order + 1):
+        ids = np.arange(len(lm.tables.keys[m - 1]))
+        words = lm.tables.ngram_words(m, ids)
+        back = words[:, 0].copy()
+        for j in range(1, m):
+            back = lm.tables.lookup(j + 1, back, words[:, j])
+        assert np.array_equal(back, ids)
