@@ -219,6 +219,38 @@ def worker_query(spec: dict) -> dict:
     return out
 
 
+def worker_warmup(spec: dict) -> dict:
+    """Fill numba's on-disk cache for the current lmlab sources (fit, ARPA- and .lmbin-loaded
+    query kernels), so that no timed process pays for compilation."""
+    t0 = time.perf_counter()
+    from lmlab import kenlm as lk
+    from lmlab.eval.perplexity import evaluate
+    from lmlab.models.ngram.model import NgramLM
+
+    lines = Path(spec["train"]).read_text(encoding="utf-8").splitlines()[:300]
+    tmp = Path(spec["tmp"])
+    for order in spec["orders"]:
+        lm = NgramLM(order, smoothing="modified_kneser_ney").fit(lines)
+        arpa, lmbin = tmp / f"warm.o{order}.arpa", tmp / f"warm.o{order}.lmbin"
+        lm.to_arpa(arpa)
+        lm.to_binary(lmbin)
+        for path in (arpa, lmbin):
+            m = lk.Model(path)
+            m.score(lines[0])
+            list(m.full_scores(lines[0]))
+            s, o = lk.State(), lk.State()
+            m.BeginSentenceWrite(s)
+            for w in lines[0].split():
+                m.BaseScore(s, w, o)
+                s, o = o, s
+            m.lm.corpus_log10([m.lm.vocab.encode(x.split()) for x in lines[:10]])
+            evaluate(m.lm, lines[:10])
+            del m
+        arpa.unlink()
+        lmbin.unlink()
+    return {"seconds": time.perf_counter() - t0}
+
+
 def worker_nltk(spec: dict) -> dict:
     from importlib.metadata import version
 
@@ -334,23 +366,35 @@ def cli_throughput(cmd: list[str], text: Path, tmp: Path, tag: str, n_tokens: in
     one = tmp / f"{tag}.one.txt"
     one.write_text(lines[0] + "\n", encoding="utf-8")
 
-    def timed(path):
-        with open(path, "rb") as fin:
-            return run_timed(cmd, stdin=fin)
+    out = tmp / f"{tag}.summary.txt"
+
+    def timed(path, keep=False):
+        with open(path, "rb") as fin, open(out if keep else os.devnull, "wb") as fout:
+            return run_timed(cmd, stdin=fin, stdout=fout)
 
     base = statistics.median(timed(one)["wall_s"] for _ in range(3))
-    single = timed(text)["wall_s"] - base
-    k = 1 if single >= min_time else max(1, math.ceil(min_time * 1.25 / max(single, 1e-3)))
-    rep = tmp / f"{tag}.x{k}.txt"
     body = text.read_bytes()
-    with open(rep, "wb") as fh:
-        for _ in range(k):
-            fh.write(body)
+    k, kmax = 1, max(1, int(5e7 // max(n_tokens, 1)))  # at most ~50M tokens
+
+    def write_copies(k):
+        rep = tmp / f"{tag}.x{k}.txt"
+        with open(rep, "wb") as fh:
+            for _ in range(k):
+                fh.write(body)
+        return rep
+
+    while True:  # grow k until one timing lasts min_time beyond start-up and load
+        rep = write_copies(k)
+        d = timed(rep)["wall_s"] - base
+        if d >= min_time or k >= kmax:
+            break
+        rep.unlink()
+        k = min(kmax, 8 * k, max(2 * k, math.ceil(k * min_time * 1.25 / max(d, 1e-3))))
     walls, bases = [], []
     for _ in range(repeats):
-        walls.append(timed(rep)["wall_s"])
+        walls.append(timed(rep, keep=True)["wall_s"])
         bases.append(timed(one)["wall_s"])
-    summary = query_summary(cmd, rep)
+    summary = parse_summary(out.read_text())  # from the last timed run of the repeated file
     rep.unlink()
     wall, basem = statistics.median(walls), statistics.median(bases)
     return {"copies": k, "tokens": k * n_tokens, "walls_s": walls, "one_line_walls_s": bases,
@@ -440,12 +484,16 @@ def resolve_kenlm_python(arg: str | None) -> tuple[str | None, str | None]:
 # the benchmark
 # ------------------------------------------------------------------------------------------
 
+def lmlab_cli() -> list[str]:
+    exe = Path(sys.executable).parent / "lmlab"
+    return [str(exe)] if os.access(exe, os.X_OK) else [sys.executable, "-m", "lmlab"]
+
+
 def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path, kpy: str | None) -> dict:
     train, test, ktrain, ktest = files["train"], files["test"], files["ktrain"], files["ktest"]
     tag = f"{name}.o{order}"
     karpa, larpa = tmp / f"{tag}.kenlm.arpa", tmp / f"{tag}.lmlab.arpa"
-    lmlab_exe = str(Path(sys.executable).parent / "lmlab")
-    lmlab_cmd = [lmlab_exe] if os.access(lmlab_exe, os.X_OK) else [sys.executable, "-m", "lmlab"]
+    lmlab_cmd = lmlab_cli()
     res: dict = {"dataset": name, "order": order}
 
     # 1. estimation, interleaved
@@ -500,9 +548,9 @@ def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path
                                               **common}, "query")
     n_tok = q["lmlab_arpa"]["tokens"]
     q["kenlm_query_cli_probing"] = cli_throughput([str(kbin / "query"), "-v", "summary", str(kprobe)],
-                                                  ktest, tmp, f"{tag}.kq", n_tok, args.min_time, args.repeats)
+                                                  ktest, tmp, f"{tag}.kq", n_tok, args.cli_min_time, args.repeats)
     q["lmlab_query_cli_lmbin"] = cli_throughput(lmlab_cmd + ["query", "-v", "summary", str(lbin)],
-                                                test, tmp, f"{tag}.lq", n_tok, args.min_time, args.repeats)
+                                                test, tmp, f"{tag}.lq", n_tok, args.cli_min_time, args.repeats)
     res["query"] = q
     ev = q["lmlab_arpa"]["evaluate"]
     res["perplexity"] = {"kenlm_query_arpa": kq, "kenlm_query_probing": kq_probe, "lmlab_evaluate": ev,
@@ -558,6 +606,13 @@ def _f(x, nd=2):
     if abs(x) >= 1e5:
         return f"{x:,.0f}"
     return f"{x:,.{nd}f}"
+
+
+def _t(x):
+    """a duration: ms below 1 s."""
+    if x is None:
+        return "-"
+    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
 
 
 def _k(x):
@@ -639,7 +694,8 @@ def render(results: dict) -> str:
              "`NgramLM.corpus_log10` over already-encoded sentences; \"+ encode\" includes "
              "`vocab.encode(line.split())`. Ratios are against KenLM's `Model.score` on its ARPA-loaded "
              "model (probing in memory). Command-line rows: `query -v summary` on a binary, time for the "
-             "repeated file minus a one-line run (start-up and load).")
+             f"repeated file (>= {results['args']['cli_min_time']} s beyond start-up) minus a one-line run "
+             "(start-up and load); lmlab's also tokenizes with its `Tokenizer`.")
     L.append("")
     L.append("| data | order | implementation | call | model | tokens/s | vs KenLM Model.score |")
     L.append("|---|---|---|---|---|---|---|")
@@ -679,19 +735,23 @@ def render(results: dict) -> str:
                          f"| {_k(w['tokens_per_s'])} | {ratio} |")
     L.append("")
 
-    L.append("### Load time (seconds, fresh process, one sample; to the first query answered)")
+    L.append("### Model load")
     L.append("")
-    L.append("| data | order | lmlab ARPA | lmlab .lmbin | KenLM ARPA | KenLM probing | lmlab import | "
-             "peak RSS after load MB: lmlab ARPA / .lmbin / KenLM ARPA / probing |")
-    L.append("|---|---|---|---|---|---|---|---|")
+    L.append("`Model(path)` (lmlab: `lmlab.kenlm.Model`, KenLM: `kenlm.Model`) plus the first `score` call, first "
+             "thing in a fresh process after the import (one sample each; numba's cache was warmed before the "
+             "run, files are in the page cache). Peak RSS of that process after the load, Python included.")
+    L.append("")
+    L.append("| data | order | lmlab ARPA | KenLM ARPA | ratio | lmlab .lmbin | KenLM probing | "
+             "peak RSS MB lmlab ARPA / KenLM ARPA | lmlab .lmbin / KenLM probing |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
     for c in configs:
         q = c["query"]
         g = lambda s, k: q.get(s, {}).get(k)  # noqa: E731
-        L.append(f"| {c['dataset']} | {c['order']} | {_f(g('lmlab_arpa', 'load_to_first_query_s'), 3)} "
-                 f"| {_f(g('lmlab_lmbin', 'load_to_first_query_s'), 3)} | {_f(g('kenlm_arpa', 'load_to_first_query_s'), 3)} "
-                 f"| {_f(g('kenlm_probing', 'load_to_first_query_s'), 3)} | {_f(g('lmlab_arpa', 'import_s'), 3)} "
-                 f"| {_f(g('lmlab_arpa', 'rss_after_load_mb'), 0)} / {_f(g('lmlab_lmbin', 'rss_after_load_mb'), 0)} / "
-                 f"{_f(g('kenlm_arpa', 'rss_after_load_mb'), 0)} / {_f(g('kenlm_probing', 'rss_after_load_mb'), 0)} |")
+        la, ka = g("lmlab_arpa", "load_to_first_query_s"), g("kenlm_arpa", "load_to_first_query_s")
+        L.append(f"| {c['dataset']} | {c['order']} | {_t(la)} | {_t(ka)} | {f'{la / ka:.1f}x' if la and ka else '-'} "
+                 f"| {_t(g('lmlab_lmbin', 'load_to_first_query_s'))} | {_t(g('kenlm_probing', 'load_to_first_query_s'))} "
+                 f"| {_f(g('lmlab_arpa', 'rss_after_load_mb'), 0)} / {_f(g('kenlm_arpa', 'rss_after_load_mb'), 0)} "
+                 f"| {_f(g('lmlab_lmbin', 'rss_after_load_mb'), 0)} / {_f(g('kenlm_probing', 'rss_after_load_mb'), 0)} |")
     L.append("")
 
     L.append("### Size (bytes per n-gram)")
@@ -801,6 +861,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="estimation runs per tool (median)")
     ap.add_argument("--repeats", type=int, default=5, help="timings per query method (median)")
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds one query timing must last at least")
+    ap.add_argument("--cli-min-time", type=float, default=1.0,
+                    help="seconds a command-line query timing must last beyond its one-line run")
     ap.add_argument("--nltk-lines", type=int, default=30, help="PTB test lines NLTK scores")
     ap.add_argument("--nltk-cap", type=float, default=60.0, help="stop NLTK scoring after this many seconds")
     ap.add_argument("--json", help="output JSON (default: benchmarks/results/ngram.json)")
@@ -811,7 +873,7 @@ def main(argv=None) -> int:
 
     if args.worker:
         spec = json.loads(args.spec)
-        out = worker_query(spec) if args.worker == "query" else worker_nltk(spec)
+        out = {"query": worker_query, "nltk": worker_nltk, "warmup": worker_warmup}[args.worker](spec)
         print(json.dumps(out))
         return 0
 
@@ -841,6 +903,12 @@ def main(argv=None) -> int:
                 k.write_text(f[key].read_text(encoding="utf-8").replace("<unk>", "UNKTOK"), encoding="utf-8")
                 f["k" + key] = k
             files[name] = f
+        log("warm-up: filling numba's cache for lmlab's kernels (not timed)")
+        first = files[configs[0][0]]
+        results["warmup"] = run_worker(sys.executable, {"train": str(first["train"]), "tmp": str(tmp),
+                                                        "orders": sorted({o for _, o in configs})}, "warmup")
+        subprocess.run(lmlab_cli() + ["ngram", "-o", "2", "--text", str(first["test"]), "--arpa",
+                                      str(tmp / "warm.arpa"), "--quiet"], check=True)
         for name, order in configs:
             results["configs"].append(bench_config(name, order, files[name], tmp, args, kbin, kpy))
         if not args.quick:

@@ -9,6 +9,7 @@ from ._common import Formatter, Progress
 
 EXAMPLES = """examples:
   lmlab convert lm.arpa lm.lmbin          # binary: the output name ends in .lmbin
+  lmlab convert -q 8 lm.arpa lm.q8.lmbin  # 8-bit quantised: about half the size
   lmlab convert lm.lmbin lm.arpa.gz       # back to (compressed) ARPA
 """
 
@@ -18,6 +19,8 @@ def add_parser(sub):
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("input")
     p.add_argument("output", help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
+    p.add_argument("-q", "--quantize", type=int, metavar="BITS",
+                   help="binary only: quantise probabilities and backoffs to BITS (1-8) bits, like build_binary -q")
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -29,7 +32,7 @@ def run(args) -> int:
         raise LmlabError("convert works on n-gram models")
     progress(f"loaded {args.input}")
     if str(args.output).endswith(".lmbin"):
-        save_binary(lm, args.output)
+        save_binary(lm, args.output, quant_bits=args.quantize)
     else:
         save_arpa(lm, args.output)
     progress(f"wrote {args.output}")

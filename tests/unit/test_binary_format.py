@@ -81,3 +81,22 @@ def test_convert_cli(tmp_path):
     lm.to_arpa(tmp_path / "m.arpa")
     assert main(["convert", str(tmp_path / "m.arpa"), str(tmp_path / "m.lmbin"), "--quiet"]) == 0
     assert load(tmp_path / "m.lmbin").perplexity(TEST) == pytest.approx(lm.perplexity(TEST), rel=1e-12)
+
+
+def test_quantised_binary(tmp_path, data_root):
+    from lmlab.models.ngram.fastquery import quantize
+    from tests.conftest import read_lines
+
+    codes, centers = quantize(np.array([-3.0, -1.0, -2.0, -4.0]), 1)  # 2 bins of 2 values
+    assert codes.tolist() == [1, 1, 0, 0] and centers[:2].tolist() == [-3.5, -1.5]
+    lines = read_lines(data_root / "tinyshakespeare" / "input.txt")
+    lm = NgramLM(3).fit(lines[:8000])
+    test = lines[39000:39500]
+    lm.to_binary(tmp_path / "f.lmbin")
+    lm.to_binary(tmp_path / "q.lmbin", quant_bits=8)
+    full, q8 = load(tmp_path / "f.lmbin"), load(tmp_path / "q.lmbin")
+    assert (tmp_path / "q.lmbin").stat().st_size < 0.6 * (tmp_path / "f.lmbin").stat().st_size
+    assert q8.perplexity(test) == pytest.approx(full.perplexity(test), rel=0.01)
+    assert q8.tables.sizes() == full.tables.sizes()  # same n-grams, quantised values
+    with pytest.raises(Exception, match="1 to 8 bits"):
+        lm.to_binary(tmp_path / "bad.lmbin", quant_bits=12)

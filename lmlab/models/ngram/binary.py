@@ -31,9 +31,9 @@ from ...text.vocab import Vocab
 from .fastquery import FastTables
 
 MAGIC = b"LMLABNG1"
-VERSION = 1
+VERSION = 2
 ALIGN = 64
-ARRAYS = ("slots_i", "slot_off", "slot_size", "prob1", "bow1")
+ARRAYS = ("slots_i", "slot_off", "slot_size", "prob1", "bow1", "cb_p", "cb_b")
 
 
 def is_binary(path: str | os.PathLike) -> bool:
@@ -58,6 +58,7 @@ def write_binary(fast: FastTables, vocab: Vocab, path: str | os.PathLike, meta: 
         "format": "lmlab-ngram-binary", "version": VERSION, "order": fast.order,
         "vocab_size": fast.vocab_size, "vocab": vocab.to_dict(), "meta": meta or {},
         "constant_backoff10": fast.const_bow if fast.use_const else None,
+        "quant_bits": fast.quant_bits,
         "arrays": index, "data_bytes": offset,
     }
     blob = json.dumps(header, ensure_ascii=False).encode("utf-8")
@@ -114,6 +115,7 @@ def read_binary(path: str | os.PathLike, *, verify: bool = True) -> tuple[FastTa
     fast.slots_f = fast.slots_i.view(np.float32)
     const = header.get("constant_backoff10")
     fast.use_const, fast.const_bow = const is not None, float(const or 0.0)
+    fast.quant_bits = header.get("quant_bits")
     if len(vocab) != fast.vocab_size:
         raise ModelFormatError(f"{name}: vocabulary of {len(vocab)} tokens but tables for {fast.vocab_size}")
     return fast, vocab, header.get("meta", {})

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 EMPTY = -1
+KEY_MASK = (1 << 48) - 1  # quantised layout: keys must fit in 48 bits
 
 
 @njit(cache=True, inline="always")
@@ -36,12 +37,54 @@ def _insert_order(slots_i, slots_f, base, size, keys, probs, backs, has_back, sl
         slot_of[i] = s
 
 
+@njit(cache=True)
+def _insert_order_q(slots_i, base, size, keys, pcode, bcode, slot_of):
+    """Quantised layout: one int64 per slot, key | prob code << 48 | backoff code << 56."""
+    for i in range(keys.shape[0]):
+        s = _slot(keys[i], size)
+        while slots_i[base + s] != EMPTY:
+            s = s + 1 if s + 1 < size else 0
+        slots_i[base + s] = keys[i] | (np.int64(pcode[i]) << 48) | (np.int64(bcode[i]) << 56)
+        slot_of[i] = s
+
+
+def quantize(values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-count binning (as KenLM's ``-q``): ``2**bits`` bins of sorted values, each
+    represented by its mean.  Returns (codes uint8, centers float32[256])."""
+    centers = np.zeros(256, dtype=np.float32)
+    if len(values) == 0:
+        return np.zeros(0, np.uint8), centers
+    order = np.argsort(values, kind="stable")
+    nb = 1 << bits
+    bounds = np.linspace(0, len(values), nb + 1).astype(np.int64)
+    codes = np.empty(len(values), dtype=np.uint8)
+    sv = values[order].astype(np.float64)
+    for b in range(nb):
+        lo, hi = bounds[b], bounds[b + 1]
+        if hi > lo:
+            centers[b] = sv[lo:hi].mean()
+            codes[order[lo:hi]] = b
+    return codes, centers
+
+
 @njit(cache=True, inline="always")
-def _find(slots_i, slot_off, slot_size, m, key):
-    """Slot (within order m >= 2) of the n-gram with ``key``, or -1."""
+def _find(slots_i, slot_off, slot_size, m, key, quant):
+    """Slot (within order m >= 2) of the n-gram with ``key``, or -1.
+
+    Plain layout: two int64 per slot (key, then two float32).  Quantised layout: one int64 per
+    slot, the key in the low 48 bits and the probability and backoff codes in the top 16.
+    """
     base = slot_off[m]
     size = slot_size[m]
     s = _slot(key, size)
+    if quant:
+        while True:
+            v = slots_i[base + s]
+            if v == EMPTY:
+                return -1
+            if (v & KEY_MASK) == key:
+                return s
+            s = s + 1 if s + 1 < size else 0
     while True:
         k = slots_i[2 * (base + s)]
         if k == key:
@@ -52,8 +95,22 @@ def _find(slots_i, slot_off, slot_size, m, key):
 
 
 @njit(cache=True, inline="always")
+def _prob(slots_i, slots_f, slot_off, m, s, quant, cb_p):
+    if quant:
+        return cb_p[256 * m + ((slots_i[slot_off[m] + s] >> 48) & 0xFF)]
+    return slots_f[4 * (slot_off[m] + s) + 2]
+
+
+@njit(cache=True, inline="always")
+def _bow(slots_i, slots_f, slot_off, m, s, quant, cb_b):
+    if quant:
+        return cb_b[256 * m + ((slots_i[slot_off[m] + s] >> 56) & 0xFF)]
+    return slots_f[4 * (slot_off[m] + s) + 3]
+
+
+@njit(cache=True, inline="always")
 def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
-             const_bow, use_const):
+             const_bow, use_const, quant, cb_p, cb_b):
     """Score ``w`` after context ``ctx`` and replace ``ctx`` by the next context.
 
     ``ctx[j-1]`` is the slot of the j-gram ending at the previous token (-1 if absent; the word
@@ -65,7 +122,7 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
         c = ctx[j - 1]
         # As KenLM: stop at the first order that misses (models are suffix-closed).
         if c >= 0 and new[j - 1] >= 0:
-            new[j] = _find(slots_i, slot_off, slot_size, j + 1, c * V + w)
+            new[j] = _find(slots_i, slot_off, slot_size, j + 1, c * V + w, quant)
         else:
             new[j] = -1
     m = 1
@@ -76,7 +133,7 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
     if m == 1:
         lp = np.float64(prob1[w])
     else:
-        lp = np.float64(slots_f[4 * (slot_off[m] + new[m - 1]) + 2])
+        lp = np.float64(_prob(slots_i, slots_f, slot_off, m, new[m - 1], quant, cb_p))
     if use_const:
         top = min(avail, N - 1)
         if top > m - 1:
@@ -88,7 +145,7 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
                 if j == 1:
                     lp += bow1[c]
                 else:
-                    lp += slots_f[4 * (slot_off[j] + c) + 3]
+                    lp += _bow(slots_i, slots_f, slot_off, j, c, quant, cb_b)
     for j in range(N):
         ctx[j] = new[j]
     return lp, m
@@ -96,7 +153,7 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
 
 @njit(cache=True)
 def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
-                    const_bow, use_const, out_lp, out_len):
+                    const_bow, use_const, quant, cb_p, cb_b, out_lp, out_len):
     """Score a flat token array.  ``kind[i]``: 0 scored, 1 sentence start (the state is reset to
     this token), 2 context only (the state advances, nothing is scored: extra padding)."""
     ctx = np.full(N, -1, dtype=np.int64)
@@ -113,7 +170,7 @@ def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob
             out_len[i] = 0
             continue
         lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
-                         bow1, const_bow, use_const)
+                         bow1, const_bow, use_const, quant, cb_p, cb_b)
         if kind[i] == 2:
             lp, m = 0.0, 0
         out_lp[i] = lp
@@ -123,7 +180,7 @@ def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob
 
 @njit(cache=True)
 def _score_sentence(ids, bos, eos, bos_id, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
-                    prob1, bow1, const_bow, use_const):
+                    prob1, bow1, const_bow, use_const, quant, cb_p, cb_b):
     """Total log10 probability of one sentence (KenLM's ``Model.score``)."""
     ctx = np.full(N, -1, dtype=np.int64)
     new = np.full(N, -1, dtype=np.int64)
@@ -134,66 +191,92 @@ def _score_sentence(ids, bos, eos, bos_id, eos_id, V, N, slots_i, slots_f, slot_
     total = 0.0
     for i in range(ids.shape[0]):
         lp, m = _advance(ctx, new, avail, ids[i], V, N, slots_i, slots_f, slot_off, slot_size,
-                         prob1, bow1, const_bow, use_const)
+                         prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
         total += lp
         avail += 1
     if eos:
         lp, m = _advance(ctx, new, avail, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
-                         prob1, bow1, const_bow, use_const)
+                         prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
         total += lp
     return total
 
 
 @njit(cache=True)
 def _step(ctx_in, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
-          const_bow, use_const):
+          const_bow, use_const, quant, cb_p, cb_b):
     """One token from a state: (log10 p, matched length, next context)."""
     ctx = ctx_in.copy()
     new = np.empty(N, dtype=np.int64)
     lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
-                     bow1, const_bow, use_const)
+                     bow1, const_bow, use_const, quant, cb_p, cb_b)
     return lp, m, ctx
 
 
 class FastTables:
-    """Hashed copy of :class:`BackoffTables` for the compiled kernels."""
+    """Hashed copy of :class:`BackoffTables` for the compiled kernels.
 
-    def __init__(self, tables):
+    ``quant_bits`` (1..8) quantises the probabilities and backoffs of orders >= 2 into
+    ``2**quant_bits`` values per order and packs each slot into 8 bytes (KenLM's ``-q``);
+    unigrams stay exact.
+    """
+
+    def __init__(self, tables, quant_bits: int | None = None):
+        from ...errors import ConfigError
+
         N, V = tables.order, tables.vocab_size
         self.order, self.vocab_size = N, V
+        quant = quant_bits is not None
+        if quant and not 1 <= quant_bits <= 8:
+            raise ConfigError(f"quantisation takes 1 to 8 bits, got {quant_bits}")
         slot_off = np.zeros(N + 1, dtype=np.int64)
         slot_size = np.ones(N + 1, dtype=np.int64)
         sizes = [max(int(np.ceil(1.5 * len(tables.keys[m - 1]))), 2) for m in range(2, N + 1)]
+        if quant and max([s * V for s in sizes] + [0]) >= KEY_MASK:
+            raise ConfigError("this model is too large for the quantised layout (keys need more than 48 bits)")
+        per = 1 if quant else 2  # int64 words per slot
         total = 0
         for m, size in enumerate(sizes, start=2):
-            slot_off[m], slot_size[m] = total, size
+            slot_off[m], slot_size[m] = total, size  # in slots
             total += size
-        self.slots_i = np.full(2 * max(total, 1), EMPTY, dtype=np.int64)
+        self.slots_i = np.full(per * max(total, 1), EMPTY, dtype=np.int64)
         self.slots_f = self.slots_i.view(np.float32)
+        self.cb_p = np.zeros(256 * (N + 1), dtype=np.float32)
+        self.cb_b = np.zeros(256 * (N + 1), dtype=np.float32)
         prev_slot = np.arange(V, dtype=np.int64)  # order 1: slot == word id
         for m in range(2, N + 1):
             keys = tables.keys[m - 1]
             new_keys = prev_slot[keys // V] * V + keys % V
             slot_of = np.empty(len(keys), dtype=np.int64)
             has_back = m < N
-            backs = tables.backoff10[m - 1] if has_back else np.zeros(0, np.float32)
-            _insert_order(self.slots_i, self.slots_f, slot_off[m], slot_size[m], new_keys,
-                          np.asarray(tables.logprob10[m - 1], np.float32), np.asarray(backs, np.float32),
-                          has_back, slot_of)
+            probs = np.asarray(tables.logprob10[m - 1], np.float32)
+            backs = np.asarray(tables.backoff10[m - 1], np.float32) if has_back else np.zeros(len(keys), np.float32)
+            if quant:
+                pcode, self.cb_p[256 * m : 256 * (m + 1)] = quantize(probs, quant_bits)
+                bcode, self.cb_b[256 * m : 256 * (m + 1)] = quantize(backs, quant_bits)
+                _insert_order_q(self.slots_i, slot_off[m], slot_size[m], new_keys, pcode, bcode, slot_of)
+            else:
+                _insert_order(self.slots_i, self.slots_f, slot_off[m], slot_size[m], new_keys, probs,
+                              backs, has_back, slot_of)
             prev_slot = slot_of
         self.slot_off, self.slot_size = slot_off, slot_size
+        self.quant_bits = quant_bits
         self.prob1 = np.ascontiguousarray(tables.logprob10[0], dtype=np.float32)
         b1 = tables.backoff10[0] if N > 1 else np.zeros(V, np.float32)
         self.bow1 = np.ascontiguousarray(b1 if len(b1) else np.zeros(V, np.float32), dtype=np.float32)
         self.use_const = tables.constant_backoff10 is not None
         self.const_bow = float(tables.constant_backoff10 or 0.0)
 
+    @property
+    def quant(self) -> bool:
+        return self.quant_bits is not None
+
     def nbytes(self) -> int:
         return self.slots_i.nbytes + self.prob1.nbytes + self.bow1.nbytes
 
     def _args(self):
         return (self.vocab_size, self.order, self.slots_i, self.slots_f, self.slot_off,
-                self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const)
+                self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const,
+                self.quant, self.cb_p, self.cb_b)
 
     def score(self, tok: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log10 p and matched length per token; ``kind`` as in :func:`_score_sequence`."""
@@ -222,16 +305,24 @@ def tables_from_fast(fast: FastTables):
     slot_to_id = np.arange(V, dtype=np.int64)  # order 1
     for m in range(2, N + 1):
         base, size = int(fast.slot_off[m]), int(fast.slot_size[m])
-        k = np.asarray(fast.slots_i[2 * base : 2 * (base + size) : 2])
-        used = np.flatnonzero(k != EMPTY)
-        kk = k[used]
+        if fast.quant:
+            raw = np.asarray(fast.slots_i[base : base + size])
+            used = np.flatnonzero(raw != EMPTY)
+            kk = raw[used] & KEY_MASK
+            pv = fast.cb_p[256 * m + ((raw[used] >> 48) & 0xFF)]
+            bv = fast.cb_b[256 * m + ((raw[used] >> 56) & 0xFF)]
+        else:
+            k = np.asarray(fast.slots_i[2 * base : 2 * (base + size) : 2])
+            used = np.flatnonzero(k != EMPTY)
+            kk = k[used]
+            f = fast.slots_f[4 * base : 4 * (base + size)].reshape(size, 4)
+            pv, bv = f[used, 2], f[used, 3]
         key = slot_to_id[kk // V] * V + kk % V
         order_idx = np.argsort(key, kind="stable")
         keys.append(key[order_idx])
-        f = fast.slots_f[4 * base : 4 * (base + size)].reshape(size, 4)
-        probs.append(np.array(f[used, 2][order_idx], np.float32))
+        probs.append(np.array(pv[order_idx], np.float32))
         if m < N:
-            backs.append(np.array(f[used, 3][order_idx], np.float32))
+            backs.append(np.array(bv[order_idx], np.float32))
         slot_to_id = np.full(size, -1, dtype=np.int64)
         slot_to_id[used[order_idx]] = np.arange(len(used))
     backs.append(np.empty(0, np.float32))

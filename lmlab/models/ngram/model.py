@@ -378,11 +378,20 @@ def load_arpa(path) -> NgramLM:
     return lm
 
 
-def save_binary(lm: NgramLM, path) -> None:
-    """Write ``lm`` in lmlab's memory-mappable binary format (see :mod:`.binary`)."""
-    from .binary import write_binary
+def save_binary(lm: NgramLM, path, *, quant_bits: int | None = None) -> None:
+    """Write ``lm`` in lmlab's memory-mappable binary format (see :mod:`.binary`).
 
-    write_binary(lm.fast, lm.vocab, path, meta=_arpa_meta(lm))
+    ``quant_bits`` (1..8) quantises probabilities and backoffs of orders >= 2 (KenLM's ``-q``):
+    8 bytes per slot instead of 16.
+    """
+    from .binary import write_binary
+    from .fastquery import FastTables
+
+    fast = lm.fast if quant_bits is None else FastTables(lm.tables, quant_bits=quant_bits)
+    meta = _arpa_meta(lm)
+    if quant_bits is not None:
+        meta["quant_bits"] = quant_bits
+    write_binary(fast, lm.vocab, path, meta=meta)
 
 
 def load_binary(path, *, verify: bool = True) -> NgramLM:
