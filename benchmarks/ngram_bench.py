@@ -76,6 +76,17 @@ def log(msg: str) -> None:
 # workers (run in fresh processes; stdlib only at this level)
 # ------------------------------------------------------------------------------------------
 
+def _rss_now_mb() -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def _maxrss_mb() -> float:
     import resource
 
@@ -110,6 +121,7 @@ def worker_query(spec: dict) -> dict:
     t_start = time.perf_counter()
     impl = spec["impl"]
     if impl == "lmlab":
+        import lmlab.models.ngram.fastquery  # noqa: F401  (numba: part of the baseline, not of the load)
         from lmlab import kenlm as mod
     else:
         import kenlm as mod
@@ -118,6 +130,7 @@ def worker_query(spec: dict) -> dict:
     if lines and lines[-1] == "":
         lines.pop()
     n_tokens = sum(len(line.split()) + 1 for line in lines)
+    rss_before = _rss_now_mb()
     t0 = time.perf_counter()
     model = mod.Model(spec["model"])
     load_s = time.perf_counter() - t0
@@ -126,6 +139,7 @@ def worker_query(spec: dict) -> dict:
     first_query_s = time.perf_counter() - t0
     out = {"impl": impl, "model": spec["model"], "import_s": import_s, "load_s": load_s,
            "first_query_s": first_query_s, "load_to_first_query_s": load_s + first_query_s,
+           "rss_before_load_mb": rss_before, "rss_now_after_load_mb": _rss_now_mb(),
            "rss_after_load_mb": _maxrss_mb(), "tokens": n_tokens, "lines": len(lines), "methods": {}}
     min_time, repeats = spec["min_time"], spec["repeats"]
 
@@ -227,10 +241,10 @@ def worker_warmup(spec: dict) -> dict:
     from lmlab.eval.perplexity import evaluate
     from lmlab.models.ngram.model import NgramLM
 
-    lines = Path(spec["train"]).read_text(encoding="utf-8").splitlines()[:300]
+    lines = Path(spec["train"]).read_text(encoding="utf-8").splitlines()[:5000]
     tmp = Path(spec["tmp"])
     for order in spec["orders"]:
-        lm = NgramLM(order, smoothing="modified_kneser_ney").fit(lines)
+        lm = NgramLM(order, smoothing="modified_kneser_ney", discount_fallback=(0.5, 1, 1.5)).fit(lines)
         arpa, lmbin = tmp / f"warm.o{order}.arpa", tmp / f"warm.o{order}.lmbin"
         lm.to_arpa(arpa)
         lm.to_binary(lmbin)
@@ -738,20 +752,29 @@ def render(results: dict) -> str:
     L.append("### Model load")
     L.append("")
     L.append("`Model(path)` (lmlab: `lmlab.kenlm.Model`, KenLM: `kenlm.Model`) plus the first `score` call, first "
-             "thing in a fresh process after the import (one sample each; numba's cache was warmed before the "
-             "run, files are in the page cache). Peak RSS of that process after the load, Python included.")
+             "thing in a fresh process after the imports (one sample each; numba's cache was warmed before the "
+             "run, files are in the page cache). Memory: peak RSS of that process up to the end of the load, "
+             "minus its RSS just before (Python, numpy/numba or kenlm already imported); in brackets the "
+             "RSS still held after the load, same baseline.")
     L.append("")
     L.append("| data | order | lmlab ARPA | KenLM ARPA | ratio | lmlab .lmbin | KenLM probing | "
-             "peak RSS MB lmlab ARPA / KenLM ARPA | lmlab .lmbin / KenLM probing |")
-    L.append("|---|---|---|---|---|---|---|---|---|")
+             "MB lmlab ARPA | MB KenLM ARPA | MB lmlab .lmbin | MB KenLM probing |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+
+    def mem(w):
+        if not w or w.get("rss_before_load_mb") is None:
+            return "-"
+        return (f"{w['rss_after_load_mb'] - w['rss_before_load_mb']:,.0f} "
+                f"({w['rss_now_after_load_mb'] - w['rss_before_load_mb']:,.0f})")
+
     for c in configs:
         q = c["query"]
         g = lambda s, k: q.get(s, {}).get(k)  # noqa: E731
         la, ka = g("lmlab_arpa", "load_to_first_query_s"), g("kenlm_arpa", "load_to_first_query_s")
         L.append(f"| {c['dataset']} | {c['order']} | {_t(la)} | {_t(ka)} | {f'{la / ka:.1f}x' if la and ka else '-'} "
                  f"| {_t(g('lmlab_lmbin', 'load_to_first_query_s'))} | {_t(g('kenlm_probing', 'load_to_first_query_s'))} "
-                 f"| {_f(g('lmlab_arpa', 'rss_after_load_mb'), 0)} / {_f(g('kenlm_arpa', 'rss_after_load_mb'), 0)} "
-                 f"| {_f(g('lmlab_lmbin', 'rss_after_load_mb'), 0)} / {_f(g('kenlm_probing', 'rss_after_load_mb'), 0)} |")
+                 f"| {mem(q.get('lmlab_arpa'))} | {mem(q.get('kenlm_arpa'))} | {mem(q.get('lmlab_lmbin'))} "
+                 f"| {mem(q.get('kenlm_probing'))} |")
     L.append("")
 
     L.append("### Size (bytes per n-gram)")
@@ -907,8 +930,8 @@ def main(argv=None) -> int:
         first = files[configs[0][0]]
         results["warmup"] = run_worker(sys.executable, {"train": str(first["train"]), "tmp": str(tmp),
                                                         "orders": sorted({o for _, o in configs})}, "warmup")
-        subprocess.run(lmlab_cli() + ["ngram", "-o", "2", "--text", str(first["test"]), "--arpa",
-                                      str(tmp / "warm.arpa"), "--quiet"], check=True)
+        subprocess.run(lmlab_cli() + ["ngram", "-o", "3", "--discount_fallback", "--text", str(first["test"]),
+                                      "--arpa", str(tmp / "warm.arpa"), "--quiet"], check=True)
         for name, order in configs:
             results["configs"].append(bench_config(name, order, files[name], tmp, args, kbin, kpy))
         if not args.quick:

@@ -18,6 +18,7 @@ import lzma
 import os
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -68,11 +69,18 @@ def decode_utf8(data: bytes, path: str, base_offset: int = 0, first_line: int = 
         raise InvalidUTF8Error(path, line_no, base_offset + exc.start, exc.reason) from None
 
 
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Whole file as bytes, decompressed; a truncated or corrupt compressed file is an LmlabError."""
+    with open_binary(path) as fh:
+        try:
+            return fh.read()
+        except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+            raise LmlabError(f"{path}: truncated or corrupt compressed file ({exc})") from None
+
+
 def read_text(path: str | os.PathLike) -> str:
     """Whole file as text (strict UTF-8, compressed files allowed)."""
-    with open_binary(path) as fh:
-        data = fh.read()
-    return decode_utf8(data, str(path))
+    return decode_utf8(read_bytes(path), str(path))
 
 
 def read_lines(path: str | os.PathLike) -> list[str]:

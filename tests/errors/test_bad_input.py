@@ -168,3 +168,19 @@ def test_unknown_words_are_unk_not_errors():
 def test_reserved_tokens_in_training_text():
     with pytest.raises(CorpusError, match="reserved tokens"):
         NgramLM(2).fit(["a </s> b"])
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_truncated_compressed_arpa(tmp_path, suffix):
+    import bz2
+    import lzma
+
+    comp = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[suffix]
+    p = tmp_path / f"m.arpa{suffix}"
+    p.write_bytes(comp(GOOD_ARPA.encode())[:-12])
+    from lmlab.errors import LmlabError
+
+    with pytest.raises(LmlabError, match="truncated or corrupt compressed file|file ended"):
+        read_arpa(p)
+    p.write_bytes(comp(GOOD_ARPA.encode()))
+    assert read_arpa(p)[0].sizes() == [4, 2]

@@ -88,7 +88,7 @@ def test_quantised_binary(tmp_path, data_root):
     from tests.conftest import read_lines
 
     codes, centers = quantize(np.array([-3.0, -1.0, -2.0, -4.0]), 1)  # 2 bins of 2 values
-    assert codes.tolist() == [1, 1, 0, 0] and centers[:2].tolist() == [-3.5, -1.5]
+    assert codes.tolist() == [0, 1, 1, 0] and centers[:2].tolist() == [-3.5, -1.5]
     lines = read_lines(data_root / "tinyshakespeare" / "input.txt")
     lm = NgramLM(3).fit(lines[:8000])
     test = lines[39000:39500]

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..._io import atomic_write, decode_utf8, open_binary
+from ..._io import atomic_write, decode_utf8, read_bytes
 from ...errors import ArpaFormatError, LmlabError
 from ...text.specials import BOS, EOS, UNK
 from ...text.tokenize import Tokenizer
@@ -125,9 +125,7 @@ def _parse_float(text: str, lines: _Lines, line: str, what: str) -> float:
 def read_arpa(path: str | os.PathLike) -> tuple[BackoffTables, Vocab, dict]:
     """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any)."""
     name = str(path)
-    with open_binary(path) as fh:
-        data = fh.read()
-    return _read(_Lines(decode_utf8(data, name), name))
+    return _read(_Lines(decode_utf8(read_bytes(path), name), name))
 
 
 def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
