@@ -326,6 +326,26 @@ def run_timed(cmd: list[str], stdin=None, stdout=None, cwd=None, env=None) -> di
     return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024.0}
 
 
+def cpu_snapshot() -> dict:
+    """Machine-wide busy CPU seconds (/proc/stat) and this process tree's own CPU seconds."""
+    import resource
+
+    with open("/proc/stat") as fh:
+        f = [int(x) for x in fh.readline().split()[1:]]
+    busy = (f[0] + f[1] + f[2] + f[5] + f[6]) / os.sysconf("SC_CLK_TCK")  # user nice system irq softirq
+    ours = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return {"t": time.perf_counter(), "busy": busy, "ours": ours, "load": os.getloadavg()[0]}
+
+
+def other_load(a: dict, b: dict) -> dict:
+    """CPU used by processes outside this benchmark between two snapshots."""
+    wall = b["t"] - a["t"]
+    other = max(0.0, (b["busy"] - a["busy"]) - (b["ours"] - a["ours"]))
+    return {"wall_s": wall, "other_cpu_s": other, "other_cores": other / wall if wall else 0.0,
+            "loadavg_start": a["load"], "loadavg_end": b["load"]}
+
+
 def run_worker(python: str, spec: dict, kind: str) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -657,7 +677,8 @@ def render(results: dict) -> str:
              f"{m['kenlm_python']}. lmlab {m['lmlab']} at `{git.get('commit', '?')[:10]}`"
              + (f" with {len(dirty)} uncommitted file(s) under `lmlab/`" if dirty else "") + ". "
              f"Load average (1 min) {results['load']['start'][0]:.2f} at the start, "
-             f"{results['load']['end'][0]:.2f} at the end.")
+             f"{results['load']['end'][0]:.2f} at the end; processes other than the benchmark used "
+             f"{results['load']['other_cores']:.2f} of a core on average during the run (from /proc/stat).")
     L.append("")
 
     # targets
@@ -902,6 +923,7 @@ def main(argv=None) -> int:
 
     t_start = time.perf_counter()
     load_start = os.getloadavg()
+    snap_start = cpu_snapshot()
     data = Path(args.data or os.environ.get("LMLAB_DATA") or REPO.parent / "shared" / "data")
     kbin = resolve_kenlm_bin(args.kenlm_bin)
     kpy, kver = resolve_kenlm_python(args.kenlm_python)
@@ -933,13 +955,18 @@ def main(argv=None) -> int:
         subprocess.run(lmlab_cli() + ["ngram", "-o", "3", "--discount_fallback", "--text", str(first["test"]),
                                       "--arpa", str(tmp / "warm.arpa"), "--quiet"], check=True)
         for name, order in configs:
-            results["configs"].append(bench_config(name, order, files[name], tmp, args, kbin, kpy))
+            snap = cpu_snapshot()
+            res = bench_config(name, order, files[name], tmp, args, kbin, kpy)
+            res["other_load"] = other_load(snap, cpu_snapshot())
+            results["configs"].append(res)
         if not args.quick:
             log(f"NLTK: fit KneserNeyInterpolated(3) on PTB, score the first {args.nltk_lines} test lines")
+            snap = cpu_snapshot()
             n = run_worker(sys.executable, {"order": 3, "train": str(files["ptb"]["train"]),
                                             "test": str(files["ptb"]["test"]), "lines": args.nltk_lines,
                                             "cap_s": args.nltk_cap}, "nltk")
             ptb3 = next(c for c in results["configs"] if (c["dataset"], c["order"]) == ("ptb", 3))
+            n["other_load"] = other_load(snap, cpu_snapshot())
             n["lmlab_batch_tokens_per_s"] = ptb3["query"]["lmlab_arpa"]["methods"]["batch"]["tokens_per_s"]
             n["ratio_lmlab_batch_over_nltk"] = n["lmlab_batch_tokens_per_s"] / n["tokens_per_s"]
             results["nltk"] = n
@@ -948,12 +975,19 @@ def main(argv=None) -> int:
             log(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    results["load"] = {"start": list(load_start), "end": list(os.getloadavg())}
+    results["load"] = {"start": list(load_start), "end": list(os.getloadavg()),
+                       **other_load(snap_start, cpu_snapshot())}
     results["elapsed_s"] = time.perf_counter() - t_start
     notes = sanity(results)
     if results["load"]["start"][0] > 0.5 * (os.cpu_count() or 1):
         notes.append(f"the machine was busy at the start (load average {results['load']['start'][0]:.2f} "
                      f"on {os.cpu_count()} CPUs): timings may be pessimistic")
+    for c in results["configs"] + ([results["nltk"]] if results.get("nltk") else []):
+        o = c["other_load"]
+        if o["other_cores"] > 0.1:
+            what = f"{c['dataset']} o{c['order']}" if "dataset" in c else "NLTK"
+            notes.append(f"{what}: other processes used {o['other_cpu_s']:.0f} CPU-s in {o['wall_s']:.0f} s "
+                         f"({o['other_cores']:.2f} of a core on average) while it was measured")
     results["notes"] = notes
     results["targets"] = compute_targets(results)
     out_json = Path(args.json) if args.json else REPO / "benchmarks" / "results" / (

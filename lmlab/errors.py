@@ -71,3 +71,7 @@ class DataUnavailableError(LmlabError, FileNotFoundError):
 
 class ChecksumError(LmlabError, ValueError):
     """A downloaded or cached file does not have the expected sha256."""
+
+
+class TrainingDivergedError(LmlabError, RuntimeError):
+    """The training loss became NaN or infinite."""

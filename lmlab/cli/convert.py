@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import LmlabError
-from ..models.loading import load
+from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM, save_arpa, save_binary
 from ._common import Formatter, Progress
 

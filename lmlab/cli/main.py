@@ -22,6 +22,7 @@ COMMANDS = {
     "prune": "prune",
     "convert": "convert",
     "perplexity": "perplexity",
+    "train": "train",
     "complete": "complete",
     "data": "data",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import LmlabError
-from ..models.loading import load
+from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM, save_arpa
 from ._common import Formatter, Progress
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import LmlabError
 from ..eval.perplexity import LN10, report_from_scores
-from ..models.loading import load
+from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM
 from ..text.specials import EOS
 from ._common import Formatter, input_lines

@@ -67,7 +67,7 @@ class Model:
     """An n-gram model with KenLM's Python API (``kenlm.Model``)."""
 
     def __init__(self, path: str | os.PathLike, config: Config | None = None):
-        from ..loading import load
+        from .loading import load_ngram as load
         from .model import NgramLM
 
         lm = load(path)

@@ -1,0 +1,99 @@
+"""``lmlab train``: train a neural LM (flags as pytorch/examples' word_language_model)."""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+from ._common import Formatter, input_lines
+
+EXAMPLES = """examples:
+  lmlab train --data ptb --model lstm --emsize 200 --nhid 200 --nlayers 2 --dropout 0.2 --bptt 35 --epochs 6 --save runs/ptb-lstm
+  lmlab train --data ptb --model gru --lr 20 --epochs 1 --dry-run --save runs/smoke
+  lmlab train --data tinyshakespeare --char --model lstm --nhid 256 --lr 0.002 --optimizer adam --save runs/char
+  lmlab train --data ptb --model window --context 4 --optimizer adam --lr 0.001 --batch_size 512 --save runs/bengio
+  lmlab train --resume --save runs/ptb-lstm
+  lmlab perplexity runs/ptb-lstm --data ptb --split test
+"""
+
+CELL_NAMES = {"lstm": "lstm", "gru": "gru", "gru_cho": "gru_cho", "rnn_tanh": "rnn_tanh", "rnn_relu": "rnn_relu",
+              "rnn_sigmoid": "rnn_sigmoid", "tanh": "rnn_tanh", "relu": "rnn_relu", "sigmoid": "rnn_sigmoid"}
+
+
+def add_parser(sub):
+    p = sub.add_parser("train", help="train a neural LM (RNN/LSTM/GRU/fixed-window)", description=__doc__,
+                       epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("--data", help="named dataset (ptb, wikitext-2, tinyshakespeare)")
+    p.add_argument("--train", help="training text file (instead of --data)")
+    p.add_argument("--valid", help="validation text file (instead of --data)")
+    p.add_argument("--save", required=True, help="model folder (config.json, vocab.json, model.safetensors)")
+    p.add_argument("--model", default="lstm", choices=sorted(CELL_NAMES) + ["window"])
+    p.add_argument("--char", action="store_true", help="character level")
+    p.add_argument("--emsize", type=int, default=200)
+    p.add_argument("--nhid", type=int, default=200)
+    p.add_argument("--nlayers", type=int, default=2)
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--tied", action="store_true")
+    p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"))
+    p.add_argument("--context", type=int, default=4, help="window model: tokens of context")
+    p.add_argument("--lr", type=float, default=20.0)
+    p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"))
+    p.add_argument("--clip", type=float, default=0.25)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--batch_size", type=int, default=20)
+    p.add_argument("--bptt", type=int, default=35)
+    p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
+                   help="stream: truncated BPTT over the whole text; sentence: reset the state at every line")
+    p.add_argument("--patience", type=int, default=0, help="early stopping after N epochs without improvement")
+    p.add_argument("--seed", type=int, default=1111)
+    p.add_argument("--threads", type=int, help="torch threads (default: the free cores)")
+    p.add_argument("--max_batches", type=int, help="at most N batches per epoch")
+    p.add_argument("--min_count", type=int, default=1)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true", help="two batches of one epoch")
+    p.add_argument("--resume", action="store_true", help="continue the run in --save")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    import torch  # noqa: F401 - fail early with a clear message if the neural extra is missing
+
+    from ..models.neural.config import RNNLMConfig, WindowLMConfig
+    from ..text.tokenize import Tokenizer
+    from ..text.vocab import Vocab, encode_corpus
+    from ..train.loop import TrainConfig, Trainer
+
+    if args.resume:
+        trainer = Trainer.resume(args.save, progress=not args.quiet)
+        vocab = trainer.vocab
+    if not args.data and not args.train:
+        raise ConfigError("give --data NAME or --train FILE (and --valid FILE)")
+    train_lines = input_lines(args.train, args.data, "train")
+    valid_lines = input_lines(args.valid, args.data, "valid") if (args.valid or args.data) else train_lines[-1000:]
+    tokenizer = Tokenizer(kind="character" if args.char else "whitespace")
+    if not args.resume:
+        vocab = Vocab.build((tokenizer.tokenize(x) for x in train_lines), min_count=args.min_count,
+                            tokenizer=tokenizer)
+        if args.model == "window":
+            mcfg = WindowLMConfig(vocab_size=len(vocab), context=args.context, emsize=args.emsize,
+                                  nhid=args.nhid, dropout=args.dropout)
+            problems = mcfg.problems()
+        else:
+            mcfg = RNNLMConfig(vocab_size=len(vocab), cell=CELL_NAMES[args.model], emsize=args.emsize,
+                               nhid=args.nhid, nlayers=args.nlayers, dropout=args.dropout, tied=args.tied,
+                               init=args.init)
+            problems = mcfg.problems()
+        tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
+                           bptt=args.bptt, batch_size=args.batch_size, mode=args.mode, seed=args.seed,
+                           threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
+                           device=args.device, patience=args.patience, progress=not args.quiet)
+        problems += tcfg.problems()
+        if problems:
+            raise ConfigError(problems)
+        trainer = Trainer(mcfg, tcfg, vocab, args.save)
+    tok = vocab.tokenizer
+    train_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in train_lines])
+    valid_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in valid_lines])
+    history = trainer.fit(train_ids, valid_ids)
+    if history:
+        print(f"best valid perplexity {trainer.best:.2f} after {len(history)} epochs; model in {args.save}")
+    return 0

@@ -1,0 +1,124 @@
+"""``TorchLM``: a neural model + its vocabulary behind the :class:`LanguageModel` interface.
+
+States are immutable and hashable: they compare by the token history, and carry the hidden
+tensors (RNNs) so that advancing one token costs one step of the cells.  Scoring a corpus runs
+whole sentences in batches (sentence-independent: every sentence starts from ``<s>``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ...text.specials import BOS_ID, EOS_ID
+from ...text.vocab import Vocab
+from ..base import LanguageModel
+from .config import ModelConfig, RNNLMConfig
+
+
+@dataclass(frozen=True)
+class NeuralState:
+    """History (token ids) and, for RNNs, the hidden tensors after it (each ``(L, 1, H)``)."""
+
+    tokens: tuple[int, ...]
+    hidden: tuple = field(default=(), compare=False, hash=False, repr=False)
+
+
+class TorchLM(LanguageModel):
+    def __init__(self, model: torch.nn.Module, config: ModelConfig, vocab: Vocab, device: str = "cpu",
+                 batch_size: int = 64):
+        self.model = model.to(device).eval()
+        self.config = config
+        self._vocab = vocab
+        self.device = device
+        self.batch_size = batch_size
+        self.is_rnn = isinstance(config, RNNLMConfig)
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike, device: str = "cpu") -> TorchLM:
+        from .checkpoint import load_model
+
+        model, config, vocab = load_model(folder, device)
+        return cls(model, config, vocab, device)
+
+    @property
+    def vocab(self) -> Vocab:
+        return self._vocab
+
+    # -- states ---------------------------------------------------------------------------
+    def null_state(self) -> NeuralState:
+        if self.is_rnn:
+            return NeuralState((), tuple(h.detach() for h in self.model.init_hidden(1)))
+        return NeuralState(())
+
+    def begin_state(self) -> NeuralState:
+        return self.advance(self.null_state(), BOS_ID)
+
+    @torch.no_grad()
+    def advance(self, state: NeuralState, token_id: int) -> NeuralState:
+        tokens = (*state.tokens, int(token_id))
+        if not self.is_rnn:
+            return NeuralState(tokens[-self.config.context :])
+        tok = torch.tensor([int(token_id)], device=self.device)
+        return NeuralState(tokens, self.model.step(tok, state.hidden))
+
+    @torch.no_grad()
+    def next_logprobs(self, states: Sequence[NeuralState]) -> np.ndarray:
+        if self.is_rnn:
+            top = torch.cat([s.hidden[0][-1] for s in states], dim=0)  # (B, H)
+            logits = self.model.logits(top)
+        else:
+            ctx = [self._window(s.tokens) for s in states]
+            logits = self.model(torch.tensor(ctx, device=self.device))
+        return torch.log_softmax(logits.double(), dim=-1).cpu().numpy()
+
+    def _window(self, tokens: tuple[int, ...]) -> list[int]:
+        n = self.config.context
+        t = list(tokens[-n:])
+        return [BOS_ID] * (n - len(t)) + t
+
+    # -- batch scoring --------------------------------------------------------------------
+    @torch.no_grad()
+    def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        top = max((int(np.max(s)) for s in sentences if len(s)), default=0)
+        if top >= len(self._vocab):
+            from ...errors import VocabMismatchError
+
+            raise VocabMismatchError(
+                f"token id {top} is outside this model's vocabulary of {len(self._vocab)} tokens: "
+                "the text was encoded with another vocabulary"
+            )
+        out: list[np.ndarray | None] = [None] * len(sentences)
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = [sentences[i] for i in idx]
+            scores = self._score_batch(batch)
+            for i, s in zip(idx, scores, strict=True):
+                out[i] = s
+        return out  # type: ignore[return-value]
+
+    def _score_batch(self, batch: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        T = max(len(s) for s in batch) + 1
+        inp = torch.full((T, len(batch)), EOS_ID, dtype=torch.long)
+        tgt = torch.full((T, len(batch)), EOS_ID, dtype=torch.long)
+        for b, s in enumerate(batch):
+            seq = torch.as_tensor(np.asarray(s, dtype=np.int64))
+            inp[0, b] = BOS_ID
+            inp[1 : len(s) + 1, b] = seq
+            tgt[: len(s), b] = seq
+        inp, tgt = inp.to(self.device), tgt.to(self.device)
+        if self.is_rnn:
+            logits, _ = self.model(inp, self.model.init_hidden(len(batch)))
+        else:
+            n = self.config.context
+            pad = torch.full((n - 1, len(batch)), BOS_ID, dtype=torch.long, device=self.device)
+            full = torch.cat([pad, inp])  # (n-1+T, B)
+            ctx = full.unfold(0, n, 1)  # (T, B, n)
+            logits = self.model(ctx.reshape(-1, n)).reshape(T, len(batch), -1)
+        lp = torch.log_softmax(logits.double(), dim=-1).gather(2, tgt.unsqueeze(2)).squeeze(2).cpu().numpy()
+        return [lp[: len(s) + 1, b].copy() for b, s in enumerate(batch)]

@@ -1,0 +1,23 @@
+"""``build_model(config)``: the one place configs meet modules."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ...text.specials import BOS_ID
+from .config import ModelConfig, RNNLMConfig, WindowLMConfig
+from .rnn import RNNLM
+from .window import WindowLM
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    if isinstance(config, RNNLMConfig):
+        model = RNNLM(config.vocab_size, config.emsize, config.nhid, config.nlayers, config.cell,
+                      config.dropout, config.tied, config.init, BOS_ID)
+        if config.freeze_embeddings:
+            model.encoder.weight.requires_grad_(False)
+        return model
+    if isinstance(config, WindowLMConfig):
+        return WindowLM(config.vocab_size, config.context, config.emsize, config.nhid, config.dropout,
+                        config.direct, BOS_ID)
+    raise TypeError(f"no model for {type(config).__name__}")

@@ -1,0 +1,81 @@
+"""Recurrent layers PyTorch does not ship: the sigmoid Elman RNN and Cho et al.'s GRU.
+
+Both follow ``nn.RNN``'s interface (input ``(T, B, I)``, hidden ``(L, B, H)``, parameters
+``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``) and loop over time in
+Python, so they are slower than the fused cells; they exist to match the lecture notes' forms.
+
+    sigmoid RNN:  h' = sigmoid(W_ih x + b_ih + W_hh h + b_hh)
+    Cho GRU:      r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+                  z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+                  n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)     <- reset before the product
+                  h' = (1 - z) * n + z * h
+    (PyTorch's GRU instead has n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def sigmoid_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    """One step of the sigmoid RNN.  Shapes: x (B, I), h (B, H) -> (B, H)."""
+    return torch.sigmoid(x @ w_ih.t() + b_ih + h @ w_hh.t() + b_hh)
+
+
+def cho_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    """One step of Cho et al.'s GRU.  Gates in PyTorch's order r, z, n."""
+    H = h.shape[1]
+    gi = x @ w_ih.t() + b_ih
+    w_hr, w_hz, w_hn = w_hh[:H], w_hh[H : 2 * H], w_hh[2 * H :]
+    b_hr, b_hz, b_hn = b_hh[:H], b_hh[H : 2 * H], b_hh[2 * H :]
+    r = torch.sigmoid(gi[:, :H] + h @ w_hr.t() + b_hr)
+    z = torch.sigmoid(gi[:, H : 2 * H] + h @ w_hz.t() + b_hz)
+    n = torch.tanh(gi[:, 2 * H :] + (r * h) @ w_hn.t() + b_hn)
+    return (1 - z) * n + z * h
+
+
+class LoopRNN(nn.Module):
+    """A multi-layer RNN built from one of the cells above, looped over time."""
+
+    GATES = {"rnn_sigmoid": 1, "gru_cho": 3}
+    CELLS = {"rnn_sigmoid": sigmoid_cell, "gru_cho": cho_gru_cell}
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.cell, self.hidden_size, self.num_layers, self.dropout = cell, hidden_size, num_layers, dropout
+        self.step_fn = self.CELLS[cell]
+        g = self.GATES[cell]
+        k = 1.0 / math.sqrt(hidden_size)
+        for layer in range(num_layers):
+            i = input_size if layer == 0 else hidden_size
+            for name, shape in ((f"weight_ih_l{layer}", (g * hidden_size, i)),
+                                (f"weight_hh_l{layer}", (g * hidden_size, hidden_size)),
+                                (f"bias_ih_l{layer}", (g * hidden_size,)),
+                                (f"bias_hh_l{layer}", (g * hidden_size,))):
+                p = nn.Parameter(torch.empty(shape))
+                nn.init.uniform_(p, -k, k)  # nn.RNN's default
+                self.register_parameter(name, p)
+
+    def layer_params(self, layer: int):
+        return (getattr(self, f"weight_ih_l{layer}"), getattr(self, f"weight_hh_l{layer}"),
+                getattr(self, f"bias_ih_l{layer}"), getattr(self, f"bias_hh_l{layer}"))
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (T, B, I), h0 (L, B, H) -> output (T, B, H), h_n (L, B, H)."""
+        out = x
+        finals = []
+        for layer in range(self.num_layers):
+            params = self.layer_params(layer)
+            h = h0[layer]
+            steps = []
+            for t in range(out.shape[0]):
+                h = self.step_fn(out[t], h, *params)
+                steps.append(h)
+            out = torch.stack(steps)
+            finals.append(h)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                out = nn.functional.dropout(out, self.dropout, True)
+        return out, torch.stack(finals)

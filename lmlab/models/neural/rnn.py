@@ -1,0 +1,112 @@
+"""The recurrent language model: embedding -> recurrent layers -> softmax over the vocabulary.
+
+Shapes: tokens ``(T, B)`` (time first, as pytorch/examples' word_language_model), logits
+``(T, B, V)``; the hidden state is a tuple of ``(L, B, H)`` tensors: ``(h, c)`` for the LSTM,
+``(h,)`` for the others.  ``<s>``'s logit is masked to ``-inf``: it is input, never predicted.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .cells import LoopRNN
+
+FUSED = {"rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU", "lstm": "LSTM", "gru": "GRU"}
+
+
+class RNNLM(nn.Module):
+    def __init__(self, vocab_size: int, emsize: int, nhid: int, nlayers: int, cell: str = "lstm",
+                 dropout: float = 0.2, tied: bool = False, init: str = "default", bos_id: int = 1):
+        super().__init__()
+        self.cell, self.nhid, self.nlayers, self.vocab_size = cell, nhid, nlayers, vocab_size
+        self.drop = nn.Dropout(dropout)
+        self.encoder = nn.Embedding(vocab_size, emsize)
+        inter = dropout if nlayers > 1 else 0.0
+        if cell == "lstm":
+            self.rnn = nn.LSTM(emsize, nhid, nlayers, dropout=inter)
+        elif cell == "gru":
+            self.rnn = nn.GRU(emsize, nhid, nlayers, dropout=inter)
+        elif cell in ("rnn_tanh", "rnn_relu"):
+            self.rnn = nn.RNN(emsize, nhid, nlayers, nonlinearity=cell[4:], dropout=inter)
+        else:
+            self.rnn = LoopRNN(cell, emsize, nhid, nlayers, dropout=inter)
+        self.decoder = nn.Linear(nhid, vocab_size)
+        if tied:
+            self.decoder.weight = self.encoder.weight
+        mask = torch.zeros(vocab_size)
+        if 0 <= bos_id < vocab_size:
+            mask[bos_id] = float("-inf")
+        self.register_buffer("out_mask", mask, persistent=False)
+        self._init(init, tied)
+
+    def _init(self, init: str, tied: bool) -> None:
+        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)  # as pytorch/examples
+        if not tied:
+            nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+        if init == "default":
+            return
+        H = self.nhid
+        for layer in range(self.nlayers):
+            w_hh = getattr(self.rnn, f"weight_hh_l{layer}")
+            with torch.no_grad():
+                for g in range(w_hh.shape[0] // H):
+                    block = w_hh[g * H : (g + 1) * H]
+                    if init == "orthogonal":
+                        nn.init.orthogonal_(block)
+                    else:  # identity (Le et al. 2015)
+                        block.copy_(torch.eye(H))
+                if init == "identity":
+                    getattr(self.rnn, f"bias_hh_l{layer}").zero_()
+                    getattr(self.rnn, f"bias_ih_l{layer}").zero_()
+                    nn.init.normal_(getattr(self.rnn, f"weight_ih_l{layer}"), 0.0, 0.001)
+
+    # -- hidden state -------------------------------------------------------------------
+    def init_hidden(self, bsz: int) -> tuple[torch.Tensor, ...]:
+        w = self.decoder.weight
+        h = w.new_zeros(self.nlayers, bsz, self.nhid)
+        return (h, w.new_zeros(self.nlayers, bsz, self.nhid)) if self.cell == "lstm" else (h,)
+
+    def _rnn(self, emb, hidden):
+        if self.cell == "lstm":
+            out, (h, c) = self.rnn(emb, hidden)
+            return out, (h, c)
+        out, h = self.rnn(emb, hidden[0])
+        return out, (h,)
+
+    # -- forward --------------------------------------------------------------------------
+    def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]):
+        """tokens (T, B) -> logits (T, B, V), hidden."""
+        emb = self.drop(self.encoder(tokens))
+        out, hidden = self._rnn(emb, hidden)
+        return self.logits(self.drop(out)), hidden
+
+    def logits(self, top: torch.Tensor) -> torch.Tensor:
+        return self.decoder(top) + self.out_mask
+
+    def step(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """One time step for a batch (B,) of tokens, in eval mode, with the fused cell functions
+        (much faster than ``nn.LSTM`` at batch 1 on CPU).  Returns the new hidden state."""
+        x = self.encoder(tokens)
+        hs, cs = [], []
+        for layer in range(self.nlayers):
+            w_ih = getattr(self.rnn, f"weight_ih_l{layer}")
+            w_hh = getattr(self.rnn, f"weight_hh_l{layer}")
+            b_ih = getattr(self.rnn, f"bias_ih_l{layer}")
+            b_hh = getattr(self.rnn, f"bias_hh_l{layer}")
+            h = hidden[0][layer]
+            if self.cell == "lstm":
+                h, c = torch.lstm_cell(x, (h, hidden[1][layer]), w_ih, w_hh, b_ih, b_hh)
+                cs.append(c)
+            elif self.cell == "gru":
+                h = torch.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh)
+            elif self.cell == "rnn_tanh":
+                h = torch.rnn_tanh_cell(x, h, w_ih, w_hh, b_ih, b_hh)
+            elif self.cell == "rnn_relu":
+                h = torch.rnn_relu_cell(x, h, w_ih, w_hh, b_ih, b_hh)
+            else:
+                h = self.rnn.step_fn(x, h, w_ih, w_hh, b_ih, b_hh)
+            hs.append(h)
+            x = h
+        return (torch.stack(hs), torch.stack(cs)) if self.cell == "lstm" else (torch.stack(hs),)

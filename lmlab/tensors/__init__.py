@@ -1,0 +1,1 @@
+"""Stage 2b: ids -> torch tensors (BPTT streams, fixed-window examples, padded batches)."""

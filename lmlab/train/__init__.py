@@ -1,0 +1,1 @@
+"""Stage 4b: training loops (may use eval/ and generate/)."""

@@ -1,0 +1,81 @@
+"""Each recurrent cell against hand-written equations (numpy, float64) and PyTorch's modules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lmlab.models.neural.build import build_model  # noqa: E402
+from lmlab.models.neural.config import RNNLMConfig  # noqa: E402
+
+
+def sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def hand_step(cell, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """The textbook equations, written out in numpy (gate order as PyTorch stores them)."""
+    H = h.shape[1]
+    gi, gh = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+    if cell == "lstm":
+        i, f, g, o = (sig(gi[:, :H] + gh[:, :H]), sig(gi[:, H:2*H] + gh[:, H:2*H]),
+                      np.tanh(gi[:, 2*H:3*H] + gh[:, 2*H:3*H]), sig(gi[:, 3*H:] + gh[:, 3*H:]))
+        c = f * c + i * g
+        return o * np.tanh(c), c
+    if cell == "gru":  # PyTorch's: reset applied after the recurrent product
+        r, z = sig(gi[:, :H] + gh[:, :H]), sig(gi[:, H:2*H] + gh[:, H:2*H])
+        n = np.tanh(gi[:, 2*H:] + r * gh[:, 2*H:])
+        return (1 - z) * n + z * h, c
+    if cell == "gru_cho":  # Cho et al. 2014: reset applied before the product
+        r, z = sig(gi[:, :H] + gh[:, :H]), sig(gi[:, H:2*H] + gh[:, H:2*H])
+        n = np.tanh(gi[:, 2*H:] + (r * h) @ w_hh[2*H:].T + b_hh[2*H:])
+        return (1 - z) * n + z * h, c
+    pre = gi + gh
+    return {"rnn_tanh": np.tanh, "rnn_relu": lambda v: np.maximum(v, 0), "rnn_sigmoid": sig}[cell](pre), c
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "gru_cho"])
+def test_forward_and_step_equal_hand_stepped_cells(cell):
+    torch.manual_seed(0)
+    V, E, H, L, T, B = 11, 5, 4, 2, 6, 3
+    model = build_model(RNNLMConfig(vocab_size=V, emsize=E, nhid=H, nlayers=L, cell=cell, dropout=0.0)).double().eval()
+    tokens = torch.randint(0, V, (T, B))
+    hidden = tuple(torch.randn(L, B, H, dtype=torch.float64) for _ in range(2 if cell == "lstm" else 1))
+    with torch.no_grad():
+        logits, _ = model(tokens, hidden)
+        out = model.encoder(tokens).numpy()
+        h = [hidden[0][l].numpy() for l in range(L)]
+        c = [hidden[1][l].numpy() if cell == "lstm" else None for l in range(L)]
+        tops = []
+        stepped = hidden
+        for t in range(T):
+            x = out[t]
+            for layer in range(L):
+                p = [getattr(model.rnn, f"{n}_l{layer}").detach().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                h[layer], c[layer] = hand_step(cell, x, h[layer], c[layer], *p)
+                x = h[layer]
+            tops.append(x)
+            stepped = model.step(tokens[t], stepped)
+            np.testing.assert_allclose(stepped[0][-1].numpy(), x, rtol=0, atol=1e-10)
+        want = np.stack(tops) @ model.decoder.weight.detach().numpy().T + model.decoder.bias.detach().numpy()
+        got = logits.numpy().copy()
+        got[..., 1] = want[..., 1]  # <s> is masked to -inf on purpose
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+        assert np.all(np.isneginf(logits[..., 1].numpy()))
+
+
+@pytest.mark.parametrize("init", ["orthogonal", "identity"])
+def test_recurrent_inits(init):
+    model = build_model(RNNLMConfig(vocab_size=7, emsize=4, nhid=4, nlayers=1, cell="rnn_relu", init=init))
+    w = model.rnn.weight_hh_l0.detach()
+    if init == "identity":
+        assert torch.equal(w, torch.eye(4)) and torch.count_nonzero(model.rnn.bias_hh_l0) == 0
+    else:
+        assert torch.allclose(w @ w.t(), torch.eye(4), atol=1e-5)
+
+
+def test_tied_weights_share_storage():
+    model = build_model(RNNLMConfig(vocab_size=9, emsize=6, nhid=6, nlayers=1, tied=True))
+    assert model.decoder.weight.data_ptr() == model.encoder.weight.data_ptr()
