@@ -33,6 +33,8 @@ def add_parser(sub):
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--tied", action="store_true")
     p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"))
+    p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
+    p.add_argument("--freeze", action="store_true", help="keep the (pretrained) embeddings fixed")
     p.add_argument("--context", type=int, default=4, help="window model: tokens of context")
     p.add_argument("--lr", type=float, default=20.0)
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"))
@@ -80,7 +82,7 @@ def run(args) -> int:
         else:
             mcfg = RNNLMConfig(vocab_size=len(vocab), cell=CELL_NAMES[args.model], emsize=args.emsize,
                                nhid=args.nhid, nlayers=args.nlayers, dropout=args.dropout, tied=args.tied,
-                               init=args.init)
+                               init=args.init, freeze_embeddings=args.freeze)
             problems = mcfg.problems()
         tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
                            bptt=args.bptt, batch_size=args.batch_size, mode=args.mode, seed=args.seed,
@@ -89,7 +91,11 @@ def run(args) -> int:
         problems += tcfg.problems()
         if problems:
             raise ConfigError(problems)
-        trainer = Trainer(mcfg, tcfg, vocab, args.save)
+        trainer = Trainer(mcfg, tcfg, vocab, args.save, pretrained=args.pretrained)
+        if trainer.coverage is not None and not args.quiet:
+            import sys
+
+            print(f"pretrained vectors cover {trainer.coverage:.1%} of the vocabulary", file=sys.stderr)
     tok = vocab.tokenizer
     train_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in train_lines])
     valid_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in valid_lines])

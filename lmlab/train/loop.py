@@ -103,7 +103,8 @@ class EpochResult:
 
 
 class Trainer:
-    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, vocab: Vocab, save_dir: str | Path):
+    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, vocab: Vocab, save_dir: str | Path,
+                 pretrained: str | Path | None = None):
         problems = train_config.problems()
         if problems:
             raise ConfigError(problems)
@@ -123,7 +124,13 @@ class Trainer:
         self.history: list[dict] = []
         self.step = 0
         torch.manual_seed(train_config.seed)
-        self.model = build_model(model_config).to(self.device)
+        self.model = build_model(model_config)
+        self.coverage = None
+        if pretrained is not None:
+            from ..models.neural.embeddings import load_pretrained
+
+            self.coverage = load_pretrained(self.model.encoder, pretrained, vocab)
+        self.model.to(self.device)
         self.optimizer = self._make_optimizer()
 
     # -- setup ----------------------------------------------------------------------------

@@ -209,3 +209,23 @@ def test_cli_dry_run_and_perplexity(tmp_path, capsys):
     assert main(["perplexity", str(tmp_path / "m"), "--text", str(text), "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["tokens"] == sum(len(s) + 1 for s in LINES) and rep["oovs"] == 0
+
+
+def test_pretrained_embeddings_frozen(tmp_path):
+    vec = tmp_path / "glove.txt"
+    vec.write_text("the 1 2 3 4 5 6 7 8\ncat 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5\nunrelated 9 9 9 9 9 9 9 9\n")
+    w2v = tmp_path / "w2v.txt"
+    w2v.write_text("2 8\n" + vec.read_text().split("\n", 1)[1])
+    cfg = small(freeze_embeddings=True)
+    trainer = Trainer(cfg, tcfg(epochs=1), VOCAB, tmp_path / "r", pretrained=vec)
+    assert trainer.coverage == pytest.approx(2 / len(VOCAB))
+    before = trainer.model.encoder.weight.detach().clone()
+    assert before[VOCAB.lookup("the")].tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    trainer.fit(STREAM, VALID)
+    assert torch.equal(trainer.model.encoder.weight, before)  # frozen
+    t2 = Trainer(small(), tcfg(epochs=1), VOCAB, tmp_path / "r2", pretrained=w2v)
+    assert t2.model.encoder.weight[VOCAB.lookup("cat")].tolist() == [0.5] * 8
+    bad = tmp_path / "bad.txt"
+    bad.write_text("the 1 2\ncat 1 2 3\n")
+    with pytest.raises(CorpusError, match="line 2"):
+        Trainer(small(), tcfg(), VOCAB, tmp_path / "r3", pretrained=bad)
