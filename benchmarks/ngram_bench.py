@@ -93,55 +93,49 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _time_method(make, n_tokens: int, min_time: float, repeats: int) -> dict:
-    """``make(k)`` prepares k copies of the test set and returns a zero-argument runner that
-    returns a checksum.  The k=1 pass is the warm-up and calibration; then ``repeats`` timings
-    over k copies, k chosen so one timing lasts >= ``min_time``."""
-    run = make(1)
-    gc.collect()
-    t0 = time.perf_counter()
-    checksum = run()
-    t1 = time.perf_counter() - t0
-    k = 1 if t1 >= min_time else max(1, math.ceil(min_time * 1.25 / max(t1, 1e-6)))
-    run = make(k) if k > 1 else run
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    return {"copies": k, "tokens_per_timing": k * n_tokens, "times_s": times, "median_s": med,
-            "tokens_per_s": k * n_tokens / med, "checksum_log10": float(checksum),
-            "single_pass_s": t1}
+def _read_test(path: str) -> tuple[list[str], int]:
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines, sum(len(line.split()) + 1 for line in lines)
 
 
-def worker_query(spec: dict) -> dict:
-    """Load a model first thing, then time the query APIs (lmlab.kenlm or kenlm: same API)."""
-    t_start = time.perf_counter()
-    impl = spec["impl"]
+def _import_impl(impl: str):
     if impl == "lmlab":
         import lmlab.models.ngram.fastquery  # noqa: F401  (numba: part of the baseline, not of the load)
         from lmlab import kenlm as mod
     else:
         import kenlm as mod
-    import_s = time.perf_counter() - t_start
-    lines = Path(spec["test"]).read_text(encoding="utf-8").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    n_tokens = sum(len(line.split()) + 1 for line in lines)
+    return mod
+
+
+def _load(mod, path: str, first_line: str) -> tuple[object, dict]:
+    """Load a model and answer one query: seconds and memory (peak and current RSS vs before)."""
     rss_before = _rss_now_mb()
     t0 = time.perf_counter()
-    model = mod.Model(spec["model"])
+    model = mod.Model(path)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    model.score(lines[0])
+    model.score(first_line)
     first_query_s = time.perf_counter() - t0
-    out = {"impl": impl, "model": spec["model"], "import_s": import_s, "load_s": load_s,
-           "first_query_s": first_query_s, "load_to_first_query_s": load_s + first_query_s,
-           "rss_before_load_mb": rss_before, "rss_now_after_load_mb": _rss_now_mb(),
-           "rss_after_load_mb": _maxrss_mb(), "tokens": n_tokens, "lines": len(lines), "methods": {}}
-    min_time, repeats = spec["min_time"], spec["repeats"]
+    return model, {"load_s": load_s, "first_query_s": first_query_s,
+                   "load_to_first_query_s": load_s + first_query_s, "rss_before_load_mb": rss_before,
+                   "rss_now_after_load_mb": _rss_now_mb(), "rss_after_load_mb": _maxrss_mb()}
+
+
+def worker_load(spec: dict) -> dict:
+    """Fresh process: import, load one model, answer one query."""
+    t0 = time.perf_counter()
+    mod = _import_impl(spec["impl"])
+    import_s = time.perf_counter() - t0
+    lines, _ = _read_test(spec["test"])
+    _, info = _load(mod, spec["model"], lines[0])
+    return {"impl": spec["impl"], "model": spec["model"], "import_s": import_s, **info}
+
+
+def _methods(impl: str, mod, model, lines: list[str]) -> dict:
+    """name -> make(k): make(k) prepares k copies of the test set (not timed) and returns a
+    zero-argument runner that scores them all and returns the total log10 probability."""
 
     def m_score(k):
         data = lines * k
@@ -185,50 +179,90 @@ def worker_query(spec: dict) -> dict:
         return run
 
     methods = {"score": m_score, "full_scores": m_full, "state": m_state}
-    if impl == "lmlab":
-        lm = model.lm
-        encode = lm.vocab.encode
-        enc1 = [encode(line.split()) for line in lines]
-        if spec.get("evaluate"):
+    if impl != "lmlab":
+        return methods
+    lm = model.lm
+    encode = lm.vocab.encode
+    enc1 = [encode(line.split()) for line in lines]
+
+    def m_encode(k):
+        data = lines * k
+
+        def run():
+            return float(len([encode(line.split()) for line in data]))
+        return run
+
+    def m_batch(k):
+        enc = enc1 * k
+
+        def run():
+            return float(lm.corpus_log10(enc)[0].sum())
+        return run
+
+    def m_batch_enc(k):
+        data = lines * k
+
+        def run():
+            return float(lm.corpus_log10([encode(line.split()) for line in data])[0].sum())
+        return run
+
+    return {"batch": m_batch, "encode": m_encode, "batch_incl_encode": m_batch_enc, **methods}
+
+
+def worker_query(spec: dict) -> dict:
+    """Load several models in one process (the first load is a fresh-process measurement), then
+    time every (model, call): a calibration pass each (k=1, also the warm-up and the checksum),
+    then ``repeats`` rounds, each round timing every (model, call) once, so that a change in the
+    machine's load hits lmlab and KenLM alike."""
+    out: dict = {}
+    jobs = []
+    for i, m in enumerate(spec["models"]):
+        t0 = time.perf_counter()
+        mod = _import_impl(m["impl"])
+        import_s = time.perf_counter() - t0
+        lines, n_tokens = _read_test(m["test"])
+        model, info = _load(mod, m["model"], lines[0])
+        w = {"impl": m["impl"], "model": m["model"], "fresh_process": i == 0, "import_s": import_s,
+             **info, "tokens": n_tokens, "lines": len(lines), "methods": {}}
+        if m["impl"] == "lmlab" and m.get("evaluate"):
             from lmlab.eval.perplexity import evaluate
 
             t0 = time.perf_counter()
-            rep = evaluate(lm, lines)
-            out["evaluate"] = {"perplexity": rep.perplexity, "perplexity_excluding_oovs":
-                               rep.perplexity_excluding_oovs, "tokens": rep.tokens, "oovs": rep.oovs,
-                               "seconds": time.perf_counter() - t0}
-
-        def m_encode(k):
-            data = lines * k
-
-            def run():
-                return float(len([encode(line.split()) for line in data]))
-            return run
-
-        def m_batch(k):
-            enc = enc1 * k
-
-            def run():
-                return float(lm.corpus_log10(enc)[0].sum())
-            return run
-
-        def m_batch_enc(k):
-            data = lines * k
-
-            def run():
-                return float(lm.corpus_log10([encode(line.split()) for line in data])[0].sum())
-            return run
-
-        methods = {"batch": m_batch, "encode": m_encode, "batch_incl_encode": m_batch_enc, **methods}
-    only = spec.get("methods")
-    for name, make in methods.items():
-        if only and name not in only:
-            continue
-        out["methods"][name] = _time_method(make, n_tokens, min_time, repeats)
-    if impl == "lmlab" and spec.get("write_lmbin"):
+            rep = evaluate(model.lm, lines)
+            w["evaluate"] = {"perplexity": rep.perplexity, "perplexity_excluding_oovs":
+                             rep.perplexity_excluding_oovs, "tokens": rep.tokens, "oovs": rep.oovs,
+                             "seconds": time.perf_counter() - t0}
+        if m["impl"] == "lmlab" and m.get("write_lmbin"):
+            t0 = time.perf_counter()
+            model.lm.to_binary(m["write_lmbin"])
+            w["write_lmbin_s"] = time.perf_counter() - t0
+        out[m["name"]] = w
+        for meth, make in _methods(m["impl"], mod, model, lines).items():
+            if not m.get("methods") or meth in m["methods"]:
+                jobs.append((m["name"], meth, make, n_tokens))
+    min_time, repeats = spec["min_time"], spec["repeats"]
+    runners = {}
+    for name, meth, make, n_tokens in jobs:  # calibration
+        run = make(1)
+        gc.collect()
         t0 = time.perf_counter()
-        model.lm.to_binary(spec["write_lmbin"])
-        out["write_lmbin_s"] = time.perf_counter() - t0
+        checksum = run()
+        t1 = time.perf_counter() - t0
+        k = 1 if t1 >= min_time else max(1, math.ceil(min_time * 1.25 / max(t1, 1e-6)))
+        runners[name, meth] = make(k) if k > 1 else run
+        out[name]["methods"][meth] = {"copies": k, "tokens_per_timing": k * n_tokens, "times_s": [],
+                                      "checksum_log10": float(checksum), "single_pass_s": t1}
+    for _ in range(repeats):
+        for name, meth, _make, _n in jobs:
+            run = runners[name, meth]
+            gc.collect()
+            t0 = time.perf_counter()
+            run()
+            out[name]["methods"][meth]["times_s"].append(time.perf_counter() - t0)
+    for w in out.values():
+        for r in w["methods"].values():
+            r["median_s"] = statistics.median(r["times_s"])
+            r["tokens_per_s"] = r["tokens_per_timing"] / r["median_s"]
     out["rss_end_mb"] = _maxrss_mb()
     return out
 
@@ -569,17 +603,27 @@ def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path
     # 3. throughput
     common = {"min_time": args.min_time, "repeats": args.repeats}
     q: dict = {}
-    q["lmlab_arpa"] = run_worker(sys.executable, {"impl": "lmlab", "model": str(larpa), "test": str(test),
-                                                   "evaluate": True, "write_lmbin": str(lbin), **common},
-                                 "query")
+    models = [
+        {"name": "lmlab_arpa", "impl": "lmlab", "model": str(larpa), "test": str(test), "evaluate": True,
+         "write_lmbin": str(lbin)},
+        {"name": "lmlab_lmbin", "impl": "lmlab", "model": str(lbin), "test": str(test),
+         "methods": ["batch", "score"]},
+    ]
+    kmodels = [{"name": "kenlm_arpa", "impl": "kenlm", "model": str(karpa), "test": str(ktest)},
+               {"name": "kenlm_probing", "impl": "kenlm", "model": str(kprobe), "test": str(ktest)}]
+    if kpy == sys.executable:  # one process: lmlab and KenLM timings interleaved
+        q.update(run_worker(sys.executable, {"models": models[:1] + kmodels + models[1:], **common}, "query"))
+    else:
+        q.update(run_worker(sys.executable, {"models": models, **common}, "query"))
+        if kpy:
+            q.update(run_worker(kpy, {"models": kmodels, **common}, "query"))
     sizes["lmlab_lmbin"] = lbin.stat().st_size
-    q["lmlab_lmbin"] = run_worker(sys.executable, {"impl": "lmlab", "model": str(lbin), "test": str(test),
-                                                    "methods": ["batch", "score"], **common}, "query")
-    if kpy:
-        q["kenlm_arpa"] = run_worker(kpy, {"impl": "kenlm", "model": str(karpa), "test": str(ktest), **common},
-                                     "query")
-        q["kenlm_probing"] = run_worker(kpy, {"impl": "kenlm", "model": str(kprobe), "test": str(ktest),
-                                              **common}, "query")
+    # load time and memory, each model first thing in a fresh process (lmlab's ARPA: the query worker's)
+    loads = {"lmlab_arpa": {k: v for k, v in q["lmlab_arpa"].items() if k not in ("methods", "evaluate")}}
+    for m in models[1:] + (kmodels if kpy else []):
+        loads[m["name"]] = run_worker(kpy if m["impl"] == "kenlm" else sys.executable,
+                                      {"impl": m["impl"], "model": m["model"], "test": m["test"]}, "load")
+    q["load"] = loads
     n_tok = q["lmlab_arpa"]["tokens"]
     q["kenlm_query_cli_probing"] = cli_throughput([str(kbin / "query"), "-v", "summary", str(kprobe)],
                                                   ktest, tmp, f"{tag}.kq", n_tok, args.cli_min_time, args.repeats)
@@ -615,6 +659,8 @@ def sanity(results: dict) -> list[str]:
                          f"KenLM {p['kenlm_query_arpa']['tokens']})")
         ref = -math.log10(p["lmlab_evaluate"]["perplexity"]) * p["lmlab_evaluate"]["tokens"]
         for src, w in c["query"].items():
+            if not isinstance(w, dict):
+                continue
             for meth, m in w.get("methods", {}).items():
                 if meth == "encode":
                     continue
@@ -724,6 +770,9 @@ def render(results: dict) -> str:
     L.append(f"### Query throughput (tokens/s; median of {results['args']['repeats']}, each timing >= "
              f"{results['args']['min_time']} s over repeated copies of the test set)")
     L.append("")
+    L.append("The Python calls of lmlab and KenLM run in one process, all models loaded, in rounds: each round "
+             "times every (model, call) once, so load from elsewhere on the machine hits both alike.")
+    L.append("")
     L.append("Tokens = words + one `</s>` per line. lmlab rows use the model read from its ARPA file; the "
              "Python-API rows for lmlab are `lmlab.kenlm.Model` (KenLM's API). \"batch\" is "
              "`NgramLM.corpus_log10` over already-encoded sentences; \"+ encode\" includes "
@@ -789,7 +838,7 @@ def render(results: dict) -> str:
                 f"({w['rss_now_after_load_mb'] - w['rss_before_load_mb']:,.0f})")
 
     for c in configs:
-        q = c["query"]
+        q = c["query"]["load"]
         g = lambda s, k: q.get(s, {}).get(k)  # noqa: E731
         la, ka = g("lmlab_arpa", "load_to_first_query_s"), g("kenlm_arpa", "load_to_first_query_s")
         L.append(f"| {c['dataset']} | {c['order']} | {_t(la)} | {_t(ka)} | {f'{la / ka:.1f}x' if la and ka else '-'} "
@@ -917,7 +966,8 @@ def main(argv=None) -> int:
 
     if args.worker:
         spec = json.loads(args.spec)
-        out = {"query": worker_query, "nltk": worker_nltk, "warmup": worker_warmup}[args.worker](spec)
+        out = {"query": worker_query, "load": worker_load, "nltk": worker_nltk,
+               "warmup": worker_warmup}[args.worker](spec)
         print(json.dumps(out))
         return 0
 
@@ -979,9 +1029,10 @@ def main(argv=None) -> int:
                        **other_load(snap_start, cpu_snapshot())}
     results["elapsed_s"] = time.perf_counter() - t_start
     notes = sanity(results)
-    if results["load"]["start"][0] > 0.5 * (os.cpu_count() or 1):
-        notes.append(f"the machine was busy at the start (load average {results['load']['start'][0]:.2f} "
-                     f"on {os.cpu_count()} CPUs): timings may be pessimistic")
+    if results["load"]["other_cores"] > 0.1:
+        notes.append(f"the machine was not idle: processes other than the benchmark used "
+                     f"{results['load']['other_cores']:.2f} of a core on average over the whole run "
+                     f"({os.cpu_count()} CPUs), so timings may be pessimistic and noisier than usual")
     for c in results["configs"] + ([results["nltk"]] if results.get("nltk") else []):
         o = c["other_load"]
         if o["other_cores"] > 0.1:

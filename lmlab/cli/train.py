@@ -33,6 +33,8 @@ def add_parser(sub):
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--tied", action="store_true")
     p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"))
+    p.add_argument("--adaptive", nargs="+", type=int, metavar="CUTOFF",
+                   help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2)")
     p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
     p.add_argument("--freeze", action="store_true", help="keep the (pretrained) embeddings fixed")
     p.add_argument("--context", type=int, default=4, help="window model: tokens of context")
@@ -82,7 +84,8 @@ def run(args) -> int:
         else:
             mcfg = RNNLMConfig(vocab_size=len(vocab), cell=CELL_NAMES[args.model], emsize=args.emsize,
                                nhid=args.nhid, nlayers=args.nlayers, dropout=args.dropout, tied=args.tied,
-                               init=args.init, freeze_embeddings=args.freeze)
+                               init=args.init, freeze_embeddings=args.freeze,
+                               adaptive_cutoffs=tuple(args.adaptive or ()))
             problems = mcfg.problems()
         tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
                            bptt=args.bptt, batch_size=args.batch_size, mode=args.mode, seed=args.seed,

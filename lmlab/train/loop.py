@@ -201,6 +201,13 @@ class Trainer:
         """Train until ``epochs`` (or early stopping); returns the per-epoch history."""
         torch.set_num_threads(self.threads)
         self.dir.mkdir(parents=True, exist_ok=True)
+        if getattr(self.mcfg, "adaptive_cutoffs", ()):
+            counts = np.bincount(np.asarray(train_stream), minlength=len(self.vocab))
+            counts[BOS_ID] = -1  # never predicted: the rarest class
+            rank = np.empty(len(counts), dtype=np.int64)
+            rank[np.argsort(-counts, kind="stable")] = np.arange(len(counts))
+            if self.epoch == 0:
+                self.model.rank.copy_(torch.from_numpy(rank))
         if self.is_rnn and self.tcfg.mode == "stream":
             inp, tgt = lm_pairs(train_stream, self.tcfg.batch_size)
             if inp.shape[0] < self.tcfg.bptt:
@@ -298,12 +305,10 @@ class Trainer:
                     hidden = self.model.init_hidden(inp.shape[1])
                 else:  # truncated BPTT: keep the state, cut the graph
                     hidden = tuple(h.detach() for h in hidden)
-                logits, hidden = self.model(inp, hidden)
+                loss, hidden = self.model.loss(inp, hidden, tgt, IGNORE)
             else:
                 logits = self.model(inp)
-            logits = logits.reshape(-1, logits.shape[-1])
-            tgt = tgt.reshape(-1)
-            loss = nn.functional.cross_entropy(logits, tgt, ignore_index=IGNORE)
+                loss = nn.functional.cross_entropy(logits, tgt, ignore_index=IGNORE)
             k = int((tgt != IGNORE).sum())
             self._update(loss)
             loss_sum += float(loss.detach()) * k
@@ -337,8 +342,8 @@ def stream_perplexity(model, stream, is_rnn: bool, batch_size: int = 10, bptt: i
         for i, k in bptt_windows(inp.shape[0], bptt):
             logits, hidden = model(inp[i : i + k].to(device), hidden)
             t = tgt[i : i + k].to(device).reshape(-1)
-            total += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), t,
-                                                       ignore_index=IGNORE, reduction="sum"))
+            lp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]).double(), dim=-1)
+            total += float(nn.functional.nll_loss(lp, t, ignore_index=IGNORE, reduction="sum"))
             n += int((t != IGNORE).sum())
     else:
         ctx, tgt = window_examples(stream, context)

@@ -42,15 +42,15 @@ def tcfg(**kw):
 def test_truncated_bptt_carries_state_and_cuts_the_graph(tmp_path):
     trainer = Trainer(small(), tcfg(epochs=1, max_batches=3), VOCAB, tmp_path / "r")
     seen = []
-    real = trainer.model.forward
+    real = trainer.model._rnn
 
-    def spy(tokens, hidden):
+    def spy(emb, hidden):
         seen.append(tuple(h for h in hidden))
-        out, new = real(tokens, hidden)
+        out, new = real(emb, hidden)
         seen.append(new)
         return out, new
 
-    trainer.model.forward = spy
+    trainer.model._rnn = spy
     trainer.fit(STREAM, VALID)
     # windows 2 and 3 start from the previous window's final state, detached from its graph
     for k in (2, 4):
@@ -229,3 +229,22 @@ def test_pretrained_embeddings_frozen(tmp_path):
     bad.write_text("the 1 2\ncat 1 2 3\n")
     with pytest.raises(CorpusError, match="line 2"):
         Trainer(small(), tcfg(), VOCAB, tmp_path / "r3", pretrained=bad)
+
+
+def test_adaptive_softmax(tmp_path):
+    cfg = small(adaptive_cutoffs=(4, 8), nhid=32, emsize=16)
+    trainer = Trainer(cfg, tcfg(epochs=2, optimizer="adam", lr=0.02), VOCAB, tmp_path / "r")
+    hist = trainer.fit(STREAM, VALID)
+    assert hist[-1]["valid_ppl"] < hist[0]["valid_ppl"]
+    counts = np.bincount(STREAM, minlength=len(VOCAB))
+    rank = trainer.model.rank.numpy()
+    assert rank[np.argmax(np.where(np.arange(len(VOCAB)) == 1, -1, counts))] == 0  # the most frequent first
+    lm = TorchLM.load(tmp_path / "r")
+    d = lm.next_logprobs([lm.begin_state(), lm.advance(lm.begin_state(), 3)])
+    np.testing.assert_allclose(np.exp(d).sum(axis=1), 1.0, atol=1e-9)
+    assert np.all(np.isneginf(d[:, VOCAB.bos_id]))
+    enc = [VOCAB.encode(s) for s in LINES[:5]]
+    for s, b in zip(enc, lm.corpus_token_logprobs(enc), strict=True):
+        np.testing.assert_allclose(lm.token_logprobs(s), b, atol=1e-5)
+    with pytest.raises(ConfigError, match="adaptive_cutoffs"):
+        config_from_dict({"vocab_size": 10, "adaptive_cutoffs": [5, 3]})

@@ -13,7 +13,7 @@ from .window import WindowLM
 def build_model(config: ModelConfig) -> nn.Module:
     if isinstance(config, RNNLMConfig):
         model = RNNLM(config.vocab_size, config.emsize, config.nhid, config.nlayers, config.cell,
-                      config.dropout, config.tied, config.init, BOS_ID)
+                      config.dropout, config.tied, config.init, BOS_ID, tuple(config.adaptive_cutoffs))
         if config.freeze_embeddings:
             model.encoder.weight.requires_grad_(False)
         return model

@@ -59,7 +59,7 @@ def load_tensors(path: Path) -> dict[str, torch.Tensor]:
 def save_model(folder: str | os.PathLike, model: torch.nn.Module, config: ModelConfig, vocab: Vocab) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(folder / CONFIG, json.dumps(config_to_dict(config), indent=2).encode())
+    write_bytes_atomic(folder / CONFIG, json.dumps(config_to_dict(config), indent=2, default=list).encode())
     write_bytes_atomic(folder / VOCAB, vocab.to_json().encode("utf-8"))
     save_tensors(folder / WEIGHTS, _state_for_disk(model, config), {"vocab_fingerprint": vocab.fingerprint})
 

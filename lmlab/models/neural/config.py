@@ -36,9 +36,17 @@ class RNNLMConfig:
     tied: bool = False
     init: str = "default"
     freeze_embeddings: bool = False
+    adaptive_cutoffs: tuple[int, ...] = ()  # adaptive softmax (Grave et al. 2017) for big vocabularies
 
     def problems(self) -> list[str]:
         out = []
+        cut = list(self.adaptive_cutoffs)
+        if cut and (cut != sorted(set(cut)) or cut[0] < 1 or cut[-1] >= self.vocab_size):
+            out.append(f"adaptive_cutoffs must increase strictly within (0, vocab_size), got {cut}")
+        if cut and isinstance(self.nhid, int) and self.nhid // 4 ** len(cut) < 1:
+            out.append(f"nhid {self.nhid} is too small for {len(cut)} adaptive tail clusters (needs >= {4 ** len(cut)})")
+        if cut and self.tied:
+            out.append("tied embeddings and the adaptive softmax cannot be combined")
         if self.cell not in CELLS:
             out.append(f"cell {self.cell!r} is not one of {', '.join(CELLS)}")
         if self.init not in INITS:
@@ -98,6 +106,8 @@ def config_from_dict(data: dict) -> ModelConfig:
     problems += [f"missing field {k!r}" for k in missing]
     if problems:
         raise ConfigError(problems)
+    if "adaptive_cutoffs" in data and isinstance(data["adaptive_cutoffs"], list):
+        data = dict(data, adaptive_cutoffs=tuple(data["adaptive_cutoffs"]))
     cfg = cls(**data)
     problems = cfg.problems()
     if problems:

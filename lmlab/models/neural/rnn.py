@@ -17,7 +17,8 @@ FUSED = {"rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU", "lstm": "LSTM", "gru": 
 
 class RNNLM(nn.Module):
     def __init__(self, vocab_size: int, emsize: int, nhid: int, nlayers: int, cell: str = "lstm",
-                 dropout: float = 0.2, tied: bool = False, init: str = "default", bos_id: int = 1):
+                 dropout: float = 0.2, tied: bool = False, init: str = "default", bos_id: int = 1,
+                 adaptive_cutoffs: tuple[int, ...] = ()):
         super().__init__()
         self.cell, self.nhid, self.nlayers, self.vocab_size = cell, nhid, nlayers, vocab_size
         self.drop = nn.Dropout(dropout)
@@ -31,7 +32,13 @@ class RNNLM(nn.Module):
             self.rnn = nn.RNN(emsize, nhid, nlayers, nonlinearity=cell[4:], dropout=inter)
         else:
             self.rnn = LoopRNN(cell, emsize, nhid, nlayers, dropout=inter)
-        self.decoder = nn.Linear(nhid, vocab_size)
+        self.adaptive = bool(adaptive_cutoffs)
+        if self.adaptive:
+            # classes by frequency: ``rank[i]`` is word i's frequency rank, set by the trainer
+            self.decoder = nn.AdaptiveLogSoftmaxWithLoss(nhid, vocab_size, list(adaptive_cutoffs), div_value=4.0)
+            self.register_buffer("rank", torch.arange(vocab_size))
+        else:
+            self.decoder = nn.Linear(nhid, vocab_size)
         if tied:
             self.decoder.weight = self.encoder.weight
         mask = torch.zeros(vocab_size)
@@ -42,9 +49,10 @@ class RNNLM(nn.Module):
 
     def _init(self, init: str, tied: bool) -> None:
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)  # as pytorch/examples
-        if not tied:
-            nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
-        nn.init.zeros_(self.decoder.bias)
+        if not self.adaptive:
+            if not tied:
+                nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+            nn.init.zeros_(self.decoder.bias)
         if init == "default":
             return
         H = self.nhid
@@ -64,7 +72,7 @@ class RNNLM(nn.Module):
 
     # -- hidden state -------------------------------------------------------------------
     def init_hidden(self, bsz: int) -> tuple[torch.Tensor, ...]:
-        w = self.decoder.weight
+        w = self.encoder.weight
         h = w.new_zeros(self.nlayers, bsz, self.nhid)
         return (h, w.new_zeros(self.nlayers, bsz, self.nhid)) if self.cell == "lstm" else (h,)
 
@@ -83,7 +91,25 @@ class RNNLM(nn.Module):
         return self.logits(self.drop(out)), hidden
 
     def logits(self, top: torch.Tensor) -> torch.Tensor:
-        return self.decoder(top) + self.out_mask
+        """Scores over the vocabulary (any leading shape); for the adaptive softmax these are
+        log-probabilities renormalised without ``<s>``."""
+        if not self.adaptive:
+            return self.decoder(top) + self.out_mask
+        shape = top.shape[:-1]
+        lp = self.decoder.log_prob(top.reshape(-1, top.shape[-1]))[:, self.rank] + self.out_mask
+        return torch.log_softmax(lp, dim=-1).reshape(*shape, -1)
+
+    def loss(self, tokens: torch.Tensor, hidden, targets: torch.Tensor, ignore_index: int = -100):
+        """Mean cross-entropy of ``targets`` (T, B) (``ignore_index`` skipped) and the new hidden."""
+        emb = self.drop(self.encoder(tokens))
+        out, hidden = self._rnn(emb, hidden)
+        out = self.drop(out).reshape(-1, out.shape[-1])
+        t = targets.reshape(-1)
+        if not self.adaptive:
+            logits = self.decoder(out) + self.out_mask
+            return nn.functional.cross_entropy(logits, t, ignore_index=ignore_index), hidden
+        keep = t != ignore_index
+        return self.decoder(out[keep], self.rank[t[keep]]).loss, hidden
 
     def step(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         """One time step for a batch (B,) of tokens, in eval mode, with the fused cell functions
