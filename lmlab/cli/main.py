@@ -24,6 +24,7 @@ COMMANDS = {
     "perplexity": "perplexity",
     "train": "train",
     "complete": "complete",
+    "generate": "generate",
     "data": "data",
 }
 

@@ -104,3 +104,12 @@ def test_complete_and_perplexity(kenlm_ref, capsys):
     rep = json.loads(out)
     assert rep["tokens"] == 12 and rep["oovs"] == 1
     assert rep["perplexity"] == pytest.approx(4.496275899691412, rel=1e-6)
+
+
+def test_generate_cli_seeded(kenlm_ref, capsys):
+    args = ["generate", str(kenlm_ref / "toy.o3.arpa"), "--prompt", "the", "--seed", "4", "-n", "3"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first and len(first.splitlines()) == 3
+    assert all(line.startswith("the") for line in first.splitlines())
