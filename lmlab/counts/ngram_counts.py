@@ -126,14 +126,16 @@ def count_ngrams(ids: np.ndarray, starts: np.ndarray, order: int, vocab_size: in
                 bos_first.append(np.empty(0, bool))
             break
         k = prev_ids[pos - 1] * V + tok[pos]
-        uniq, first, inverse, cnt = np.unique(k, return_index=True, return_inverse=True, return_counts=True)
+        uniq, inverse, cnt = np.unique(k, return_inverse=True, return_counts=True)
         cur_ids = np.full(len(tok), -1, dtype=np.int64)
         cur_ids[pos] = inverse
         pre = uniq // V
         keys.append(uniq)
         prefix.append(pre)
         word.append((uniq % V).astype(np.int32))
-        suffix.append(prev_ids[pos[first]])
+        suf = np.empty(len(uniq), dtype=np.int64)
+        suf[inverse] = prev_ids[pos]  # every occurrence of an n-gram has the same suffix
+        suffix.append(suf)
         counts.append(cnt.astype(np.int64))
         bos_first.append(bos_first[-1][pre])
         prev_ids = cur_ids

@@ -50,6 +50,8 @@ def _ngram_strings(tables: BackoffTables, vocab: Vocab) -> Iterator[list[str]]:
 
 
 def _fmt(values: np.ndarray) -> list[str]:
+    if np.dtype(values.dtype) == np.float64:
+        return [repr(v) for v in values.tolist()]
     return [f"{v:.9g}" for v in values.astype(np.float32).tolist()]
 
 
@@ -62,16 +64,23 @@ def arpa_chunks(tables: BackoffTables, vocab: Vocab, meta: dict | None = None) -
     head.append("\\data\\")
     head += [f"ngram {m}={n}" for m, n in enumerate(tables.sizes(), start=1)]
     yield ("\n".join(head) + "\n").encode("utf-8")
-    for m, strings in enumerate(_ngram_strings(tables, vocab), start=1):
-        probs = _fmt(tables.logprob10[m - 1])
-        out = io.StringIO()
-        out.write(f"\n\\{m}-grams:\n")
-        if m < tables.order:
-            backs = _fmt(tables.backoff10[m - 1])
-            out.writelines(f"{p}\t{s}\t{b}\n" for p, s, b in zip(probs, strings, backs, strict=True))
-        else:
-            out.writelines(f"{p}\t{s}\n" for p, s in zip(probs, strings, strict=True))
-        yield out.getvalue().encode("utf-8")
+    if np.dtype(tables.logprob10[0].dtype) == np.float32:
+        from .arpa_writer import arpa_sections
+
+        for m, body in enumerate(arpa_sections(tables, list(vocab.tokens)), start=1):
+            yield f"\n\\{m}-grams:\n".encode()
+            yield body
+    else:  # double-precision tables (nltk compatibility): Python formatting, 17 digits
+        for m, strings in enumerate(_ngram_strings(tables, vocab), start=1):
+            probs = _fmt(tables.logprob10[m - 1])
+            out = io.StringIO()
+            out.write(f"\n\\{m}-grams:\n")
+            if m < tables.order:
+                backs = _fmt(tables.backoff10[m - 1])
+                out.writelines(f"{p}\t{s}\t{b}\n" for p, s, b in zip(probs, strings, backs, strict=True))
+            else:
+                out.writelines(f"{p}\t{s}\n" for p, s in zip(probs, strings, strict=True))
+            yield out.getvalue().encode("utf-8")
     yield b"\n\\end\\\n"
 
 

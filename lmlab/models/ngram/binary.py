@@ -28,7 +28,6 @@ import numpy as np
 from ..._io import atomic_write
 from ...errors import ModelFormatError, VocabMismatchError
 from ...text.vocab import Vocab
-from .fastquery import FastTables
 
 MAGIC = b"LMLABNG1"
 VERSION = 2
@@ -44,7 +43,7 @@ def is_binary(path: str | os.PathLike) -> bool:
         return False
 
 
-def write_binary(fast: FastTables, vocab: Vocab, path: str | os.PathLike, meta: dict | None = None) -> None:
+def write_binary(fast, vocab: Vocab, path: str | os.PathLike, meta: dict | None = None) -> None:
     """Write the hashed tables atomically."""
     arrays = {name: np.ascontiguousarray(getattr(fast, name)) for name in ARRAYS}
     index = {}
@@ -74,8 +73,10 @@ def write_binary(fast: FastTables, vocab: Vocab, path: str | os.PathLike, meta: 
             pos = index[name]["offset"] + arr.nbytes
 
 
-def read_binary(path: str | os.PathLike, *, verify: bool = True) -> tuple[FastTables, Vocab, dict]:
+def read_binary(path: str | os.PathLike, *, verify: bool = True):
     """Memory-map a binary model.  Returns ``(fast_tables, vocab, meta)``."""
+    from .fastquery import FastTables
+
     name = str(path)
     size = Path(path).stat().st_size
     with open(path, "rb") as fh:
