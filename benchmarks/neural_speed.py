@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Training and generation speed against pytorch/examples' word_language_model, in one run.
+
+    .venv/bin/python benchmarks/neural_speed.py --peer /path/to/examples/word_language_model [--threads 2]
+
+The peer is pytorch/examples' ``word_language_model`` folder (``main.py``, ``generate.py``; get it
+with ``git clone https://github.com/pytorch/examples``); it is run as it is, never imported or
+copied.  Both sides: PTB, 2x200 LSTM, dropout 0.2, bptt 35, batch 20, SGD lr 20, clip 0.25, the
+same thread count (``OMP_NUM_THREADS`` and ``torch.set_num_threads``).
+
+1. Training tokens/s: the peer's ``ms/batch`` log lines over one epoch (median) -> tokens/s
+   (batch x bptt per batch); lmlab's ``lmlab train ... --max_batches N`` epoch line (tokens that
+   are predicted, i.e. ``<s>`` inputs excluded: a conservative count).
+2. Generation at batch 1: the peer's ``generate.py --words N`` minus a ``--words 1`` run (start-up,
+   corpus and checkpoint loading), per word; lmlab's ``generate`` (sampling, temperature 1) on its
+   own 1-epoch model, per token.
+Writes ``benchmarks/results/neural_speed.json`` and the ``<!-- neural-speed -->`` section of
+BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "benchmarks" / "results" / "neural_speed.json"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("LMLAB_DATA", REPO.parent / "shared" / "data"))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--peer", required=True, help="pytorch/examples/word_language_model folder")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batches", type=int, default=400, help="lmlab training batches to time")
+    ap.add_argument("--words", type=int, default=1000)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    tmp = Path(tempfile.mkdtemp(prefix="neural_speed."))
+    d = tmp / "ptb"
+    d.mkdir()
+    for split in ("train", "valid", "test"):
+        (d / f"{split}.txt").symlink_to(data_dir() / "ptb" / f"ptb.{split}.txt")
+    py = sys.executable
+    peer = Path(args.peer)
+    accel = ["--accel"] if args.device != "cpu" else []
+    # -- peer training: one epoch -------------------------------------------------------------
+    t0 = time.perf_counter()
+    out = subprocess.run([py, str(peer / "main.py"), "--data", str(d), "--epochs", "1", "--save", str(tmp / "peer.pt"),
+                          *accel], cwd=peer, env=env, capture_output=True, text=True, check=True).stdout
+    peer_train_wall = time.perf_counter() - t0
+    ms = [float(x) for x in re.findall(r"ms/batch\s+([\d.]+)", out)]
+    peer_tok_s = 20 * 35 * 1000 / statistics.median(ms)
+    # -- lmlab training ---------------------------------------------------------------------------
+    run_dir = tmp / "lmlab"
+    cmd = [py, "-m", "lmlab", "train", "--train", str(d / "train.txt"), "--valid", str(d / "valid.txt"),
+           "--save", str(run_dir), "--model", "lstm", "--emsize", "200", "--nhid", "200", "--nlayers", "2",
+           "--dropout", "0.2", "--bptt", "35", "--batch_size", "20", "--lr", "20", "--clip", "0.25",
+           "--epochs", "1", "--max_batches", str(args.batches), "--threads", str(args.threads),
+           "--device", args.device]
+    err = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=True).stderr
+    lmlab_tok_s = float(re.findall(r"\|\s*([\d.]+) tok/s", err)[-1])
+    # -- generation ---------------------------------------------------------------------------
+    def peer_gen(words: int) -> float:
+        t = time.perf_counter()
+        subprocess.run([py, str(peer / "generate.py"), "--data", str(d), "--checkpoint", str(tmp / "peer.pt"),
+                        "--words", str(words), "--outf", str(tmp / "gen.txt"), *accel], cwd=peer, env=env,
+                       capture_output=True, text=True, check=True)
+        return time.perf_counter() - t
+
+    base = min(peer_gen(1) for _ in range(2))
+    full = min(peer_gen(args.words) for _ in range(2))
+    peer_words_s = (args.words - 1) / (full - base)
+    code = (
+        "import time, torch, sys\n"
+        f"torch.set_num_threads({args.threads})\n"
+        "from lmlab.models.loading import load\n"
+        "from lmlab.generate.decode import generate\n"
+        f"lm = load({str(run_dir)!r}, device={args.device!r})\n"
+        "generate(lm, max_tokens=20, seed=0, stop_at_eos=False)\n"
+        "best = 1e9\n"
+        "for r in range(3):\n"
+        "    t = time.perf_counter()\n"
+        f"    generate(lm, max_tokens={args.words}, seed=r, stop_at_eos=False)\n"
+        "    best = min(best, time.perf_counter() - t)\n"
+        f"print({args.words} / best)\n"
+    )
+    lmlab_words_s = float(subprocess.run([py, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                                         check=True).stdout.strip())
+    import platform
+
+    import torch
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), "unknown")
+    device = args.device if args.device == "cpu" else torch.cuda.get_device_name(0)
+    res = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu, "cores": os.cpu_count(),
+           "device": device, "threads": args.threads, "torch": torch.__version__, "python": platform.python_version(),
+           "peer_train_tokens_per_s": peer_tok_s, "lmlab_train_tokens_per_s": lmlab_tok_s,
+           "train_ratio": lmlab_tok_s / peer_tok_s, "peer_train_epoch_wall_s": peer_train_wall,
+           "peer_generate_words_per_s": peer_words_s, "lmlab_generate_tokens_per_s": lmlab_words_s,
+           "generate_ratio": lmlab_words_s / peer_words_s,
+           "command": "python benchmarks/neural_speed.py --peer PATH --threads %d" % args.threads}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    allres = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    allres[f"{device}-{args.threads}t"] = res
+    RESULTS.write_text(json.dumps(allres, indent=2))
+    write_section(allres)
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+def write_section(allres: dict) -> None:
+    lines = ["<!-- neural-speed:begin -->", "## Neural training and generation speed vs pytorch/examples", "",
+             "`python benchmarks/neural_speed.py --peer .../word_language_model --threads T`: PTB, 2x200 LSTM, "
+             "bptt 35, batch 20, same threads, both measured in the same run.  Targets (issue 4): training "
+             "tokens/s >= the peer's; generation at batch 1 >= 3x its `generate.py`.", "",
+             "| device | threads | peer train tok/s | lmlab train tok/s | ratio | peer generate words/s | "
+             "lmlab generate tokens/s | ratio | date |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in allres.values():
+        dev = r["device"] if r["device"] != "cpu" else f"CPU ({r['cpu']}, {r['cores']} cores)"
+        lines.append(f"| {dev} | {r['threads']} | {r['peer_train_tokens_per_s']:.0f} | {r['lmlab_train_tokens_per_s']:.0f}"
+                     f" | **{r['train_ratio']:.2f}x** | {r['peer_generate_words_per_s']:.0f} | "
+                     f"{r['lmlab_generate_tokens_per_s']:.0f} | **{r['generate_ratio']:.2f}x** | {r['date'][:10]} |")
+    lines.append("<!-- neural-speed:end -->")
+    path = REPO / "BENCHMARKS.md"
+    text = path.read_text() if path.is_file() else "# Benchmarks\n"
+    block = "\n".join(lines)
+    if "<!-- neural-speed:begin -->" in text:
+        pre, rest = text.split("<!-- neural-speed:begin -->", 1)
+        text = pre + block + rest.split("<!-- neural-speed:end -->", 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
