@@ -527,6 +527,16 @@ def machine_info(kenlm_bin: Path, kenlm_py_version: str | None) -> dict:
     }
 
 
+def lmlab_source_hash() -> str:
+    """sha256 over lmlab's Python sources, to notice an edit during the run."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted((REPO / "lmlab").rglob("*.py")):
+        h.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def resolve_kenlm_bin(arg: str | None) -> Path:
     if arg:
         return Path(arg)
@@ -770,8 +780,12 @@ def render(results: dict) -> str:
     L.append(f"### Query throughput (tokens/s; median of {results['args']['repeats']}, each timing >= "
              f"{results['args']['min_time']} s over repeated copies of the test set)")
     L.append("")
-    L.append("The Python calls of lmlab and KenLM run in one process, all models loaded, in rounds: each round "
-             "times every (model, call) once, so load from elsewhere on the machine hits both alike.")
+    if results.get("interleaved"):
+        L.append("The Python calls of lmlab and KenLM run in one process, all models loaded, in rounds: each "
+                 "round times every (model, call) once, so load from elsewhere on the machine hits both alike.")
+    else:
+        L.append("KenLM's module was not importable here, so its Python calls ran in a separate process "
+                 f"(`{results['machine'].get('kenlm_python_exe')}`), after lmlab's.")
     L.append("")
     L.append("Tokens = words + one `</s>` per line. lmlab rows use the model read from its ARPA file; the "
              "Python-API rows for lmlab are `lmlab.kenlm.Model` (KenLM's API). \"batch\" is "
@@ -934,7 +948,7 @@ def update_markdown(path: Path, section: str) -> None:
         text = ("# Benchmarks\n\n"
                 "Every number in this file is written by a script in `benchmarks/`; rerun it to refresh "
                 "its section (other sections are left alone):\n\n"
-                "```bash\n.venv/bin/python benchmarks/ngram_bench.py   # n-gram section, ~15 min\n```\n\n"
+                "```bash\n.venv/bin/python benchmarks/ngram_bench.py   # n-gram section, about 10 min on 2 CPUs\n```\n\n"
                 "Each section names the machine and date of its run. Ratios compare lmlab with a peer "
                 "toolkit measured in the same run.\n\n" + block)
     path.write_text(text, encoding="utf-8")
@@ -974,9 +988,11 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     load_start = os.getloadavg()
     snap_start = cpu_snapshot()
+    src_start = lmlab_source_hash()
     data = Path(args.data or os.environ.get("LMLAB_DATA") or REPO.parent / "shared" / "data")
     kbin = resolve_kenlm_bin(args.kenlm_bin)
     kpy, kver = resolve_kenlm_python(args.kenlm_python)
+    interleaved = kpy == sys.executable
     if kpy is None:
         log("no Python with `import kenlm`: KenLM Python rows are skipped (pip install kenlm==0.3.0, "
             "or --kenlm-python)")
@@ -985,7 +1001,8 @@ def main(argv=None) -> int:
     log(f"KenLM bin {kbin}; KenLM Python {kpy} ({kver}); data {data}; temp {tmp}")
     results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                      "args": {k: v for k, v in vars(args).items() if k not in ("worker", "spec")},
-                     "machine": machine_info(kbin, kver), "configs": []}
+                     "machine": machine_info(kbin, kver), "interleaved": interleaved, "configs": []}
+    results["machine"]["kenlm_python_exe"] = kpy
     try:
         files = {}
         for name in dict.fromkeys(n for n, _ in configs):
@@ -1028,7 +1045,11 @@ def main(argv=None) -> int:
     results["load"] = {"start": list(load_start), "end": list(os.getloadavg()),
                        **other_load(snap_start, cpu_snapshot())}
     results["elapsed_s"] = time.perf_counter() - t_start
+    results["lmlab_source_sha256"] = {"start": src_start, "end": lmlab_source_hash()}
     notes = sanity(results)
+    if src_start != results["lmlab_source_sha256"]["end"]:
+        notes.append("lmlab's sources changed during the run (an edit in lmlab/): parts of this run measured "
+                     "different code; rerun for a consistent set")
     if results["load"]["other_cores"] > 0.1:
         notes.append(f"the machine was not idle: processes other than the benchmark used "
                      f"{results['load']['other_cores']:.2f} of a core on average over the whole run "

@@ -119,6 +119,7 @@ def atomic_write(path: str | os.PathLike, *, compress: str | None = "auto") -> I
     if not folder.is_dir():
         raise LmlabError(f"{path}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, "wb") as raw:
             inner = _wrap(raw, kind, "wb")
@@ -138,6 +139,12 @@ def atomic_write(path: str | os.PathLike, *, compress: str | None = "auto") -> I
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(path: str | os.PathLike, chunks: Iterable[bytes] | bytes) -> None:

@@ -184,3 +184,15 @@ def test_truncated_compressed_arpa(tmp_path, suffix):
         read_arpa(p)
     p.write_bytes(comp(GOOD_ARPA.encode()))
     assert read_arpa(p)[0].sizes() == [4, 2]
+
+
+def test_written_files_have_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "f.txt"
+    with atomic_write(target) as fh:
+        fh.write(b"x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
