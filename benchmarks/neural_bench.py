@@ -73,7 +73,7 @@ def machine() -> dict:
             "torch": torch.__version__, "numpy": numpy.__version__, "threads": torch.get_num_threads()}
 
 
-def run_row(name: str) -> dict:
+def run_row(name: str, threads: int) -> dict:
     import torch
 
     from lmlab.data.readers import lm_lines
@@ -97,7 +97,7 @@ def run_row(name: str) -> dict:
     else:
         vocab = Vocab.build((tok.tokenize(x) for x in train_lines), tokenizer=tok)
         mcfg = config_from_dict(dict(mfields, vocab_size=len(vocab)))
-        trainer = Trainer(mcfg, TrainConfig(**tfields, seed=1111), vocab, run_dir)
+        trainer = Trainer(mcfg, TrainConfig(**tfields, seed=1111, threads=threads), vocab, run_dir)
     enc = lambda lines: encode_corpus(vocab, [tok.tokenize(x) for x in lines])[0]  # noqa: E731
     train, valid, test = enc(train_lines), enc(valid_lines), enc(test_lines)
     trainer.fit(train, valid)
@@ -116,7 +116,7 @@ def run_row(name: str) -> dict:
         "test_nats_per_token_stream": math.log(stream_ppl), "peak_rss_mib": resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": trainer.threads, "machine": machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": f"python benchmarks/neural_bench.py --row {name}",
+        "command": f"python benchmarks/neural_bench.py --row {name} --threads {trainer.threads}",
     }
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     results[name] = row
@@ -166,12 +166,13 @@ def main() -> int:
     ap.add_argument("--row", choices=sorted(ROWS))
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (recorded with the row)")
     args = ap.parse_args()
     if args.list:
         for k, v in ROWS.items():
             print(f"{k:24s} {v[4]}")
     if args.row:
-        row = run_row(args.row)
+        row = run_row(args.row, args.threads)
         print(json.dumps(row, indent=2))
         report()
     elif args.report:

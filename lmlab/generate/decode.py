@@ -53,15 +53,17 @@ def generate(
     out, lps = [], []
     for _ in range(max_tokens):
         lp = lm.next_logprobs([state])[0]
-        filtered = sampling.ban(lp, banned_ids)
-        if greedy:
+        filtered = lp.copy()
+        filtered[list(banned_ids)] = -np.inf
+        if greedy or temperature == 0:
             tok = sampling.greedy(filtered)
         else:
-            filtered = sampling.apply_temperature(filtered, temperature)
+            if temperature != 1.0:
+                filtered = sampling.apply_temperature(filtered, temperature)
             if top_k is not None:
                 filtered = sampling.top_k(filtered, top_k)
             if top_p is not None:
-                filtered = sampling.top_p(filtered, top_p)
+                filtered = sampling.top_p(sampling.ban(filtered, ()), top_p)
             tok = sampling.sample(filtered, rng)
         if tok == EOS_ID and stop_at_eos:
             return Generation(out, lps + [float(lp[tok])], True)

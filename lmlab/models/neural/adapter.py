@@ -37,6 +37,12 @@ class TorchLM(LanguageModel):
         self.device = device
         self.batch_size = batch_size
         self.is_rnn = isinstance(config, RNNLMConfig)
+        # one-token steps on CPU run in numpy (PyTorch's batch-1 CPU kernels are slow; see numpy_step)
+        self._np = None
+        if self.is_rnn and str(device) == "cpu" and not getattr(model, "adaptive", False):
+            from .numpy_step import NumpyStepper
+
+            self._np = NumpyStepper(self.model)
 
     @classmethod
     def load(cls, folder: str | os.PathLike, device: str = "cpu") -> TorchLM:
@@ -51,6 +57,8 @@ class TorchLM(LanguageModel):
 
     # -- states ---------------------------------------------------------------------------
     def null_state(self) -> NeuralState:
+        if self._np is not None:
+            return NeuralState((), self._np.init_hidden())
         if self.is_rnn:
             return NeuralState((), tuple(h.detach() for h in self.model.init_hidden(1)))
         return NeuralState(())
@@ -63,11 +71,15 @@ class TorchLM(LanguageModel):
         tokens = (*state.tokens, int(token_id))
         if not self.is_rnn:
             return NeuralState(tokens[-self.config.context :])
+        if self._np is not None:
+            return NeuralState(tokens, self._np.step(int(token_id), state.hidden))
         tok = torch.tensor([int(token_id)], device=self.device)
         return NeuralState(tokens, self.model.step(tok, state.hidden))
 
     @torch.no_grad()
     def next_logprobs(self, states: Sequence[NeuralState]) -> np.ndarray:
+        if self._np is not None:
+            return self._np.logprobs(np.stack([s.hidden[0][-1] for s in states]))
         if self.is_rnn:
             top = torch.cat([s.hidden[0][-1] for s in states], dim=0)  # (B, H)
             logits = self.model.logits(top)
