@@ -106,8 +106,8 @@ class RNNLM(nn.Module):
         out = self.drop(out).reshape(-1, out.shape[-1])
         t = targets.reshape(-1)
         if not self.adaptive:
-            logits = self.decoder(out) + self.out_mask
-            return nn.functional.cross_entropy(logits, t, ignore_index=ignore_index), hidden
+            # <s> is never a target; its logit is masked at inference (``logits``), not here.
+            return nn.functional.cross_entropy(self.decoder(out), t, ignore_index=ignore_index), hidden
         keep = t != ignore_index
         return self.decoder(out[keep], self.rank[t[keep]]).loss, hidden
 
