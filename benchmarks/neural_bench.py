@@ -30,6 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 RESULTS = REPO / "benchmarks" / "results" / "neural.json"
 
 # name: (dataset, char level, model config fields, train config fields, what it shows)
@@ -130,7 +131,7 @@ def run_row(name: str, threads: int) -> dict:
 
 def report() -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    lines = ["<!-- neural:begin -->", "## Neural language models", "",
+    lines = ["## Neural language models", "",
              "Rows from `python benchmarks/neural_bench.py --row NAME` (resumable, <= ~45 min each); "
              "raw numbers in `benchmarks/results/neural.json`.  Test perplexity \"stream\" carries the state "
              "across sentences and scores every token (words + one `</s>` per line), the literature's "
@@ -148,17 +149,9 @@ def report() -> None:
             lines.append(f"| {r['row']} | {r['params']:,} | {r['epochs']} | {r['train_tokens_per_s']:.0f} | "
                          f"{r['train_seconds'] / 60:.1f} | {r['best_valid_ppl']:.2f} | {ppl_s} | "
                          f"{r['test_ppl_sentence']:.2f} | {r['peak_rss_mib']:.0f} | {r['note']} |")
-    lines.append("<!-- neural:end -->")
-    path = REPO / "BENCHMARKS.md"
-    text = path.read_text() if path.is_file() else "# Benchmarks\n"
-    block = "\n".join(lines)
-    if "<!-- neural:begin -->" in text:
-        pre, rest = text.split("<!-- neural:begin -->", 1)
-        post = rest.split("<!-- neural:end -->", 1)[1]
-        text = pre + block + post
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    from _sections import replace_section
+
+    replace_section("neural", lines)
 
 
 def main() -> int:
