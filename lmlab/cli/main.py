@@ -24,6 +24,8 @@ COMMANDS = {
     "perplexity": "perplexity",
     "train": "train",
     "complete": "complete",
+    "score": "score",
+    "rerank": "rerank",
     "generate": "generate",
     "data": "data",
 }
