@@ -1,0 +1,97 @@
+"""``MixtureLM``: linear interpolation of any language models over one vocabulary.
+
+    P(w | h) = sum_k lambda_k P_k(w | h_k)
+
+Weights are given, or tuned by EM on held-out text (:func:`em_weights`): with ``q_k(t)`` the
+posterior of component k for token t, ``lambda_k <- mean_t q_k(t)``; the held-out likelihood never
+decreases from one iteration to the next (the test checks it).  Every component must use the same
+vocabulary (train the neural model on the n-gram model's ``Vocab``); a mismatch is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, NotNormalizedError
+from ..models.base import LanguageModel
+from ..text.vocab import Vocab
+
+
+def _logsumexp(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(a - m), axis=axis))
+
+
+class MixtureLM(LanguageModel):
+    def __init__(self, models: Sequence[LanguageModel], weights: Sequence[float] | None = None):
+        if len(models) < 1:
+            raise ConfigError("a mixture needs at least one model")
+        for i, m in enumerate(models):
+            if not m.normalized:
+                raise NotNormalizedError(f"component {i} gives scores, not probabilities; it cannot be mixed")
+            if i:
+                models[0].vocab.check_same(m.vocab, f"component {i}")
+        self.models = list(models)
+        w = np.full(len(models), 1.0 / len(models)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if len(w) != len(models) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+            raise ConfigError(f"mixture weights must be {len(models)} non-negative numbers summing to 1, got {list(w)}")
+        self.weights = w
+
+    @property
+    def vocab(self) -> Vocab:
+        return self.models[0].vocab
+
+    def begin_state(self):
+        return tuple(m.begin_state() for m in self.models)
+
+    def null_state(self):
+        return tuple(m.null_state() for m in self.models)
+
+    def advance(self, state, token_id: int):
+        return tuple(m.advance(s, token_id) for m, s in zip(self.models, state, strict=True))
+
+    def next_logprobs(self, states) -> np.ndarray:
+        parts = np.stack([m.next_logprobs([s[k] for s in states]) for k, m in enumerate(self.models)])
+        with np.errstate(divide="ignore"):
+            return _logsumexp(parts + np.log(self.weights)[:, None, None], axis=0)
+
+    def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        per = [m.corpus_token_logprobs(sentences) for m in self.models]
+        out = []
+        with np.errstate(divide="ignore"):
+            logw = np.log(self.weights)[:, None]
+            for i in range(len(sentences)):
+                out.append(_logsumexp(np.stack([p[i] for p in per]) + logw, axis=0))
+        return out
+
+    @classmethod
+    def tuned(cls, models: Sequence[LanguageModel], heldout: Iterable[str | Sequence[str]], **kw) -> MixtureLM:
+        """A mixture with EM weights tuned on held-out sentences."""
+        enc = [models[0].encode(s) for s in heldout]
+        lp = np.stack([np.concatenate(m.corpus_token_logprobs(enc)) for m in models])
+        weights, _ = em_weights(lp, **kw)
+        return cls(models, weights)
+
+
+def em_weights(token_logprobs: np.ndarray, iters: int = 100, tol: float = 1e-7) -> tuple[np.ndarray, list[float]]:
+    """EM for the weights of a linear mixture.
+
+    ``token_logprobs``: (K, N) natural-log probabilities of N held-out tokens under K models.
+    Returns the weights and the mean held-out log-likelihood after each iteration.
+    """
+    K = token_logprobs.shape[0]
+    w = np.full(K, 1.0 / K)
+    history: list[float] = []
+    for _ in range(iters):
+        with np.errstate(divide="ignore"):
+            joint = token_logprobs + np.log(w)[:, None]
+        total = _logsumexp(joint, axis=0)
+        history.append(float(total.mean()))
+        post = np.exp(joint - total)
+        w = post.mean(axis=1)
+        if len(history) > 1 and history[-1] - history[-2] < tol:
+            break
+    return w, history
