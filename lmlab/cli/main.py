@@ -22,6 +22,7 @@ COMMANDS = {
     "prune": "prune",
     "convert": "convert",
     "perplexity": "perplexity",
+    "compare": "compare",
     "train": "train",
     "complete": "complete",
     "score": "score",

@@ -113,3 +113,20 @@ def test_generate_cli_seeded(kenlm_ref, capsys):
     assert main(args) == 0
     assert capsys.readouterr().out == first and len(first.splitlines()) == 3
     assert all(line.startswith("the") for line in first.splitlines())
+
+
+def test_compare_with_mixture(tmp_path, capsys):
+    from lmlab.models.ngram.model import NgramLM
+
+    train = ["a b c a b", "b c a", "c a b c", "a a b"] * 5
+    NgramLM(3, "witten_bell").fit(train).to_arpa(tmp_path / "wb.arpa")
+    NgramLM(2, "additive").fit(train).to_arpa(tmp_path / "add.arpa")
+    test = tmp_path / "t.txt"
+    test.write_text("a b c\nb a\n")
+    code = main(["compare", str(tmp_path / "wb.arpa"), str(tmp_path / "add.arpa"), "--text", str(test),
+                 "--mix", "--heldout", str(test), "--json"])
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(rows) == 3 and rows[2]["model"].startswith("mixture(")
+    assert rows[2]["perplexity"] <= min(rows[0]["perplexity"], rows[1]["perplexity"]) + 1e-9

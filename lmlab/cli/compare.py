@@ -1,0 +1,51 @@
+"""``lmlab compare``: several models on one test set, with the same token accounting."""
+
+from __future__ import annotations
+
+import json
+
+from ..eval.mixture import MixtureLM
+from ..eval.perplexity import evaluate
+from ..models.loading import load
+from ._common import Formatter, input_lines
+
+EXAMPLES = """examples:
+  lmlab compare ptb.o3.arpa ptb.o5.lmbin runs/ptb-lstm --data ptb
+  lmlab compare ptb.o5.arpa runs/ptb-lstm --data ptb --mix          # + an EM-tuned mixture (valid split)
+  lmlab compare a.arpa b.arpa --text test.txt --json
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("compare", help="perplexity of several models on the same text (and their mixture)",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("models", nargs="+")
+    p.add_argument("--data", help="named dataset")
+    p.add_argument("--split", default="test")
+    p.add_argument("--text", help="test text file (instead of --data)")
+    p.add_argument("--mix", action="store_true", help="add a linear mixture of all models, weights tuned by EM")
+    p.add_argument("--heldout", help="held-out text for --mix (default: the dataset's valid split)")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    lines = input_lines(args.text, args.data, args.split)
+    models = [(m, load(m)) for m in args.models]
+    rows = []
+    for name, lm in models:
+        rows.append((name, evaluate(lm, lines)))
+    if args.mix:
+        held = input_lines(args.heldout, None if args.heldout else args.data, "valid")
+        mix = MixtureLM.tuned([lm for _, lm in models], held)
+        label = "mixture(" + ", ".join(f"{w:.3f}" for w in mix.weights) + ")"
+        rows.append((label, evaluate(mix, lines)))
+    if args.json:
+        print(json.dumps([dict(model=n, **r.to_dict()) for n, r in rows], indent=2))
+        return 0
+    width = max(len(n) for n, _ in rows)
+    print(f"{'model':{width}s}  {'tokens':>8s}  {'OOVs':>6s}  {'perplexity':>10s}  {'excl. OOVs':>10s}  bits/token")
+    for n, r in rows:
+        print(f"{n:{width}s}  {r.tokens:8d}  {r.oovs:6d}  {r.perplexity:10.2f}  {r.perplexity_excluding_oovs:10.2f}"
+              f"  {r.cross_entropy_bits:.4f}")
+    return 0
