@@ -1,8 +1,13 @@
-"""``lmlab compare``: several models on one test set, with the same token accounting."""
+"""``lmlab compare``: several models on one test set, with the same token accounting.
+
+Besides each model's own perplexity (per its tokens), every model's total log-probability of the
+text is reported per word (whitespace words + one ``</s>`` per line) and in bits per character
+(+ one newline per line), so word and character models are compared on one scale."""
 
 from __future__ import annotations
 
 import json
+import math
 
 from ..eval.mixture import MixtureLM
 from ..eval.perplexity import evaluate
@@ -40,12 +45,23 @@ def run(args) -> int:
         mix = MixtureLM.tuned([lm for _, lm in models], held)
         label = "mixture(" + ", ".join(f"{w:.3f}" for w in mix.weights) + ")"
         rows.append((label, evaluate(mix, lines)))
-    if args.json:
-        print(json.dumps([dict(model=n, **r.to_dict()) for n, r in rows], indent=2))
-        return 0
-    width = max(len(n) for n, _ in rows)
-    print(f"{'model':{width}s}  {'tokens':>8s}  {'OOVs':>6s}  {'perplexity':>10s}  {'excl. OOVs':>10s}  bits/token")
+    # Word and character models on one scale: the same total log-probability of the text, per word
+    # (whitespace words + one </s> per line) and per character (+ one newline per line).
+    n_words = sum(len(x.split()) + 1 for x in lines)
+    n_chars = sum(len(x) + 1 for x in lines)
+    table = []
     for n, r in rows:
-        print(f"{n:{width}s}  {r.tokens:8d}  {r.oovs:6d}  {r.perplexity:10.2f}  {r.perplexity_excluding_oovs:10.2f}"
-              f"  {r.cross_entropy_bits:.4f}")
+        d = dict(model=n, **r.to_dict())
+        d["per_word_perplexity"] = math.exp(-r.logprob / n_words)
+        d["bits_per_char"] = -r.logprob / n_chars / math.log(2)
+        table.append(d)
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    width = max(len(d["model"]) for d in table)
+    print(f"{'model':{width}s}  {'tokens':>8s}  {'OOVs':>6s}  {'perplexity':>10s}  {'excl. OOVs':>10s}  "
+          f"{'per word':>9s}  bits/char")
+    for d in table:
+        print(f"{d['model']:{width}s}  {d['tokens']:8d}  {d['oovs']:6d}  {d['perplexity']:10.2f}  "
+              f"{d['perplexity_excluding_oovs']:10.2f}  {d['per_word_perplexity']:9.2f}  {d['bits_per_char']:.4f}")
     return 0

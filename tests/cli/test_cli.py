@@ -131,3 +131,8 @@ def test_compare_with_mixture(tmp_path, capsys):
     assert code == 0 and len(rows) == 3 and rows[2]["model"].startswith("mixture(")
     # EM approaches the best mixture (here nearly all weight on one model) from the uniform start
     assert rows[2]["perplexity"] <= min(rows[0]["perplexity"], rows[1]["perplexity"]) * 1.05
+    # word models: per-word perplexity is their perplexity; bits/char uses the same total log-prob
+    assert rows[0]["per_word_perplexity"] == pytest.approx(rows[0]["perplexity"])
+    import math as _m
+
+    assert rows[0]["bits_per_char"] == pytest.approx(-rows[0]["logprob"] / (6 + 4) / _m.log(2))
