@@ -28,6 +28,7 @@ COMMANDS = {
     "score": "score",
     "rerank": "rerank",
     "generate": "generate",
+    "serve": "serve",
     "data": "data",
 }
 
