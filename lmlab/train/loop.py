@@ -333,6 +333,7 @@ def stream_perplexity(model, stream, is_rnn: bool, batch_size: int = 10, bptt: i
                       device="cpu") -> float:
     """Streaming perplexity (the state carried across sentences, as pytorch/examples evaluate),
     but with every token scored: targets are batchified apart from inputs."""
+    was_training = model.training
     model.eval()
     stream = np.asarray(stream, dtype=np.int64)
     total, n = 0.0, 0
@@ -351,7 +352,7 @@ def stream_perplexity(model, stream, is_rnn: bool, batch_size: int = 10, bptt: i
             logits = model(ctx[i : i + 4096].to(device))
             total += float(nn.functional.cross_entropy(logits, tgt[i : i + 4096].to(device), reduction="sum"))
             n += len(tgt[i : i + 4096])
-    model.train()
+    model.train(was_training)
     if n == 0:
         raise CorpusError("the validation text is empty")
     return math.exp(total / n) if total / n < 700 else math.inf

@@ -251,3 +251,21 @@ def test_adaptive_softmax(tmp_path):
         np.testing.assert_allclose(lm.token_logprobs(s), b, atol=1e-5)
     with pytest.raises(ConfigError, match="adaptive_cutoffs"):
         config_from_dict({"vocab_size": 10, "adaptive_cutoffs": [5, 3]})
+
+
+def test_stream_perplexity_keeps_the_model_mode(tmp_path):
+    from lmlab.models.neural.build import build_model
+    from lmlab.train.loop import stream_perplexity
+
+    model = build_model(small())
+    model.eval()
+    stream_perplexity(model, VALID, True, 2, 5)
+    assert not model.training
+    model.train()
+    stream_perplexity(model, VALID, True, 2, 5)
+    assert model.training
+    lm = TorchLM(model, small(), VOCAB)
+    model.train()  # a caller left dropout on: scoring must still be deterministic
+    enc = [VOCAB.encode(s) for s in LINES[:4]]
+    a, b = lm.corpus_token_logprobs(enc), lm.corpus_token_logprobs(enc)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

@@ -104,6 +104,7 @@ class TorchLM(LanguageModel):
                 f"token id {top} is outside this model's vocabulary of {len(self._vocab)} tokens: "
                 "the text was encoded with another vocabulary"
             )
+        self.model.eval()  # scoring is deterministic: no dropout, whatever the caller did before
         out: list[np.ndarray | None] = [None] * len(sentences)
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         for start in range(0, len(order), self.batch_size):
