@@ -41,7 +41,7 @@ def add_parser(sub):
     p.add_argument("--lr", type=float, default=20.0)
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"))
     p.add_argument("--clip", type=float, default=0.25)
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, help="epochs in all (default 6; with --resume: the run's own)")
     p.add_argument("--batch_size", type=int, default=20)
     p.add_argument("--bptt", type=int, default=35)
     p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
@@ -67,7 +67,10 @@ def run(args) -> int:
     from ..train.loop import TrainConfig, Trainer
 
     if args.resume:
-        trainer = Trainer.resume(args.save, progress=not args.quiet)
+        overrides = {"progress": not args.quiet}
+        if args.epochs is not None:
+            overrides["epochs"] = args.epochs
+        trainer = Trainer.resume(args.save, **overrides)
         vocab = trainer.vocab
     if not args.data and not args.train:
         raise ConfigError("give --data NAME or --train FILE (and --valid FILE)")
@@ -87,7 +90,7 @@ def run(args) -> int:
                                init=args.init, freeze_embeddings=args.freeze,
                                adaptive_cutoffs=tuple(args.adaptive or ()))
             problems = mcfg.problems()
-        tcfg = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
+        tcfg = TrainConfig(epochs=args.epochs or 6, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
                            bptt=args.bptt, batch_size=args.batch_size, mode=args.mode, seed=args.seed,
                            threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
                            device=args.device, patience=args.patience, progress=not args.quiet)

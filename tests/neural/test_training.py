@@ -269,3 +269,16 @@ def test_stream_perplexity_keeps_the_model_mode(tmp_path):
     enc = [VOCAB.encode(s) for s in LINES[:4]]
     a, b = lm.corpus_token_logprobs(enc), lm.corpus_token_logprobs(enc)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_cli_resume_extends_epochs(tmp_path):
+    from lmlab.cli.main import main
+
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(" ".join(s) for s in LINES) + "\n")
+    common = ["--train", str(text), "--valid", str(text), "--save", str(tmp_path / "m"), "--quiet"]
+    assert main(["train", *common, "--model", "gru", "--emsize", "8", "--nhid", "8", "--bptt", "5",
+                 "--batch_size", "4", "--epochs", "1", "--threads", "1", "--lr", "1"]) == 0
+    assert main(["train", *common, "--resume", "--epochs", "2"]) == 0
+    state = json.loads((tmp_path / "m" / "trainer_state.json").read_text())
+    assert [h["epoch"] for h in state["history"]] == [1, 2] and state["threads"] == 1
