@@ -17,6 +17,7 @@ from ._common import Formatter, input_lines
 EXAMPLES = """examples:
   lmlab compare ptb.o3.arpa ptb.o5.lmbin runs/ptb-lstm --data ptb
   lmlab compare ptb.o5.arpa runs/ptb-lstm --data ptb --mix          # + an EM-tuned mixture (valid split)
+  lmlab compare a.arpa b.arpa --text test.txt --mix --weights 0.3 0.7
   lmlab compare a.arpa b.arpa --text test.txt --json
 """
 
@@ -30,6 +31,8 @@ def add_parser(sub):
     p.add_argument("--text", help="test text file (instead of --data)")
     p.add_argument("--mix", action="store_true", help="add a linear mixture of all models, weights tuned by EM")
     p.add_argument("--heldout", help="held-out text for --mix (default: the dataset's valid split)")
+    p.add_argument("--weights", nargs="+", type=float, metavar="W",
+                   help="with --mix: static mixture weights (one per model, summing to 1) instead of EM")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -41,8 +44,11 @@ def run(args) -> int:
     for name, lm in models:
         rows.append((name, evaluate(lm, lines)))
     if args.mix:
-        held = input_lines(args.heldout, None if args.heldout else args.data, "valid")
-        mix = MixtureLM.tuned([lm for _, lm in models], held)
+        if args.weights:
+            mix = MixtureLM([lm for _, lm in models], args.weights)
+        else:
+            held = input_lines(args.heldout, None if args.heldout else args.data, "valid")
+            mix = MixtureLM.tuned([lm for _, lm in models], held)
         label = "mixture(" + ", ".join(f"{w:.3f}" for w in mix.weights) + ")"
         rows.append((label, evaluate(mix, lines)))
     # Word and character models on one scale: the same total log-probability of the text, per word

@@ -136,3 +136,21 @@ def test_compare_with_mixture(tmp_path, capsys):
     import math as _m
 
     assert rows[0]["bits_per_char"] == pytest.approx(-rows[0]["logprob"] / (6 + 4) / _m.log(2))
+
+
+def test_compare_static_weights(tmp_path, capsys):
+    import json
+
+    from lmlab.models.ngram.model import NgramLM
+
+    train = ["a b c a b", "b c a"] * 4
+    NgramLM(2, "witten_bell").fit(train).to_arpa(tmp_path / "a.arpa")
+    test = tmp_path / "t.txt"
+    test.write_text("a b c\n")
+    assert main(["compare", str(tmp_path / "a.arpa"), str(tmp_path / "a.arpa"), "--text", str(test), "--mix",
+                 "--weights", "0.3", "0.7", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[2]["model"] == "mixture(0.300, 0.700)"
+    assert rows[2]["perplexity"] == pytest.approx(rows[0]["perplexity"])  # a model mixed with itself
+    assert main(["compare", str(tmp_path / "a.arpa"), str(tmp_path / "a.arpa"), "--text", str(test), "--mix",
+                 "--weights", "0.3", "0.3"]) == 2
