@@ -27,3 +27,13 @@ def test_ngram_path_does_not_load_torch():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_torch_pins_agree():
+    import re
+
+    cons = (REPO / "constraints.txt").read_text()
+    text = (REPO / "pyproject.toml").read_text()
+    deps = text.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    pins = set(re.findall(r'"torch([^"]*)"', deps))
+    assert "torch==2.13.0" in cons and pins == {"==2.13.0"}
