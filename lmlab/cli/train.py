@@ -30,7 +30,11 @@ def add_parser(sub):
     p.add_argument("--emsize", type=int, default=200)
     p.add_argument("--nhid", type=int, default=200)
     p.add_argument("--nlayers", type=int, default=2)
-    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--dropout", type=float, default=0.2, help="dropout on the embeddings, between layers "
+                   "and on the top layer (each place can be set apart below)")
+    p.add_argument("--dropout_emb", "--dropouti", type=float, help="dropout on the embedding output")
+    p.add_argument("--dropout_between", "--dropouth", type=float, help="dropout between recurrent layers")
+    p.add_argument("--dropout_out", type=float, help="dropout on the top layer's output")
     p.add_argument("--tied", action="store_true")
     p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"))
     p.add_argument("--adaptive", nargs="+", type=int, metavar="CUTOFF",
@@ -86,7 +90,9 @@ def run(args) -> int:
             problems = mcfg.problems()
         else:
             mcfg = RNNLMConfig(vocab_size=len(vocab), cell=CELL_NAMES[args.model], emsize=args.emsize,
-                               nhid=args.nhid, nlayers=args.nlayers, dropout=args.dropout, tied=args.tied,
+                               nhid=args.nhid, nlayers=args.nlayers, dropout=args.dropout,
+                               dropout_emb=args.dropout_emb, dropout_between=args.dropout_between,
+                               dropout_out=args.dropout_out, tied=args.tied,
                                init=args.init, freeze_embeddings=args.freeze,
                                adaptive_cutoffs=tuple(args.adaptive or ()))
             problems = mcfg.problems()

@@ -79,3 +79,38 @@ def test_recurrent_inits(init):
 def test_tied_weights_share_storage():
     model = build_model(RNNLMConfig(vocab_size=9, emsize=6, nhid=6, nlayers=1, tied=True))
     assert model.decoder.weight.data_ptr() == model.encoder.weight.data_ptr()
+
+
+@pytest.mark.parametrize("place", ["dropout_emb", "dropout_between", "dropout_out"])
+def test_dropout_rates_apply_to_their_own_place_only(place):
+    """Each place's rate is its own: with only ``place`` non-zero, training-mode outputs are random
+    (and the other places are not: the same mask seed gives the same output), and in eval mode
+    nothing is dropped."""
+    import torch
+
+    cfg = RNNLMConfig(vocab_size=11, emsize=6, nhid=6, nlayers=2, cell="lstm", dropout=0.0, **{place: 0.5})
+    model = build_model(cfg).train()
+    assert cfg.dropouts() == tuple(0.5 if p == place else 0.0
+                                    for p in ("dropout_emb", "dropout_between", "dropout_out"))
+    assert (model.drop_emb.p, model.rnn.dropout, model.drop_out.p) == cfg.dropouts()
+    x = torch.arange(10).reshape(5, 2) % 11
+    torch.manual_seed(0)
+    a, _ = model(x, model.init_hidden(2))
+    b, _ = model(x, model.init_hidden(2))
+    assert not torch.allclose(a, b)
+    model.eval()
+    c, _ = model(x, model.init_hidden(2))
+    d, _ = model(x, model.init_hidden(2))
+    assert torch.equal(c, d)
+
+
+def test_dropout_default_and_validation():
+    from lmlab.errors import ConfigError
+    from lmlab.models.neural.config import config_from_dict
+
+    assert RNNLMConfig(vocab_size=5, dropout=0.3, dropout_out=0.1).dropouts() == (0.3, 0.3, 0.1)
+    # configs written before the per-place rates existed load with ``dropout`` everywhere
+    assert config_from_dict({"vocab_size": 5, "dropout": 0.4}).dropouts() == (0.4, 0.4, 0.4)
+    with pytest.raises(ConfigError) as e:
+        config_from_dict({"vocab_size": 5, "dropout_emb": 1.5, "dropout_out": -0.1})
+    assert "dropout_emb must be in [0, 1)" in str(e.value) and "dropout_out must be in [0, 1)" in str(e.value)

@@ -203,8 +203,10 @@ def test_cli_dry_run_and_perplexity(tmp_path, capsys):
     text.write_text("\n".join(" ".join(s) for s in LINES) + "\n")
     code = main(["train", "--train", str(text), "--valid", str(text), "--save", str(tmp_path / "m"),
                  "--model", "gru", "--emsize", "8", "--nhid", "8", "--bptt", "5", "--batch_size", "4",
-                 "--dry-run", "--quiet", "--threads", "1"])
+                 "--dropouti", "0.3", "--dropout_out", "0.1", "--dry-run", "--quiet", "--threads", "1"])
     assert code == 0
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert (saved["dropout"], saved["dropout_emb"], saved["dropout_between"], saved["dropout_out"]) == (0.2, 0.3, None, 0.1)
     capsys.readouterr()
     assert main(["perplexity", str(tmp_path / "m"), "--text", str(text), "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)

@@ -12,8 +12,10 @@ from .window import WindowLM
 
 def build_model(config: ModelConfig) -> nn.Module:
     if isinstance(config, RNNLMConfig):
+        emb, between, out = config.dropouts()
         model = RNNLM(config.vocab_size, config.emsize, config.nhid, config.nlayers, config.cell,
-                      config.dropout, config.tied, config.init, BOS_ID, tuple(config.adaptive_cutoffs))
+                      config.dropout, config.tied, config.init, BOS_ID, tuple(config.adaptive_cutoffs),
+                      dropout_emb=emb, dropout_between=between, dropout_out=out)
         if config.freeze_embeddings:
             model.encoder.weight.requires_grad_(False)
         return model

@@ -32,11 +32,19 @@ class RNNLMConfig:
     emsize: int = 200
     nhid: int = 200
     nlayers: int = 2
-    dropout: float = 0.2  # on the embedding output, between layers and on the top layer
+    dropout: float = 0.2  # on the embedding output, between layers and on the top layer ...
+    dropout_emb: float | None = None  # ... unless set apart for one place (AWD-LSTM's dropouti,
+    dropout_between: float | None = None  # dropouth and dropout): None means ``dropout``
+    dropout_out: float | None = None
     tied: bool = False
     init: str = "default"
     freeze_embeddings: bool = False
     adaptive_cutoffs: tuple[int, ...] = ()  # adaptive softmax (Grave et al. 2017) for big vocabularies
+
+    def dropouts(self) -> tuple[float, float, float]:
+        """The dropout rates (embedding, between layers, top layer) after the defaults apply."""
+        pick = lambda v: self.dropout if v is None else v  # noqa: E731
+        return pick(self.dropout_emb), pick(self.dropout_between), pick(self.dropout_out)
 
     def problems(self) -> list[str]:
         out = []
@@ -55,8 +63,12 @@ class RNNLMConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 out.append(f"{name} must be a positive integer, got {v!r}")
-        if not isinstance(self.dropout, int | float) or not 0 <= self.dropout < 1:
-            out.append(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for name in ("dropout", "dropout_emb", "dropout_between", "dropout_out"):
+            v = getattr(self, name)
+            if v is None and name != "dropout":
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1:
+                out.append(f"{name} must be in [0, 1), got {v!r}")
         if self.tied and self.emsize != self.nhid:
             out.append(f"tied embeddings need emsize == nhid, got {self.emsize} and {self.nhid}")
         return out

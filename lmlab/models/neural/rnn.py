@@ -18,12 +18,15 @@ FUSED = {"rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU", "lstm": "LSTM", "gru": 
 class RNNLM(nn.Module):
     def __init__(self, vocab_size: int, emsize: int, nhid: int, nlayers: int, cell: str = "lstm",
                  dropout: float = 0.2, tied: bool = False, init: str = "default", bos_id: int = 1,
-                 adaptive_cutoffs: tuple[int, ...] = ()):
+                 adaptive_cutoffs: tuple[int, ...] = (), dropout_emb: float | None = None,
+                 dropout_between: float | None = None, dropout_out: float | None = None):
         super().__init__()
         self.cell, self.nhid, self.nlayers, self.vocab_size = cell, nhid, nlayers, vocab_size
-        self.drop = nn.Dropout(dropout)
+        # ``dropout`` applies at all three places unless a place has its own rate
+        self.drop_emb = nn.Dropout(dropout if dropout_emb is None else dropout_emb)
+        self.drop_out = nn.Dropout(dropout if dropout_out is None else dropout_out)
         self.encoder = nn.Embedding(vocab_size, emsize)
-        inter = dropout if nlayers > 1 else 0.0
+        inter = (dropout if dropout_between is None else dropout_between) if nlayers > 1 else 0.0
         if cell == "lstm":
             self.rnn = nn.LSTM(emsize, nhid, nlayers, dropout=inter)
         elif cell == "gru":
@@ -86,9 +89,9 @@ class RNNLM(nn.Module):
     # -- forward --------------------------------------------------------------------------
     def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]):
         """tokens (T, B) -> logits (T, B, V), hidden."""
-        emb = self.drop(self.encoder(tokens))
+        emb = self.drop_emb(self.encoder(tokens))
         out, hidden = self._rnn(emb, hidden)
-        return self.logits(self.drop(out)), hidden
+        return self.logits(self.drop_out(out)), hidden
 
     def logits(self, top: torch.Tensor) -> torch.Tensor:
         """Scores over the vocabulary (any leading shape); for the adaptive softmax these are
@@ -101,9 +104,9 @@ class RNNLM(nn.Module):
 
     def loss(self, tokens: torch.Tensor, hidden, targets: torch.Tensor, ignore_index: int = -100):
         """Mean cross-entropy of ``targets`` (T, B) (``ignore_index`` skipped) and the new hidden."""
-        emb = self.drop(self.encoder(tokens))
+        emb = self.drop_emb(self.encoder(tokens))
         out, hidden = self._rnn(emb, hidden)
-        out = self.drop(out).reshape(-1, out.shape[-1])
+        out = self.drop_out(out).reshape(-1, out.shape[-1])
         t = targets.reshape(-1)
         if not self.adaptive:
             # <s> is never a target; its logit is masked at inference (``logits``), not here.
