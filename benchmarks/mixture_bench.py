@@ -28,7 +28,7 @@ def main() -> int:
     ap.add_argument("--lstm", default=str(REPO / "runs" / "bench" / "ptb-lstm-2x200"))
     args = ap.parse_args()
     from lmlab.data.readers import lm_lines
-    from lmlab.eval.mixture import MixtureLM
+    from lmlab.models.mixture import MixtureLM
     from lmlab.eval.perplexity import evaluate
     from lmlab.models.loading import load
     from lmlab.models.ngram.model import NgramLM

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 
-from ..eval.mixture import MixtureLM
+from ..models.mixture import MixtureLM
 from ..eval.perplexity import evaluate
 from ..models.loading import load
 from ._common import Formatter, input_lines

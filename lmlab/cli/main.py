@@ -23,6 +23,7 @@ COMMANDS = {
     "convert": "convert",
     "perplexity": "perplexity",
     "compare": "compare",
+    "mix": "mix",
     "train": "train",
     "complete": "complete",
     "score": "score",

@@ -9,9 +9,16 @@ from ..errors import LmlabError
 from .base import LanguageModel
 
 
-def load(path: str | os.PathLike, device: str = "cpu") -> LanguageModel:
-    """An ARPA or lmlab binary n-gram model, or a neural model folder (config.json + weights)."""
+def load(path: str | os.PathLike, device: str = "cpu", _depth: int = 0) -> LanguageModel:
+    """An ARPA or lmlab binary n-gram model, a neural model folder (config.json + weights), or a
+    mixture file (JSON naming other models and their weights)."""
     p = Path(path)
+    if p.suffix == ".json" and p.is_file():
+        from .mixture import load_mixture
+
+        if _depth >= 8:
+            raise LmlabError(f"{p}: mixtures nested more than 8 deep (does a mixture include itself?)")
+        return load_mixture(p, lambda c: load(c, device, _depth + 1))
     if p.is_dir():
         if not (p / "config.json").is_file():
             raise LmlabError(f"{p}: a folder without config.json is not an lmlab model")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lmlab.errors import ConfigError, VocabMismatchError
-from lmlab.eval.mixture import MixtureLM, em_weights
+from lmlab.models.mixture import MixtureLM, em_weights
 from lmlab.eval.perplexity import evaluate
 from lmlab.models.ngram.model import NgramLM
 from lmlab.text.vocab import Vocab
@@ -46,3 +46,97 @@ def test_mixture_errors():
         MixtureLM([a, b])
     with pytest.raises(ConfigError, match="summing to 1"):
         MixtureLM([a, a], [0.5, 0.6])
+
+
+TOY = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog", "the cat ate the fish"] * 3
+
+
+def _toy_models(tmp_path):
+    vocab = Vocab.build(s.split() for s in TOY)
+    a, b = tmp_path / "a.arpa", tmp_path / "b.arpa"
+    NgramLM(3, "witten_bell").fit(TOY, vocab=vocab).to_arpa(a)
+    NgramLM(1, "additive", k=1.0).fit(TOY, vocab=vocab).to_arpa(b)
+    return a, b
+
+
+def test_mix_command_static_and_em_weights(tmp_path, capsys):
+    """``lmlab mix`` writes a mixture file every command loads; its perplexity is the mixture's."""
+    import json
+    import shutil
+
+    from lmlab.cli.main import main
+    from lmlab.models.loading import load
+
+    a, b = _toy_models(tmp_path)
+    test = tmp_path / "test.txt"
+    test.write_text("the dog sat on the mat\na fish and a cat\n")
+    lines = test.read_text().splitlines()
+    assert main(["mix", str(a), str(b), "--weights", "0.25", "0.75", "--save", str(tmp_path / "m.json")]) == 0
+    spec = json.loads((tmp_path / "m.json").read_text())
+    assert spec == {"kind": "mixture", "components": [{"path": "a.arpa", "weight": 0.25},
+                                                      {"path": "b.arpa", "weight": 0.75}]}
+    direct = MixtureLM([load(a), load(b)], [0.25, 0.75])
+    capsys.readouterr()
+    assert main(["perplexity", str(tmp_path / "m.json"), "--text", str(test), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["perplexity"] == pytest.approx(evaluate(direct, lines).perplexity, rel=1e-12)
+    # P_mix = 0.25 P_a + 0.75 P_b token by token
+    s = load(a).encode(lines[0])
+    pa, pb = np.exp(load(a).token_logprobs(s)), np.exp(load(b).token_logprobs(s))
+    np.testing.assert_allclose(np.exp(load(tmp_path / "m.json").token_logprobs(s)), 0.25 * pa + 0.75 * pb, rtol=1e-12)
+    # relative paths: the folder can move
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for f in ("a.arpa", "b.arpa", "m.json"):
+        shutil.copy(tmp_path / f, moved / f)
+    (tmp_path / "a.arpa").rename(tmp_path / "a.arpa.bak")
+    assert evaluate(load(moved / "m.json"), lines).perplexity == pytest.approx(evaluate(direct, lines).perplexity)
+    (tmp_path / "a.arpa.bak").rename(tmp_path / "a.arpa")
+    # EM-tuned on held-out text: the same weights as MixtureLM.tuned
+    held = tmp_path / "held.txt"
+    held.write_text("the cat sat on the log\na dog and a cat\n")
+    assert main(["mix", str(a), str(b), "--heldout", str(held), "--save", str(tmp_path / "em.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    tuned = MixtureLM.tuned([load(a), load(b)], held.read_text().splitlines())
+    np.testing.assert_allclose(list(out["weights"].values()), tuned.weights, rtol=1e-12)
+    assert out["heldout_perplexity"]["mixture"] <= min(v for k, v in out["heldout_perplexity"].items()
+                                                       if k != "mixture") + 1e-9
+
+
+def test_mix_errors(tmp_path, capsys):
+    import json
+
+    from lmlab.cli.main import main
+    from lmlab.models.loading import load
+
+    a, b = _toy_models(tmp_path)
+    save = ["--save", str(tmp_path / "m.json")]
+    assert main(["mix", str(a), str(b), "--weights", "0.5", *save]) == 2
+    assert "--weights has 1 numbers for 2 models" in capsys.readouterr().err
+    assert main(["mix", str(a), str(b), "--weights", "0.5", "0.6", *save]) == 2
+    assert "summing to 1" in capsys.readouterr().err
+    assert main(["mix", str(a), str(b), *save]) == 2
+    assert "--heldout" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
+    other = tmp_path / "other.arpa"
+    NgramLM(2, "witten_bell").fit(["completely different words here"]).to_arpa(other)
+    assert main(["mix", str(a), str(other), "--weights", "0.5", "0.5", *save]) == 2
+    assert "vocabular" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"kind": "mixture", "extra": 1,
+                               "components": [{"path": "a.arpa", "weight": "half"}, {"path": "nope.arpa"}]}))
+    with pytest.raises(ConfigError) as e:
+        load(bad)
+    msg = str(e.value)
+    assert "unknown field 'extra'" in msg and "component 0" in msg and "component 1" in msg
+    missing = tmp_path / "missing.json"
+    missing.write_text(json.dumps({"kind": "mixture", "components": [{"path": "gone.arpa", "weight": 1.0}]}))
+    with pytest.raises(Exception, match="gone.arpa"):
+        load(missing)
+    loop = tmp_path / "loop.json"
+    loop.write_text(json.dumps({"kind": "mixture", "components": [{"path": "loop.json", "weight": 1.0}]}))
+    with pytest.raises(Exception, match="nested"):
+        load(loop)
+    (tmp_path / "notmix.json").write_text("{\"kind\": \"rnnlm\"}")
+    with pytest.raises(ConfigError, match="not a mixture file"):
+        load(tmp_path / "notmix.json")

@@ -6,17 +6,26 @@ Weights are given, or tuned by EM on held-out text (:func:`em_weights`): with ``
 posterior of component k for token t, ``lambda_k <- mean_t q_k(t)``; the held-out likelihood never
 decreases from one iteration to the next (the test checks it).  Every component must use the same
 vocabulary (train the neural model on the n-gram model's ``Vocab``); a mismatch is an error.
+
+A mixture is saved as data, like every model: a JSON file naming its components (paths relative
+to the file) and their weights, which :func:`lmlab.models.loading.load` opens like any model::
+
+    {"kind": "mixture", "components": [{"path": "ptb.o5.lmbin", "weight": 0.41},
+                                       {"path": "runs/ptb-lstm", "weight": 0.59}]}
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, NotNormalizedError
-from ..models.base import LanguageModel
 from ..text.vocab import Vocab
+from .base import LanguageModel
 
 
 def _logsumexp(a: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -95,3 +104,66 @@ def em_weights(token_logprobs: np.ndarray, iters: int = 100, tol: float = 1e-7) 
         if len(history) > 1 and history[-1] - history[-2] < tol:
             break
     return w, history
+
+
+MIXTURE_KIND = "mixture"
+
+
+def write_mixture_spec(path: str | os.PathLike, components: Sequence[str | os.PathLike],
+                       weights: Sequence[float]) -> Path:
+    """Write a mixture file (atomically); component paths are stored relative to it when they can be."""
+    from .._io import write_text_atomic
+
+    path = Path(path)
+    w = np.asarray(weights, dtype=np.float64)
+    if len(w) != len(components) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+        raise ConfigError(f"mixture weights must be {len(components)} non-negative numbers summing to 1, "
+                          f"got {list(weights)}")
+    base = path.resolve().parent
+    entries = []
+    for c, wk in zip(components, w, strict=True):
+        target = Path(c).resolve()
+        try:
+            rel = os.path.relpath(target, base)
+        except ValueError:  # another drive (Windows)
+            rel = str(target)
+        entries.append({"path": rel, "weight": float(wk)})
+    write_text_atomic(path, json.dumps({"kind": MIXTURE_KIND, "components": entries}, indent=2) + "\n")
+    return path
+
+
+def read_mixture_spec(path: str | os.PathLike) -> list[tuple[Path, float]]:
+    """The components (absolute paths) and weights of a mixture file; every problem named at once."""
+    from .._io import read_text
+
+    path = Path(path)
+    try:
+        spec = json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(spec, dict) or spec.get("kind") != MIXTURE_KIND:
+        raise ConfigError(f"{path}: not a mixture file (expected {{\"kind\": \"mixture\", \"components\": [...]}})")
+    problems = [f"unknown field {k!r}" for k in spec if k not in ("kind", "components")]
+    comps = spec.get("components")
+    if not isinstance(comps, list) or not comps:
+        problems.append("components must be a non-empty list of {\"path\": ..., \"weight\": ...}")
+        comps = []
+    out = []
+    for i, c in enumerate(comps):
+        if not isinstance(c, dict) or set(c) != {"path", "weight"} or not isinstance(c["path"], str) \
+                or isinstance(c["weight"], bool) or not isinstance(c["weight"], int | float):
+            problems.append(f"component {i} must be {{\"path\": string, \"weight\": number}}, got {c!r}")
+            continue
+        out.append((path.resolve().parent / c["path"], float(c["weight"])))
+    if problems:
+        raise ConfigError([f"{path}: {p}" for p in problems])
+    return out
+
+
+def load_mixture(path: str | os.PathLike, load_component: Callable[[Path], LanguageModel]) -> MixtureLM:
+    """Open a mixture file, loading each component with ``load_component``."""
+    comps = read_mixture_spec(path)
+    try:
+        return MixtureLM([load_component(p) for p, _ in comps], [w for _, w in comps])
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None

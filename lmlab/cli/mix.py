@@ -1,0 +1,62 @@
+"""``lmlab mix``: a linear interpolation of models, saved as a model file of its own.
+
+Weights are given (``--weights``, static, as SRILM's ``-lambda``) or tuned by EM on held-out text
+(the dataset's valid split, or ``--heldout FILE``).  The mixture is written as a small JSON file
+that names its components; every command that takes a model takes it (``perplexity``, ``score``,
+``rerank``, ``complete``, ``generate``, ``compare``, ``serve``)."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import ConfigError
+from ..eval.perplexity import evaluate
+from ..models.loading import load
+from ..models.mixture import MixtureLM, write_mixture_spec
+from ._common import Formatter, input_lines
+
+EXAMPLES = """examples:
+  lmlab mix ptb.o5.lmbin runs/ptb-lstm --data ptb --save ptb-mix.json     # EM on the valid split
+  lmlab mix a.arpa b.arpa --weights 0.3 0.7 --save ab.json                # static weights
+  lmlab perplexity ptb-mix.json --data ptb --split test
+  lmlab serve ptb-mix.json
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("mix", help="interpolate models (static or EM-tuned weights) into a mixture file",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("models", nargs="+", help="component models (same vocabulary)")
+    p.add_argument("--save", required=True, help="mixture file to write (.json)")
+    p.add_argument("--weights", nargs="+", type=float, metavar="W", help="static weights, one per model, summing to 1")
+    p.add_argument("--data", help="named dataset whose valid split tunes the weights by EM")
+    p.add_argument("--heldout", help="held-out text file that tunes the weights by EM")
+    p.add_argument("--json", action="store_true", help="print the weights and held-out figures as JSON")
+    return p
+
+
+def run(args) -> int:
+    if not args.save.endswith(".json"):
+        raise ConfigError(f"--save {args.save}: a mixture file ends in .json")
+    if args.weights is None and not (args.data or args.heldout):
+        raise ConfigError("give --weights W... (static) or held-out text to tune them: --data NAME or --heldout FILE")
+    if args.weights is not None and len(args.weights) != len(args.models):
+        raise ConfigError(f"--weights has {len(args.weights)} numbers for {len(args.models)} models")
+    models = [load(m) for m in args.models]
+    held = input_lines(args.heldout, None if args.heldout else args.data, "valid") if (args.data or args.heldout) else None
+    mix = MixtureLM(models, args.weights) if args.weights is not None else MixtureLM.tuned(models, held)
+    write_mixture_spec(args.save, args.models, mix.weights)
+    report = {"save": args.save, "weights": dict(zip(args.models, map(float, mix.weights), strict=True))}
+    if held is not None:
+        report["heldout_perplexity"] = {"mixture": evaluate(mix, held).perplexity}
+        for name, m in zip(args.models, models, strict=True):
+            report["heldout_perplexity"][name] = evaluate(m, held).perplexity
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    for name, w in report["weights"].items():
+        print(f"{w:.4f}  {name}")
+    for name, ppl in report.get("heldout_perplexity", {}).items():
+        print(f"held-out perplexity {ppl:10.2f}  {name}")
+    print(f"mixture written to {args.save}")
+    return 0
