@@ -63,3 +63,31 @@ def test_score_cli(lm, tmp_path, capsys):
     assert main(["rerank", str(tmp_path / "m.arpa"), "--nbest", str(nb), "--best"]) == 0
     assert capsys.readouterr().out.strip().endswith("the apple and pear salad ||| x ||| 0")
     assert np.isfinite(score_sentences(lm, [""])[0].total)
+
+
+def test_homophone_example_follows_its_rule_and_reproduces(ptb):
+    """examples/homophones: pairs differ in one word; all words but the motivating pair's "pear" and
+    "salad" are in PTB's training vocabulary; the KN 3-gram column of the published results is what
+    ``rerank`` gives today."""
+    import json
+    import math
+    from pathlib import Path
+
+    from lmlab.eval.scoring import parse_nbest, rerank
+    from lmlab.models.ngram.model import NgramLM
+
+    root = Path(__file__).resolve().parents[2]
+    groups = parse_nbest((root / "examples" / "homophones" / "nbest.txt").read_text().splitlines())
+    assert len(groups) == 32 and all(len(g) == 2 for g in groups)
+    train_words = {w for s in ptb["train"] for w in s.split()}
+    for i, (a, b) in enumerate((g[0].text.split(), g[1].text.split()) for g in groups):
+        assert len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+        missing = sorted(set(a + b) - train_words)
+        assert missing == (["pear", "salad"] if i == 0 else [])
+    published = json.loads((root / "benchmarks" / "results" / "homophones.json").read_text())["models"]["KN 3-gram"]
+    kn3 = NgramLM(3).fit(ptb["train"])
+    pairs = [(g[0].text, g[1].text) for g in groups]
+    for g, (correct, swapped), want in zip(rerank(kn3, groups), pairs, published, strict=True):
+        d = {h.text: h.lm_logprob for h in g}
+        assert (g[0].text == correct) == (want > 0)
+        assert (d[correct] - d[swapped]) / math.log(10) == pytest.approx(want, abs=1e-9)
