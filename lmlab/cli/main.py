@@ -24,6 +24,7 @@ COMMANDS = {
     "perplexity": "perplexity",
     "compare": "compare",
     "mix": "mix",
+    "classify": "classify",
     "train": "train",
     "complete": "complete",
     "score": "score",

@@ -30,3 +30,17 @@ def tinyshakespeare_text(split: str) -> str:
     if split == "all":
         return text
     raise ConfigError(f"tinyshakespeare has splits train, valid (= test) and all; got {split!r}")
+
+
+def tinyshakespeare_speeches() -> list[tuple[str, str]]:
+    """Every speech of Tiny Shakespeare as ``(speaker, text)``, in file order.
+
+    The file is a play script: a block per speech, separated by an empty line, whose first line is
+    the speaker's name and a colon (``ROMEO:``); the speech's lines are joined by a space.  Blocks
+    with a name and no words (the file has a few) are skipped."""
+    out = []
+    for block in read_text(resolve("tinyshakespeare", "all")).split("\n\n"):
+        lines = block.strip("\n").split("\n")
+        if len(lines) > 1 and lines[0].endswith(":"):
+            out.append((lines[0][:-1], " ".join(x.strip() for x in lines[1:])))
+    return out

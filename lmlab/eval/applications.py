@@ -23,6 +23,8 @@ from ..models.base import LanguageModel
 
 
 class LMClassifier:
+    """``argmax_c log P(c) + log P_c(text)`` over per-class language models (any LanguageModel)."""
+
     def __init__(self, models: Mapping[str, LanguageModel], priors: Mapping[str, float] | None = None):
         if len(models) < 2:
             raise ConfigError("a classifier needs language models for at least two classes")
@@ -44,6 +46,56 @@ class LMClassifier:
     def predict(self, texts: Sequence[str | Sequence[str]]) -> list[str]:
         labels, s = self.scores(texts)
         return [labels[i] for i in np.argmax(s, axis=1)]
+
+
+def train_class_lms(examples: Sequence[tuple[str, str]], *, order: int = 3, smoothing: str = "witten_bell",
+                    char: bool = False, priors: str = "frequency", **ngram_kw) -> LMClassifier:
+    """One n-gram LM per label over a vocabulary shared by all classes (so the class models'
+    probabilities compare), from ``(label, text)`` pairs; ``char`` for character n-grams.
+    ``priors``: ``frequency`` (the labels' share of the training examples) or ``uniform``."""
+    from ..models.ngram.model import NgramLM
+    from ..text.tokenize import Tokenizer
+    from ..text.vocab import Vocab
+
+    if priors not in ("frequency", "uniform"):
+        raise ConfigError(f"priors must be 'frequency' or 'uniform', got {priors!r}")
+    if not examples:
+        raise ConfigError("no training examples")
+    tok = Tokenizer(kind="character" if char else "whitespace")
+    tokens = [(label, tok.tokenize(text)) for label, text in examples]
+    vocab = Vocab.build((t for _, t in tokens), tokenizer=tok)
+    by_class: dict[str, list[list[str]]] = {}
+    for label, t in tokens:
+        by_class.setdefault(label, []).append(t)
+    models = {c: NgramLM(order, smoothing, tokenizer=tok, **ngram_kw).fit(ts, vocab=vocab)
+              for c, ts in sorted(by_class.items())}
+    prior = ({c: len(ts) / len(tokens) for c, ts in by_class.items()} if priors == "frequency" else None)
+    return LMClassifier(models, prior)
+
+
+def classification_report(pred: Sequence[str], gold: Sequence[str]) -> dict:
+    """Accuracy, the majority-class baseline, macro F1, per-class precision/recall/F1 and the
+    confusion matrix (``confusion[gold][pred]``)."""
+    if len(pred) != len(gold):
+        raise ConfigError(f"{len(pred)} predictions for {len(gold)} gold labels")
+    labels = sorted(set(gold) | set(pred))
+    confusion = {g: {p: 0 for p in labels} for g in labels}
+    for p, g in zip(pred, gold, strict=True):
+        confusion[g][p] += 1
+    per = {}
+    for c in labels:
+        tp = confusion[c][c]
+        n_pred = sum(confusion[g][c] for g in labels)
+        n_gold = sum(confusion[c].values())
+        prec = tp / n_pred if n_pred else 0.0
+        rec = tp / n_gold if n_gold else 0.0
+        per[c] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+                  "support": n_gold}
+    majority = max(sum(confusion[c].values()) for c in labels) / max(len(gold), 1)
+    gold_labels = [c for c in labels if per[c]["support"]]
+    return {"accuracy": accuracy(pred, gold), "majority_baseline": majority, "n": len(gold),
+            "macro_f1": sum(per[c]["f1"] for c in gold_labels) / max(len(gold_labels), 1),
+            "per_class": per, "confusion": confusion}
 
 
 def edits1(word: str, letters: str = string.ascii_lowercase) -> set[str]:
