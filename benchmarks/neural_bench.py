@@ -129,6 +129,44 @@ def run_row(name: str, threads: int) -> dict:
     return row
 
 
+def probe_lr(name: str, lrs: list[float], batches: int, threads: int) -> dict:
+    """How the row's learning rate was chosen: ``batches`` batches of training from the same seed at
+    each rate, then validation perplexity.  Written to ``benchmarks/results/lr_probe.json``."""
+    import tempfile
+
+    from lmlab.data.readers import lm_lines
+    from lmlab.models.neural.config import config_from_dict
+    from lmlab.text.tokenize import Tokenizer
+    from lmlab.text.vocab import Vocab, encode_corpus
+    from lmlab.train.loop import TrainConfig, Trainer
+
+    data, char, mfields, tfields, _ = ROWS[name]
+    tok = Tokenizer(kind="character" if char else "whitespace")
+    train_lines, valid_lines = lm_lines(data, "train"), lm_lines(data, "valid")
+    vocab = Vocab.build((tok.tokenize(x) for x in train_lines), tokenizer=tok)
+    enc = lambda lines: encode_corpus(vocab, [tok.tokenize(x) for x in lines])[0]  # noqa: E731
+    train, valid = enc(train_lines), enc(valid_lines)
+    out = {}
+    for lr in lrs:
+        with tempfile.TemporaryDirectory() as tmp:
+            tf = dict(tfields, epochs=1, lr=lr, max_batches=batches)
+            trainer = Trainer(config_from_dict(dict(mfields, vocab_size=len(vocab))),
+                              TrainConfig(**tf, seed=1111, threads=threads, progress=False), vocab, tmp)
+            trainer.fit(train, valid)
+            out[str(lr)] = trainer.history[-1]["valid_ppl"]
+        print(f"{name} lr {lr}: valid ppl {out[str(lr)]:.2f} after {batches} batches", file=sys.stderr, flush=True)
+    path = RESULTS.parent / "lr_probe.json"
+    results = json.loads(path.read_text()) if path.is_file() else {}
+    results[name] = {"batches": batches, "valid_ppl_by_lr": out, "threads": threads,
+                     "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "command": f"python benchmarks/neural_bench.py --probe {name} --lrs "
+                                + " ".join(map(str, lrs)) + f" --batches {batches}"}
+    from lmlab._io import write_text_atomic
+
+    write_text_atomic(path, json.dumps(results, indent=2))
+    return results[name]
+
+
 def report() -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     lines = ["## Neural language models", "",
@@ -160,7 +198,13 @@ def main() -> int:
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (recorded with the row)")
+    ap.add_argument("--probe", choices=sorted(ROWS), help="learning-rate probe for a row (see --lrs, --batches)")
+    ap.add_argument("--lrs", nargs="+", type=float, default=[1.0, 2.0, 5.0, 10.0, 20.0])
+    ap.add_argument("--batches", type=int, default=300)
     args = ap.parse_args()
+    if args.probe:
+        print(json.dumps(probe_lr(args.probe, args.lrs, args.batches, args.threads), indent=2))
+        return 0
     if args.list:
         for k, v in ROWS.items():
             print(f"{k:24s} {v[4]}")

@@ -1,16 +1,21 @@
-"""``lmlab complete``: the most likely next words after a prefix (predictive typing)."""
+"""``lmlab complete``: the most likely next words after a prefix (predictive typing).
+
+Word models propose vocabulary words (``--partial``: complete the last word instead); character
+models always spell out whole words: the rest of the word being typed, or the next word after a
+space, each with the probability of its characters and a word end."""
 
 from __future__ import annotations
 
 import math
 
-from ..generate.complete import complete
+from ..generate.complete import complete_text
 from ..models.loading import load
 from ._common import Formatter
 
 EXAMPLES = """examples:
   lmlab complete lm.arpa "the stock market" -k 5
   lmlab complete lm.arpa "the stock mar" --partial
+  lmlab complete runs/shakespeare-char "To be or not to b"     # a character model spells out words
 """
 
 
@@ -27,10 +32,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     lm = load(args.model)
-    tokens = lm.vocab.tokenize(args.prefix)
-    partial = ""
-    if args.partial and tokens:
-        partial = tokens.pop()
-    for word, lp in complete(lm, tokens, args.k, partial=partial):
+    out, _ = complete_text(lm, args.prefix, args.k, partial=args.partial)
+    for word, lp in out:
         print(f"{word}\t{math.exp(lp):.6f}")
     return 0

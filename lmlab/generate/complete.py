@@ -1,13 +1,49 @@
-"""Next-word completion for predictive typing."""
+"""Completion for predictive typing: the next words after a prefix, or the rest of a word being typed.
+
+Word-level models propose vocabulary words (``partial`` keeps those that start with what has been
+typed; a sorted index of the vocabulary finds them by binary search).  Character-level models
+spell words out: a beam search over characters from the state after the prefix finds the ``k``
+most likely ways to finish the current word, each scored with the probability that the word then
+ends (a space, ``</s>`` or punctuation follows).
+"""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, UNK_ID
+from ..text.tokenize import SPACE_TOKEN
+from ..text.vocab import Vocab
+
+_PREFIX_INDEX: dict[str, tuple[list[str], np.ndarray]] = {}
+
+
+def _prefix_ids(vocab: Vocab, partial: str) -> np.ndarray:
+    """Ids of the vocabulary's tokens that start with ``partial`` (binary search in a sorted copy)."""
+    key = vocab.fingerprint
+    if key not in _PREFIX_INDEX:
+        if len(_PREFIX_INDEX) >= 8:
+            _PREFIX_INDEX.pop(next(iter(_PREFIX_INDEX)))
+        order = sorted(range(len(vocab)), key=lambda i: vocab[i])
+        _PREFIX_INDEX[key] = ([vocab[i] for i in order], np.asarray(order, dtype=np.int64))
+    words, ids = _PREFIX_INDEX[key]
+    lo = bisect.bisect_left(words, partial)
+    hi = bisect.bisect_left(words, partial + "\U0010ffff")
+    return ids[lo:hi]
+
+
+def _top(lp: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest finite values, best first; equal values go to the lower index."""
+    k = min(k, int(np.isfinite(lp).sum()))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    kth = lp[np.argpartition(-lp, k - 1)[k - 1]]
+    cand = np.flatnonzero(lp >= kth)  # ascending ids, ties at the boundary included
+    return cand[np.argsort(-lp[cand], kind="stable")][:k]
 
 
 def complete(
@@ -22,7 +58,8 @@ def complete(
     """The ``k`` most likely next tokens after ``prefix``, as (token, natural-log prob), best first.
 
     ``partial`` keeps only tokens that start with it (completing a word being typed).
-    ``<s>`` is never proposed, and ``<unk>`` only with ``include_unk``.
+    ``<s>`` is never proposed, and ``<unk>`` only with ``include_unk``.  For a character-level
+    model use :func:`complete_word`, which spells out whole words.
     """
     tokens = lm.vocab.tokenize(prefix) if isinstance(prefix, str) else list(prefix)
     state = lm.begin_state() if sentence_start else lm.null_state()
@@ -33,11 +70,98 @@ def complete(
     if not include_unk:
         lp[UNK_ID] = -np.inf
     if partial:
-        mask = np.fromiter((t.startswith(partial) for t in lm.vocab.tokens), dtype=bool, count=len(lp))
-        lp[~mask] = -np.inf
-    k = min(k, int(np.isfinite(lp).sum()))
-    if k <= 0:
-        return []
-    top = np.argpartition(-lp, k - 1)[:k]
-    top = top[np.argsort(-lp[top], kind="stable")]
-    return [(lm.vocab[int(i)], float(lp[i])) for i in top]
+        keep = np.full(len(lp), -np.inf)
+        ids = _prefix_ids(lm.vocab, partial)
+        keep[ids] = lp[ids]
+        lp = keep
+    return [(lm.vocab[int(i)], float(lp[i])) for i in _top(lp, k)]
+
+
+def _is_word_char(token: str) -> bool:
+    return len(token) == 1 and (token.isalnum() or token in "'-")
+
+
+def _word_stem(char_tokens: list[str]) -> str:
+    """The word characters at the end of a character sequence (the word being typed)."""
+    n = len(char_tokens)
+    while n and _is_word_char(char_tokens[n - 1]):
+        n -= 1
+    return "".join(char_tokens[n:])
+
+
+def complete_word(
+    lm: LanguageModel,
+    text: str,
+    k: int = 5,
+    *,
+    beam: int = 16,
+    max_chars: int = 24,
+    sentence_start: bool = True,
+) -> list[tuple[str, float]]:
+    """A character model's ``k`` most likely completions of the word being typed at the end of
+    ``text`` (or of the next word, when ``text`` ends in a space), as (whole word, natural-log
+    probability of its remaining characters followed by a word end), best first.
+
+    Beam search over characters: at each step every live hypothesis is extended by its ``beam``
+    best word characters; a hypothesis that can end (a space, ``</s>`` or punctuation next) is
+    finished with the total probability of those endings.  The search stops when no live
+    hypothesis can beat the k-th finished word, or after ``max_chars`` characters.
+    """
+    vocab = lm.vocab
+    tokens = vocab.tokenize(text)
+    state = lm.begin_state() if sentence_start else lm.null_state()
+    for t in tokens:
+        state = lm.advance(state, vocab.lookup(t))
+    stem = _word_stem(tokens)
+    word_ids = np.array([i for i, t in enumerate(vocab.tokens) if _is_word_char(t)], dtype=np.int64)
+    end_mask = np.ones(len(vocab), dtype=bool)
+    end_mask[word_ids] = False
+    end_mask[[BOS_ID, UNK_ID]] = False  # never proposed
+    live: list[tuple[str, float, object]] = [("", 0.0, state)]
+    done: dict[str, float] = {}
+    for step in range(max_chars + 1):
+        if not live:
+            break
+        lps = lm.next_logprobs([s for _, _, s in live])
+        cand: list[tuple[float, int, int]] = []
+        for h, (chars, score, _) in enumerate(live):
+            lp = lps[h]
+            if chars or stem:  # a word needs at least one character
+                ends = lp[end_mask]
+                m = float(np.max(ends))
+                if np.isfinite(m):
+                    word = stem + chars
+                    done[word] = score + m + float(np.log(np.sum(np.exp(ends - m))))
+            if step == max_chars:
+                continue
+            wl = lp[word_ids]
+            for j in _top(wl, beam):
+                cand.append((score + float(wl[j]), h, int(word_ids[j])))
+        kth = sorted(done.values(), reverse=True)[k - 1] if len(done) >= k else -np.inf
+        cand = [c for c in sorted(cand, key=lambda c: -c[0])[:beam] if c[0] > kth]
+        live = [(live[h][0] + vocab[i], s, lm.advance(live[h][2], i)) for s, h, i in cand]
+    best = sorted(done.items(), key=lambda kv: -kv[1])[:k]
+    return [(w.replace(SPACE_TOKEN, " "), lp) for w, lp in best]
+
+
+def is_character_model(lm: LanguageModel) -> bool:
+    tok = getattr(lm.vocab, "tokenizer", None)
+    return getattr(tok, "kind", "whitespace") == "character"
+
+
+def complete_text(lm: LanguageModel, text: str, k: int = 5, *, partial: bool = False,
+                  include_unk: bool = False) -> tuple[list[tuple[str, float]], str]:
+    """What a typing interface asks: completions for the text typed so far, and the part of the
+    current word they complete.  With ``partial`` (a word is being typed, unless ``text`` ends in
+    a space) a word model completes the last word; a character model always spells out whole
+    words (:func:`complete_word`)."""
+    if is_character_model(lm):
+        return complete_word(lm, text, k), _word_stem(lm.vocab.tokenize(text))
+    tokens = lm.vocab.tokenize(text)
+    stem = ""
+    if partial and tokens and not text[-1:].isspace():
+        stem = tokens.pop()
+    return complete(lm, tokens, k, partial=stem, include_unk=include_unk), stem
+
+
+__all__ = ["complete", "complete_word", "is_character_model"]

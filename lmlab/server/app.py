@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..errors import LmlabError
 from ..eval.perplexity import evaluate
 from ..eval.scoring import score_sentences
-from ..generate.complete import complete
+from ..generate.complete import complete_text
 from ..generate.decode import generate
 from ..models.base import LanguageModel
 
@@ -114,11 +114,7 @@ def create_app(lm: LanguageModel, *, name: str = "model", max_body_bytes: int = 
     @app.post("/complete")
     def complete_(req: CompleteRequest) -> dict:
         t0 = time.perf_counter()
-        tokens = lm.vocab.tokenize(req.prefix)
-        partial = ""
-        if req.partial and tokens and not req.prefix.endswith(" "):
-            partial = tokens.pop()
-        out = complete(lm, tokens, req.k, partial=partial)
+        out, partial = complete_text(lm, req.prefix, req.k, partial=req.partial)
         return {"completions": [{"token": w, "prob": math.exp(lp)} for w, lp in out], "partial": partial,
                 "ms": (time.perf_counter() - t0) * 1000}
 
