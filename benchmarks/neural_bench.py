@@ -170,6 +170,62 @@ def probe_lr(name: str, lrs: list[float], batches: int, threads: int) -> dict:
     return results[name]
 
 
+SPEED_ROWS = ("ptb-lstm-2x200", "ptb-gru-2x200", "ptb-tanh-2x200", "ptb-lstm-1x200")
+
+
+def speed_one(name: str, batches: int, threads: int) -> dict:
+    """Training tokens/s of one row's model for ``batches`` batches after 20 warm-up batches, and
+    this process's peak memory (run in a fresh process per measurement by :func:`speed`)."""
+    import dataclasses
+    import tempfile
+
+    from lmlab.data.readers import lm_lines
+    from lmlab.models.neural.config import config_from_dict
+    from lmlab.text.vocab import Vocab, encode_corpus
+    from lmlab.train.loop import TrainConfig, Trainer
+
+    data, _, mfields, tfields, _ = ROWS[name]
+    lines = lm_lines(data, "train")
+    vocab = Vocab.build(x.split() for x in lines)
+    train = encode_corpus(vocab, [x.split() for x in lines])[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(config_from_dict(dict(mfields, vocab_size=len(vocab))),
+                          TrainConfig(**tfields, seed=1111, threads=threads, progress=False, max_batches=20), vocab, tmp)
+        trainer._train_epoch(train)
+        trainer.tcfg = dataclasses.replace(trainer.tcfg, max_batches=batches)
+        t0 = time.perf_counter()
+        _, n_tok = trainer._train_epoch(train)
+        seconds = time.perf_counter() - t0
+        params = sum(p.numel() for p in trainer.model.parameters())
+    return {"row": name, "tokens_per_s": n_tok / seconds, "params": params,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def speed(rounds: int, batches: int, threads: int) -> dict:
+    """Every cell's training speed measured in one run, interleaved (round 1: each row; round 2:
+    each row; ...), each measurement in a fresh process; the median over rounds."""
+    import subprocess
+
+    runs: dict[str, list[dict]] = {r: [] for r in SPEED_ROWS}
+    for _ in range(rounds):
+        for r in SPEED_ROWS:
+            out = subprocess.run([sys.executable, __file__, "--speed-one", r, "--batches", str(batches),
+                                  "--threads", str(threads)], check=True, capture_output=True, text=True).stdout
+            runs[r].append(json.loads(out))
+            print(out.strip(), file=sys.stderr, flush=True)
+    res = {"rounds": rounds, "batches": batches, "threads": threads, "machine": machine(),
+           "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "command": f"python benchmarks/neural_bench.py --speed --rounds {rounds} --batches {batches} --threads {threads}",
+           "rows": {r: {"params": v[0]["params"],
+                        "tokens_per_s": sorted(x["tokens_per_s"] for x in v)[len(v) // 2],
+                        "tokens_per_s_all": [x["tokens_per_s"] for x in v],
+                        "peak_rss_mib": max(x["peak_rss_mib"] for x in v)} for r, v in runs.items()}}
+    from lmlab._io import write_text_atomic
+
+    write_text_atomic(RESULTS.parent / "neural_cells_speed.json", json.dumps(res, indent=2))
+    return res
+
+
 def report() -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     lines = ["## Neural language models", "",
@@ -190,6 +246,26 @@ def report() -> None:
             lines.append(f"| {r['row']} | {r['params']:,} | {r['epochs']} | {r['train_tokens_per_s']:.0f} | "
                          f"{r['train_seconds'] / 60:.1f} | {r['best_valid_ppl']:.2f} | {ppl_s} | "
                          f"{r['test_ppl_sentence']:.2f} | {r['peak_rss_mib']:.0f} | {r['note']} |")
+    cells = RESULTS.parent / "neural_cells_speed.json"
+    if cells.is_file():
+        c = json.loads(cells.read_text())
+        lines += ["", f"Training speed and memory per cell, measured together on an otherwise idle machine "
+                  f"(`{c['command']}`, {c['date'][:10]}): each row's model trained for {c['batches']} batches "
+                  f"(bptt 35, batch 20) in a fresh process, rounds interleaved, median of {c['rounds']}.  "
+                  "The rows' own tok/s above were taken during their training runs, some while other jobs "
+                  "shared the cores; compare cells here.", "",
+                  "| row | params | train tok/s (median) | all rounds | peak RSS MiB |", "|---|---:|---:|---|---:|"]
+        for r, d in c["rows"].items():
+            lines.append(f"| {r} | {d['params']:,} | {d['tokens_per_s']:.0f} | "
+                         + ", ".join(f"{x:.0f}" for x in d["tokens_per_s_all"]) + f" | {d['peak_rss_mib']:.0f} |")
+    probes = RESULTS.parent / "lr_probe.json"
+    if probes.is_file():
+        lines += ["", "Learning rates chosen by a probe (`--probe ROW`): the same seed trained for a few hundred "
+                  "batches at each rate, then validation perplexity; the row uses the best."]
+        for row, p in json.loads(probes.read_text()).items():
+            by = ", ".join(f"lr {float(k):g}: {v:,.0f}" if v < 1e5 else f"lr {float(k):g}: diverged ({v:.1e})"
+                           for k, v in p["valid_ppl_by_lr"].items())
+            lines.append(f"- {row}, {p['batches']} batches (`{p['command']}`): {by}.")
     from _sections import replace_section
 
     replace_section("neural", lines)
@@ -204,7 +280,20 @@ def main() -> int:
     ap.add_argument("--probe", choices=sorted(ROWS), help="learning-rate probe for a row (see --lrs, --batches)")
     ap.add_argument("--lrs", nargs="+", type=float, default=[1.0, 2.0, 5.0, 10.0, 20.0])
     ap.add_argument("--batches", type=int, default=300)
+    ap.add_argument("--speed", action="store_true", help="training speed of every cell, interleaved rounds")
+    ap.add_argument("--speed-one", dest="speed_one", choices=SPEED_ROWS, help=argparse.SUPPRESS)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    if args.speed_one:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        print(json.dumps(speed_one(args.speed_one, args.batches, args.threads)))
+        return 0
+    if args.speed:
+        print(json.dumps(speed(args.rounds, args.batches, args.threads), indent=2))
+        report()
+        return 0
     if args.probe:
         print(json.dumps(probe_lr(args.probe, args.lrs, args.batches, args.threads), indent=2))
         return 0
