@@ -74,3 +74,84 @@ def test_ngram_ids_round_trip(order):
         for j in range(1, m):
             back = lm.tables.lookup(j + 1, back, words[:, j])
         assert np.array_equal(back, ids)
+
+
+def _tables_equal(a, b):
+    (ta, va, ma), (tb, vb, mb) = a, b
+    assert va.tokens == vb.tokens and ma == mb and ta.order == tb.order
+    for m in range(ta.order):
+        assert np.array_equal(ta.keys[m], tb.keys[m])
+        assert np.array_equal(ta.logprob10[m], tb.logprob10[m])
+        assert np.array_equal(ta.backoff10[m], tb.backoff10[m])
+
+
+def _python_reader(data: bytes):
+    from lmlab._io import decode_utf8
+    from lmlab.models.ngram.arpa import _Lines, _read
+
+    return _read(_Lines(decode_utf8(data, "m.arpa"), "m.arpa"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pos=st.integers(0, len(VALID) - 1), junk=st.binary(min_size=0, max_size=6) | st.sampled_from(
+    [b" ", b"\t", b"\r", b"\n", b"\n\n", b"e", b"-", b".", b"0", b"1e", b"_", b"a", b"\\", b"\xc3\xa9"]),
+    cut=st.booleans())
+def test_compiled_arpa_reader_agrees_with_the_python_reader(pos, junk, cut):
+    """The compiled reader either steps aside (None) or gives exactly what the Python reader gives."""
+    from lmlab.models.ngram.arpa import _read_compiled
+
+    data = VALID[:pos] + junk + (b"" if cut else VALID[pos + len(junk):])
+    try:
+        fast = _read_compiled(data, "m.arpa")
+    except LmlabError:
+        fast = "error"
+    try:
+        slow = _python_reader(data)
+    except LmlabError:
+        assert fast is None or fast == "error"
+        return
+    if fast is not None:
+        assert fast != "error"
+        _tables_equal(fast, slow)
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.floats(allow_nan=False, allow_infinity=False, max_value=0.0, width=32) | st.floats(
+    allow_nan=False, allow_infinity=False, max_value=0.0),
+       fmt=st.sampled_from(["{:.9g}", "{!r}", "{:.3f}", "{:e}", "{:.15g}", "{:.17g}", "{:.0f}", "{:.1E}"]))
+def test_compiled_number_parser_equals_python_float(x, fmt):
+    from lmlab.models.ngram.arpa_reader import _POW10, _parse_float
+
+    text = fmt.format(x).encode()
+    ok, v, end = _parse_float(np.frombuffer(text, dtype=np.uint8), 0, len(text), _POW10)
+    if ok:
+        assert end == len(text) and v == float(text) and np.signbit(v) == np.signbit(float(text))
+
+
+def test_compiled_reader_takes_regular_files(kenlm_ref, tmp_path):
+    """Files written by lmlab and by KenLM go through the compiled path, with the same result."""
+    import gzip
+
+    from lmlab.models.ngram.arpa import _read_compiled
+
+    lm = NgramLM(4, "witten_bell").fit(["the cat sat", "a dog sat on the mat", "the mat"] * 3)
+    lm.to_arpa(tmp_path / "m.arpa")
+    for data in ((tmp_path / "m.arpa").read_bytes(), (kenlm_ref / "toy.o3.arpa").read_bytes(),
+                 gzip.decompress((kenlm_ref / "shakes.o3.arpa.gz").read_bytes())):
+        fast = _read_compiled(data, "m.arpa")
+        assert fast is not None
+        _tables_equal(fast, _python_reader(data))
+
+
+@pytest.mark.parametrize("text,ok", [("-1.5", True), ("-0.123456789", True), ("-1e-3", True), ("-99", True),
+                                     ("-0", True), ("0", True), ("-.5", True), ("-2.", True), ("-1.5E+2", True),
+                                     ("-1.2345678901234567", False), ("-1e-30", False), ("-inf", False),
+                                     ("-", False), ("-1e", False), ("--1", False), ("-1_0", False)])
+def test_compiled_number_parser_cases(text, ok):
+    from lmlab.models.ngram.arpa_reader import _POW10, _parse_float
+
+    b = text.encode()
+    got_ok, v, end = _parse_float(np.frombuffer(b, dtype=np.uint8), 0, len(b), _POW10)
+    assert (got_ok and end == len(b)) == ok
+    if ok:
+        assert v == float(text)

@@ -132,15 +132,21 @@ def _parse_float(text: str, lines: _Lines, line: str, what: str) -> float:
 
 
 def read_arpa(path: str | os.PathLike) -> tuple[BackoffTables, Vocab, dict]:
-    """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any)."""
+    """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any).
+
+    A compiled reader (:mod:`.arpa_reader`) parses regular files straight from their bytes; any
+    irregularity sends the file to the line-by-line reader here, which names the offending line."""
     name = str(path)
-    return _read(_Lines(decode_utf8(read_bytes(path), name), name))
+    data = read_bytes(path)
+    fast = _read_compiled(data, name)
+    if fast is not None:
+        return fast
+    return _read(_Lines(decode_utf8(data, name), name))
 
 
-def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
+def _read_header(lines: _Lines) -> tuple[dict, Tokenizer, list[int]]:
     meta: dict = {}
     tokenizer = Tokenizer()
-    # -- header --------------------------------------------------------------------------
     while True:
         line = lines.next()
         if line is None:
@@ -179,6 +185,51 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         if m != len(declared) + 1 or n < 0:
             raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT' (orders consecutive from 1)")
         declared.append(n)
+    return meta, tokenizer, declared
+
+
+def _read_compiled(data: bytes, name: str):
+    """The compiled path: ``(tables, vocab, meta)``, or ``None`` to let the Python reader decide."""
+    first = data.find(b"\\1-grams:")
+    if first <= 0 or data[first - 1] != 10:
+        return None
+    try:
+        head = data[:first].decode("utf-8")
+        lines = _Lines(head, name)
+        meta, tokenizer, declared = _read_header(lines)
+    except (UnicodeDecodeError, LmlabError):
+        return None
+    if lines.no != len(lines.lines) and any(x.strip() for x in lines.lines[lines.no :]):
+        return None
+    body, first_lines, pos = [], [], first
+    for m in range(1, len(declared) + 1):
+        tag = b"\\%d-grams:" % m
+        if not data.startswith(tag, pos):
+            return None
+        eol = data.find(b"\n", pos)
+        if eol < 0 or data[pos + len(tag) : eol].strip():
+            return None
+        start = eol + 1
+        end = data.find(b"\n\\", start - 1)
+        if end < 0:
+            return None
+        end += 1  # the next section's (or \end\'s) first byte
+        body.append((start, end))
+        first_lines.append(data.count(b"\n", 0, start) + 1)
+        pos = end
+    if not data[pos:].startswith(b"\\end\\") or data[pos + 5 :].strip():
+        return None
+    from .arpa_reader import parse_sections
+
+    parsed = parse_sections(data, body, declared)
+    if parsed is None:
+        return None
+    words, sections = parsed
+    return _build(words, sections, tokenizer, name, first_lines) + (meta,)
+
+
+def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
+    meta, tokenizer, declared = _read_header(lines)
     order = len(declared)
     # -- sections ------------------------------------------------------------------------
     sections: list[tuple[list[list[str]], np.ndarray, np.ndarray]] = []
@@ -199,7 +250,27 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         line = lines.next()
     if line is None or line.strip() != "\\end\\":
         raise lines.error(line or "", "\\end\\ after the last section")
-    return _build(sections, tokenizer, lines.name, first_lines) + (meta,)
+    unigrams = sections[0][0][0]
+    index: dict[str, int] = {}
+    for i, w in enumerate(unigrams):
+        if w in index:
+            raise ArpaFormatError(lines.name, first_lines[0] + i, w, f"each unigram once; {w!r} is listed twice")
+        index[w] = i
+    mats = [(None, sections[0][1], sections[0][2])]
+    getitem = index.__getitem__
+    for m in range(2, order + 1):
+        words, probs, backs = sections[m - 1]
+        n = len(probs)
+        mat = np.empty((n, m), dtype=np.int64)
+        for j in range(m):
+            try:
+                mat[:, j] = np.fromiter(map(getitem, words[j]), dtype=np.int64, count=n)
+            except KeyError:
+                i = next(i for i, w in enumerate(words[j]) if w not in index)
+                raise ArpaFormatError(lines.name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
+                                      f"only words listed as unigrams; {words[j][i]!r} is not") from None
+        mats.append((mat, probs, backs))
+    return _build(unigrams, mats, tokenizer, lines.name, first_lines) + (meta,)
 
 
 def _fast_section(lines: _Lines, m: int, n: int, top: bool):
@@ -264,8 +335,9 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
     return words, np.array(probs), np.array(backs)
 
 
-def _build(sections, tokenizer, name, first_lines):
-    unigrams = sections[0][0][0]
+def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
+    """Tables from the unigram words (file order) and, per order, (matrix of the words' file
+    indices, or None for order 1; log10 probabilities; backoffs)."""
     index: dict[str, int] = {}
     for i, w in enumerate(unigrams):
         if w in index:
@@ -276,7 +348,7 @@ def _build(sections, tokenizer, name, first_lines):
     order = len(sections)
     p1 = np.zeros(V, dtype=np.float32)
     b1 = np.zeros(V, dtype=np.float32)
-    ids = vocab.encode(unigrams)
+    ids = vocab.encode(unigrams)  # file index -> vocabulary id
     p1[ids] = sections[0][1]
     b1[ids] = sections[0][2]
     if UNK not in index:
@@ -286,18 +358,10 @@ def _build(sections, tokenizer, name, first_lines):
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
     tables = BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
                            backoff10=[b1])
-    getitem = vocab._index.__getitem__  # noqa: SLF001 - hot loop
+    text = lambda row: " ".join(unigrams[k] for k in row)  # noqa: E731 - for error messages
     for m in range(2, order + 1):
-        words, probs, backs = sections[m - 1]
-        n = len(probs)
-        mat = np.empty((n, m), dtype=np.int64)
-        for j in range(m):
-            try:
-                mat[:, j] = np.fromiter(map(getitem, words[j]), dtype=np.int64, count=n)
-            except KeyError:
-                i = next(i for i, w in enumerate(words[j]) if w not in index)
-                raise ArpaFormatError(name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
-                                      f"only words listed as unigrams; {words[j][i]!r} is not") from None
+        file_mat, probs, backs = sections[m - 1]
+        mat = ids[file_mat]
         prefix = _ids_of(tables, mat[:, :-1])
         missing = prefix < 0
         if np.any(missing):
@@ -309,7 +373,7 @@ def _build(sections, tokenizer, name, first_lines):
         dup = np.flatnonzero(key[1:] == key[:-1])
         if len(dup):
             i = int(max(order_idx[dup[0]], order_idx[dup[0] + 1]))
-            raise ArpaFormatError(name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
+            raise ArpaFormatError(name, first_lines[m - 1] + i, text(file_mat[i]),
                                   f"each {m}-gram once; it is listed twice")
         tables.keys.append(key)
         tables.logprob10.append(np.asarray(probs, dtype=np.float32)[order_idx])
