@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from ..errors import ConfigError
-from ..eval.perplexity import evaluate
+from ..eval.perplexity import evaluate, report_from_scores
 from ..models.loading import load
 from ..models.mixture import MixtureLM, write_mixture_spec
+from ..text.specials import EOS_ID
 from ._common import Formatter, input_lines
 
 EXAMPLES = """examples:
@@ -44,13 +47,22 @@ def run(args) -> int:
         raise ConfigError(f"--weights has {len(args.weights)} numbers for {len(args.models)} models")
     models = [load(m) for m in args.models]
     held = input_lines(args.heldout, None if args.heldout else args.data, "valid") if (args.data or args.heldout) else None
-    mix = MixtureLM(models, args.weights) if args.weights is not None else MixtureLM.tuned(models, held)
+    report: dict = {"save": args.save}
+    if held is None:
+        mix = MixtureLM(models, args.weights)
+    else:
+        if args.weights is not None:
+            mix = MixtureLM(models, args.weights)
+            scored = [mix, *models]
+            ppl = [evaluate(m, held).perplexity for m in scored]
+        else:  # every model scores the held-out text once
+            mix, enc, lp = MixtureLM.tuned_with_scores(models, held)
+            ids = np.concatenate([np.append(s, EOS_ID) for s in enc])
+            ppl = [report_from_scores(lp[-1], ids, len(enc)).perplexity] + [
+                report_from_scores(row, ids, len(enc)).perplexity for row in lp[:-1]]
+        report["heldout_perplexity"] = dict(zip(["mixture", *args.models], ppl, strict=True))
     write_mixture_spec(args.save, args.models, mix.weights)
-    report = {"save": args.save, "weights": dict(zip(args.models, map(float, mix.weights), strict=True))}
-    if held is not None:
-        report["heldout_perplexity"] = {"mixture": evaluate(mix, held).perplexity}
-        for name, m in zip(args.models, models, strict=True):
-            report["heldout_perplexity"][name] = evaluate(m, held).perplexity
+    report["weights"] = dict(zip(args.models, map(float, mix.weights), strict=True))
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

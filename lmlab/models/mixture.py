@@ -79,10 +79,20 @@ class MixtureLM(LanguageModel):
     @classmethod
     def tuned(cls, models: Sequence[LanguageModel], heldout: Iterable[str | Sequence[str]], **kw) -> MixtureLM:
         """A mixture with EM weights tuned on held-out sentences."""
+        return cls.tuned_with_scores(models, heldout, **kw)[0]
+
+    @classmethod
+    def tuned_with_scores(cls, models: Sequence[LanguageModel], heldout: Iterable[str | Sequence[str]],
+                          **kw) -> tuple[MixtureLM, list[np.ndarray], np.ndarray]:
+        """The tuned mixture, the held-out sentences' ids and the (K + 1, N) per-token log-probabilities
+        of every component and (last row) of the mixture: each model scores the text once."""
         enc = [models[0].encode(s) for s in heldout]
         lp = np.stack([np.concatenate(m.corpus_token_logprobs(enc)) for m in models])
         weights, _ = em_weights(lp, **kw)
-        return cls(models, weights)
+        mix = cls(models, weights)
+        with np.errstate(divide="ignore"):
+            mixed = _logsumexp(lp + np.log(mix.weights)[:, None], axis=0)
+        return mix, enc, np.vstack([lp, mixed])
 
 
 def em_weights(token_logprobs: np.ndarray, iters: int = 100, tol: float = 1e-7) -> tuple[np.ndarray, list[float]]:

@@ -99,6 +99,9 @@ def test_mix_command_static_and_em_weights(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     tuned = MixtureLM.tuned([load(a), load(b)], held.read_text().splitlines())
     np.testing.assert_allclose(list(out["weights"].values()), tuned.weights, rtol=1e-12)
+    held_lines = held.read_text().splitlines()
+    assert out["heldout_perplexity"]["mixture"] == pytest.approx(evaluate(tuned, held_lines).perplexity, rel=1e-12)
+    assert out["heldout_perplexity"][str(a)] == pytest.approx(evaluate(load(a), held_lines).perplexity, rel=1e-12)
     assert out["heldout_perplexity"]["mixture"] <= min(v for k, v in out["heldout_perplexity"].items()
                                                        if k != "mixture") + 1e-9
 
