@@ -18,3 +18,16 @@ def replace_section(name: str, lines: list[str]) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     BENCHMARKS.write_text(text)
+
+
+def machine_line() -> str:
+    """``CPU model, N cores`` of this machine, for the sections' headers."""
+    import os
+
+    cpu = "unknown"
+    try:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"

@@ -15,7 +15,6 @@ Writes ``benchmarks/results/classify.json`` and the ``classify`` section of BENC
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -47,13 +46,14 @@ def main() -> int:
                          "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"],
                          "majority_baseline": rep["majority_baseline"], "seconds": time.perf_counter() - t0})
             print(json.dumps(rows[-1]), flush=True)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown")
+    from _sections import machine_line
+
+    mach = machine_line()
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_text_atomic(REPO / "benchmarks" / "results" / "classify.json",
-                      json.dumps({"date": date, "machine": f"{cpu}, {os.cpu_count()} cores", "rows": rows}, indent=2))
+                      json.dumps({"date": date, "machine": mach, "rows": rows}, indent=2))
     lines = ["## Classification by per-class language models", "",
-             f"`python benchmarks/classify_bench.py` on {cpu}, {os.cpu_count()} cores, {date[:10]}: every "
+             f"`python benchmarks/classify_bench.py` on {mach}, {date[:10]}: every "
              "configuration of a grid fixed in the script (none tuned on the test sets).  sst2: "
              f"{rows[0]['train']} train / {rows[0]['test']} test sentences, 2 classes; shakespeare-speakers: "
              f"{rows[-1]['train']} / {rows[-1]['test']} speeches, {rows[-1]['classes']} speakers "

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,10 +46,11 @@ def main() -> int:
     names = {str(lmbin): "KN 5-gram (words)", str(bench / "ptb-lstm-2x200"): "LSTM 2x200 (words)",
              str(bench / "ptb-char-lstm"): "LSTM 2x256 (characters)"}
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown")
+    from _sections import machine_line
+
+    mach = machine_line()
     write_text_atomic(REPO / "benchmarks" / "results" / "compare.json",
-                      json.dumps({"date": date, "machine": f"{cpu}, {os.cpu_count()} cores", "rows": table}, indent=2))
+                      json.dumps({"date": date, "machine": mach, "rows": table}, indent=2))
     lines = ["## Word and character models on one scale (PTB test)", "",
              f"`python benchmarks/compare_bench.py` ({date[:10]}), i.e. `lmlab compare ptb.o5.lmbin "
              "runs/bench/ptb-lstm-2x200 runs/bench/ptb-char-lstm --data ptb`: each line scored from its start.  "

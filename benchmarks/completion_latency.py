@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -91,15 +90,16 @@ def main() -> int:
         type_lines(lm, lines[:2])  # warm up (compiled kernels, caches)
         rows[name] = type_lines(lm, lines)
         print(name, json.dumps(rows[name]), flush=True)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown")
+    from _sections import machine_line
+
+    mach = machine_line()
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_text_atomic(REPO / "benchmarks" / "results" / "completion.json",
-                      json.dumps({"date": date, "machine": f"{cpu}, {os.cpu_count()} cores", "threads": args.threads,
+                      json.dumps({"date": date, "machine": mach, "threads": args.threads,
                                   "lines": args.lines, "k": K, "rows": rows}, indent=2))
     lines = ["## Predictive typing: completion latency and keystrokes saved", "",
-             f"`python benchmarks/completion_latency.py --lines {args.lines} --threads {args.threads}` on {cpu}, "
-             f"{os.cpu_count()} cores, {date[:10]}: the first {args.lines} non-empty lines of PTB test (word models) "
+             f"`python benchmarks/completion_latency.py --lines {args.lines} --threads {args.threads}` on {mach}, "
+             f"{date[:10]}: the first {args.lines} non-empty lines of PTB test (word models) "
              "or tiny-shakespeare validation (character models) typed key by key, "
              f"{K} completions after every key, the whole prefix re-read each time (a stateless server).  "
              "Absolute times on this machine.", "",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,9 +62,10 @@ def main() -> int:
         margins = [(d[a] - d[b]) / math.log(10) for d, (a, b) in zip(lp, pairs, strict=True)]
         results["models"][name] = margins
     results["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown")
-    results["machine"] = f"{cpu}, {os.cpu_count()} cores"
+    from _sections import machine_line
+
+    mach = machine_line()
+    results["machine"] = mach
     write_text_atomic(REPO / "benchmarks" / "results" / "homophones.json", json.dumps(results, indent=2))
 
     names = list(results["models"])

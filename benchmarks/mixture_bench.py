@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,10 +43,11 @@ def main() -> int:
     (REPO / "benchmarks" / "results" / "mixture.json").write_text(json.dumps(res, indent=2))
     from _sections import replace_section
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown")
+    from _sections import machine_line
+
+    mach = machine_line()
     lines = ["## Interpolating an n-gram model and an LSTM (PTB test)", "",
-             f"`python benchmarks/mixture_bench.py` on {cpu}, {os.cpu_count()} cores, {res['date'][:10]}; every line "
+             f"`python benchmarks/mixture_bench.py` on {mach}, {res['date'][:10]}; every line "
              "scored from `<s>` (sentence-independent), EM weights tuned on PTB valid.", "",
              "| model | tokens | perplexity |", "|---|---:|---:|"]
     lines += [f"| {k} | {v.tokens} | {v.perplexity:.2f} |" for k, v in rows.items()]
