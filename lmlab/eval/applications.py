@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NotNormalizedError
 from ..models.base import LanguageModel
 
 
@@ -28,6 +28,10 @@ class LMClassifier:
     def __init__(self, models: Mapping[str, LanguageModel], priors: Mapping[str, float] | None = None):
         if len(models) < 2:
             raise ConfigError("a classifier needs language models for at least two classes")
+        for c, m in models.items():
+            if not m.normalized:
+                raise NotNormalizedError(f"the model of class {c!r} gives scores, not probabilities; "
+                                         "adding log-priors to them means nothing: use a normalised smoothing")
         self.models = dict(models)
         n = len(self.models)
         self.log_priors = {c: math.log((priors or {}).get(c, 1.0 / n)) for c in self.models}
@@ -78,6 +82,8 @@ def classification_report(pred: Sequence[str], gold: Sequence[str]) -> dict:
     confusion matrix (``confusion[gold][pred]``)."""
     if len(pred) != len(gold):
         raise ConfigError(f"{len(pred)} predictions for {len(gold)} gold labels")
+    if not gold:
+        raise ConfigError("no examples to report on")
     labels = sorted(set(gold) | set(pred))
     confusion = {g: {p: 0 for p in labels} for g in labels}
     for p, g in zip(pred, gold, strict=True):

@@ -10,6 +10,7 @@ ends (a space, ``</s>`` or punctuation follows).
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -78,7 +79,8 @@ def complete(
 
 
 def _is_word_char(token: str) -> bool:
-    return len(token) == 1 and (token.isalnum() or token in "'-")
+    """Letters, digits, combining marks (an NFD accent), apostrophe and hyphen."""
+    return len(token) == 1 and (token.isalnum() or token in "'-" or unicodedata.category(token)[0] == "M")
 
 
 def _word_stem(char_tokens: list[str]) -> str:
@@ -99,7 +101,7 @@ def complete_word(
     sentence_start: bool = True,
 ) -> list[tuple[str, float]]:
     """A character model's ``k`` most likely completions of the word being typed at the end of
-    ``text`` (or of the next word, when ``text`` ends in a space), as (whole word, natural-log
+    ``text`` (or of the next word, when ``text`` ends in a space or punctuation), as (whole word, natural-log
     probability of its remaining characters followed by a word end), best first.
 
     Beam search over characters: at each step every live hypothesis is extended by its ``beam``

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, NotNormalizedError
+from ..errors import ConfigError, CorpusError, NotNormalizedError
 from ..text.vocab import Vocab
 from .base import LanguageModel
 
@@ -102,6 +102,8 @@ def em_weights(token_logprobs: np.ndarray, iters: int = 100, tol: float = 1e-7) 
     Returns the weights and the mean held-out log-likelihood after each iteration.
     """
     K = token_logprobs.shape[0]
+    if token_logprobs.ndim != 2 or token_logprobs.shape[1] == 0:
+        raise CorpusError("no held-out tokens to tune the mixture weights on (the held-out text is empty)")
     w = np.full(K, 1.0 / K)
     history: list[float] = []
     for _ in range(iters):

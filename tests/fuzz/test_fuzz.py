@@ -94,7 +94,8 @@ def _python_reader(data: bytes):
 
 @settings(max_examples=300, deadline=None)
 @given(pos=st.integers(0, len(VALID) - 1), junk=st.binary(min_size=0, max_size=6) | st.sampled_from(
-    [b" ", b"\t", b"\r", b"\n", b"\n\n", b"e", b"-", b".", b"0", b"1e", b"_", b"a", b"\\", b"\xc3\xa9"]),
+    [b" ", b"\t", b"\r", b"\n", b"\n\n", b"e", b"-", b".", b"0", b"1e", b"_", b"a", b"\\", b"\xc3\xa9",
+     b"\x0b", b"\x0c", b"\x1f", b"\xc2\xa0", b"\xc2\x85", "\u3000".encode(), "\u2009".encode(), b"\xef\xbb\xbf"]),
     cut=st.booleans())
 def test_compiled_arpa_reader_agrees_with_the_python_reader(pos, junk, cut):
     """The compiled reader either steps aside (None) or gives exactly what the Python reader gives."""
@@ -155,3 +156,37 @@ def test_compiled_number_parser_cases(text, ok):
     assert (got_ok and end == len(b)) == ok
     if ok:
         assert v == float(text)
+
+
+def test_compiled_reader_steps_aside_for_what_it_cannot_decide():
+    """Odd whitespace (str.split() splits on it) and impossible counts go to the Python reader."""
+    from lmlab.models.ngram.arpa import _read_compiled
+
+    nbsp = VALID.replace(b"-0.7\ta\t-0.3", b"-0.7\ta\xc2\xa0b\t-0.3")
+    assert _read_compiled(VALID, "m.arpa") is not None
+    assert _read_compiled(nbsp, "m.arpa") is None
+    huge = VALID.replace(b"ngram 1=4", b"ngram 1=10000000000000")
+    assert _read_compiled(huge, "m.arpa") is None
+    with pytest.raises(LmlabError, match="header says"):
+        _python_reader(huge)
+
+
+@pytest.mark.parametrize("meta", [b"[1, 2]", b"5", b'{"tokenizer": 5}', b'{"tokenizer": {"kind": "nope"}}'])
+def test_bad_lmlab_header_line_is_an_arpa_error(tmp_path, meta):
+    from lmlab.errors import ArpaFormatError
+
+    path = tmp_path / "m.arpa"
+    path.write_bytes(b"# lmlab: " + meta + b"\n" + VALID)
+    with pytest.raises(ArpaFormatError, match="line 1"):
+        read_arpa(path)
+
+
+def test_arpa_writer_refuses_tokens_with_whitespace(tmp_path):
+    from lmlab.text.tokenize import Tokenizer
+
+    lm = NgramLM(2, "witten_bell", tokenizer=Tokenizer(kind="character")).fit(["a\xa0b\tc", "abc"])
+    with pytest.raises(LmlabError, match="whitespace.*binary"):
+        lm.to_arpa(tmp_path / "c.arpa")
+    assert not (tmp_path / "c.arpa").exists()
+    lm.to_binary(tmp_path / "c.lmbin")  # the binary format holds any token
+    assert NgramLM.from_binary(tmp_path / "c.lmbin").vocab.tokens == lm.vocab.tokens

@@ -48,6 +48,19 @@ def test_classification_report_hand_case():
     assert r["per_class"]["a"]["precision"] == pytest.approx(2 / 3) and r["per_class"]["a"]["recall"] == 1.0
     assert r["per_class"]["b"]["precision"] == 1.0 and r["per_class"]["b"]["recall"] == pytest.approx(2 / 3)
     assert r["macro_f1"] == pytest.approx(0.8)
+    from lmlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no examples"):
+        classification_report([], [])
+
+
+def test_classifier_refuses_unnormalised_scores():
+    from lmlab.errors import NotNormalizedError
+    from lmlab.eval.applications import train_class_lms
+
+    train = [("x", "a b a"), ("y", "b c b")]
+    with pytest.raises(NotNormalizedError, match="class"):
+        train_class_lms(train, order=2, smoothing="stupid_backoff")
 
 
 def test_shakespeare_speeches_and_speaker_task(data_root):

@@ -98,3 +98,15 @@ def test_complete_cli_with_a_character_model(char_lm, tmp_path, capsys):
     assert main(["complete", str(tmp_path / "c.arpa"), "the ca", "-k", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(ln.split("\t")[0].startswith("ca") for ln in lines)
+
+
+def test_char_completion_keeps_combining_marks():
+    """With NFD normalisation an accent is a token of its own: it belongs to the word."""
+    import unicodedata
+
+    lm = NgramLM(3, "witten_bell", tokenizer=Tokenizer(kind="character", unicode_normalization="NFD")).fit(
+        ["the café is open", "the café was full", "the cat sat"] * 2)
+    out, stem = complete_text(lm, "the caf", 2)
+    assert stem == "caf" and out[0][0] == unicodedata.normalize("NFD", "café")
+    out, stem = complete_text(lm, "the café", 2)
+    assert stem == unicodedata.normalize("NFD", "café") and out[0][0] == stem

@@ -39,6 +39,13 @@ def test_mixture_of_ngram_models(ptb):
         np.testing.assert_allclose(mix.token_logprobs(s), b, atol=1e-9)
 
 
+def test_em_needs_heldout_tokens():
+    from lmlab.errors import CorpusError
+
+    with pytest.raises(CorpusError, match="held-out text is empty"):
+        em_weights(np.empty((2, 0)))
+
+
 def test_mixture_errors():
     a = NgramLM(2, "witten_bell").fit(["a b", "b c"])
     b = NgramLM(2, "witten_bell").fit(["x y"])

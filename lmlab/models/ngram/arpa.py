@@ -55,8 +55,20 @@ def _fmt(values: np.ndarray) -> list[str]:
     return [f"{v:.9g}" for v in values.astype(np.float32).tolist()]
 
 
+def check_arpa_words(vocab: Vocab) -> None:
+    """ARPA separates fields by whitespace: a token that is empty or holds whitespace (a
+    character model's tab or no-break space, say) cannot be written and read back."""
+    bad = [t for t in vocab.tokens if t.split() != [t]]
+    if bad:
+        shown = ", ".join(repr(t) for t in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise LmlabError(f"the vocabulary has tokens that contain whitespace ({shown}); ARPA separates fields "
+                         "by whitespace and cannot hold them: save the model in lmlab's binary format "
+                         "(to_binary / lmlab convert) instead")
+
+
 def arpa_chunks(tables: BackoffTables, vocab: Vocab, meta: dict | None = None) -> Iterator[bytes]:
     """The ARPA text of a model as a stream of UTF-8 byte chunks."""
+    check_arpa_words(vocab)
     head = []
     if meta is not None:
         head.append(META_PREFIX + json.dumps(meta, sort_keys=True, ensure_ascii=False))
@@ -155,9 +167,14 @@ def _read_header(lines: _Lines) -> tuple[dict, Tokenizer, list[int]]:
             try:
                 item = json.loads(line[len(META_PREFIX) :])
             except json.JSONDecodeError:
-                raise lines.error(line, "a JSON object after '# lmlab: '") from None
+                item = None
+            if not isinstance(item, dict):
+                raise lines.error(line, "a JSON object after '# lmlab: '")
             if "tokenizer" in item and len(item) == 1:
-                tokenizer = Tokenizer.from_dict(item["tokenizer"])
+                try:
+                    tokenizer = Tokenizer.from_dict(item["tokenizer"])
+                except (LmlabError, TypeError, ValueError, AttributeError):
+                    raise lines.error(line, "a valid tokenizer description after '# lmlab: '") from None
             else:
                 meta.update(item)
             continue

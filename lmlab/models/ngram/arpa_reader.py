@@ -108,6 +108,35 @@ def _same(buf, a, b, c, d):
 
 
 @njit(cache=True)
+def _odd_whitespace(buf):
+    """True if ``buf`` holds a character that Python's ``str.split()`` splits on besides space, tab,
+    CR and LF (0x0B, 0x0C, 0x1C-0x1F, and in UTF-8 U+0085, U+00A0, U+1680, U+2000-U+200A,
+    U+2028, U+2029, U+202F, U+205F, U+3000): the Python reader then decides."""
+    n = buf.shape[0]
+    for i in range(n):
+        c = buf[i]
+        if c < 0x20:
+            if c == 0x0B or c == 0x0C or c >= 0x1C:
+                return True
+        elif c == 0xC2 and i + 1 < n:
+            if buf[i + 1] == 0x85 or buf[i + 1] == 0xA0:
+                return True
+        elif c == 0xE1 and i + 2 < n:
+            if buf[i + 1] == 0x9A and buf[i + 2] == 0x80:
+                return True
+        elif c == 0xE2 and i + 2 < n:
+            d, e = buf[i + 1], buf[i + 2]
+            if d == 0x80 and (0x80 <= e <= 0x8A or e == 0xA8 or e == 0xA9 or e == 0xAF):
+                return True
+            if d == 0x81 and e == 0x9F:
+                return True
+        elif c == 0xE3 and i + 2 < n:
+            if buf[i + 1] == 0x80 and buf[i + 2] == 0x80:
+                return True
+    return False
+
+
+@njit(cache=True)
 def _build_table(buf, spans):
     """Open-addressing table of the unigrams' byte spans -> file index; -1 in [0] if a word repeats."""
     n = spans.shape[0]
@@ -229,6 +258,8 @@ def parse_sections(data: bytes, body: list[tuple[int, int]], declared: list[int]
     if not _valid_utf8(data):
         return None
     buf = np.frombuffer(data, dtype=np.uint8)
+    if _odd_whitespace(buf):
+        return None
     order = len(declared)
     out = []
     table = uni = None
@@ -236,6 +267,8 @@ def parse_sections(data: bytes, body: list[tuple[int, int]], declared: list[int]
     for m in range(1, order + 1):
         n = declared[m - 1]
         start, end = body[m - 1]
+        if n > data.count(b"\n", start, end) + 1:  # cannot hold that many lines: the Python reader says so
+            return None
         ids = np.empty((n, 2 if m == 1 else m), dtype=np.int64)
         probs, backs = np.empty(n), np.empty(n)
         if m == 1:
