@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -88,8 +89,8 @@ class Model:
         return f"<lmlab.kenlm.Model from {self.path}>"
 
     def _ids(self, sentence: str) -> np.ndarray:
-        get = self._index.get
-        return np.array([get(w, UNK_ID) for w in sentence.split()], dtype=np.int64)
+        words = sentence.split()
+        return np.fromiter(map(self._index.get, words, repeat(UNK_ID)), dtype=np.int64, count=len(words))
 
     def score(self, sentence: str, bos: bool = True, eos: bool = True) -> float:
         """log10 probability of a whitespace-tokenised sentence."""
