@@ -274,9 +274,13 @@ class FastTables:
         return self.slots_i.nbytes + self.prob1.nbytes + self.bow1.nbytes
 
     def _args(self):
-        return (self.vocab_size, self.order, self.slots_i, self.slots_f, self.slot_off,
-                self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const,
-                self.quant, self.cb_p, self.cb_b)
+        """The kernels' table arguments (built once: the tables do not change after loading)."""
+        args = self.__dict__.get("_argt")
+        if args is None:
+            args = self._argt = (self.vocab_size, self.order, self.slots_i, self.slots_f, self.slot_off,
+                                 self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const,
+                                 self.quant, self.cb_p, self.cb_b)
+        return args
 
     def score(self, tok: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log10 p and matched length per token; ``kind`` as in :func:`_score_sequence`."""
