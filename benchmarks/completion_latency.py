@@ -7,7 +7,8 @@ Types the first ``--lines`` lines of a test set character by character.  After e
 it asks the model for 5 completions of the text so far, exactly as ``lmlab complete MODEL TEXT
 --partial`` and the server's ``/complete`` do (``complete_text``: word models complete the word
 being typed from the vocabulary, character models spell words out by beam search), and times the
-call: the whole prefix is re-read each time, as a stateless server does.  Keystroke savings: a
+call: the whole prefix is re-read each time, as a stateless server does; numpy's BLAS on one
+thread, as the CLI and the server run it.  Keystroke savings: a
 word typed up to the point where it first appears among the 5 suggestions, then picked with one
 key (which also types the space), against typing it and the space in full.
 
@@ -66,6 +67,9 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    from lmlab._threads import limit_numpy_blas_threads
+
+    limit_numpy_blas_threads(1)  # as `lmlab complete` and `lmlab serve` do
     from lmlab._io import write_text_atomic
     from lmlab.data.readers import lm_lines
     from lmlab.models.loading import load

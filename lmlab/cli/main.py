@@ -14,6 +14,9 @@ import sys
 from .._version import __version__
 from ..errors import LmlabError
 
+# commands that step models token by token: numpy's BLAS runs single-threaded (see lmlab/_threads.py)
+INFERENCE = {"demo", "perplexity", "compare", "mix", "classify", "complete", "score", "rerank", "generate", "serve"}
+
 # command -> module under lmlab.cli with add_parser(subparsers) and run(args)
 COMMANDS = {
     "demo": "demo",
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lmlab query ... | head` ends quietly
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in INFERENCE:
+        from .._threads import limit_numpy_blas_threads
+
+        limit_numpy_blas_threads(1)
     try:
         return int(args._run(args) or 0)
     except LmlabError as exc:

@@ -141,7 +141,8 @@ def complete_word(
                 cand.append((score + float(wl[j]), h, int(word_ids[j])))
         kth = sorted(done.values(), reverse=True)[k - 1] if len(done) >= k else -np.inf
         cand = [c for c in sorted(cand, key=lambda c: -c[0])[:beam] if c[0] > kth]
-        live = [(live[h][0] + vocab[i], s, lm.advance(live[h][2], i)) for s, h, i in cand]
+        states = lm.advance_many([live[h][2] for _, h, _ in cand], [i for _, _, i in cand])
+        live = [(live[h][0] + vocab[i], s, st) for (s, h, i), st in zip(cand, states, strict=True)]
     best = sorted(done.items(), key=lambda kv: -kv[1])[:k]
     return [(w.replace(SPACE_TOKEN, " "), lp) for w, lp in best]
 

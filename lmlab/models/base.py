@@ -51,6 +51,10 @@ class LanguageModel(ABC):
     def advance(self, state: State, token_id: int) -> State:
         """State after appending ``token_id`` to the history of ``state``."""
 
+    def advance_many(self, states: Sequence[State], token_ids: Sequence[int]) -> list[State]:
+        """:meth:`advance` for a batch (a beam search's hypotheses); models may batch it."""
+        return [self.advance(s, int(t)) for s, t in zip(states, token_ids, strict=True)]
+
     # -- scores ---------------------------------------------------------------------------
     @abstractmethod
     def next_logprobs(self, states: Sequence[State]) -> np.ndarray:

@@ -62,6 +62,10 @@ class MixtureLM(LanguageModel):
     def advance(self, state, token_id: int):
         return tuple(m.advance(s, token_id) for m, s in zip(self.models, state, strict=True))
 
+    def advance_many(self, states, token_ids):
+        parts = [m.advance_many([s[k] for s in states], token_ids) for k, m in enumerate(self.models)]
+        return list(zip(*parts, strict=True))
+
     def next_logprobs(self, states) -> np.ndarray:
         parts = np.stack([m.next_logprobs([s[k] for s in states]) for k, m in enumerate(self.models)])
         with np.errstate(divide="ignore"):

@@ -58,3 +58,19 @@ def test_save_load_identical(lm, tmp_path):
     for a, b in zip(lm.corpus_token_logprobs(sents), back.corpus_token_logprobs(sents), strict=True):
         assert np.array_equal(a, b)
     assert evaluate(back, TEST).perplexity == pytest.approx(evaluate(lm, TEST).perplexity, rel=1e-12)
+
+
+def test_advance_many_equals_advance(lm):
+    """The batched step of a beam search gives the states one step at a time gives."""
+    s0 = lm.begin_state()
+    states = [s0, lm.advance(s0, 3), lm.advance(lm.advance(s0, 4), 5), lm.null_state()]
+    tokens = [3, 4, 5, 6]
+    many = lm.advance_many(states, tokens)
+    one = [lm.advance(s, t) for s, t in zip(states, tokens, strict=True)]
+    assert [m.tokens for m in many] == [o.tokens for o in one]
+    np.testing.assert_allclose(lm.next_logprobs(many), lm.next_logprobs(one), rtol=0, atol=1e-6)
+    if lm._np is not None:  # the batched numpy path was taken
+        for m, o in zip(many, one, strict=True):
+            for a, b in zip(m.hidden, o.hidden, strict=True):
+                assert a.shape == b.shape
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)

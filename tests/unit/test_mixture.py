@@ -34,6 +34,8 @@ def test_mixture_of_ngram_models(ptb):
     np.testing.assert_allclose(np.exp(d).sum(axis=1), 1.0, atol=1e-6)
     ppl = evaluate(mix, test).perplexity
     assert ppl < evaluate(kn, test).perplexity and ppl < evaluate(wb, test).perplexity
+    s0 = mix.begin_state()
+    assert mix.advance_many([s0, mix.advance(s0, 5)], [6, 7]) == [mix.advance(s0, 6), mix.advance(mix.advance(s0, 5), 7)]
     enc = [vocab.encode(s.split()) for s in test[:20]]
     for s, b in zip(enc, mix.corpus_token_logprobs(enc), strict=True):
         np.testing.assert_allclose(mix.token_logprobs(s), b, atol=1e-9)

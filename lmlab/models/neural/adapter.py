@@ -76,6 +76,16 @@ class TorchLM(LanguageModel):
         tok = torch.tensor([int(token_id)], device=self.device)
         return NeuralState(tokens, self.model.step(tok, state.hidden))
 
+    def advance_many(self, states: Sequence[NeuralState], token_ids: Sequence[int]) -> list[NeuralState]:
+        """One batched recurrent step for all states (the numpy stepper), else one at a time."""
+        if self._np is None or len(states) < 2:
+            return super().advance_many(states, token_ids)
+        ids = np.asarray(token_ids, dtype=np.int64)
+        hidden = tuple(np.stack([s.hidden[k] for s in states], axis=1) for k in range(len(states[0].hidden)))
+        new = self._np.step(ids, hidden)  # parts (L, B, H)
+        return [NeuralState((*s.tokens, int(t)), tuple(np.ascontiguousarray(part[:, b]) for part in new))
+                for b, (s, t) in enumerate(zip(states, ids.tolist(), strict=True))]
+
     @torch.no_grad()
     def next_logprobs(self, states: Sequence[NeuralState]) -> np.ndarray:
         if self._np is not None:

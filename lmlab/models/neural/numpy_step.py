@@ -37,15 +37,18 @@ class NumpyStepper:
         z = np.zeros((self.nlayers, H), dtype=np.float32)
         return (z, z.copy()) if self.cell == "lstm" else (z,)
 
-    def step(self, token: int, hidden: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    def step(self, token, hidden: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """The hidden state after ``token``.  One sequence: ``token`` an int, hidden parts (L, H);
+        a batch: ``token`` an int array (B,), hidden parts (L, B, H)."""
         x = self.emb[token]
         hs, cs = [], []
         for layer, (w_ih_t, w_hh_t, b_ih, b_hh) in enumerate(self.layers):
             h = hidden[0][layer]
-            H = h.shape[0]
+            H = h.shape[-1]
             if self.cell == "lstm":
                 g = x @ w_ih_t + b_ih + h @ w_hh_t + b_hh
-                i, f, gg, o = _sig(g[:H]), _sig(g[H : 2 * H]), np.tanh(g[2 * H : 3 * H]), _sig(g[3 * H :])
+                i, f = _sig(g[..., :H]), _sig(g[..., H : 2 * H])
+                gg, o = np.tanh(g[..., 2 * H : 3 * H]), _sig(g[..., 3 * H :])
                 c = f * hidden[1][layer] + i * gg
                 h = o * np.tanh(c)
                 cs.append(c)
@@ -53,12 +56,12 @@ class NumpyStepper:
                 gi = x @ w_ih_t + b_ih
                 if self.cell == "gru":
                     gh = h @ w_hh_t + b_hh
-                    r, z = _sig(gi[:H] + gh[:H]), _sig(gi[H : 2 * H] + gh[H : 2 * H])
-                    n = np.tanh(gi[2 * H :] + r * gh[2 * H :])
+                    r, z = _sig(gi[..., :H] + gh[..., :H]), _sig(gi[..., H : 2 * H] + gh[..., H : 2 * H])
+                    n = np.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
                 else:  # Cho et al.: the reset gate before the recurrent product
                     ghrz = h @ w_hh_t[:, : 2 * H] + b_hh[: 2 * H]
-                    r, z = _sig(gi[:H] + ghrz[:H]), _sig(gi[H : 2 * H] + ghrz[H:])
-                    n = np.tanh(gi[2 * H :] + (r * h) @ w_hh_t[:, 2 * H :] + b_hh[2 * H :])
+                    r, z = _sig(gi[..., :H] + ghrz[..., :H]), _sig(gi[..., H : 2 * H] + ghrz[..., H:])
+                    n = np.tanh(gi[..., 2 * H :] + (r * h) @ w_hh_t[:, 2 * H :] + b_hh[2 * H :])
                 h = (1 - z) * n + z * h
             else:
                 pre = x @ w_ih_t + b_ih + h @ w_hh_t + b_hh
