@@ -82,7 +82,7 @@ def main() -> int:
         right = sum(m[i] > 0 for i in in_vocab)
         med = sorted(m[i] for i in in_vocab)[len(in_vocab) // 2]
         first = m[0]
-        verdict = ("prefers pear" if first > 0 else "prefers pair") + f" ({first:+.2f})"
+        verdict = ("prefers pear (an `<unk>`)" if first > 0 else "prefers pair") + f" ({first:+.2f})"
         summary.append(f"| {name} | {right} / {len(in_vocab)} | {med:+.2f} | {verdict} |")
     summary += ["", "PTB's training text has no \"pear\" and no \"salad\": every PTB model scores "
                 "\"the apple and <unk> <unk>\" against \"the apple and pair <unk>\", so its choice in the first "
