@@ -269,8 +269,10 @@ def parse_sections(data: bytes, body: list[tuple[int, int]], declared: list[int]
         start, end = body[m - 1]
         if n > data.count(b"\n", start, end) + 1:  # cannot hold that many lines: the Python reader says so
             return None
-        ids = np.empty((n, 2 if m == 1 else m), dtype=np.int64)
-        probs, backs = np.empty(n), np.empty(n)
+        # byte spans of the unigrams (int64: files over 2 GB), word indices of longer n-grams (int32);
+        # numbers are stored as the tables keep them (float32, rounded as numpy rounds float64)
+        ids = np.empty((n, 2), dtype=np.int64) if m == 1 else np.empty((n, m), dtype=np.int32)
+        probs, backs = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
         if m == 1:
             dummy = np.empty(1, dtype=np.int64)
             status = _parse_section(buf, start, end, 1, n, m == order, dummy, np.empty((1, 2), np.int64), ids,
