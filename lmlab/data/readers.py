@@ -37,7 +37,7 @@ def tinyshakespeare_speeches() -> list[tuple[str, str]]:
 
     The file is a play script: a block per speech, separated by an empty line, whose first line is
     the speaker's name and a colon (``ROMEO:``); the speech's lines are joined by a space.  Blocks
-    with a name and no words (125 in the file: a character who enters and says nothing) are skipped."""
+    with a name and no words (125 in the file) are skipped."""
     out = []
     for block in read_text(resolve("tinyshakespeare", "all")).split("\n\n"):
         lines = block.strip("\n").split("\n")
