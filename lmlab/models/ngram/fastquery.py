@@ -303,8 +303,15 @@ class FastTables:
         return out_lp, out_len
 
     def score_sentence(self, ids: np.ndarray, bos: bool = True, eos: bool = True) -> float:
-        """Total log10 probability of one sentence of ids."""
-        return _score_sentence(ids, bos, eos, 1, 2, *self._args())
+        """Total log10 probability of one sentence of ids (int64).  Called once per line by
+        KenLM-style ``Model.score``, so through the compiled entry point, like :meth:`step`."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)  # the entry point takes exactly this type
+        key = (bool(bos), bool(eos))
+        entries = self.__dict__.setdefault("_score_entries", {})
+        fn = entries.get(key)
+        if fn is None:
+            fn = entries[key] = _entry_point(_score_sentence, (ids, bool(bos), bool(eos), 1, 2, *self._args()))
+        return fn(ids, bool(bos), bool(eos), 1, 2, *self._args())
 
     def step(self, ctx: np.ndarray, avail: int, w: int) -> tuple[float, int, np.ndarray]:
         """(log10 p, matched length, next context) for one token after context ``ctx``.
