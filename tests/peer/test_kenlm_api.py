@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lmlab import kenlm
@@ -69,3 +70,23 @@ def test_shakespeare_o5_sentence_totals(kenlm_ref, data_root):
     for line, exp in zip(lines[:500], expected[:500], strict=True):
         total = float(exp.rsplit("Total: ", 1)[1].split(" ")[0])
         assert model.score(line) == pytest.approx(total, abs=1e-4)
+
+
+def test_kernels_through_entry_points_equal_the_dispatcher():
+    """The per-call fast path (compiled entry points) is taken and gives the dispatcher's results."""
+    from numba.core.registry import CPUDispatcher
+
+    from lmlab.models.ngram import fastquery as fq
+    from lmlab.models.ngram.model import NgramLM
+
+    lm = NgramLM(3, "witten_bell").fit(["a b c a", "b c d", "a c"])
+    fast = lm.fast
+    ids = lm.vocab.encode("a b zz c".split()).astype(np.int64)
+    assert fast.score_sentence(ids, True, True) == fq._score_sentence(ids, True, True, 1, 2, *fast._args())
+    assert fast.score_sentence(ids.astype(np.int32), False, True) == fq._score_sentence(
+        ids, False, True, 1, 2, *fast._args())
+    ctx = np.full(3, -1, dtype=np.int64)
+    ctx[0] = 1
+    a, b = fast.step(ctx, 1, int(ids[0])), fq._step(ctx, 1, int(ids[0]), *fast._args())
+    assert a[:2] == b[:2] and np.array_equal(a[2], b[2])
+    assert all(not isinstance(fn, CPUDispatcher) for fn in fast.__dict__["_entries"].values())
