@@ -321,6 +321,13 @@ class FastTables:
         """(log10 p, matched length, next context) for one token after context ``ctx`` (int64)."""
         return self._call(_step, ctx, int(avail), int(w), *self._args())
 
+    def step_function(self):
+        """:meth:`step` as a plain function with everything bound (a decoder's inner loop)."""
+        ctx = np.full(max(self.order, 1), -1, dtype=np.int64)
+        self.step(ctx, 0, 0)  # compile / load, and find the entry point
+        fn, args = self.__dict__["_entries"][_step], self._args()
+        return lambda ctx, avail, w: fn(ctx, avail, w, *args)
+
 
 def tables_from_fast(fast: FastTables):
     """Rebuild sorted :class:`BackoffTables` from hashed tables (for ARPA export, distributions)."""

@@ -78,6 +78,7 @@ class Model:
         self.path = os.fspath(path)
         self.order = lm.order
         self._fast = lm.fast
+        self._step = self._fast.step_function()
         self._index = lm.vocab._index  # noqa: SLF001 - hot path
         self._bos_ctx = np.full(self.order, -1, dtype=np.int64)
         self._bos_ctx[0] = lm.vocab.bos_id
@@ -130,12 +131,17 @@ class Model:
         wid = self._index.get(word, UNK_ID)
         if in_state.ctx is None:
             self.NullContextWrite(in_state)
-        lp, m, ctx = self._fast.step(in_state.ctx, in_state.avail, wid)
-        out_state.ctx, out_state.avail = ctx, in_state.avail + 1
-        return FullScoreReturn(float(lp), int(m), wid == UNK_ID)
+        lp, m, out_state.ctx = self._step(in_state.ctx, in_state.avail, wid)
+        out_state.avail = in_state.avail + 1
+        return FullScoreReturn(lp, m, wid == UNK_ID)
 
     def BaseScore(self, in_state: State, word: str, out_state: State) -> float:  # noqa: N802
-        return self.BaseFullScore(in_state, word, out_state).log_prob
+        # BaseFullScore without building its return value: the call a decoder makes per word
+        if in_state.ctx is None:
+            self.NullContextWrite(in_state)
+        lp, _, out_state.ctx = self._step(in_state.ctx, in_state.avail, self._index.get(word, UNK_ID))
+        out_state.avail = in_state.avail + 1
+        return lp
 
 
 LanguageModel = Model  # KenLM's older name
