@@ -95,7 +95,7 @@ def run_row(name: str, threads: int) -> dict:
     test_lines = valid_lines if data == "tinyshakespeare" else lm_lines(data, "test")
     t0 = time.perf_counter()
     if (run_dir / "trainer_state.json").is_file():
-        trainer = Trainer.resume(run_dir)
+        trainer = Trainer.resume(run_dir, epochs=tfields["epochs"])  # a row's budget may have grown
         vocab = trainer.vocab
         print(f"resuming {name} at epoch {trainer.epoch}", file=sys.stderr)
     else:
