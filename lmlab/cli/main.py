@@ -38,7 +38,10 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; given ``command``, only that command's module (and what it imports) is
+    loaded and the others are bare names: ``lmlab ngram`` starts without importing the neural,
+    server or evaluation code."""
     parser = argparse.ArgumentParser(
         prog="lmlab",
         description="Language modelling toolkit: n-gram (KenLM-compatible) and neural LMs.",
@@ -48,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module in COMMANDS.items():
+        if command is not None and name != command:
+            sub.add_parser(name)
+            continue
         mod = importlib.import_module(f"{__package__}.{module}")
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
@@ -57,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lmlab query ... | head` ends quietly
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = next((a for a in argv if not a.startswith("-")), None)  # the command (top level has no values)
+    parser = build_parser(first if first in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command in INFERENCE:
         from .._threads import limit_numpy_blas_threads

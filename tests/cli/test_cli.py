@@ -154,3 +154,18 @@ def test_compare_static_weights(tmp_path, capsys):
     assert rows[2]["perplexity"] == pytest.approx(rows[0]["perplexity"])  # a model mixed with itself
     assert main(["compare", str(tmp_path / "a.arpa"), str(tmp_path / "a.arpa"), "--text", str(test), "--mix",
                  "--weights", "0.3", "0.3"]) == 2
+
+
+def test_one_command_loads_only_its_module():
+    """`lmlab ngram` starts without importing the other commands (start-up time counts in lmplz
+    comparisons); `lmlab --help` still lists every command."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom lmlab.cli.main import main\ntry:\n    main(['ngram', '--help'])\nexcept SystemExit:\n"
+            "    pass\nprint(sorted(m for m in sys.modules if m.startswith('lmlab.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = out.strip().splitlines()[-1]
+    assert "lmlab.cli.ngram" in loaded and "lmlab.cli.train" not in loaded and "lmlab.cli.serve" not in loaded
+    out = subprocess.run([sys.executable, "-m", "lmlab.cli.main", "--help"], capture_output=True, text=True).stdout
+    assert all(c in out for c in ("ngram", "train", "classify", "mix", "serve"))

@@ -74,3 +74,13 @@ def test_advance_many_equals_advance(lm):
             for a, b in zip(m.hidden, o.hidden, strict=True):
                 assert a.shape == b.shape
                 np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_scoring_in_chunks_equals_scoring_at_once(lm, monkeypatch):
+    """Long texts over big vocabularies are scored a few rows of log-probabilities at a time
+    (bounded memory); the result does not depend on the chunk size."""
+    sents = [VOCAB.encode(s.split()) for s in TEST]
+    whole = lm.corpus_token_logprobs(sents)
+    monkeypatch.setattr(type(lm), "SCORE_CHUNK", 3 * len(VOCAB))  # three rows at a time
+    for a, b in zip(whole, lm.corpus_token_logprobs(sents), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)  # float32 products over other row counts

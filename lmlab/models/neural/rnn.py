@@ -89,9 +89,12 @@ class RNNLM(nn.Module):
     # -- forward --------------------------------------------------------------------------
     def forward(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]):
         """tokens (T, B) -> logits (T, B, V), hidden."""
-        emb = self.drop_emb(self.encoder(tokens))
-        out, hidden = self._rnn(emb, hidden)
+        out, hidden = self.top_states(tokens, hidden)
         return self.logits(self.drop_out(out)), hidden
+
+    def top_states(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]):
+        """tokens (T, B) -> the top layer's outputs (T, B, H) (before the output dropout), hidden."""
+        return self._rnn(self.drop_emb(self.encoder(tokens)), hidden)
 
     def logits(self, top: torch.Tensor) -> torch.Tensor:
         """Scores over the vocabulary (any leading shape); for the adaptive softmax these are
