@@ -41,6 +41,12 @@ def test_mixture_of_ngram_models(ptb):
         np.testing.assert_allclose(mix.token_logprobs(s), b, atol=1e-9)
 
 
+def test_top_level_export():
+    import lmlab
+
+    assert lmlab.MixtureLM is MixtureLM and "MixtureLM" in lmlab.__all__
+
+
 def test_em_needs_heldout_tokens():
     from lmlab.errors import CorpusError
 
