@@ -50,7 +50,7 @@ ROWS = {
                      "Bengio et al. 2003 fixed-window LM"),
     "wt2-lstm-2x200": ("wikitext-2", False, dict(cell="lstm", emsize=200, nhid=200, nlayers=2, dropout=0.2,
                                                  adaptive_cutoffs=(2000, 10000)),
-                       dict(epochs=3, lr=0.002, optimizer="adam", clip=0.25, bptt=35, batch_size=20),
+                       dict(epochs=6, lr=0.002, optimizer="adam", clip=0.25, bptt=35, batch_size=20),
                        "adaptive softmax for the 33k vocabulary"),
     "ptb-char-lstm": ("ptb", True, dict(cell="lstm", emsize=64, nhid=256, nlayers=2, dropout=0.1),
                       dict(epochs=3, lr=0.002, optimizer="adam", clip=1.0, bptt=100, batch_size=32),
