@@ -12,7 +12,7 @@ import json
 import numpy as np
 
 from ..errors import ConfigError
-from ..eval.perplexity import evaluate, report_from_scores
+from ..eval.perplexity import report_from_scores
 from ..models.loading import load
 from ..models.mixture import MixtureLM, write_mixture_spec
 from ..text.specials import EOS_ID
@@ -50,16 +50,10 @@ def run(args) -> int:
     report: dict = {"save": args.save}
     if held is None:
         mix = MixtureLM(models, args.weights)
-    else:
-        if args.weights is not None:
-            mix = MixtureLM(models, args.weights)
-            scored = [mix, *models]
-            ppl = [evaluate(m, held).perplexity for m in scored]
-        else:  # every model scores the held-out text once
-            mix, enc, lp = MixtureLM.tuned_with_scores(models, held)
-            ids = np.concatenate([np.append(s, EOS_ID) for s in enc])
-            ppl = [report_from_scores(lp[-1], ids, len(enc)).perplexity] + [
-                report_from_scores(row, ids, len(enc)).perplexity for row in lp[:-1]]
+    else:  # every model scores the held-out text once
+        mix, enc, lp = MixtureLM.tuned_with_scores(models, held, args.weights)
+        ids = np.concatenate([np.append(s, EOS_ID) for s in enc])
+        ppl = [report_from_scores(row, ids, len(enc)).perplexity for row in (lp[-1], *lp[:-1])]
         report["heldout_perplexity"] = dict(zip(["mixture", *args.models], ppl, strict=True))
     write_mixture_spec(args.save, args.models, mix.weights)
     report["weights"] = dict(zip(args.models, map(float, mix.weights), strict=True))

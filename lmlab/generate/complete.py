@@ -23,15 +23,24 @@ from ..text.vocab import Vocab
 _PREFIX_INDEX: dict[str, tuple[list[str], np.ndarray]] = {}
 
 
+def _per_vocab(store: dict, vocab: Vocab, build):
+    """``build(vocab)``, kept for the last 8 vocabularies (not rebuilt at every keystroke)."""
+    key = vocab.fingerprint
+    if key not in store:
+        if len(store) >= 8:
+            store.pop(next(iter(store)))
+        store[key] = build(vocab)
+    return store[key]
+
+
+def _sorted_tokens(vocab: Vocab) -> tuple[list[str], np.ndarray]:
+    order = sorted(range(len(vocab)), key=lambda i: vocab[i])
+    return [vocab[i] for i in order], np.asarray(order, dtype=np.int64)
+
+
 def _prefix_ids(vocab: Vocab, partial: str) -> np.ndarray:
     """Ids of the vocabulary's tokens that start with ``partial`` (binary search in a sorted copy)."""
-    key = vocab.fingerprint
-    if key not in _PREFIX_INDEX:
-        if len(_PREFIX_INDEX) >= 8:
-            _PREFIX_INDEX.pop(next(iter(_PREFIX_INDEX)))
-        order = sorted(range(len(vocab)), key=lambda i: vocab[i])
-        _PREFIX_INDEX[key] = ([vocab[i] for i in order], np.asarray(order, dtype=np.int64))
-    words, ids = _PREFIX_INDEX[key]
+    words, ids = _per_vocab(_PREFIX_INDEX, vocab, _sorted_tokens)
     lo = bisect.bisect_left(words, partial)
     hi = bisect.bisect_left(words, partial + "\U0010ffff")
     return ids[lo:hi]
@@ -83,6 +92,18 @@ def _is_word_char(token: str) -> bool:
     return len(token) == 1 and (token.isalnum() or token in "'-" or unicodedata.category(token)[0] == "M")
 
 
+_WORD_CHARS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _word_char_index(vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of the word characters and the mask of the tokens that end a word."""
+    word_ids = np.array([i for i, t in enumerate(vocab.tokens) if _is_word_char(t)], dtype=np.int64)
+    end_mask = np.ones(len(vocab), dtype=bool)
+    end_mask[word_ids] = False
+    end_mask[[BOS_ID, UNK_ID]] = False  # never proposed
+    return word_ids, end_mask
+
+
 def _word_stem(char_tokens: list[str]) -> str:
     """The word characters at the end of a character sequence (the word being typed)."""
     n = len(char_tokens)
@@ -115,10 +136,7 @@ def complete_word(
     for t in tokens:
         state = lm.advance(state, vocab.lookup(t))
     stem = _word_stem(tokens)
-    word_ids = np.array([i for i, t in enumerate(vocab.tokens) if _is_word_char(t)], dtype=np.int64)
-    end_mask = np.ones(len(vocab), dtype=bool)
-    end_mask[word_ids] = False
-    end_mask[[BOS_ID, UNK_ID]] = False  # never proposed
+    word_ids, end_mask = _per_vocab(_WORD_CHARS, vocab, _word_char_index)
     live: list[tuple[str, float, object]] = [("", 0.0, state)]
     done: dict[str, float] = {}
     for step in range(max_chars + 1):

@@ -87,13 +87,14 @@ class MixtureLM(LanguageModel):
 
     @classmethod
     def tuned_with_scores(cls, models: Sequence[LanguageModel], heldout: Iterable[str | Sequence[str]],
+                          weights: Sequence[float] | None = None,
                           **kw) -> tuple[MixtureLM, list[np.ndarray], np.ndarray]:
-        """The tuned mixture, the held-out sentences' ids and the (K + 1, N) per-token log-probabilities
-        of every component and (last row) of the mixture: each model scores the text once."""
+        """The mixture (EM weights tuned on held-out sentences, or the given ``weights``), the
+        held-out sentences' ids and the (K + 1, N) per-token log-probabilities of every component
+        and (last row) of the mixture: each model scores the text once."""
         enc = [models[0].encode(s) for s in heldout]
         lp = np.stack([np.concatenate(m.corpus_token_logprobs(enc)) for m in models])
-        weights, _ = em_weights(lp, **kw)
-        mix = cls(models, weights)
+        mix = cls(models, em_weights(lp, **kw)[0] if weights is None else weights)
         with np.errstate(divide="ignore"):
             mixed = _logsumexp(lp + np.log(mix.weights)[:, None], axis=0)
         return mix, enc, np.vstack([lp, mixed])

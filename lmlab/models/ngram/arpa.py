@@ -268,11 +268,7 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
     if line is None or line.strip() != "\\end\\":
         raise lines.error(line or "", "\\end\\ after the last section")
     unigrams = sections[0][0][0]
-    index: dict[str, int] = {}
-    for i, w in enumerate(unigrams):
-        if w in index:
-            raise ArpaFormatError(lines.name, first_lines[0] + i, w, f"each unigram once; {w!r} is listed twice")
-        index[w] = i
+    index = {w: i for i, w in enumerate(unigrams)}  # a repeated unigram is reported by _build
     mats = [(None, sections[0][1], sections[0][2])]
     getitem = index.__getitem__
     for m in range(2, order + 1):

@@ -37,25 +37,20 @@ def _parse_float(buf, pos, end, pow10):
     digits = 0
     exp10 = 0
     seen = False
-    while pos < end and 48 <= buf[pos] <= 57:
+    dot = False  # one loop over the integer and fraction digits; a second '.' ends the number
+    while pos < end and (48 <= buf[pos] <= 57 or (buf[pos] == 46 and not dot)):
+        if buf[pos] == 46:
+            dot = True
+            pos += 1
+            continue
         if mant > 0 or buf[pos] != 48:
             digits += 1
         if digits > 15:
             return False, 0.0, pos
         mant = mant * 10 + (buf[pos] - 48)
+        exp10 -= 1 if dot else 0
         seen = True
         pos += 1
-    if pos < end and buf[pos] == 46:  # '.'
-        pos += 1
-        while pos < end and 48 <= buf[pos] <= 57:
-            if mant > 0 or buf[pos] != 48:
-                digits += 1
-            if digits > 15:
-                return False, 0.0, pos
-            mant = mant * 10 + (buf[pos] - 48)
-            exp10 -= 1
-            seen = True
-            pos += 1
     if not seen:
         return False, 0.0, pos
     if pos < end and (buf[pos] == 101 or buf[pos] == 69):  # e / E
