@@ -29,7 +29,10 @@ def add_parser(sub):
     p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
     p.add_argument("--arpa", help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
     p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS))
-    p.add_argument("--backoff", action="store_true", help="backoff form instead of interpolated")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--interpolate", action="store_true",
+                      help="interpolated form (default: the method's usual form; good_turing: backoff)")
+    form.add_argument("--backoff", action="store_true", help="backoff form instead of interpolated")
     p.add_argument("--interpolate_unigrams", type=int, choices=(0, 1), default=1,
                    help="1: mix uniform into unigrams (KenLM); 0: left-over mass to <unk> (SRILM)")
     p.add_argument("--discount_fallback", nargs="*", type=float, metavar="D",
@@ -55,6 +58,12 @@ def _limit_vocab(path):
     return set(read_text(path).split())
 
 
+def _discount_text(d) -> str:
+    """``[unused, d1, .., dk]``: D1 D2 D3+ (Kneser-Ney, absolute discounting) or d1..dk (Katz)."""
+    names = ["D1", "D2", "D3+"] if len(d) == 4 else [f"d{r}" for r in range(1, len(d))]
+    return " ".join(f"{n}={x:.6g}" for n, x in zip(names, d[1:], strict=True))
+
+
 def run(args) -> int:
     progress = Progress(args.quiet)
     fallback = None
@@ -68,7 +77,7 @@ def run(args) -> int:
             raise ConfigError("--discount takes one value or three (D1 D2 D3+)")
         discount = args.discount[0] if len(args.discount) == 1 else tuple(args.discount)
     lm = NgramLM(
-        args.order, args.smoothing, interpolate=not args.backoff if args.backoff else None,
+        args.order, args.smoothing, interpolate=True if args.interpolate else False if args.backoff else None,
         interpolate_unigrams=bool(args.interpolate_unigrams), discount_fallback=fallback,
         discount=discount, k=args.k, min_count=args.min_count, max_size=args.max_vocab,
         prune=args.prune, limit_vocab=_limit_vocab(args.limit_vocab_file),
@@ -79,7 +88,7 @@ def run(args) -> int:
     progress(f"estimated {lm.smoothing} order {lm.order}: n-grams per order {lm.tables.sizes()}")
     if lm.discounts is not None:
         for m, d in enumerate(lm.discounts, start=1):
-            progress(f"discounts order {m}: D1={d[1]:.6g} D2={d[2]:.6g} D3+={d[3]:.6g}")
+            progress(f"discounts order {m}: {_discount_text(d)}")
     save_arpa(lm, args.arpa if args.arpa else sys.stdout.buffer)
     progress(f"wrote {args.arpa or 'ARPA to stdout'}")
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from lmlab.models.ngram.model import NgramLM
@@ -70,9 +71,33 @@ def test_estimated_discounts():
 
 def test_good_turing_katz():
     lm = NgramLM(2, "good_turing").fit(TOY)
-    # Good-Turing is undefined on these counts (r* > r), so Katz keeps the counts: p(c|a) = 2/4.
-    assert p(lm, "c", ["a"]) == pytest.approx(0.5, rel=1e-6)
-    assert p(lm, "b", ["<s>"]) == pytest.approx(1 / 3, rel=1e-6)
+    # Unigrams: no word seen once, so one is assumed: P0 = 1/11 for the unseen words, spread over
+    # the 5 words of |V| (interpolate_unigrams); the seen words keep 10/11 of their frequency.
+    p_uni = {w: 10 / 11 * c / 11 + (1 / 11) / 5 for w, c in {"a": 4, "b": 2, "c": 2, "</s>": 3}.items()}
+    assert p(lm, "a", []) == pytest.approx(p_uni["a"], rel=1e-6)
+    assert p(lm, "<unk>", []) == pytest.approx((1 / 11) / 5, rel=1e-6)
+    # Bigram Katz discounts are undefined here (r* > r), so Katz keeps the counts, and each context
+    # keeps 1/(c(h) + 1) for its unseen words: after "a" (b 1, </s> 1, c 2): p(c|a) = 2/4 * 4/5.
+    assert p(lm, "c", ["a"]) == pytest.approx(2 / 4 * 4 / 5, rel=1e-6)
+    assert p(lm, "b", ["<s>"]) == pytest.approx(1 / 3 * 3 / 4, rel=1e-6)
+    # ... which the backoff weight passes on: bow(a) = (1/5) / (1 - p(b) - p(</s>) - p(c))
+    bow_a = (1 / 5) / (1 - p_uni["b"] - p_uni["</s>"] - p_uni["c"])
+    assert p(lm, "<unk>", ["a"]) == pytest.approx(bow_a * (1 / 11) / 5, rel=1e-6)
+    assert p(lm, "zebra", ["a"]) == p(lm, "<unk>", ["a"])
+    dist = np.exp(lm.next_logprobs([lm.begin_state(), (lm.vocab.lookup("a"),), lm.null_state()]))
+    np.testing.assert_allclose(dist.sum(axis=1), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("interpolate", [False, True])
+def test_good_turing_unseen_word_mass_is_goods_estimate(interpolate):
+    # N = 13 predicted tokens (a 4, b 2, c 2, d 1, </s> 4); one word seen once: P0 = n1/N = 1/13.
+    corpus = [*TOY, "d"]
+    lm = NgramLM(1, "good_turing", interpolate=interpolate).fit(corpus)
+    assert p(lm, "a", []) == pytest.approx(12 / 13 * 4 / 13 + (1 / 13) / 6, rel=1e-6)  # |V| = 6 without <s>
+    assert p(lm, "zebra", []) == pytest.approx((1 / 13) / 6, rel=1e-6)
+    srilm = NgramLM(1, "good_turing", interpolate=interpolate, interpolate_unigrams=False).fit(corpus)
+    assert p(srilm, "zebra", []) == pytest.approx(1 / 13, rel=1e-6)  # SRILM: the left-over mass to <unk>
+    assert p(srilm, "d", []) == pytest.approx(12 / 13 * 1 / 13, rel=1e-6)
 
 
 def test_good_turing_discounts_by_hand():

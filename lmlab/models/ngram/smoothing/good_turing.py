@@ -6,9 +6,21 @@ Per order, counts-of-counts ``n_r`` of raw counts give the Good-Turing count
     d_r = (r*/r - (k+1) n_{k+1} / n_1) / (1 - (k+1) n_{k+1} / n_1)       (1 <= r <= k)
 
 A ``d_r`` that is undefined or outside (0, 1] (too few counts) is replaced by 1, i.e. no discount
-for that count, as SRILM does.  ``u(h w) = d_c c(h w) / c(h)``; the backoff weight of ``h`` (the
+for that count, as SRILM does.  A context ``h`` where the discounts leave less than
+``1 / (c(h) + 1)`` (every count above ``k``, or undiscountable) keeps that much for the words not
+seen after it, as if one unseen word had followed it (its seen words' estimates are scaled to
+make room), so that no word ever gets probability 0.  ``u(h w) = d_c c(h w) / c(h)``; the backoff weight of ``h`` (the
 default, Katz) or ``gamma(h) = 1 - sum_w u(h w)`` (interpolated) takes the remaining mass.
-``k`` is 7 for n-grams and 1 for unigrams (SRILM's gtmax defaults).
+``k`` is 7 for n-grams (SRILM's gtmax default).
+
+Unigrams: Katz's formula is degenerate there (SRILM's unigram gtmax 1 makes ``d_1 = 0``, which
+SRILM replaces by 1, leaving unseen words nothing), so the unigram level reserves Good's estimate
+of the probability of an unseen word, ``P0 = n_1 / N`` (``n_1`` words seen once among ``N``
+predicted tokens; at least one is assumed, so P0 > 0; at most 1/2, so that a corpus of
+singletons keeps mass for what it saw), and scales every seen word's relative
+frequency by ``1 - P0``.  ``gamma[0] = P0`` then goes to the unseen words (``<unk>`` included) as
+for every smoother (:mod:`.assemble`: uniformly, or to ``<unk>``).  The discounts reported for
+order 1 are ``[1, 1 - P0]`` (the factor every unigram count is scaled by).
 """
 
 from __future__ import annotations
@@ -19,7 +31,6 @@ from ....counts.ngram_counts import NgramCounts
 from .assemble import Estimate, context_sums
 from .kneser_ney import raw_counts
 
-GTMAX_UNIGRAM = 1
 GTMAX = 7
 
 
@@ -45,13 +56,23 @@ def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray
     us, gammas, ds = [], [], []
     for m in range(1, counts.order + 1):
         cm = c[m - 1]
-        k = GTMAX_UNIGRAM if m == 1 else GTMAX
-        d = katz_discounts(cm, k)
-        ratio = np.where(cm <= k, d[np.minimum(cm, k)], 1.0)
         total = context_sums(counts, m, cm.astype(np.float64))
+        if m == 1:
+            p0 = min(max(int(np.sum(cm == 1)), 1) / total[0], 0.5)
+            d = np.array([1.0, 1.0 - p0])
+            ratio = np.full(len(cm), 1.0 - p0)
+        else:
+            d = katz_discounts(cm, GTMAX)
+            ratio = np.where(cm <= GTMAX, d[np.minimum(cm, GTMAX)], 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             u = ratio * cm / (total[0] if m == 1 else total[counts.prefix[m - 1]])
         used = context_sums(counts, m, u)
+        if m > 1:  # a context Katz leaves (almost) nothing keeps 1 / (c(h) + 1) for unseen words
+            floor = 1.0 / (total + 1.0)
+            short = (total > 0) & (1.0 - used < floor)
+            scale = np.where(short, (1.0 - floor) / np.where(used > 0, used, 1.0), 1.0)
+            u = u * scale[counts.prefix[m - 1]]
+            used = np.where(short, 1.0 - floor, used)
         gammas.append(np.clip(1.0 - used, 0.0, 1.0))
         us.append(u)
         ds.append(d)
