@@ -65,6 +65,10 @@ class NotNormalizedError(LmlabError, ValueError):
     """An operation needs probabilities but the model only gives unnormalised scores."""
 
 
+class NotALanguageModelError(LmlabError, AttributeError):
+    """An lmlab LanguageModel operation was asked of a model that has another contract (NltkLM)."""
+
+
 class DataUnavailableError(LmlabError, FileNotFoundError):
     """A named dataset is not on disk and cannot be downloaded."""
 

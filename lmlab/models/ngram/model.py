@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ...counts.counter import NgramCounter
 from ...counts.ngram_counts import NgramCounts, count_ngrams
 from ...errors import ConfigError, CorpusError, NotFittedError, VocabMismatchError
 from ...text.specials import BOS_ID, EOS_ID
@@ -95,17 +96,12 @@ class NgramLM(LanguageModel):
                 problems += exc.problems
         if discount_fallback is not None and len(list(discount_fallback)) != 3:
             problems.append(f"discount_fallback must be three numbers (D1, D2, D3+), got {discount_fallback!r}")
-        if compat not in (None, "nltk"):
-            problems.append(f"compat must be None or 'nltk', got {compat!r}")
+        if compat is not None:
+            problems.append(f"compat={compat!r}: nltk.lm's models are lmlab.NltkLM(order, smoothing) "
+                            "(nltk's conventions and API; not a LanguageModel)")
         if problems:
             raise ConfigError(problems)
         spec = registry.SMOOTHERS[smoothing]
-        if compat == "nltk":
-            from .smoothing.nltk_compat import NLTK_METHODS
-
-            if smoothing not in NLTK_METHODS:
-                raise ConfigError(f"nltk.lm has no {smoothing}; compat='nltk' supports {', '.join(NLTK_METHODS)}")
-            interpolate = spec.default_interpolate
         if interpolate is None:
             interpolate = spec.default_interpolate
         if interpolate not in spec.forms:
@@ -123,10 +119,8 @@ class NgramLM(LanguageModel):
         self.min_count = min_count
         self.max_size = max_size
         self.prune = list(prune) if prune is not None else None
-        self.compat = compat
         self.limit_vocab = set(limit_vocab) if limit_vocab is not None else None
-        # padding per sentence: KenLM's one <s> and one </s>, or nltk.lm's order - 1 of each
-        self.n_pad = max(order - 1, 0) if compat == "nltk" else 1
+        self.n_pad = 1  # one <s> and one </s> per sentence (KenLM's padding)
         self.tokenizer = tokenizer or Tokenizer()
         self.normalized = spec.normalized
         self._vocab: Vocab | None = None
@@ -154,15 +148,10 @@ class NgramLM(LanguageModel):
         return self
 
     def _fit_counts(self, counts: NgramCounts, vocab: Vocab) -> None:
-        if self.compat == "nltk":
-            from .smoothing.nltk_compat import nltk_tables
-
-            tables, discounts = nltk_tables(self, counts), None
-        else:
-            self._fit_vocab = vocab  # the estimator may shrink it (limit_vocab)
-            tables, discounts = registry.SMOOTHERS[self.smoothing].estimate(self, counts)
-            if self._fit_vocab is not vocab:
-                vocab, counts = self._fit_vocab, None
+        self._fit_vocab = vocab  # the estimator may shrink it (limit_vocab)
+        tables, discounts = registry.SMOOTHERS[self.smoothing].estimate(self, counts)
+        if self._fit_vocab is not vocab:
+            vocab, counts = self._fit_vocab, None
         self._vocab, self._tables, self._counts, self.discounts = vocab, tables, counts, discounts
 
     # -- state ----------------------------------------------------------------------------
@@ -191,11 +180,17 @@ class NgramLM(LanguageModel):
         return self.tables.fast
 
     @property
-    def counts(self) -> NgramCounts:
-        """Raw n-gram counts (models read from ARPA files have none)."""
+    def ngram_counts(self) -> NgramCounts:
+        """Raw n-gram counts as arrays (models read from ARPA files have none)."""
         if self._counts is None:
             raise NotFittedError("this model has no counts (it was not fitted from text here)")
         return self._counts
+
+    @property
+    def counts(self) -> NgramCounter:
+        """The counts by words, as nltk.lm's ``counts``: ``counts['the']``, ``counts[['the']]['market']``."""
+        v = self.vocab
+        return NgramCounter(self.ngram_counts, lambda w: v._index.get(w, -1), v.__getitem__)  # noqa: SLF001
 
     def prune_entropy(self, threshold: float) -> NgramLM:
         """A new model pruned by relative entropy (Stolcke 1998) with ``threshold``.
@@ -221,7 +216,7 @@ class NgramLM(LanguageModel):
     def begin_state(self) -> State:
         if self.order == 1:
             return ()
-        return (BOS_ID,) * (self.n_pad if self.compat else 1)
+        return (BOS_ID,)
 
     def null_state(self) -> State:
         return ()
@@ -235,12 +230,11 @@ class NgramLM(LanguageModel):
         out = np.empty((len(states), len(self.vocab)), dtype=np.float64)
         for b, st in enumerate(states):
             out[b] = self.tables.next_log10(st) * LN10  # type: ignore[arg-type]
-        if self.compat is None:
-            out[:, BOS_ID] = -np.inf
+        out[:, BOS_ID] = -np.inf
         return out
 
     def step(self, state: State, token_id: int) -> tuple[float, State]:
-        if token_id == BOS_ID and self.compat is None:
+        if token_id == BOS_ID:
             return -math.inf, self.advance(state, token_id)
         lp10, _ = self.tables.word_log10(state, int(token_id))  # type: ignore[arg-type]
         return lp10 * LN10, self.advance(state, token_id)
@@ -254,22 +248,9 @@ class NgramLM(LanguageModel):
                 "tokens: the text was encoded with another vocabulary"
             )
         kinds = context_kinds(len(ids), starts, self.n_pad)
-        if self.compat is not None and np.dtype(self.tables.logprob10[0].dtype) == np.float64:
-            lp, length = self.tables.score_flat_numpy(ids, starts, self.n_pad)  # double precision
-        else:
-            lp, length = self.fast.score(ids, kinds)
+        lp, length = self.fast.score(ids, kinds)
         keep = kinds == 0
         return lp[keep], length[keep], ids[keep]
-
-    def token_logprobs(self, ids: Sequence[int], *, bos: bool = True, eos: bool = True) -> np.ndarray:
-        if self.compat is None:
-            return super().token_logprobs(ids, bos=bos, eos=eos)
-        state = self.begin_state() if bos else self.null_state()
-        seq = list(ids) + ([EOS_ID] * self.n_pad if eos else [])
-        out = np.empty(len(seq), dtype=np.float64)
-        for i, t in enumerate(seq):
-            out[i], state = self.step(state, int(t))
-        return out
 
     def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         lp, _, _ = self.corpus_log10(sentences)

@@ -1,7 +1,7 @@
 """Maximum likelihood and additive (add-k: Laplace k=1, Lidstone) estimates.
 
 Both use the longest context the history offers (the last ``order - 1`` tokens, or the
-sentence so far from ``<s>``), without recursion to lower orders, as nltk.lm's MLE and Lidstone::
+sentence so far from ``<s>``), without recursion to lower orders::
 
     MLE:    p(w | h) = c(h w) / c(h)
     add-k:  p(w | h) = (c(h w) + k) / (c(h) + k |V|)        |V| = vocabulary without <s>
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ....counts.ngram_counts import NgramCounts
-from ....text.specials import BOS_ID, EOS_ID, UNK_ID
+from ....text.specials import BOS_ID, EOS_ID
 from ..tables import BackoffTables
 from .assemble import LOG10_ZERO, context_sums
 from .kneser_ney import raw_counts
@@ -33,23 +33,11 @@ def _log10(x: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     return np.minimum(out, 0.0).astype(dtype)
 
 
-def additive_tables(
-    counts: NgramCounts, k: float | None, *, nltk: bool = False, dtype: type = np.float32
-) -> BackoffTables:
-    """Tables of add-k smoothing, or of MLE when ``k`` is None.
-
-    With ``nltk`` (nltk.lm's conventions: padded counts, ``<s>`` predictable, |V| = the types seen
-    plus ``<UNK>``) only the highest order carries estimates; every lower order is a blank.
-    """
+def additive_tables(counts: NgramCounts, k: float | None, *, dtype: type = np.float32) -> BackoffTables:
+    """Tables of add-k smoothing, or of MLE when ``k`` is None."""
     N, V = counts.order, counts.vocab_size
-    if nltk:
-        seen = counts.count[0] > 0
-        seen[UNK_ID] = True
-        n_words = int(seen.sum())
-        c = [x.copy() for x in counts.count]
-    else:
-        n_words = V - 1
-        c = raw_counts(counts)
+    n_words = V - 1
+    c = raw_counts(counts)
     kk = 0.0 if k is None else float(k)
     blank_p = 0.0 if k is None else 1.0 / n_words
     probs, backs = [], []
@@ -60,23 +48,20 @@ def additive_tables(
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.where(denom > 0, (cm + kk) / denom, 0.0)
         if m < N:
-            full = counts.bos_first[m - 1] if m > 1 and not nltk else np.zeros(len(p), dtype=bool)
+            full = counts.bos_first[m - 1] if m > 1 else np.zeros(len(p), dtype=bool)
             p = np.where(full, p, blank_p)
-        if m == 1 and not nltk:
+        if m == 1:
             p[BOS_ID] = 0.0
         probs.append(_log10(p, dtype))
         if m < N:
             ctx_total = context_sums(counts, m + 1, c[m].astype(np.float64))
-            if nltk:
-                is_full_ctx = np.full(len(ctx_total), m == N - 1)
-            else:
-                is_full_ctx = (counts.bos_first[m - 1] if m > 1 else np.arange(V) == BOS_ID) | (m == N - 1)
+            is_full_ctx = (counts.bos_first[m - 1] if m > 1 else np.arange(V) == BOS_ID) | (m == N - 1)
             has_children = ctx_total > 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 b = kk * n_words / (ctx_total + kk * n_words) if k is not None else np.zeros_like(ctx_total)
             b = np.where(is_full_ctx & has_children, b, 1.0)
             b10 = _log10(b, dtype)
-            if m == 1 and not nltk:
+            if m == 1:
                 b10[EOS_ID] = 0.0
             backs.append(b10)
     backs.append(np.empty(0, dtype=dtype))

@@ -49,26 +49,21 @@ def assemble(
     *,
     interpolate: bool = True,
     interpolate_unigrams: bool = True,
-    predict_bos: bool = False,
     dtype: type = np.float32,
 ) -> BackoffTables:
     """Backoff tables of the smoothed model described by ``est``.
 
-    ``predict_bos`` keeps ``<s>``'s unigram probability and no uniform mixing (nltk.lm's
-    conventions); ``dtype=np.float64`` keeps double precision (for exact comparisons).
+    ``dtype=np.float64`` keeps double precision (for exact comparisons).
     """
     N, V = counts.order, counts.vocab_size
     n_uniform = V - 1  # the vocabulary without <s>, <unk> included
     gamma0 = float(est.gamma[0][0])
     p1 = est.u[0].astype(np.float64).copy()
-    if predict_bos:
-        pass
-    elif interpolate_unigrams:
+    if interpolate_unigrams:
         p1 += gamma0 / n_uniform
     else:
         p1[UNK_ID] += gamma0
-    if not predict_bos:
-        p1[BOS_ID] = 0.0
+    p1[BOS_ID] = 0.0
     probs = [p1]
     backoffs: list[np.ndarray] = []
     for m in range(2, N + 1):
@@ -105,7 +100,7 @@ def assemble(
         order=N,
         vocab_size=V,
         keys=list(counts.keys),
-        logprob10=[_log10_prob(p, m == 1 and not predict_bos).astype(dtype) for m, p in enumerate(probs, start=1)],
+        logprob10=[_log10_prob(p, m == 1).astype(dtype) for m, p in enumerate(probs, start=1)],
         backoff10=[_log10_backoff(b, counts, m).astype(dtype) for m, b in enumerate(backoffs, start=1)],
     )
 

@@ -22,10 +22,9 @@ from .assemble import LOG10_ZERO, context_sums
 from .kneser_ney import raw_counts
 
 
-def stupid_backoff_tables(counts: NgramCounts, alpha: float, *, nltk: bool = False,
-                          dtype: type = np.float32) -> BackoffTables:
-    """Tables of stupid backoff (``nltk``: padded counts, ``<s>`` scored like any word)."""
-    c = [x.copy() for x in counts.count] if nltk else raw_counts(counts)
+def stupid_backoff_tables(counts: NgramCounts, alpha: float, *, dtype: type = np.float32) -> BackoffTables:
+    """Tables of stupid backoff."""
+    c = raw_counts(counts)
     probs, backs = [], []
     for m in range(1, counts.order + 1):
         cm = c[m - 1].astype(np.float64)
@@ -34,7 +33,7 @@ def stupid_backoff_tables(counts: NgramCounts, alpha: float, *, nltk: bool = Fal
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = np.log10(cm / denom)
         lp[~np.isfinite(lp)] = LOG10_ZERO
-        if m == 1 and not nltk:
+        if m == 1:
             lp[BOS_ID] = LOG10_ZERO
         probs.append(lp.astype(dtype))
         backs.append(np.zeros(len(cm) if m < counts.order else 0, dtype=dtype))
