@@ -9,7 +9,7 @@ The public API (torch-free; the neural models live in ``lmlab.models.neural``)::
 
 from ._version import __version__
 
-__all__ = ["NgramLM", "MixtureLM", "Vocab", "Tokenizer", "evaluate", "complete", "load", "__version__"]
+__all__ = ["NgramLM", "NltkLM", "MixtureLM", "Vocab", "Tokenizer", "evaluate", "complete", "load", "__version__"]
 
 
 def __getattr__(name: str):
@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from .models.ngram.model import NgramLM
 
         return NgramLM
+    if name == "NltkLM":
+        from .models.ngram.nltk_lm import NltkLM
+
+        return NltkLM
     if name == "MixtureLM":
         from .models.mixture import MixtureLM
 

@@ -13,6 +13,10 @@ n-gram model's state is the tuple of the last ``order - 1`` token ids.
 Perplexity, scoring, generation, completion, interpolation and the server are written once
 against this interface.  Models whose next-token scores do not sum to one (stupid backoff) set
 ``normalized = False``; code that needs probabilities checks it and refuses.
+
+nltk.lm's conventions break these (``order - 1`` paddings, ``<s>`` has a probability), so its
+models are :class:`lmlab.models.ngram.nltk_lm.NltkLM`, which is not a ``LanguageModel``: it has
+nltk's contract and refuses every operation of this interface (``NotALanguageModelError``).
 """
 
 from __future__ import annotations

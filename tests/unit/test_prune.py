@@ -17,7 +17,7 @@ TRAIN = ["a b c a b", "a b d", "b c a", "c a b c", "a a b", "d c b a", "a b c d"
 def test_count_pruning_drops_rare_ngrams_and_stays_normalised(smoothing):
     full = NgramLM(3, smoothing, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
     lm = NgramLM(3, smoothing, discount_fallback=(0.5, 1, 1.5), prune=[0, 1, 2]).fit(TRAIN)
-    c = full.counts
+    c = full.ngram_counts
     assert lm.tables.sizes()[0] == full.tables.sizes()[0]
     assert lm.tables.sizes()[1] == int((c.count[1] > 1).sum())
     assert lm.tables.sizes()[2] == int((c.count[2] > 2).sum())

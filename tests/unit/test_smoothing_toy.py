@@ -25,7 +25,7 @@ def p(lm, word, context):
 
 def test_counts():
     lm = NgramLM(2, "witten_bell").fit(TOY)
-    c = lm.counts
+    c = lm.ngram_counts
     v = lm.vocab
     assert {v[i]: int(n) for i, n in enumerate(c.count[0]) if n} == {"<s>": 3, "</s>": 3, "a": 4, "b": 2, "c": 2}
     bigrams = {" ".join(v.decode(w)): int(n) for w, n in zip(c.ngram_words(2, range(len(c.count[1]))), c.count[1],
