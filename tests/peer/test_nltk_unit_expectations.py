@@ -199,3 +199,11 @@ def test_generate_None_text_seed():  # noqa: N802 - nltk's name
     with pytest.raises(TypeError):
         lm.generate(text_seed=(None,))
     assert lm.generate(text_seed=None, random_seed=3) == lm.generate(random_seed=3)
+
+
+def test_supplied_vocabulary_without_padding_symbols_is_refused():
+    from lmlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="<s> and </s>"):
+        NltkLM(2, "mle", vocabulary=["a", "b"]).fit(TRAINING)
+    assert len(NltkLM(1, "mle", vocabulary=["a", "b"]).fit(TRAINING).vocab) == 3  # a, b, <UNK>

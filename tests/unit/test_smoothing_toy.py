@@ -33,6 +33,17 @@ def test_counts():
     assert bigrams == {"<s> a": 2, "<s> b": 1, "a b": 1, "a </s>": 1, "a c": 2, "b a": 2, "c </s>": 2}
 
 
+def test_counts_by_words_as_nltk():
+    c = NgramLM(2, "witten_bell").fit(TOY).counts
+    assert (c["a"], c["<s>"], c["zebra"]) == (4, 3, 0)
+    assert c[["a"]] == {"b": 1, "</s>": 1, "c": 2} and c[["a"]]["c"] == 2 and c[["a"]]["zebra"] == 0
+    assert c[2][("a",)] == c[["a"]] and c[["a"]].N() == 4 and c[["a"]].freq("c") == 0.5
+    assert c[["zebra"]] == {} and ("zebra",) not in c[2] and ("a",) in c[2]
+    assert set(c[2]) == {("<s>",), ("a",), ("b",), ("c",)}
+    assert dict(c[1]) == dict(c.unigrams) == {"<s>": 3, "</s>": 3, "a": 4, "b": 2, "c": 2}
+    assert c.N() == 14 + 11 and len(c) == 2 and 2 in c and 3 not in c
+
+
 def test_witten_bell():
     lm = NgramLM(2, "witten_bell").fit(TOY)
     # unigrams: c(w)/(N + T) + gamma0/|V|, T = 4 types, gamma0 = 4/15

@@ -129,8 +129,9 @@ class NltkLM:
         k: add-k's added count (nltk's ``gamma``).
         discount: absolute discounting's (0.75) or Kneser-Ney's (0.1) discount.
         alpha: stupid backoff's factor (0.4).
-        vocabulary: the words of the vocabulary (``<UNK>`` is always in it), e.g. an
-            ``nltk.lm.Vocabulary``; default: built from the first ``fit``'s padded text.
+        vocabulary: the words of the vocabulary (``<UNK>`` is always in it; ``<s>`` and ``</s>``
+            must be, at order >= 2), e.g. an ``nltk.lm.Vocabulary`` (its cutoff already applied);
+            default: built from the first ``fit``'s padded text.
         unk_cutoff: when the vocabulary is built, words seen fewer times are ``<UNK>``.
         tokenizer: how string sentences are split (default: whitespace).
     """
@@ -209,6 +210,9 @@ class NltkLM:
         if self._vocabulary is not None:
             words = [w for w in self._vocabulary if w != UNK_LABEL]
             present = set(words)
+            if self.n_pad and not {BOS, EOS} <= present:
+                raise ConfigError(f"the supplied vocabulary must hold {BOS} and {EOS} at order {self.order} "
+                                  "(the padding; nltk.lm would score it as <UNK>)")
         else:
             from collections import Counter
 
