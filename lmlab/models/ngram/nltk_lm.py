@@ -50,13 +50,14 @@ from ...text.tokenize import Tokenizer
 from ...text.vocab import Vocab, encode_corpus
 
 UNK_LABEL = "<UNK>"  # nltk.lm's name for the unknown word
-#: method -> (nltk.lm class, whether its distributions sum to 1)
+#: method -> (nltk.lm class, whether its distributions sum to 1 over the vocabulary, <s> included)
 NLTK_METHODS = {
     "mle": ("MLE", True),
     "additive": ("Lidstone / Laplace", True),
     "witten_bell": ("WittenBellInterpolated", True),
     "absolute_discounting": ("AbsoluteDiscountingInterpolated", True),
-    "kneser_ney": ("KneserNeyInterpolated", True),
+    # nltk's Kneser-Ney sums to more than 1 after contexts that start with <s> at order >= 3
+    "kneser_ney": ("KneserNeyInterpolated", False),
     "stupid_backoff": ("StupidBackoff", False),
 }
 NLTK_DISCOUNTS = {"kneser_ney": 0.1, "absolute_discounting": 0.75}
@@ -167,7 +168,6 @@ class NltkLM:
             raise ConfigError(problems)
         self.order, self.smoothing, self.k, self.alpha = order, smoothing, float(k), float(alpha)
         self.discount = NLTK_DISCOUNTS.get(smoothing, 0.0) if discount is None else float(discount)
-        self.normalized = NLTK_METHODS[smoothing][1]
         self.unk_cutoff = unk_cutoff
         self.tokenizer = tokenizer or Tokenizer()
         self._vocabulary = None if vocabulary is None else list(vocabulary)
