@@ -18,6 +18,9 @@ Its contract is nltk.lm's, not lmlab's :class:`~lmlab.models.base.LanguageModel`
   counts and one longer than ``order - 1`` has no counts: 0 for MLE, ``1/|V|`` for add-k); the
   interpolated models and stupid backoff use its last ``order - 1`` words and recurse to
   shorter contexts (a context never seen: ``alpha = 0, gamma = 1``).  MLE's zero is a real zero.
+  The scores sum to 1 over the vocabulary (``<s>`` included) except for stupid backoff, MLE after
+  a context never seen (0), and nltk's Kneser-Ney after contexts that start with ``<s>`` at order
+  >= 3 (its continuation counts see nothing left of the padding), reproduced as nltk computes it.
 * ``logscore`` (log2; ``-inf`` for 0), ``entropy(text_ngrams)`` and ``perplexity(text_ngrams)``
   take n-gram tuples, as nltk's (``lm.text_ngrams(sentences)`` makes them from sentences) and
   return ``inf`` where a score is 0; ``generate`` draws what nltk draws for the same seed;
