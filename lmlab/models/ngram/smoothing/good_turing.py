@@ -9,8 +9,9 @@ A ``d_r`` that is undefined or outside (0, 1] (too few counts) is replaced by 1,
 for that count, as SRILM does.  A context ``h`` where the discounts leave less than
 ``1 / (c(h) + 1)`` (every count above ``k``, or undiscountable) keeps that much for the words not
 seen after it, as if one unseen word had followed it (its seen words' estimates are scaled to
-make room), so that no word ever gets probability 0.  ``u(h w) = d_c c(h w) / c(h)``; the backoff weight of ``h`` (the
-default, Katz) or ``gamma(h) = 1 - sum_w u(h w)`` (interpolated) takes the remaining mass.
+make room), so that no word ever gets probability 0.  ``u(h w) = d_c c(h w) / c(h)``; the
+backoff weight of ``h`` (the default, Katz) or ``gamma(h) = 1 - sum_w u(h w)`` (interpolated)
+takes the remaining mass.
 ``k`` is 7 for n-grams (SRILM's gtmax default).
 
 Unigrams: Katz's formula is degenerate there (SRILM's unigram gtmax 1 makes ``d_1 = 0``, which
