@@ -175,7 +175,8 @@ class BackoffTables:
             extra = 0.0
             if self.constant_backoff10 is not None:
                 extra = self.constant_backoff10 * (min(len(context), self.order - 1) - j)
-            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi] + extra
+            # in float64: a float32 array plus a Python float stays float32 (NEP 50)
+            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi].astype(np.float64) + extra
         return dist
 
     def word_log10(self, context: Sequence[int], word: int) -> tuple[float, int]:
