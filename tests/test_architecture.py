@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,28 @@ def test_import_layers():
     exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
     r = subprocess.run([exe, "--config", str(REPO / "pyproject.toml")], cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_import_contracts_catch_violations(tmp_path):
+    """The contracts are checked: a copy of lmlab with one forbidden import per contract fails."""
+    shutil.copytree(REPO / "lmlab", tmp_path / "lmlab", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    plant = {
+        "models/ngram/tables.py": "from ..neural import config as _planted",  # n-gram -> neural
+        "models/base.py": "from .ngram import model as _planted",  # the interface -> a model
+        "counts/ngram_counts.py": "from ..eval import perplexity as _planted",  # against the layers
+        "text/tokenize.py": "import torch as _planted",  # the n-gram path -> torch
+    }
+    for rel, line in plant.items():
+        f = tmp_path / "lmlab" / rel
+        f.write_text(f.read_text() + f"\n{line}  # noqa\n")
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    r = subprocess.run([exe, "--no-cache", "--config", "pyproject.toml"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    broken = [ln for ln in r.stdout.splitlines() if ln.endswith(" BROKEN")]
+    assert len(broken) == 4 and "Contracts: 0 kept, 4 broken." in r.stdout, r.stdout
 
 
 def test_ngram_path_does_not_load_torch():
