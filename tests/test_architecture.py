@@ -1,4 +1,5 @@
-"""Data flows one way (import-linter layers) and the n-gram path never imports torch."""
+"""Architecture: data flows one way, the n-gram path never imports torch, the model halves stay apart
+(import-linter), and no dead imports or names (ruff's pyflakes rules)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,6 +40,24 @@ def test_import_contracts_catch_violations(tmp_path):
     assert r.returncode != 0
     broken = [ln for ln in r.stdout.splitlines() if ln.endswith(" BROKEN")]
     assert len(broken) == 4 and "Contracts: 0 kept, 4 broken." in r.stdout, r.stdout
+
+
+def _ruff() -> str:
+    exe = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if not Path(exe).is_file():
+        pytest.skip("ruff (a pinned test dependency: pip install -c constraints.txt -e '.[test]') is not installed")
+    return exe
+
+
+def test_no_dead_imports_or_names():
+    """pyflakes' checks (ruff's F rules): unused imports and variables, redefinitions, undefined names."""
+    ruff = _ruff()
+    planted = subprocess.run([ruff, "check", "--no-cache", "--select", "F", "--stdin-filename", "x.py", "-"],
+                             input="import os\n", capture_output=True, text=True)
+    assert planted.returncode == 1 and "F401" in planted.stdout  # the check does see an unused import
+    r = subprocess.run([ruff, "check", "--no-cache", "--select", "F", "lmlab", "tests", "benchmarks"], cwd=REPO,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_ngram_path_does_not_load_torch():
