@@ -84,6 +84,7 @@ def _neural(cfg_kw: dict, window: bool = False):
 
         vocab = Vocab.build(s.split() for s in TRAIN)
         cfg = (WindowLMConfig if window else RNNLMConfig)(vocab_size=len(vocab), **cfg_kw)
+        torch.set_num_threads(1)  # nets this small only lose to a second thread (the training tests use 1 too)
         torch.manual_seed(1)
         return TorchLM(build_model(cfg), cfg, vocab)
 
