@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lmlab.errors import ConfigError, VocabMismatchError
+from lmlab.errors import ConfigError, LmlabError, VocabMismatchError
 from lmlab.models.mixture import MixtureLM, em_weights
 from lmlab.eval.perplexity import evaluate
 from lmlab.models.ngram.model import NgramLM
@@ -167,11 +167,11 @@ def test_mix_errors(tmp_path, capsys):
     assert "unknown field 'extra'" in msg and "component 0" in msg and "component 1" in msg
     missing = tmp_path / "missing.json"
     missing.write_text(json.dumps({"kind": "mixture", "components": [{"path": "gone.arpa", "weight": 1.0}]}))
-    with pytest.raises(Exception, match="gone.arpa"):
+    with pytest.raises(LmlabError, match="gone.arpa"):
         load(missing)
     loop = tmp_path / "loop.json"
     loop.write_text(json.dumps({"kind": "mixture", "components": [{"path": "loop.json", "weight": 1.0}]}))
-    with pytest.raises(Exception, match="nested"):
+    with pytest.raises(LmlabError, match="nested"):
         load(loop)
     (tmp_path / "notmix.json").write_text("{\"kind\": \"rnnlm\"}")
     with pytest.raises(ConfigError, match="not a mixture file"):
