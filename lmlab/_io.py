@@ -16,7 +16,6 @@ import gzip
 import io
 import lzma
 import os
-import sys
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -159,7 +158,3 @@ def write_bytes_atomic(path: str | os.PathLike, chunks: Iterable[bytes] | bytes)
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def stdout_binary() -> BinaryIO:
-    return sys.stdout.buffer

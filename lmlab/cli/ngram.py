@@ -6,6 +6,7 @@ import sys
 
 from ..errors import ConfigError
 from ..models.ngram.model import NgramLM, save_arpa
+from ..models.ngram.smoothing.kneser_ney import KENLM_FALLBACK
 from ..models.ngram.smoothing.registry import SMOOTHERS
 from ._common import Formatter, Progress, input_lines
 
@@ -68,7 +69,7 @@ def run(args) -> int:
     progress = Progress(args.quiet)
     fallback = None
     if args.discount_fallback is not None:
-        fallback = args.discount_fallback or [0.5, 1.0, 1.5]
+        fallback = args.discount_fallback or list(KENLM_FALLBACK)
         if len(fallback) != 3:
             raise ConfigError("--discount_fallback takes no value or three (D1 D2 D3+)")
     discount = None

@@ -55,10 +55,6 @@ class NgramCounts:
         """Ids of the m-grams (prefix, word); -1 where absent.  Vectorised."""
         return lookup_keys(self.keys[m - 1], self.vocab_size, prefix, word)
 
-    def context_totals(self, m: int) -> np.ndarray:
-        """For each (m-1)-gram, the sum of the raw counts of the m-grams it is the prefix of."""
-        return np.bincount(self.prefix[m - 1], weights=self.count[m - 1], minlength=len(self.count[m - 2]))
-
     def ngram_words(self, m: int, ids: np.ndarray) -> np.ndarray:
         """The words of the given m-grams as an int array of shape (len(ids), m)."""
         out = np.empty((len(ids), m), dtype=np.int64)

@@ -23,6 +23,7 @@ def test_ptb_modified_kn(ptb, order, target):
     assert abs(rep.perplexity - target) < 0.01  # in fact the same as KenLM to 0.01
 
 
+@pytest.mark.slow  # 3+ s; the PTB cases check the same estimator against KenLM in the default run
 def test_wikitext2_5gram(data_root):
     train = read_lines(data_root / "wikitext-2" / "train.txt")
     test = read_lines(data_root / "wikitext-2" / "test.txt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lmlab.errors import ModelFormatError, VocabMismatchError
+from lmlab.errors import LmlabError, ModelFormatError, VocabMismatchError
 from lmlab.models.loading import load
 from lmlab.models.ngram.model import NgramLM
 
@@ -98,5 +98,5 @@ def test_quantised_binary(tmp_path, data_root):
     assert (tmp_path / "q.lmbin").stat().st_size < 0.6 * (tmp_path / "f.lmbin").stat().st_size
     assert q8.perplexity(test) == pytest.approx(full.perplexity(test), rel=0.01)
     assert q8.tables.sizes() == full.tables.sizes()  # same n-grams, quantised values
-    with pytest.raises(Exception, match="1 to 8 bits"):
+    with pytest.raises(LmlabError, match="1 to 8 bits"):
         lm.to_binary(tmp_path / "bad.lmbin", quant_bits=12)

@@ -97,7 +97,9 @@ def test_complete_cli_with_a_character_model(char_lm, tmp_path, capsys):
     char_lm.to_arpa(tmp_path / "c.arpa")
     assert main(["complete", str(tmp_path / "c.arpa"), "the ca", "-k", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2 and all(ln.split("\t")[0].startswith("ca") for ln in lines)
+    want, _ = complete_text(char_lm, "the ca", 2)  # what the API proposes, best first
+    assert [ln.split("\t")[0] for ln in lines] == [w for w, _ in want] and all(w.startswith("ca") for w, _ in want)
+    assert [float(ln.split("\t")[1]) for ln in lines] == pytest.approx([math.exp(lp) for _, lp in want], abs=1e-6)
 
 
 def test_char_completion_keeps_combining_marks():

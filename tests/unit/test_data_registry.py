@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -97,8 +96,20 @@ def test_lm_lines_and_tinyshakespeare_split(data_root, monkeypatch):
     assert len(train) == int(1115394 * 0.9) and train + valid == tinyshakespeare_text("all")
 
 
-def test_default_root_prefers_shared(monkeypatch):
+def test_data_root_order(tmp_path, monkeypatch):
+    """LMLAB_DATA, else shared/data beside the repository, else the user's cache folder."""
+    repo = tmp_path / "repo"
+    fake = repo / "lmlab" / "data" / "registry.py"  # where registry.py would sit in that checkout
+    monkeypatch.setattr(registry, "__file__", str(fake))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("LMLAB_DATA", raising=False)
-    root = registry.data_root()
-    repo_shared = Path(registry.__file__).resolve().parents[3] / "shared" / "data"
-    assert root == (repo_shared if repo_shared.is_dir() else root)
+    assert registry.data_root() == tmp_path / "cache" / "lmlab" / "data"  # no shared/ beside the repo
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    assert registry.data_root() == tmp_path / "shared" / "data"
+    monkeypatch.setenv("LMLAB_DATA", str(tmp_path / "mine"))
+    assert registry.data_root() == tmp_path / "mine"
+    monkeypatch.delenv("LMLAB_DATA")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    (tmp_path / "shared" / "data").rmdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert registry.data_root() == tmp_path / "home" / ".cache" / "lmlab" / "data"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -57,10 +55,29 @@ def test_greedy_matches_argmax(lm):
 def test_seeded_sampling_and_possible_tokens(lm):
     a = generate(lm, "the cat", seed=11, max_tokens=20, stop_at_eos=False)
     assert a == generate(lm, "the cat", seed=11, max_tokens=20, stop_at_eos=False)
-    assert len(a.tokens) == 20 and "<unk>" not in a.tokens and "<s>" not in a.tokens
-    assert all(math.isfinite(x) and x > -50 for x in a.logprobs)
-    outs = {tuple(generate(lm, "the", seed=s, max_tokens=5).tokens) for s in range(20)}
-    assert len(outs) > 1
+    assert len(a.tokens) == 20 and not {"<unk>", "<s>", "</s>"} & set(a.tokens) and not a.stopped
+    # each log-probability is the model's, for that token after the prompt and the tokens before it
+    state = lm.advance(lm.advance(lm.begin_state(), lm.vocab.lookup("the")), lm.vocab.lookup("cat"))
+    for tok, lp in zip(a.tokens, a.logprobs, strict=True):
+        assert lp == lm.next_logprobs([state])[0, lm.vocab.lookup(tok)]
+        state = lm.advance(state, lm.vocab.lookup(tok))
+
+
+def test_sampling_follows_the_model_distribution(lm):
+    """Over many seeds, the first sampled token after "the" has the model's distribution, with
+    <unk> and <s> removed and the rest renormalised (</s> ends the generation at once)."""
+    state = lm.advance(lm.begin_state(), lm.vocab.lookup("the"))
+    p = np.exp(sampling.ban(lm.next_logprobs([state])[0], {0, 1}))
+    n = 3000
+    counts = np.zeros(len(lm.vocab))
+    for s in range(n):
+        g = generate(lm, "the", seed=s, max_tokens=1)
+        counts[lm.vocab.lookup(g.tokens[0]) if g.tokens else 2] += 1
+        assert g.stopped == (not g.tokens)
+    freq = counts / n
+    assert counts[[0, 1]].sum() == 0
+    np.testing.assert_array_less(np.abs(freq - p), 4.5 * np.sqrt(p * (1 - p) / n) + 1e-9)
+    assert (counts > 0).sum() >= 5  # several words are possible after "the", and each is drawn
 
 
 def test_top_p_sampling_stays_in_nucleus(lm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lmlab.errors import ConfigError, VocabMismatchError
+from lmlab.errors import ConfigError, LmlabError, VocabMismatchError
 from lmlab.models.mixture import MixtureLM, em_weights
 from lmlab.eval.perplexity import evaluate
 from lmlab.models.ngram.model import NgramLM
@@ -41,10 +41,28 @@ def test_mixture_of_ngram_models(ptb):
         np.testing.assert_allclose(mix.token_logprobs(s), b, atol=1e-9)
 
 
-def test_top_level_export():
+def test_top_level_mixture_is_the_weighted_sum_of_its_parts():
+    """``lmlab.MixtureLM`` (the public name): P = 0.25 P_a + 0.75 P_b in every context, by hand."""
     import lmlab
 
-    assert lmlab.MixtureLM is MixtureLM and "MixtureLM" in lmlab.__all__
+    assert "MixtureLM" in lmlab.__all__
+    lines = ["a b a", "b a c", "a c"]
+    vocab = lmlab.Vocab.build(s.split() for s in lines)
+    a = lmlab.NgramLM(2, "witten_bell").fit(lines, vocab=vocab)
+    b = lmlab.NgramLM(1, "additive", k=1.0).fit(lines, vocab=vocab)
+    mix = lmlab.MixtureLM([a, b], [0.25, 0.75])
+    # the add-one unigram by hand: <unk> 0, </s> 3, a 4, b 2, c 2 (11 tokens, 5 types; <s> none)
+    p_b = np.array([1, 0, 4, 5, 3, 3]) / 16
+    for hist in ([], ["a"], ["c"]):
+        sa, sm = a.begin_state(), mix.begin_state()
+        for w in hist:
+            sa, sm = a.advance(sa, vocab.lookup(w)), mix.advance(sm, vocab.lookup(w))
+        want = 0.25 * np.exp(a.next_logprobs([sa])[0]) + 0.75 * p_b
+        np.testing.assert_allclose(np.exp(mix.next_logprobs([sm])[0]), want, rtol=1e-6, atol=0)  # float32 tables
+    test = ["a b c", "c c"]
+    tok = np.concatenate([0.25 * np.exp(a.token_logprobs(vocab.encode(t.split())))
+                          + 0.75 * np.exp(b.token_logprobs(vocab.encode(t.split()))) for t in test])
+    assert lmlab.evaluate(mix, test).perplexity == pytest.approx(np.exp(-np.log(tok).mean()), rel=1e-12)
 
 
 def test_em_needs_heldout_tokens():
@@ -149,11 +167,11 @@ def test_mix_errors(tmp_path, capsys):
     assert "unknown field 'extra'" in msg and "component 0" in msg and "component 1" in msg
     missing = tmp_path / "missing.json"
     missing.write_text(json.dumps({"kind": "mixture", "components": [{"path": "gone.arpa", "weight": 1.0}]}))
-    with pytest.raises(Exception, match="gone.arpa"):
+    with pytest.raises(LmlabError, match="gone.arpa"):
         load(missing)
     loop = tmp_path / "loop.json"
     loop.write_text(json.dumps({"kind": "mixture", "components": [{"path": "loop.json", "weight": 1.0}]}))
-    with pytest.raises(Exception, match="nested"):
+    with pytest.raises(LmlabError, match="nested"):
         load(loop)
     (tmp_path / "notmix.json").write_text("{\"kind\": \"rnnlm\"}")
     with pytest.raises(ConfigError, match="not a mixture file"):

@@ -75,7 +75,14 @@ def test_prune_cli(tmp_path, capsys):
     arpa, out = tmp_path / "m.arpa", tmp_path / "p.arpa"
     assert main(["ngram", "-o", "3", "--discount_fallback", "--text", str(text), "--arpa", str(arpa), "--quiet"]) == 0
     assert main(["prune", str(arpa), "--threshold", "0.05", "--arpa", str(out), "--quiet"]) == 0
-    assert sum(NgramLM.from_arpa(out).tables.sizes()) < sum(NgramLM.from_arpa(arpa).tables.sizes())
+    full, pruned = NgramLM.from_arpa(arpa), NgramLM.from_arpa(out)
+    assert sum(pruned.tables.sizes()) < sum(full.tables.sizes())
+    want = full.prune_entropy(0.05).tables  # the command writes what the API computes
+    assert pruned.tables.sizes() == want.sizes()
+    for m in range(3):
+        np.testing.assert_array_equal(pruned.tables.keys[m], want.keys[m])
+        np.testing.assert_array_equal(pruned.tables.logprob10[m], want.logprob10[m])
+        np.testing.assert_array_equal(pruned.tables.backoff10[m], want.backoff10[m])
 
 
 @pytest.mark.parametrize("smoothing", ["modified_kneser_ney", "witten_bell"])

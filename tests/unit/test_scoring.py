@@ -62,7 +62,9 @@ def test_score_cli(lm, tmp_path, capsys):
     nb.write_text("0 ||| the apple and pair salad ||| x ||| 0\n0 ||| the apple and pear salad ||| x ||| 0\n")
     assert main(["rerank", str(tmp_path / "m.arpa"), "--nbest", str(nb), "--best"]) == 0
     assert capsys.readouterr().out.strip().endswith("the apple and pear salad ||| x ||| 0")
-    assert np.isfinite(score_sentences(lm, [""])[0].total)
+    empty = score_sentences(lm, [""])[0]  # an empty line is one </s> after <s>
+    assert empty.tokens == ["</s>"] and empty.oovs == 0
+    assert empty.total == pytest.approx(lm.logprob("</s>", ["<s>"]), abs=1e-9) and np.isfinite(empty.total)
 
 
 def test_homophone_example_follows_its_rule_and_reproduces(ptb):

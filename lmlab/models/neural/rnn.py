@@ -12,8 +12,6 @@ from torch import nn
 
 from .cells import LoopRNN
 
-FUSED = {"rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU", "lstm": "LSTM", "gru": "GRU"}
-
 
 class RNNLM(nn.Module):
     def __init__(self, vocab_size: int, emsize: int, nhid: int, nlayers: int, cell: str = "lstm",

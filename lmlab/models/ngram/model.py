@@ -253,6 +253,8 @@ class NgramLM(LanguageModel):
         return lp[keep], length[keep], ids[keep]
 
     def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        if not len(sentences):
+            return []
         lp, _, _ = self.corpus_log10(sentences)
         bounds = np.cumsum([len(s) + self.n_pad for s in sentences])[:-1]
         return np.split(lp * LN10, bounds)

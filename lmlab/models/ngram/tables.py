@@ -22,10 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...counts.ngram_counts import lookup_keys
-from ...text.specials import BOS_ID
 
 LN10 = float(np.log(10.0))
-NEG_INF = float("-inf")
 
 
 @dataclass
@@ -175,7 +173,8 @@ class BackoffTables:
             extra = 0.0
             if self.constant_backoff10 is not None:
                 extra = self.constant_backoff10 * (min(len(context), self.order - 1) - j)
-            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi] + extra
+            # in float64: a float32 array plus a Python float stays float32 (NEP 50)
+            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi].astype(np.float64) + extra
         return dist
 
     def word_log10(self, context: Sequence[int], word: int) -> tuple[float, int]:
@@ -193,11 +192,6 @@ class BackoffTables:
                 total += (self.constant_backoff10 if self.constant_backoff10 is not None
                           else float(self.backoff10[j - 1][ctx[j - 1]]))
         return total, 0  # unreachable: every word id is a unigram
-
-    def bos_mask(self) -> np.ndarray:
-        mask = np.zeros(self.vocab_size, dtype=bool)
-        mask[BOS_ID] = True
-        return mask
 
 
 def context_kinds(n: int, starts: np.ndarray, n_bos: int = 1) -> np.ndarray:
