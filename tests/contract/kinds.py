@@ -2,14 +2,16 @@
 
 A *kind* is a way to obtain a model: an n-gram smoother fitted from text (every method and form
 in the smoothing registry), the same model read back from ARPA, from ``.lmbin`` and from the
-8-bit quantised ``.lmbin``, the nltk-compatible models, mixtures, and every neural cell.  The list
-is built from the registries (``SMOOTHERS``, ``NLTK_METHODS``, ``CELLS``), so a new smoother or
+8-bit quantised ``.lmbin``, mixtures, and every neural cell.  The list
+is built from the registries (``SMOOTHERS``, ``CELLS``), so a new smoother or
 cell is checked the day it is registered.  Any test taking a ``kind`` argument runs over them
 all; ``lm`` is that kind's model, built once per session (tiny corpus, tiny networks).
 
-Where a kind breaks the contract because of a defect another item of issue 13 fixes, the
-(kind, test) pair is marked ``xfail(strict=True)`` in :data:`KNOWN_FAILURES`, so the mark must
-come off the day the fix lands.
+The nltk-compatible models (:class:`lmlab.NltkLM`) are not LanguageModels (nltk gives ``<s>`` a
+probability): their own contract is checked in ``test_nltk_lm_contract.py``.
+
+Where a kind breaks the contract because of a known defect, the (kind, test) pair is marked
+``xfail(strict=True)`` in :data:`KNOWN_FAILURES`, so the mark must come off the day the fix lands.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmlab.models.base import LanguageModel
-from lmlab.models.ngram.smoothing.nltk_compat import NLTK_METHODS
 from lmlab.models.ngram.smoothing.registry import SMOOTHERS
 
 TRAIN = [
@@ -43,7 +44,7 @@ HAVE_TORCH = importlib.util.find_spec("torch") is not None
 class Kind:
     id: str
     build: Callable[[Callable[[str], LanguageModel], Path], LanguageModel]  # (get other kind, tmp dir)
-    family: str  # "ngram" | "nltk" | "mixture" | "neural"
+    family: str  # "ngram" | "mixture" | "neural"
     atol: float = 1e-9  # two ways of computing the same score agree to this (float32 nets: 1e-5)
     needs: tuple[str, ...] = field(default=())  # "torch"
     source: str | None = None  # for read-back kinds: the fitted kind it was written from
@@ -120,12 +121,6 @@ def _kinds() -> list[Kind]:
                     kinds.append(Kind(f"{fid}-arpa", _read_back(fid, "arpa"), source=fid, **ng))
                 kinds.append(Kind(f"{fid}-lmbin", _read_back(fid, "lmbin"), source=fid, **ng))
                 kinds.append(Kind(f"{fid}-lmbin8", _read_back(fid, "lmbin", 8), source=fid, **ng))
-    for name in NLTK_METHODS:
-        for order in (1, 2, 3):
-            kinds.append(Kind(f"nltk-{name}-o{order}", _ngram(name, None, order, compat="nltk"), "nltk",
-                              method=name, order=order))
-    kinds.append(Kind("nltk-witten_bell-o3-arpa", _read_back("nltk-witten_bell-o3", "arpa"), "nltk",
-                      source="nltk-witten_bell-o3", method="witten_bell", order=3))
     net = dict(family="neural", atol=1e-5, needs=("torch",))
     small = dict(emsize=6, nhid=6, nlayers=2, dropout=0.1)
     for cell in CELLS:
@@ -147,29 +142,8 @@ KINDS: dict[str, Kind] = {k.id: k for k in _kinds()}
 
 
 def _known_failures() -> dict[tuple[str, str], str]:
-    """(kind id, test name) -> the issue item that fixes it; each is an xfail(strict=True)."""
-    nltk = "issue 13 item 3: fixed on branch i13-nltk"
-    gt = "issue 13 item 2: Good-Turing gives <unk> log10 -99; fixed on branch i13-nltk"
-    out = {}
-    for k in KINDS.values():
-        if k.method == "good_turing":
-            out[k.id, "test_oov_is_unk_and_counted"] = gt
-        if k.family != "nltk":
-            continue
-        out[k.id, "test_next_logprobs_are_distributions_without_bos"] = nltk  # <s> gets a probability
-        if k.source is not None:  # the mode is not recorded in ARPA: read back, it is another model
-            out[k.id, "test_read_back_scores_equal_the_written_model"] = nltk
-            continue
-        out[k.id, "test_save_and_load_give_identical_scores"] = nltk
-        if k.order != 2:  # order - 1 padding </s> are scored: not len(ids) + 1 scores
-            for t in ("test_token_logprobs_equal_stepping_state_by_state",
-                      "test_corpus_token_logprobs_equal_token_logprobs",
-                      "test_evaluate_score_sentences_and_perplexity_agree"):
-                out[k.id, t] = nltk
-            if SMOOTHERS[k.method].normalized:
-                out[k.id, "test_a_mixture_with_itself_is_the_model"] = nltk
-                out[k.id, "test_oov_is_unk_and_counted"] = nltk
-    return out
+    """(kind id, test name) -> the defect that makes it fail; each is an xfail(strict=True)."""
+    return {}
 
 
 KNOWN_FAILURES = _known_failures()
