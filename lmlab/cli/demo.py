@@ -9,7 +9,7 @@ from ..data.readers import lm_lines
 from ..eval.perplexity import evaluate
 from ..generate.complete import complete
 from ..models.ngram.model import NgramLM
-from ._common import Formatter
+from ._common import Formatter, positive_int
 
 PAIRS = [
     ("the apple and pear salad", "the apple and pair salad"),
@@ -22,8 +22,8 @@ PREFIXES = ["the stock", "new york stock", "in the first"]
 def add_parser(sub):
     p = sub.add_parser("demo", help="train a KN 5-gram on PTB, report perplexity, score, complete",
                        description=__doc__, formatter_class=Formatter)
-    p.add_argument("--order", type=int, default=5)
-    p.add_argument("--data", default="ptb", choices=("ptb", "wikitext-2"))
+    p.add_argument("--order", type=positive_int, default=5, help="n-gram order")
+    p.add_argument("--data", default="ptb", choices=("ptb", "wikitext-2"), help="named dataset to train and test on")
     return p
 
 

@@ -28,7 +28,7 @@ def add_parser(sub):
     p.add_argument("--text", help="training text, one sentence per line (default: stdin)")
     p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
     p.add_argument("--arpa", help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
-    p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS))
+    p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS), help="smoothing method")
     p.add_argument("--backoff", action="store_true", help="backoff form instead of interpolated")
     p.add_argument("--interpolate_unigrams", type=int, choices=(0, 1), default=1,
                    help="1: mix uniform into unigrams (KenLM); 0: left-over mass to <unk> (SRILM)")
