@@ -14,11 +14,11 @@ from ..errors import ConfigError, CorpusError
 EXCLUSIVE = (("text", "data"), ("train", "data"), ("valid", "data"))
 
 
-def input_lines(path: str | None, data: str | None = None, split: str = "train", *,
-                allow_empty: bool = False) -> list[str]:
+def input_lines(path: str | None, data: str | None = None, split: str = "train") -> list[str]:
     """Lines from a file, a named dataset split, or stdin (strict UTF-8, a byte-order mark dropped).
 
-    An input with no lines is refused (naming it) unless ``allow_empty``.
+    An input with no lines (an empty file, ``< /dev/null``) is refused, naming it: no command has
+    anything to do with it (an empty *line* is a sentence: it predicts one ``</s>``).
     """
     if path and data:
         raise ConfigError(f"give a text file or a named dataset, not both ({path} and --data {data})")
@@ -30,7 +30,7 @@ def input_lines(path: str | None, data: str | None = None, split: str = "train",
         lines, name = read_lines(path), path
     else:
         lines, name = read_stream_lines(sys.stdin.buffer, "<stdin>"), "<stdin>"
-    if not lines and not allow_empty:
+    if not lines:
         raise CorpusError(f"{name}: the input is empty (no lines)")
     return lines
 
@@ -72,6 +72,25 @@ positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positi
 nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
 probability = _number(float, lambda v: 0 < v <= 1, "a probability in (0, 1]")
 port_number = _number(int, lambda v: 0 <= v <= 65535, "a port number (0-65535)")
+
+
+def output_file(text: str) -> str:
+    """An output path, checked before any work is done: not a folder, in a folder that exists."""
+    import os
+
+    if text == "-":
+        return text
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name to write")
+    folder = os.path.dirname(text) or "."
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"{text}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text}: folder {folder} is not writable")
+    return text
+
+
+output_file.__name__ = "output file"
 
 
 def number(x: float) -> str:

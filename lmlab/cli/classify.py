@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from .._io import read_lines
 from ..data.tasks import TASKS, classification_task, parse_labeled
 from ..errors import ConfigError
 from ..eval.applications import classification_report, train_class_lms
@@ -48,8 +47,8 @@ def run(args) -> int:
         train = classification_task(args.task, "train")
         test = classification_task(args.task, "test")
     else:
-        train = parse_labeled(read_lines(args.train), args.train)
-        test = parse_labeled(read_lines(args.test), args.test) if args.test else []
+        train = parse_labeled(input_lines(args.train), args.train)
+        test = parse_labeled(input_lines(args.test), args.test) if args.test else []
         if not test and not args.predict:
             raise ConfigError("give --test FILE (labelled) or --predict FILE (unlabelled)")
     if len({label for label, _ in train}) < 2:

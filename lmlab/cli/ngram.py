@@ -7,7 +7,7 @@ import sys
 from ..errors import ConfigError
 from ..models.ngram.model import NgramLM, save_arpa
 from ..models.ngram.smoothing.registry import SMOOTHERS
-from ._common import Formatter, Progress, input_lines
+from ._common import Formatter, Progress, input_lines, output_file
 
 EXAMPLES = """examples:
   lmlab ngram -o 5 < train.txt > lm.arpa
@@ -27,7 +27,7 @@ def add_parser(sub):
     p.add_argument("-o", "--order", type=int, required=True, help="n-gram order (any positive integer)")
     p.add_argument("--text", help="training text, one sentence per line (default: stdin)")
     p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
-    p.add_argument("--arpa", help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
+    p.add_argument("--arpa", type=output_file, help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
     p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS), help="smoothing method")
     p.add_argument("--backoff", action="store_true", help="backoff form instead of interpolated")
     p.add_argument("--interpolate_unigrams", type=int, choices=(0, 1), default=1,

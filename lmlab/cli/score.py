@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from .._io import read_lines
 from ..eval.scoring import parse_nbest, rerank, score_sentences
 from ..models.loading import load
 from ._common import MODEL_HELP, Formatter, input_lines
@@ -45,7 +44,7 @@ def add_parser(sub):
 def run(args) -> int:
     lm = load(args.model)
     k = 1 / math.log(10) if args.log10 else 1.0
-    for s in score_sentences(lm, input_lines(args.text, allow_empty=True)):
+    for s in score_sentences(lm, input_lines(args.text)):
         line = f"{s.total * k:.4f}\t{' '.join(s.tokens[:-1])}"
         if args.per_token:
             marks = [OOV_MARK if oov else "" for oov in s.oov_mask]
@@ -67,7 +66,7 @@ def add_rerank_parser(sub):
 
 def run_rerank(args) -> int:
     lm = load(args.model)
-    groups = rerank(lm, parse_nbest(read_lines(args.nbest), args.nbest), lm_weight=args.lm_weight,
+    groups = rerank(lm, parse_nbest(input_lines(args.nbest), args.nbest), lm_weight=args.lm_weight,
                     score_weight=args.score_weight)
     for i, g in enumerate(groups):
         for h in g[:1] if args.best else g:
