@@ -1,4 +1,4 @@
-"""``lmlab convert``: ARPA <-> lmlab binary (memory-mapped, loads at once), like build_binary."""
+"""``lmlab convert``: ARPA <-> lmlab binary (memory-mapped, loads faster than ARPA), like build_binary."""
 
 from __future__ import annotations
 
