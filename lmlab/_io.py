@@ -139,7 +139,7 @@ def read_stream_batches(stream: BinaryIO, name: str = "<stdin>", chunk: int = 1 
         first = False
         offset += len(block)
         line_no += block.count(b"\n")
-        yield [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")[:-1]]
+        yield [ln.removesuffix("\r") for ln in text.split("\n")[:-1]]
         if not data:
             return
 

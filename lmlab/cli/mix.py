@@ -41,6 +41,8 @@ def add_parser(sub):
 def run(args) -> int:
     if not args.save.endswith(".json"):
         raise ConfigError(f"--save {args.save}: a mixture file ends in .json")
+    if args.data and args.heldout:
+        raise ConfigError("give --data NAME or --heldout FILE (both name the held-out text), not both")
     if args.weights is None and not (args.data or args.heldout):
         raise ConfigError("give --weights W... (static) or held-out text to tune them: --data NAME or --heldout FILE")
     if args.weights is not None and len(args.weights) != len(args.models):

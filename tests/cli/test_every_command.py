@@ -47,7 +47,8 @@ EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "1", "--save", OUTJSON],
-            ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"]],
+            ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],
+            ["mix", MODEL, MODEL2, "--heldout", TEXT, "--data", "ptb", "--save", OUTJSON]],
     "classify": [["classify"], ["classify", "--train", TSV]],
     "train": [["train", "--save", "{TMP}/run2"]],
     "generate": [["generate", MODEL, "-n", "-1"], ["generate", MODEL, "--max_tokens", "-5"],
@@ -153,7 +154,7 @@ def test_every_command_refuses_bad_input(files, capsys, monkeypatch):
             code = main(argv)
         except BaseException as exc:  # noqa: BLE001 - any escape is the failure being tested for
             code = f"raised {type(exc).__name__}: {exc}"
-        out, err = capsys.readouterr()
+        _, err = capsys.readouterr()
         n += 1
         problems = []
         if code != 2:

@@ -81,10 +81,9 @@ def test_every_multiword_flag_takes_both_spellings():
         args = [alt] + (["1"] * (action.nargs if isinstance(action.nargs, int) else 1)
                         if action.nargs != 0 and action.nargs not in ("?", "*") else [])
         rewritten = []
-        orig = sp._parse_known_args
 
-        def spy(arg_strings, namespace, *rest, _orig=orig):
-            rewritten.extend(arg_strings)
+        def spy(arg_strings, namespace, *rest, _seen=rewritten):
+            _seen.extend(arg_strings)
             raise SystemExit(0)
 
         sp._parse_known_args = spy

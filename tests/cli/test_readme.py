@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def python_blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.DOTALL | re.MULTILINE)
 
 
 def run_blocks(tmp_path, monkeypatch) -> dict:
@@ -31,7 +31,7 @@ def test_readme_has_python_code():
 
 
 def test_readme_python_runs(data_root, tmp_path, monkeypatch):
-    import lmlab.data.readers as readers
+    from lmlab.data import readers
 
     full = readers.lm_lines
     monkeypatch.setattr(readers, "lm_lines", lambda name, split: full(name, split)[:3000])
