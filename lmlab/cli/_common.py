@@ -157,7 +157,8 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-_RST = [(re.compile(r"``(.+?)``", re.DOTALL), r"\1"), (re.compile(r":[a-z]+:`~?([^`]+)`"), r"\1"),
+_RST = [(re.compile(r"^``(lmlab [^`]+)``", re.MULTILINE), r"\1"),  # a description's heading
+        (re.compile(r"``(.+?)``", re.DOTALL), r"'\1'"), (re.compile(r":[a-z]+:`~?([^`]+)`"), r"\1"),
         (re.compile(r"(?<![\w`])`([^`\n]+)`(?![\w`])"), r"\1")]
 
 

@@ -28,7 +28,7 @@ def add_parser(sub):
     p.add_argument("models", nargs="+", help="models to compare (ARPA, .lmbin, neural folders, mixture .json)")
     p.add_argument("--data", help="named dataset (see 'lmlab data list')")
     p.add_argument("--split", default="test", help="with --data: the split to score")
-    p.add_argument("--text", help="test text file (instead of --data)")
+    p.add_argument("--text", help="test text file (instead of --data) (default: stdin)")
     p.add_argument("--mix", action="store_true", help="add a linear mixture of all models, weights tuned by EM")
     p.add_argument("--heldout", help="held-out text for --mix (default: the dataset's valid split)")
     p.add_argument("--weights", nargs="+", type=float, metavar="W",

@@ -20,7 +20,7 @@ def add_parser(sub):
     p.add_argument("input", help=NGRAM_MODEL_HELP)
     p.add_argument("output", type=output_file, help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
     p.add_argument("-q", "--quantize", type=int, metavar="BITS",
-                   help="binary only: quantise probabilities and backoffs to BITS (1-8) bits, like build_binary -q")
+                   help="binary only: quantise probabilities and backoffs to BITS (1-8) bits, like build_binary -q (default: not quantised)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
 

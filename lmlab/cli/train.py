@@ -23,7 +23,7 @@ def add_parser(sub):
                        epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("--data", help="named dataset (ptb, wikitext-2, tinyshakespeare)")
     p.add_argument("--train", help="training text file (instead of --data)")
-    p.add_argument("--valid", help="validation text file (instead of --data)")
+    p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of --train)")
     p.add_argument("--save", required=True, help="model folder (config.json, vocab.json, model.safetensors)")
     p.add_argument("--model", default="lstm", choices=sorted(CELL_NAMES) + ["window"],
                    help="recurrent cell, or window: the fixed-window (Bengio) model")
@@ -33,14 +33,14 @@ def add_parser(sub):
     p.add_argument("--nlayers", type=int, default=2, help="recurrent layers")
     p.add_argument("--dropout", type=float, default=0.2, help="dropout on the embeddings, between layers "
                    "and on the top layer (each place can be set apart below)")
-    p.add_argument("--dropout_emb", "--dropouti", type=float, help="dropout on the embedding output")
-    p.add_argument("--dropout_between", "--dropouth", type=float, help="dropout between recurrent layers")
-    p.add_argument("--dropout_out", type=float, help="dropout on the top layer's output")
+    p.add_argument("--dropout_emb", "--dropouti", type=float, help="dropout on the embedding output (default: --dropout)")
+    p.add_argument("--dropout_between", "--dropouth", type=float, help="dropout between recurrent layers (default: --dropout)")
+    p.add_argument("--dropout_out", type=float, help="dropout on the top layer's output (default: --dropout)")
     p.add_argument("--tied", action="store_true", help="tie the input and output embeddings (needs emsize = nhid)")
     p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"),
                    help="recurrent weight initialisation (identity: Le et al.'s IRNN)")
     p.add_argument("--adaptive", nargs="+", type=int, metavar="CUTOFF",
-                   help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2)")
+                   help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2) (default: full softmax)")
     p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
     p.add_argument("--freeze", action="store_true", help="keep the (pretrained) embeddings fixed")
     p.add_argument("--context", type=int, default=4, help="window model: tokens of context")
@@ -55,7 +55,7 @@ def add_parser(sub):
     p.add_argument("--patience", type=int, default=0, help="early stopping after N epochs without improvement")
     p.add_argument("--seed", type=int, default=1111, help="random seed (initialisation, dropout, batch order)")
     p.add_argument("--threads", type=int, help="torch threads (default: the free cores)")
-    p.add_argument("--max_batches", type=int, help="at most N batches per epoch")
+    p.add_argument("--max_batches", type=int, help="at most N batches per epoch (default: all)")
     p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     p.add_argument("--dry-run", dest="dry_run", action="store_true", help="two batches of one epoch")
