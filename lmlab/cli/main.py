@@ -107,29 +107,31 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lmlab query ... | head` ends quietly
     argv = sys.argv[1:] if argv is None else list(argv)
     first = next((a for a in argv if not a.startswith("-")), None)  # the command (top level has no values)
-    parser = build_parser(first if first in COMMANDS else None)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, a bad option (one line on stderr, exit 2)
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.command in INFERENCE:
-        from .._threads import limit_numpy_blas_threads
-
-        limit_numpy_blas_threads(1)
+    command = first if first in COMMANDS else None
+    parser = build_parser(command)
     try:
         old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (main() called from a thread): leave signals alone
         old_term = None
     try:
-        code = int(args._run(args) or 0)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, a bad option (one line on stderr, exit 2)
+            code = exc.code if isinstance(exc.code, int) else 2
+        else:
+            if args.command in INFERENCE:
+                from .._threads import limit_numpy_blas_threads
+
+                limit_numpy_blas_threads(1)
+            code = int(args._run(args) or 0)
         sys.stdout.flush()  # a failed write of what is still buffered is reported here, not at exit
         return code
     except LmlabError as exc:
-        return _fail(args.command, str(exc))
+        return _fail(command, str(exc))
     except OSError as exc:
         if exc.filename is None and exc.errno in _WRITE_ERRNOS:
             _silence_stdout()
-        return _fail(args.command, _oserror_message(exc))
+        return _fail(command, _oserror_message(exc))
     except Terminated:
         print("lmlab: terminated", file=sys.stderr)
         return 143
@@ -145,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
 _NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|bool_)\w*\(([^()]*)\)")
 
 
-def _fail(command: str, msg: str) -> int:
+def _fail(command: str | None, msg: str) -> int:
     msg = _NUMPY_REPR.sub(r"\1", msg.replace("\n", " "))
-    print(f"lmlab {command}: error: {msg}", file=sys.stderr)
+    print(f"lmlab {command}: error: {msg}" if command else f"lmlab: error: {msg}", file=sys.stderr)
     return 2
 
 

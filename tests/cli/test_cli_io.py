@@ -33,7 +33,8 @@ def arpa(tmp_path_factory):
 
 def lmlab(*args, **kw):
     kw.setdefault("stdout", subprocess.PIPE)
-    return subprocess.run([sys.executable, "-m", "lmlab", *map(str, args)], stderr=subprocess.PIPE, env=ENV, **kw)
+    kw.setdefault("env", ENV)
+    return subprocess.run([sys.executable, "-m", "lmlab", *map(str, args)], stderr=subprocess.PIPE, **kw)
 
 
 def one_line_error(err: bytes | str, command: str) -> str:
@@ -70,14 +71,16 @@ def test_empty_line_is_still_a_sentence(arpa, tmp_path, capsys):
 @pytest.mark.parametrize("argv", [["ngram", "-o", "2", "--smoothing", "witten_bell", "--quiet", "--text", "{T}"],
                                   ["query", "{M}", "--text", "{T}"], ["score", "{M}", "--text", "{T}"],
                                   ["perplexity", "{M}", "--text", "{T}", "--json"]])
-def test_full_disk_on_stdout(argv, arpa, tmp_path):
+@pytest.mark.parametrize("buffered", [True, False])
+def test_full_disk_on_stdout(argv, buffered, arpa, tmp_path):
     """`> /dev/full`: one line naming standard output, exit 2, also when the data is still buffered
     at exit (score and perplexity print a few hundred bytes: the failure shows at the final flush)."""
     t = tmp_path / "t.txt"
     t.write_text("the cat sat\n" * 20)
     argv = [a.replace("{T}", str(t)).replace("{M}", str(arpa)) for a in argv]
+    env = {k: v for k, v in ENV.items() if k != "PYTHONUNBUFFERED"} if buffered else {**ENV, "PYTHONUNBUFFERED": "1"}
     with open("/dev/full", "wb") as full:
-        r = lmlab(*argv, stdout=full)
+        r = lmlab(*argv, stdout=full, env=env)
     err = one_line_error(r.stderr, argv[0])
     assert r.returncode == 2 and "standard output: No space left on device" in err
 
