@@ -5,7 +5,9 @@
   file survives a failed write.
 * :func:`open_binary` opens plain, ``.gz``, ``.bz2`` and ``.xz`` files (by suffix, and by magic
   bytes when reading).
-* :func:`read_lines` decodes strictly as UTF-8 and reports the file, line and byte of bad input.
+* :func:`read_lines` decodes strictly as UTF-8 and reports the file, line and byte of bad input;
+  every reader of text (files, stdin) drops a leading UTF-8 byte-order mark (``EF BB BF``), which
+  would otherwise become part of the first word.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import BinaryIO
 
 from .errors import InvalidUTF8Error, LmlabError
 
+BOM = b"\xef\xbb\xbf"
 _MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
 
 
@@ -60,12 +63,16 @@ def open_binary(path: str | os.PathLike) -> BinaryIO:
 
 
 def decode_utf8(data: bytes, path: str, base_offset: int = 0, first_line: int = 1) -> str:
-    """Decode ``data`` strictly; on failure name the line and absolute byte offset."""
+    """Decode ``data`` strictly; on failure name the line and absolute byte offset.
+
+    At the start of a file (``base_offset == 0``) a UTF-8 byte-order mark is dropped.
+    """
+    skip = 3 if base_offset == 0 and data[:3] == BOM else 0
     try:
-        return data.decode("utf-8")
+        return data[skip:].decode("utf-8") if skip else data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line_no = first_line + data.count(b"\n", 0, exc.start)
-        raise InvalidUTF8Error(path, line_no, base_offset + exc.start, exc.reason) from None
+        line_no = first_line + data.count(b"\n", 0, skip + exc.start)
+        raise InvalidUTF8Error(path, line_no, base_offset + skip + exc.start, exc.reason) from None
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
@@ -97,11 +104,43 @@ def read_lines(path: str | os.PathLike) -> list[str]:
 def read_stream_lines(stream: BinaryIO | io.TextIOBase, name: str = "<stdin>") -> list[str]:
     """Lines of an open stream (stdin); bytes are decoded strictly as UTF-8."""
     data = stream.read()
-    text = decode_utf8(data, name) if isinstance(data, bytes) else data
+    text = decode_utf8(data, name) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def read_stream_batches(stream: BinaryIO, name: str = "<stdin>", chunk: int = 1 << 16) -> Iterator[list[str]]:
+    """Lines of a byte stream as they arrive: each batch holds the complete lines read so far.
+
+    For interactive use (``lmlab query`` in a pipe): a batch is yielded as soon as a line is in,
+    without waiting for the end of input, while a large piped file still comes in large batches.
+    Decoding is strict UTF-8 (errors name the line and byte), a leading byte-order mark is dropped.
+    """
+    read = getattr(stream, "read1", stream.read)
+    pending, offset, line_no, first = b"", 0, 1, True
+    while True:
+        data = read(chunk)
+        if data:
+            pending += data
+            if first and len(pending) < 3 and BOM.startswith(pending):
+                continue  # a byte-order mark may be split across reads
+            cut = pending.rfind(b"\n") + 1
+            if not cut:
+                continue
+            block, pending = pending[:cut], pending[cut:]
+        else:
+            if not pending:
+                return
+            block, pending = pending + b"\n", b""
+        text = decode_utf8(block, name, offset, line_no)  # at offset 0 it drops a byte-order mark
+        first = False
+        offset += len(block)
+        line_no += block.count(b"\n")
+        yield [ln.removesuffix("\r") for ln in text.split("\n")[:-1]]
+        if not data:
+            return
 
 
 @contextlib.contextmanager
@@ -117,17 +156,27 @@ def atomic_write(path: str | os.PathLike, *, compress: str | None = "auto") -> I
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise LmlabError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    if path.is_dir():
+        raise LmlabError(f"{path}: is a directory; give a file name to write")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:  # e.g. an unwritable folder: name the file asked for, not the temp file
+        raise LmlabError(f"{path}: cannot write: {exc.strerror or exc}") from None
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
     try:
-        with os.fdopen(fd, "wb") as raw:
-            inner = _wrap(raw, kind, "wb")
-            yield inner
-            if inner is not raw:
-                inner.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                inner = _wrap(raw, kind, "wb")
+                yield inner
+                if inner is not raw:
+                    inner.close()
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.filename is None:  # a failed write() (full disk) names no file: name the target
+                raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+            raise
         with contextlib.suppress(OSError):  # make the rename durable where the OS allows
             dfd = os.open(folder, os.O_RDONLY)
             try:

@@ -1,23 +1,38 @@
-"""Helpers shared by the subcommands: reading input text, progress messages."""
+"""Helpers shared by the subcommands: the argument parser, option types, input text, progress."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
 from .._io import read_lines, read_stream_lines
+from ..errors import ConfigError, CorpusError
+
+# Options that name two sources of the same text: giving both is refused (whichever command has them).
+EXCLUSIVE = (("text", "data"), ("train", "data"), ("valid", "data"))
 
 
 def input_lines(path: str | None, data: str | None = None, split: str = "train") -> list[str]:
-    """Lines from a file, a named dataset split, or stdin (strict UTF-8)."""
+    """Lines from a file, a named dataset split, or stdin (strict UTF-8, a byte-order mark dropped).
+
+    An input with no lines (an empty file, ``< /dev/null``) is refused, naming it: no command has
+    anything to do with it (an empty *line* is a sentence: it predicts one ``</s>``).
+    """
+    if path and data:
+        raise ConfigError(f"give a text file or a named dataset, not both ({path} and --data {data})")
     if data:
         from ..data.readers import lm_lines
 
-        return lm_lines(data, split)
-    if path and path != "-":
-        return read_lines(path)
-    return read_stream_lines(sys.stdin.buffer, "<stdin>")
+        lines, name = lm_lines(data, split), f"--data {data} (split {split})"
+    elif path and path != "-":
+        lines, name = read_lines(path), path
+    else:
+        lines, name = read_stream_lines(sys.stdin.buffer, "<stdin>"), "<stdin>"
+    if not lines:
+        raise CorpusError(f"{name}: the input is empty (no lines)")
+    return lines
 
 
 class Progress:
@@ -32,5 +47,139 @@ class Progress:
             print(f"[{time.perf_counter() - self.t0:7.2f}s] {msg}", file=sys.stderr, flush=True)
 
 
+MODEL_HELP = "model: ARPA (.gz/.bz2/.xz), .lmbin, a neural model folder or a mixture .json"
+NGRAM_MODEL_HELP = "n-gram model: ARPA file (.gz/.bz2/.xz too) or lmlab binary .lmbin"
+
+
+# -- option values ------------------------------------------------------------------------------
+def _number(kind, test, what):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"{text} is not {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+nonnegative_int = _number(int, lambda v: v >= 0, "a non-negative integer")
+positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
+nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
+probability = _number(float, lambda v: 0 < v <= 1, "a probability in (0, 1]")
+port_number = _number(int, lambda v: 0 <= v <= 65535, "a port number (0-65535)")
+
+
+def output_file(text: str) -> str:
+    """An output path, checked before any work is done: not a folder, in a folder that exists."""
+    import os
+
+    if text == "-":
+        return text
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name to write")
+    folder = os.path.dirname(text) or "."
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"{text}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text}: folder {folder} is not writable")
+    return text
+
+
+output_file.__name__ = "output file"
+
+
+def number(x: float) -> str:
+    """A number for a message: ``0.5``, not ``np.float64(0.5)`` (at most 6 significant digits)."""
+    return f"{float(x):.6g}"
+
+
+def numbers(xs) -> str:
+    return " ".join(number(x) for x in xs)
+
+
+# -- the parser ---------------------------------------------------------------------------------
+def _other_spelling(opt: str) -> str | None:
+    """``--max_tokens`` <-> ``--max-tokens``; None for a one-word flag."""
+    if not opt.startswith("--"):
+        return None
+    head, eq, value = opt[2:].partition("=")
+    if "_" in head:
+        alt = head.replace("_", "-")
+    elif "-" in head:
+        alt = head.replace("-", "_")
+    else:
+        return None
+    return "--" + alt + eq + value
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """lmlab's parser (every command's, through ``add_subparsers``).
+
+    * Every multi-word flag takes both spellings, ``--max_tokens`` and ``--max-tokens``: the one
+      not registered is rewritten to the registered one before parsing (help shows one spelling).
+    * Two sources of one text (:data:`EXCLUSIVE`: ``--text`` and ``--data``...) are refused together.
+    * An error is one line on stderr and exit code 2 (argparse prints the whole usage).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        known = self._option_string_actions
+        out = []
+        for i, a in enumerate(args):
+            if a == "--":
+                out.extend(args[i:])
+                break
+            alt = _other_spelling(a)
+            name = a.partition("=")[0]
+            if alt is not None and name not in known:
+                alt_name = alt.partition("=")[0]
+                if any(k.startswith(alt_name) for k in known):  # argparse takes unique prefixes
+                    a = alt
+            out.append(a)
+        ns, extras = super().parse_known_args(out, namespace)
+        for a, b in EXCLUSIVE:
+            if getattr(ns, a, None) is not None and getattr(ns, b, None) is not None and \
+                    f"--{a}" in known and f"--{b}" in known:
+                self.error(f"argument --{a}: not allowed with argument --{b} (they name the same text)")
+        return ns, extras
+
+    def error(self, message: str):
+        message = message.replace("\n", " ")
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+_RST = [(re.compile(r"^``(lmlab [^`]+)``", re.MULTILINE), r"\1"),  # a description's heading
+        (re.compile(r"``(.+?)``", re.DOTALL), r"'\1'"), (re.compile(r":[a-z]+:`~?([^`]+)`"), r"\1"),
+        (re.compile(r"(?<![\w`])`([^`\n]+)`(?![\w`])"), r"\1")]
+
+
+def plain(text: str) -> str:
+    """Docstring text without reStructuredText markup (for ``--help``)."""
+    for pattern, repl in _RST:
+        text = pattern.sub(repl, text)
+    return text
+
+
 class Formatter(argparse.RawDescriptionHelpFormatter):
-    pass
+    """Descriptions and examples as written (without RST markup); every option's help ends with its
+    default where it has one and the help does not already say it."""
+
+    def _fill_text(self, text, width, indent):
+        return super()._fill_text(plain(text), width, indent)
+
+    def _get_help_string(self, action):
+        help_ = plain(action.help or "")
+        default = action.default
+        if (action.option_strings and "%(default)" not in help_ and "default" not in help_.lower()
+                and default not in (None, argparse.SUPPRESS) and not isinstance(default, bool)):
+            help_ += " (default: %(default)s)"
+        return help_

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 
-from .._io import read_lines
 from ..data.tasks import TASKS, classification_task, parse_labeled
 from ..errors import ConfigError
 from ..eval.applications import classification_report, train_class_lms
 from ..models.ngram.smoothing.registry import SMOOTHERS
-from ._common import Formatter, input_lines
+from ._common import Formatter, input_lines, positive_int
 
 EXAMPLES = """examples:
   lmlab classify --task shakespeare-speakers --char --order 5 --smoothing kneser_ney
@@ -32,11 +31,12 @@ def add_parser(sub):
     p.add_argument("--train", help="LABEL<TAB>TEXT lines (LABEL TEXT when no line has a tab)")
     p.add_argument("--test", help="labelled test lines, same format")
     p.add_argument("--predict", help="unlabelled lines to classify ('-' for stdin)")
-    p.add_argument("--order", type=int, default=3)
-    p.add_argument("--smoothing", default="witten_bell", choices=sorted(SMOOTHERS))
+    p.add_argument("--order", type=positive_int, default=3, help="n-gram order of each class's model")
+    p.add_argument("--smoothing", default="witten_bell", choices=sorted(SMOOTHERS), help="smoothing method")
     p.add_argument("--char", action="store_true", help="character n-grams")
-    p.add_argument("--priors", default="frequency", choices=("frequency", "uniform"))
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--priors", default="frequency", choices=("frequency", "uniform"),
+                   help="label priors: training frequencies or uniform")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 
@@ -47,8 +47,8 @@ def run(args) -> int:
         train = classification_task(args.task, "train")
         test = classification_task(args.task, "test")
     else:
-        train = parse_labeled(read_lines(args.train), args.train)
-        test = parse_labeled(read_lines(args.test), args.test) if args.test else []
+        train = parse_labeled(input_lines(args.train), args.train)
+        test = parse_labeled(input_lines(args.test), args.test) if args.test else []
         if not test and not args.predict:
             raise ConfigError("give --test FILE (labelled) or --predict FILE (unlabelled)")
     if len({label for label, _ in train}) < 2:

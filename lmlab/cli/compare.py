@@ -25,15 +25,15 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("compare", help="perplexity of several models on the same text (and their mixture)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("models", nargs="+")
-    p.add_argument("--data", help="named dataset")
-    p.add_argument("--split", default="test")
-    p.add_argument("--text", help="test text file (instead of --data)")
+    p.add_argument("models", nargs="+", help="models to compare (ARPA, .lmbin, neural folders, mixture .json)")
+    p.add_argument("--data", help="named dataset (see 'lmlab data list')")
+    p.add_argument("--split", default="test", help="with --data: the split to score")
+    p.add_argument("--text", help="test text file (instead of --data) (default: stdin)")
     p.add_argument("--mix", action="store_true", help="add a linear mixture of all models, weights tuned by EM")
     p.add_argument("--heldout", help="held-out text for --mix (default: the dataset's valid split)")
     p.add_argument("--weights", nargs="+", type=float, metavar="W",
                    help="with --mix: static mixture weights (one per model, summing to 1) instead of EM")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
     return p
 
 

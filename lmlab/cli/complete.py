@@ -10,7 +10,7 @@ import math
 
 from ..generate.complete import complete_text
 from ..models.loading import load
-from ._common import Formatter
+from ._common import MODEL_HELP, Formatter, positive_int
 
 EXAMPLES = """examples:
   lmlab complete lm.arpa "the stock market" -k 5
@@ -22,9 +22,9 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("complete", help="next-word completion", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model")
+    p.add_argument("model", help=MODEL_HELP)
     p.add_argument("prefix", help="text typed so far")
-    p.add_argument("-k", type=int, default=5)
+    p.add_argument("-k", type=positive_int, default=5, help="how many completions to print")
     p.add_argument("--partial", action="store_true",
                    help="the last word is being typed: complete it instead of proposing the next word")
     return p

@@ -1,11 +1,11 @@
-"""``lmlab convert``: ARPA <-> lmlab binary (memory-mapped, loads at once), like build_binary."""
+"""``lmlab convert``: ARPA <-> lmlab binary (memory-mapped, loads faster than ARPA), like build_binary."""
 
 from __future__ import annotations
 
 from ..errors import LmlabError
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM, save_arpa, save_binary
-from ._common import Formatter, Progress
+from ._common import NGRAM_MODEL_HELP, Formatter, Progress, output_file
 
 EXAMPLES = """examples:
   lmlab convert lm.arpa lm.lmbin          # binary: the output name ends in .lmbin
@@ -17,11 +17,11 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("convert", help="convert between ARPA and lmlab's binary format",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("input")
-    p.add_argument("output", help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
+    p.add_argument("input", help=NGRAM_MODEL_HELP)
+    p.add_argument("output", type=output_file, help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
     p.add_argument("-q", "--quantize", type=int, metavar="BITS",
-                   help="binary only: quantise probabilities and backoffs to BITS (1-8) bits, like build_binary -q")
-    p.add_argument("--quiet", action="store_true")
+                   help="binary only: quantise probabilities and backoffs to BITS (1-8) bits, like build_binary -q (default: not quantised)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
 
 

@@ -16,7 +16,8 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("data", help="named datasets: list, verify, fetch", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("action", choices=("list", "verify", "fetch"))
+    p.add_argument("action", choices=("list", "verify", "fetch"),
+                   help="list: what is on disk; verify: check sha256; fetch: download what is missing")
     p.add_argument("names", nargs="*", help="dataset names (default: all)")
     return p
 

@@ -6,7 +6,7 @@ import math
 
 from ..generate.decode import generate
 from ..models.loading import load
-from ._common import Formatter
+from ._common import MODEL_HELP, Formatter, nonnegative_int, positive_float, positive_int, probability
 
 EXAMPLES = """examples:
   lmlab generate lm.arpa --prompt "the stock market" --seed 1
@@ -18,17 +18,20 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("generate", help="generate text (greedy, temperature, top-k, top-p)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model")
-    p.add_argument("--prompt", default="")
-    p.add_argument("--max_tokens", type=int, default=30)
-    p.add_argument("--greedy", action="store_true")
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top_k", type=int)
-    p.add_argument("--top_p", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("-n", "--num", type=int, default=1, help="number of samples")
-    p.add_argument("--no-stop", dest="stop", action="store_false", help="do not stop at </s>")
-    p.add_argument("--scores", action="store_true", help="print each sample's log-probability")
+    p.add_argument("model", help=MODEL_HELP)
+    p.add_argument("--prompt", default="", help="text to continue (default: none, start a sentence)")
+    p.add_argument("--max_tokens", type=positive_int, default=30, help="most tokens to generate per sample")
+    p.add_argument("--greedy", action="store_true", help="always take the most likely token (no sampling)")
+    p.add_argument("--temperature", type=positive_float, default=1.0,
+                   help="divide log-probabilities by this before sampling (<1 sharper, >1 flatter)")
+    p.add_argument("--top_k", type=positive_int, help="sample among the K most likely tokens (default: all)")
+    p.add_argument("--top_p", type=probability,
+                   help="sample among the most likely tokens whose probabilities sum to P (default: 1, all)")
+    p.add_argument("--seed", type=nonnegative_int, help="random seed; sample i uses SEED+i (default: random)")
+    p.add_argument("-n", "--num", type=positive_int, default=1, help="number of samples")
+    p.add_argument("--no-stop", dest="stop", action="store_false",
+                   help="do not stop at </s> (default: a sample ends at </s>)")
+    p.add_argument("--scores", action="store_true", help="print each sample's log10-probability before it")
     return p
 
 

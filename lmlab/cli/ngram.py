@@ -8,7 +8,7 @@ from ..errors import ConfigError
 from ..models.ngram.model import NgramLM, save_arpa
 from ..models.ngram.smoothing.kneser_ney import KENLM_FALLBACK
 from ..models.ngram.smoothing.registry import SMOOTHERS
-from ._common import Formatter, Progress, input_lines
+from ._common import Formatter, Progress, input_lines, output_file
 
 EXAMPLES = """examples:
   lmlab ngram -o 5 < train.txt > lm.arpa
@@ -28,8 +28,8 @@ def add_parser(sub):
     p.add_argument("-o", "--order", type=int, required=True, help="n-gram order (any positive integer)")
     p.add_argument("--text", help="training text, one sentence per line (default: stdin)")
     p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
-    p.add_argument("--arpa", help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
-    p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS))
+    p.add_argument("--arpa", type=output_file, help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
+    p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS), help="smoothing method")
     form = p.add_mutually_exclusive_group()
     form.add_argument("--interpolate", action="store_true",
                       help="interpolated form (default: the method's usual form; good_turing: backoff)")
@@ -39,14 +39,14 @@ def add_parser(sub):
     p.add_argument("--discount_fallback", nargs="*", type=float, metavar="D",
                    help="where modified-KN discounts are undefined use D1 D2 D3+ (default 0.5 1 1.5)")
     p.add_argument("--discount", nargs="+", type=float, metavar="D",
-                   help="fixed discount (one value, or D1 D2 D3+)")
+                   help="fixed discount (one value, or D1 D2 D3+) (default: estimated from the counts)")
     p.add_argument("-k", type=float, default=1.0, help="additive smoothing's k (1 = Laplace)")
     p.add_argument("--prune", nargs="+", type=int, metavar="T",
-                   help="count thresholds per order: drop n-grams with count <= T (e.g. 0 1 1; last repeats)")
+                   help="count thresholds per order: drop n-grams with count <= T (e.g. 0 1 1; last repeats) (default: keep all)")
     p.add_argument("--limit_vocab_file", metavar="FILE",
                    help="keep only n-grams whose words are all in FILE (whitespace-separated)")
     p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
-    p.add_argument("--max_vocab", type=int, help="keep the most frequent words (specials included)")
+    p.add_argument("--max_vocab", type=int, help="keep the most frequent words (specials included) (default: no limit)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
 

@@ -6,7 +6,7 @@ import json
 
 from ..eval.perplexity import evaluate
 from ..models.loading import load
-from ._common import Formatter, input_lines
+from ._common import MODEL_HELP, Formatter, input_lines
 
 EXAMPLES = """examples:
   lmlab perplexity lm.arpa --data ptb --split test
@@ -17,10 +17,10 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("perplexity", help="perplexity of a model on text", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model")
+    p.add_argument("model", help=MODEL_HELP)
     p.add_argument("--text", help="text file (default: stdin)")
     p.add_argument("--data", help="named dataset (see 'lmlab data list')")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="with --data: the split to score")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--stream", action="store_true",
                    help="neural models: carry the state across lines (the literature's convention for PTB); "

@@ -7,7 +7,7 @@ import sys
 from ..errors import LmlabError
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM, save_arpa
-from ._common import Formatter, Progress
+from ._common import NGRAM_MODEL_HELP, Formatter, Progress, nonnegative_float, output_file
 
 EXAMPLES = """examples:
   lmlab prune lm.arpa --threshold 1e-7 --arpa pruned.arpa
@@ -18,11 +18,11 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("prune", help="prune a model by relative entropy (SRILM -prune)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model", help="ARPA file")
-    p.add_argument("--threshold", type=float, required=True,
+    p.add_argument("model", help=NGRAM_MODEL_HELP)
+    p.add_argument("--threshold", type=nonnegative_float, required=True,
                    help="drop an n-gram if removing it raises perplexity by a relative amount below this")
-    p.add_argument("--arpa", help="output ARPA path, written atomically (default: stdout)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--arpa", type=output_file, help="output ARPA path, written atomically (default: stdout)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
 
 

@@ -11,12 +11,13 @@ import sys
 
 import numpy as np
 
-from ..errors import LmlabError
+from .._io import read_stream_batches
+from ..errors import CorpusError, LmlabError
 from ..eval.perplexity import LN10, report_from_scores
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM
 from ..text.specials import EOS
-from ._common import Formatter, input_lines
+from ._common import NGRAM_MODEL_HELP, Formatter, input_lines
 
 EXAMPLES = """examples:
   lmlab query lm.arpa < test.txt
@@ -26,11 +27,11 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub):
-    p = sub.add_parser("query", help="score text with an ARPA model (KenLM query format)",
+    p = sub.add_parser("query", help="score text with an n-gram model, ARPA or .lmbin (KenLM query format)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model", help="ARPA file (.gz/.bz2/.xz too)")
+    p.add_argument("model", help=NGRAM_MODEL_HELP)
     p.add_argument("-v", "--verbose", choices=("summary", "sentence", "word"), default="word",
-                   help="what to print (default: word)")
+                   help="what to print: the summary, plus each line's total, plus each word's score (default: word)")
     p.add_argument("--text", help="text to score (default: stdin)")
     return p
 
@@ -39,27 +40,43 @@ def run(args) -> int:
     lm = load(args.model)
     if not isinstance(lm, NgramLM):
         raise LmlabError("query needs an n-gram model; use 'lmlab perplexity' for other models")
-    lines = input_lines(args.text)
-    tokens = [lm.vocab.tokenize(line) for line in lines]
-    enc = [lm.vocab.encode(t) for t in tokens]
-    lp10, length, ids = lm.corpus_log10(enc)
+    # stdin is scored as lines arrive (interactive use); a file in one batch
+    batches = [input_lines(args.text)] if args.text and args.text != "-" else \
+        read_stream_batches(sys.stdin.buffer, "<stdin>")
     out = sys.stdout
-    if args.verbose != "summary":
-        pos = 0
-        write = out.write
-        for toks, e in zip(tokens, enc, strict=True):
-            n = len(e) + 1
-            seg = lp10[pos : pos + n]
-            oov = int(np.sum(e == 0))
-            if args.verbose == "word":
-                vals = seg.astype(np.float32)
-                words = [*toks, EOS]
-                wid = [*e.tolist(), 2]
-                write("\t".join(f"{w}={i} {int(ln)} {v}" for w, i, ln, v in
-                                zip(words, wid, length[pos : pos + n].tolist(), vals, strict=True)))
-                write("\t")
-            write(f"Total: {float(seg.sum()):g} OOV: {oov}\n")
-            pos += n
-    report = report_from_scores(lp10 * LN10, ids, len(enc))
+    scores, targets, n_lines = [], [], 0
+    for lines in batches:
+        if not lines:
+            continue
+        tokens = [lm.vocab.tokenize(line) for line in lines]
+        enc = [lm.vocab.encode(t) for t in tokens]
+        lp10, length, ids = lm.corpus_log10(enc)
+        scores.append(lp10)
+        targets.append(ids)
+        n_lines += len(enc)
+        if args.verbose != "summary":
+            _write_lines(out, args.verbose, tokens, enc, lp10, length)
+            out.flush()
+    if not n_lines:
+        raise CorpusError(f"{args.text or '<stdin>'}: the input is empty (no lines)")
+    report = report_from_scores(np.concatenate(scores) * LN10, np.concatenate(targets), n_lines)
     out.write(report.kenlm_summary())
     return 0
+
+
+def _write_lines(out, verbose, tokens, enc, lp10, length) -> None:
+    pos = 0
+    write = out.write
+    for toks, e in zip(tokens, enc, strict=True):
+        n = len(e) + 1
+        seg = lp10[pos : pos + n]
+        oov = int(np.sum(e == 0))
+        if verbose == "word":
+            vals = seg.astype(np.float32)
+            words = [*toks, EOS]
+            wid = [*e.tolist(), 2]
+            write("\t".join(f"{w}={i} {int(ln)} {v}" for w, i, ln, v in
+                            zip(words, wid, length[pos : pos + n].tolist(), vals, strict=True)))
+            write("\t")
+        write(f"Total: {float(seg.sum()):g} OOV: {oov}\n")
+        pos += n

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import Formatter
+from ._common import MODEL_HELP, Formatter
 
 EXAMPLES = """examples:
   lmlab serve ptb.o5.lmbin                 # then open http://127.0.0.1:8000/
@@ -14,9 +14,9 @@ EXAMPLES = """examples:
 def add_parser(sub):
     p = sub.add_parser("serve", help="serve a model over HTTP (JSON API + web page)", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model")
+    p.add_argument("model", help=MODEL_HELP)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
     p.add_argument("--max_body", type=int, default=256 * 1024, help="largest request body in bytes")
     return p
 

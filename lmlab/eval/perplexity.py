@@ -88,6 +88,8 @@ def evaluate(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> Per
             f"{type(lm).__name__} gives scores that are not probabilities; perplexity is undefined"
         )
     enc = encode_sentences(lm, sentences)
+    if not enc:
+        raise CorpusError("cannot compute perplexity of an empty text (no lines)")
     per_sentence = lm.corpus_token_logprobs(enc)
     if not per_sentence:
         raise CorpusError("cannot compute perplexity of an empty text (no lines)")

@@ -26,6 +26,7 @@ class SentenceScore:
     tokens: list[str]  # the tokens scored, ending with </s>
     logprobs: np.ndarray  # natural log, one per token
     oovs: int
+    oov_mask: np.ndarray | None = None  # per token: outside the vocabulary (scored as <unk>); </s> never
 
     @property
     def total(self) -> float:
@@ -36,7 +37,8 @@ def score_sentences(lm: LanguageModel, sentences: Iterable[str | Sequence[str]])
     toks = [lm.vocab.tokenize(s) if isinstance(s, str) else list(s) for s in sentences]
     enc = [lm.vocab.encode(t) for t in toks]
     scores = lm.corpus_token_logprobs(enc) if enc else []
-    return [SentenceScore(t + [EOS], lp, int(np.sum(e == UNK_ID))) for t, e, lp in zip(toks, enc, scores, strict=True)]
+    return [SentenceScore(t + [EOS], lp, int(np.sum(e == UNK_ID)), np.append(e == UNK_ID, False))
+            for t, e, lp in zip(toks, enc, scores, strict=True)]
 
 
 @dataclass

@@ -46,7 +46,7 @@ class MixtureLM(LanguageModel):
         self.models = list(models)
         w = np.full(len(models), 1.0 / len(models)) if weights is None else np.asarray(weights, dtype=np.float64)
         if len(w) != len(models) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
-            raise ConfigError(f"mixture weights must be {len(models)} non-negative numbers summing to 1, got {list(w)}")
+            raise ConfigError(f"mixture weights must be {len(models)} non-negative numbers summing to 1, got {w.tolist()}")
         self.weights = w
 
     @property
@@ -135,7 +135,7 @@ def write_mixture_spec(path: str | os.PathLike, components: Sequence[str | os.Pa
     w = np.asarray(weights, dtype=np.float64)
     if len(w) != len(components) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
         raise ConfigError(f"mixture weights must be {len(components)} non-negative numbers summing to 1, "
-                          f"got {list(weights)}")
+                          f"got {w.tolist()}")
     base = path.resolve().parent
     entries = []
     for c, wk in zip(components, w, strict=True):

@@ -5,6 +5,12 @@ their first appearance in the training text (KenLM's and pytorch/examples' order
 written by lmlab lists unigrams in the same order as ``lmplz``.  Any token not in the vocabulary
 maps to ``<unk>``; a dataset's literal ``<unk>`` token is that same ``<unk>`` and is trained from
 its real counts.
+
+Text never holds sentence boundaries: a literal ``<s>`` or ``</s>`` written in a line of text
+(training, scoring, a prompt) is an unknown word like any other, encoded as ``<unk>`` and counted
+as an OOV, for every model (:meth:`Vocab.encode`, :func:`encode_corpus`).  Only the models add
+``<s>``/``</s>`` around a line.  (:meth:`Vocab.lookup` and :meth:`Vocab.symbol_ids` still map the
+symbols to their ids, for contexts given as symbols and for model files.)
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, CorpusError, VocabMismatchError
+from ..errors import ConfigError, VocabMismatchError
 from .specials import BOS, BOS_ID, EOS, EOS_ID, SPECIALS, UNK, UNK_ID
 from .tokenize import Tokenizer
 
@@ -35,7 +41,7 @@ class Vocab:
         [3, 0]
     """
 
-    __slots__ = ("_tokens", "_index", "tokenizer", "_fingerprint")
+    __slots__ = ("_tokens", "_index", "_words", "tokenizer", "_fingerprint")
 
     unk, bos, eos = UNK, BOS, EOS
     unk_id, bos_id, eos_id = UNK_ID, BOS_ID, EOS_ID
@@ -50,6 +56,7 @@ class Vocab:
             raise ConfigError(f"duplicate tokens in vocabulary: {dup}")
         self._tokens = tokens
         self._index = index
+        self._words = {t: i for t, i in index.items() if i not in (BOS_ID, EOS_ID)}  # text -> id
         self.tokenizer = tokenizer or Tokenizer()
         self._fingerprint: str | None = None
 
@@ -121,7 +128,12 @@ class Vocab:
         return self._index.get(token, UNK_ID)
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        """Ids of the words of a text; unknown words, and a literal ``<s>``/``</s>``, are ``<unk>``."""
         # map() with a repeated default is twice as fast as a generator expression
+        return np.fromiter(map(self._words.get, tokens, repeat(UNK_ID)), dtype=np.int32, count=len(tokens))
+
+    def symbol_ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """Ids of vocabulary entries, ``<s>``/``</s>`` included (model files, not text)."""
         return np.fromiter(map(self._index.get, tokens, repeat(UNK_ID)), dtype=np.int32, count=len(tokens))
 
     def decode(self, ids: Iterable[int]) -> list[str]:
@@ -197,13 +209,12 @@ def encode_corpus(
     Returns ``(ids, starts)``: ``ids`` int32 and ``starts`` the offset of each sentence's first
     ``<s>`` (length ``len(sentences) + 1``, the last entry ``len(ids)``).  Empty sentences become
     ``<s> </s>`` (one ``</s>`` is predicted for every line, as in KenLM).  ``n_bos``/``n_eos``
-    pad with more symbols (nltk.lm pads ``order - 1`` of each).
+    pad with more symbols (nltk.lm pads ``order - 1`` of each).  A literal ``<s>``/``</s>`` inside
+    a line is ``<unk>``, as in :meth:`Vocab.encode`.
     """
-    get = vocab._index.get  # noqa: SLF001 - hot loop
+    get = vocab._words.get  # noqa: SLF001 - hot loop
     n_words = sum(len(s) for s in sentences)
     flat = np.fromiter(map(get, chain.from_iterable(sentences), repeat(UNK_ID)), dtype=np.int32, count=n_words)
-    if np.any(flat == BOS_ID) or np.any(flat == EOS_ID):
-        raise CorpusError(f"the text contains the reserved tokens {BOS} or {EOS} inside a line")
     lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
     return _pad(flat, lengths, n_bos, n_eos)
 

@@ -88,8 +88,7 @@ def test_python_dash_m_entry_point():
 
 
 def test_help_ends_with_examples(capsys):
-    with pytest.raises(SystemExit):
-        main(["ngram", "--help"])
+    assert main(["ngram", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "lmlab ngram -o 5 < train.txt > lm.arpa" in out
 

@@ -165,9 +165,15 @@ def test_unknown_words_are_unk_not_errors():
     assert lm.logprob("zebra", ["a"]) == lm.logprob("<unk>", ["a"])
 
 
-def test_reserved_tokens_in_training_text():
-    with pytest.raises(CorpusError, match="reserved tokens"):
-        NgramLM(2).fit(["a </s> b"])
+def test_literal_sentence_symbols_in_training_text_are_unk():
+    """One policy for text everywhere (see tests/errors/test_sentence_symbols.py): a literal </s> in a
+    training line is an unknown word, trained as <unk>, exactly like a word outside the vocabulary."""
+    a = NgramLM(2, "witten_bell").fit(["a </s> b", "b a"])
+    b = NgramLM(2, "witten_bell").fit(["a <unk> b", "b a"])
+    assert a.vocab.tokens == b.vocab.tokens
+    for ctx in (["a"], ["<unk>"], ["b"]):
+        for w in ("a", "b", "<unk>", "</s>"):
+            assert a.logprob(w, ctx) == pytest.approx(b.logprob(w, ctx), abs=1e-12)
 
 
 @pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])

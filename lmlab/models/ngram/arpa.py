@@ -361,7 +361,7 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
     order = len(sections)
     p1 = np.zeros(V, dtype=np.float32)
     b1 = np.zeros(V, dtype=np.float32)
-    ids = vocab.encode(unigrams)  # file index -> vocabulary id
+    ids = vocab.symbol_ids(unigrams)  # file index -> vocabulary id
     p1[ids] = sections[0][1]
     b1[ids] = sections[0][2]
     if UNK not in index:
