@@ -1,4 +1,9 @@
-"""``lmlab serve``: a JSON API and a web page over one model (127.0.0.1 by default)."""
+"""``lmlab serve``: a JSON API and a web page over one model (127.0.0.1 by default).
+
+The model is loaded and everything its queries need is built before the server listens; then it
+prints ``lmlab serve: listening on URL``.  Requests are admitted in two lanes (quick: /complete,
+/score; long: /generate, /perplexity), each with a bounded queue: beyond it a request gets 503
+with Retry-After.  The API is described at /docs (offline) and /openapi.json."""
 
 from __future__ import annotations
 
@@ -7,26 +12,63 @@ from ._common import Formatter
 EXAMPLES = """examples:
   lmlab serve ptb.o5.lmbin                 # then open http://127.0.0.1:8000/
   lmlab serve runs/ptb-lstm --port 8080
+  lmlab serve ptb.o5.lmbin --port 0        # any free port (printed)
   curl -s localhost:8000/complete -H 'content-type: application/json' -d '{"prefix": "the stock", "k": 3}'
+  curl -s localhost:8000/health
 """
 
 
+def _positive(kind):
+    def parse(text: str):
+        import argparse
+
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
+
+
 def add_parser(sub):
+    from ..server.admission import Limits
+
+    d = Limits()
     p = sub.add_parser("serve", help="serve a model over HTTP (JSON API + web page)", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model")
+    p.add_argument("model", help="a model file or run folder (.arpa, .lmbin, a neural run)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--max_body", type=int, default=256 * 1024, help="largest request body in bytes")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default 8000)")
+    p.add_argument("--max_body", type=_positive(int), default=d.max_body_bytes,
+                   help=f"largest request body in bytes (default {d.max_body_bytes})")
+    p.add_argument("--timeout", type=_positive(float), default=d.request_timeout,
+                   help=f"seconds a request may wait and run before a 503 (default {d.request_timeout:g})")
+    p.add_argument("--body_timeout", type=_positive(float), default=d.body_timeout,
+                   help=f"seconds a client has to send a request's headers and body (default {d.body_timeout:g})")
+    p.add_argument("--long_workers", type=_positive(int), default=d.long_workers,
+                   help=f"/generate and /perplexity requests run at once (default {d.long_workers}: half the cores)")
+    p.add_argument("--long_queue", type=int, default=d.long_queue,
+                   help=f"long requests that may wait; more get 503 (default {d.long_queue})")
     return p
 
 
 def run(args) -> int:
-    import uvicorn
-
+    from ..errors import ConfigError
     from ..models.loading import load
+    from ..server.admission import Limits
     from ..server.app import create_app
+    from ..server.run import serve
 
-    app = create_app(load(args.model), name=str(args.model), max_body_bytes=args.max_body)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be in 0..65535, got {args.port}")
+    limits = Limits(max_body_bytes=args.max_body, request_timeout=args.timeout, body_timeout=args.body_timeout,
+                    long_workers=args.long_workers, long_queue=args.long_queue)
+    app = create_app(load(args.model), name=str(args.model), limits=limits)
+    try:
+        serve(app, args.host, args.port, header_timeout=args.body_timeout)
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     return 0
