@@ -87,7 +87,8 @@ def create_app(lm: LanguageModel, *, name: str = "model", max_body_bytes: int | 
         msgs = []
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-            msgs.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+            msg = str(e.get("msg")).removeprefix("Value error, ")  # our own validators' messages
+            msgs.append(f"{where}: {msg}" if where else msg)
         return JSONResponse({"detail": "; ".join(msgs) or "invalid request"}, status_code=422)
 
     @app.exception_handler(LmlabError)
