@@ -60,6 +60,21 @@ def test_concurrent_first_requests_do_not_each_rebuild_the_tables(tmp_path, monk
     assert len(builds) == 1
 
 
+def test_concurrent_first_queries_build_the_tables_once(tmp_path, monkeypatch):
+    """The same in the library: threads querying a freshly loaded binary model at once."""
+    path = tmp_path / "toy.lmbin"
+    NgramLM(3, "witten_bell").fit(TRAIN).to_binary(path)
+    builds = []
+    real = fastquery.tables_from_fast
+    monkeypatch.setattr(fastquery, "tables_from_fast", lambda fast: (builds.append(1), time.sleep(0.2),
+                                                                     real(fast))[-1])
+    lm = load_binary(path)
+    state = lm.advance(lm.begin_state(), lm.vocab.lookup("the"))
+    with ThreadPoolExecutor(8) as pool:
+        dists = list(pool.map(lambda _: lm.next_logprobs([state])[0], range(8)))
+    assert len(builds) == 1 and all((d == dists[0]).all() for d in dists)
+
+
 def test_long_requests_beyond_the_queue_are_refused_with_retry_after():
     lm = controlled_lm()
     app = create_app(lm, name="toy", limits=Limits(long_workers=1, long_queue=2, request_timeout=20))
