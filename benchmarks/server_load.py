@@ -102,6 +102,7 @@ def main() -> int:
             th.join()
         wall = time.perf_counter() - t0
         typing = under_load(base, args.long, args.keystrokes)
+        lanes = json.loads(urllib.request.urlopen(base + "/health", timeout=10).read())["lanes"]
         rss_mb = _peak_rss_mb(srv.pid)
     finally:
         srv.terminate()
@@ -114,14 +115,15 @@ def main() -> int:
            "model": Path(model).name, "requests": len(lat), "clients": args.clients, "errors": errors[0],
            "wall_s": wall, "requests_per_s": len(lat) / wall, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
            "p99_ms": pct(0.99), "max_ms": lat[-1] * 1000, "mean_ms": statistics.mean(lat) * 1000,
-           "ready_s": ready_s, "first_complete_ms": first * 1000, "server_peak_rss_mb": rss_mb, **typing}
+           "ready_s": ready_s, "first_complete_ms": first * 1000, "server_peak_rss_mb": rss_mb, "lanes": lanes, **typing}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=2))
     from _sections import replace_section
 
     replace_section("server-load", [
         "## Server load test (loopback)", "",
-        f"`python benchmarks/server_load.py --requests {args.requests} --clients {args.clients}` on {cpu}, "
+        f"`python benchmarks/server_load.py --requests {args.requests} --clients {args.clients} --long {args.long} "
+        f"--keystrokes {args.keystrokes}` on {cpu}, "
         f"{os.cpu_count()} cores, {res['date'][:10]}: `lmlab serve {res['model']}` (PTB modified-KN 5-gram), a fixed "
         "mix of /complete, /score and /generate (20 tokens) requests from concurrent clients on 127.0.0.1.", "",
         "| requests | clients | errors | requests/s | p50 ms | p90 ms | p99 ms | max ms |",
@@ -132,7 +134,7 @@ def main() -> int:
         f"building everything its queries need); the first /complete then took {first * 1000:.1f} ms.  The "
         f"server's peak RSS over the whole run: {rss_mb:.0f} MB.", "",
         f"### /complete while {args.long} long generations run", "",
-        f"`--long {args.long} --keystrokes {args.keystrokes}`: {args.keystrokes} /complete requests one after another "
+        f"{args.keystrokes} /complete requests one after another "
         f"(20 ms apart), on the idle server and then while {args.long} clients each keep a /generate of 200 tokens "
         "in flight (a client refused with 503 waits its `Retry-After`, then asks again).",
         "",
@@ -140,10 +142,13 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
         *[f"| {k} | {res[k]['p50_ms']:.1f} | {res[k]['p90_ms']:.1f} | {res[k]['p99_ms']:.1f} | {res[k]['max_ms']:.1f} |"
           for k in ("idle", "loaded")], "",
-        f"The long requests meanwhile: {res['long_requests']} (HTTP status: count); the server admits "
-        "one long request per two cores and queues 8 more, and refuses the rest with 503 and `Retry-After`.", "",
+        f"The long requests meanwhile (HTTP status: count): {res['long_requests']}.  The server (default limits) "
+        f"runs {lanes['long']['workers']} long request(s) at a time and lets {lanes['long']['capacity'] - lanes['long']['workers']} "
+        "more wait, refusing the rest with 503 and `Retry-After`; /complete has its own lane "
+        f"({lanes['quick']['workers']} threads), so keystrokes never queue behind generations.", "",
         f"Run on a shared machine (load average {res['loadavg_start']:.2f} at the start, {res['loadavg_end']:.2f} "
-        "at the end, other engineers' tests running): figures as measured, higher than an idle machine gives.",
+        "at the end, with other engineers' tests running): the figures are as measured; an idle machine may give "
+        "lower ones.",
     ])
     print(json.dumps(res, indent=2))
     return 0 if errors[0] == 0 else 1

@@ -223,3 +223,47 @@ def test_errors_keep_the_connection_and_are_json(lm):
                 assert data["detail"] == "internal error: RuntimeError: a defect"
         assert len(sock_ids) == 1  # never reconnected
         conn.close()
+
+
+def _kinds():
+    from lmlab.models.mixture import MixtureLM
+    from lmlab.text.tokenize import Tokenizer
+
+    word = NgramLM(3, "witten_bell").fit(TRAIN)
+    yield "ngram", word
+    yield "char-ngram", NgramLM(4, "witten_bell", tokenizer=Tokenizer(kind="character")).fit(TRAIN)
+    yield "stupid-backoff", NgramLM(3, "stupid_backoff").fit(TRAIN)
+    yield "mixture", MixtureLM([word, NgramLM(2, "absolute_discounting", discount=0.5).fit(TRAIN, vocab=word.vocab)], [0.5, 0.5])
+    try:
+        import torch
+
+        from lmlab.models.neural.adapter import TorchLM
+        from lmlab.models.neural.build import build_model
+        from lmlab.models.neural.config import RNNLMConfig
+    except ImportError:
+        return
+    torch.manual_seed(1)
+    cfg = RNNLMConfig(vocab_size=len(word.vocab), emsize=6, nhid=6, nlayers=1, cell="lstm")
+    yield "lstm", TorchLM(build_model(cfg), cfg, word.vocab)
+
+
+KINDS = ["ngram", "char-ngram", "stupid-backoff", "mixture", "lstm"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_model_kind_is_prepared_and_served(kind):
+    if kind == "lstm":
+        pytest.importorskip("torch")
+    lm = dict(_kinds())[kind]
+    c = TestClient(create_app(lm, name=kind))
+    assert c.get("/health").json()["kind"] == type(lm).__name__
+    comp = c.post("/complete", json={"prefix": "the sto", "k": 3, "partial": True})
+    assert comp.status_code == 200 and comp.json()["completions"]
+    assert all(x["token"].startswith("sto") or kind == "char-ngram" for x in comp.json()["completions"])
+    assert c.post("/score", json={"text": "the stock"}).status_code == 200
+    assert c.post("/generate", json={"prompt": "the", "seed": 1, "max_tokens": 3}).status_code == 200
+    p = c.post("/perplexity", json={"text": "the stock"})
+    if lm.normalized:
+        assert p.status_code == 200 and p.json()["perplexity"] > 1
+    else:
+        assert p.status_code == 422 and "perplexity is undefined" in p.json()["detail"]
