@@ -21,10 +21,14 @@ def _type(prop: dict) -> str:
     return prop.get("type", "any")
 
 
+def _number(x) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() and abs(x) < 2**53 else str(x)
+
+
 def _bounds(prop: dict) -> str:
     parts = []
     for p in prop.get("anyOf", [prop]):
-        parts += [f"{sym} {p[key]}" for key, sym in _BOUNDS if key in p]
+        parts += [f"{sym} {_number(p[key])}" for key, sym in _BOUNDS if key in p]
     return ", ".join(parts)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-#: the largest seed: numpy's generators take any non-negative integer; 64 bits is plenty
-MAX_SEED = 2**64 - 1
+#: the largest seed (numpy takes any non-negative integer; 32 bits is plenty and exact in the JSON schema)
+MAX_SEED = 2**32 - 1
 
 
 def _nonempty(v: str) -> str:
