@@ -64,10 +64,13 @@ def page(served):
         pg.set_default_timeout(WAIT_MS)
         errors: list[str] = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        elsewhere: list[str] = []  # the page and /docs must work offline: nothing fetched but the server
+        pg.on("request", lambda req: None if req.url.startswith(url + "/") else elsewhere.append(req.url))
         pg.goto(url + "/")
         pg.wait_for_function("document.getElementById('info').textContent.includes('toy')")
         yield pg
         assert errors == [], f"uncaught errors in the page: {errors}"
+        assert elsewhere == [], f"requests outside the server: {elsewhere}"
         browser.close()
 
 
@@ -143,3 +146,14 @@ def test_bad_input_shows_the_servers_message(page, fill, button, where, message)
     page.click(button)
     page.wait_for_function(f"(document.querySelector('{where} .error') || {{}}).textContent === {json.dumps(message)}")
     assert page.locator(f"{where} .error").count() == 1
+
+
+def test_docs_render_offline(page, served):
+    url, _ = served
+    page.goto(url + "/docs")
+    titles = page.locator("h2").all_text_contents()
+    assert {"POST /score", "POST /complete", "POST /generate", "POST /perplexity", "GET /health"} <= set(titles)
+    seed_row = page.locator("section#post\\/generate tr", has_text="seed").text_content()
+    assert ">= 0" in seed_row and "<= 4294967295" in seed_row
+    page.goto(url + "/")  # back, for any test after this one
+    page.wait_for_function("document.getElementById('info').textContent.includes('toy')")
