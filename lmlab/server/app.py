@@ -21,6 +21,7 @@ Everything the queries need (lookup tables, indexes, compiled kernels) is built 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ def create_app(lm: LanguageModel, *, name: str = "model", max_body_bytes: int | 
                limits: Limits | None = None) -> FastAPI:
     limits = limits or Limits()
     if max_body_bytes is not None:
-        limits = Limits(**{**limits.__dict__, "max_body_bytes": max_body_bytes})
+        limits = dataclasses.replace(limits, max_body_bytes=max_body_bytes)
     t0 = time.perf_counter()
     prepare(lm)
     ready_s = time.perf_counter() - t0
