@@ -1,7 +1,7 @@
-"""``lmlab serve``: a JSON API and a web page over one model (127.0.0.1 by default).
+"""lmlab serve: a JSON API and a web page over one model (127.0.0.1 by default).
 
 The model is loaded and everything its queries need is built before the server listens; then it
-prints ``lmlab serve: listening on URL``.  Requests are admitted in two lanes (quick: /complete,
+prints "lmlab serve: listening on URL".  Requests are admitted in two lanes (quick: /complete,
 /score; long: /generate, /perplexity), each with a bounded queue: beyond it a request gets 503
 with Retry-After.  The API is described at /docs (offline) and /openapi.json."""
 
@@ -18,19 +18,25 @@ EXAMPLES = """examples:
 """
 
 
-def _positive(kind):
+def _number(kind, low, *, strict: bool):
+    """An argparse type: a ``kind`` number > ``low`` (``strict``) or >= ``low``."""
     def parse(text: str):
         import argparse
 
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if not (value > low if strict else value >= low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {text}")
         return value
 
     return parse
+
+
+def _positive(kind):
+    return _number(kind, 0, strict=True)
 
 
 def add_parser(sub):
@@ -50,7 +56,7 @@ def add_parser(sub):
                    help=f"seconds a client has to send a request's headers and body (default {d.body_timeout:g})")
     p.add_argument("--long_workers", type=_positive(int), default=d.long_workers,
                    help=f"/generate and /perplexity requests run at once (default {d.long_workers}: half the cores)")
-    p.add_argument("--long_queue", type=int, default=d.long_queue,
+    p.add_argument("--long_queue", type=_number(int, 0, strict=False), default=d.long_queue,
                    help=f"long requests that may wait; more get 503 (default {d.long_queue})")
     return p
 

@@ -64,3 +64,19 @@ def test_a_taken_port_is_exit_2_and_one_line(model):
                            env=_env(), capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and f"cannot listen on 127.0.0.1:{port}" in r.stderr
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--timeout", "0"], "--timeout"), (["--body_timeout", "-1"], "--body_timeout"),
+    (["--long_queue", "-1"], "--long_queue"), (["--long_workers", "0"], "--long_workers"),
+    (["--max_body", "1.5"], "--max_body"), (["--port", "70000"], "--port"),
+])
+def test_bad_options_are_exit_2_naming_the_option(model, capsys, args, names):
+    from lmlab.cli.main import main
+
+    try:
+        code = main(["serve", str(model), *args])
+    except SystemExit as exc:  # argparse's own refusal
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and names in err.strip().splitlines()[-1] and "Traceback" not in err
