@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..models.base import LanguageModel
-from ..text.specials import BOS_ID, UNK_ID
+from ..text.specials import BOS_ID, EOS_ID, UNK_ID
 from ..text.tokenize import SPACE_TOKEN
 from ..text.vocab import Vocab
 
@@ -68,7 +68,8 @@ def complete(
     """The ``k`` most likely next tokens after ``prefix``, as (token, natural-log prob), best first.
 
     ``partial`` keeps only tokens that start with it (completing a word being typed).
-    ``<s>`` is never proposed, and ``<unk>`` only with ``include_unk``.  For a character-level
+    ``<s>`` and ``</s>`` are never proposed (they are not words), and ``<unk>`` only with
+    ``include_unk``.  For a character-level
     model use :func:`complete_word`, which spells out whole words.
     """
     tokens = lm.vocab.tokenize(prefix) if isinstance(prefix, str) else list(prefix)
@@ -76,7 +77,7 @@ def complete(
     for t in tokens:
         state = lm.advance(state, lm.vocab.lookup(t))
     lp = lm.next_logprobs([state])[0].copy()
-    lp[BOS_ID] = -np.inf
+    lp[[BOS_ID, EOS_ID]] = -np.inf
     if not include_unk:
         lp[UNK_ID] = -np.inf
     if partial:

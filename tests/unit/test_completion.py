@@ -11,7 +11,7 @@ import pytest
 
 from lmlab.generate.complete import _prefix_ids, complete, complete_text, complete_word
 from lmlab.models.ngram.model import NgramLM
-from lmlab.text.specials import BOS_ID, UNK_ID
+from lmlab.text.specials import BOS_ID, EOS_ID, UNK_ID
 from lmlab.text.tokenize import Tokenizer
 from lmlab.text.vocab import Vocab
 
@@ -31,13 +31,16 @@ def char_lm():
 def test_complete_is_the_exact_top_k(word_lm):
     lp = word_lm.next_logprobs([word_lm.advance(word_lm.begin_state(), word_lm.vocab.lookup("the"))])[0]
     # ties (equal probabilities) go to the lower id
-    want = sorted(((lp[i], word_lm.vocab[i], i) for i in range(len(lp)) if i not in (BOS_ID, UNK_ID)),
+    want = sorted(((lp[i], word_lm.vocab[i], i) for i in range(len(lp)) if i not in (BOS_ID, EOS_ID, UNK_ID)),
                   key=lambda x: (-x[0], x[2]))
     got = complete(word_lm, "the", 4)
     assert [w for w, _ in got] == [w for _, w, _ in want[:4]]
     np.testing.assert_allclose([p for _, p in got], [p for p, _, _ in want[:4]], rtol=1e-12)
     every = complete(word_lm, "the", 1000)
-    assert math.fsum(math.exp(p) for _, p in every) == pytest.approx(1 - math.exp(lp[UNK_ID]))
+    assert math.fsum(math.exp(p) for _, p in every) == pytest.approx(1 - math.exp(lp[UNK_ID]) - math.exp(lp[EOS_ID]))
+    # specials are never words to offer, whatever was typed (a "<" matches all three)
+    assert complete(word_lm, "the", 10, partial="<") == []
+    assert "</s>" not in {w for w, _ in complete(word_lm, "the cat sat on the mat", 1000)}
     part = complete(word_lm, "the", 10, partial="ca")
     assert {w for w, _ in part} == {w for w in word_lm.vocab.tokens if w.startswith("ca")}
     assert complete(word_lm, "the", 5, partial="zz") == []

@@ -6,6 +6,9 @@ side by side (16 bytes), so a lookup touches one cache line.  An n-gram's key is
 ``slot(prefix) * V + word``: the slot index of its prefix in the table one order down (unigrams:
 the word id), so the ids a state carries are slot indices.  Semantics are exactly
 :class:`BackoffTables`' (whose vectorised numpy scorer is the reference the tests compare with).
+
+The query kernels release the GIL (``nogil``): they only read the tables and write arrays of
+their own or the caller's, so threads (a server's requests) score in parallel.
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
     return lp, m
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
                     const_bow, use_const, quant, cb_p, cb_b, out_lp, out_len):
     """Score a flat token array.  ``kind[i]``: 0 scored, 1 sentence start (the state is reset to
@@ -178,7 +181,7 @@ def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob
         avail += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _score_sentence(ids, bos, eos, bos_id, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
                     prob1, bow1, const_bow, use_const, quant, cb_p, cb_b):
     """Total log10 probability of one sentence (KenLM's ``Model.score``)."""
@@ -201,7 +204,7 @@ def _score_sentence(ids, bos, eos, bos_id, eos_id, V, N, slots_i, slots_f, slot_
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _step(ctx_in, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
           const_bow, use_const, quant, cb_p, cb_b):
     """One token from a state: (log10 p, matched length, next context)."""

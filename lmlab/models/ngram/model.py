@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -23,6 +24,9 @@ from ...text.vocab import Vocab, encode_corpus, flatten_ids
 from ..base import LanguageModel, State
 from .smoothing import registry
 from .tables import LN10, BackoffTables, context_kinds
+
+
+_BUILD_LOCK = threading.Lock()
 
 
 def _as_token_lists(sentences: Iterable[str | Sequence[str]], tokenizer: Tokenizer) -> list[list[str]]:
@@ -167,7 +171,9 @@ class NgramLM(LanguageModel):
             if self._fast is not None:
                 from .fastquery import tables_from_fast
 
-                self._tables = tables_from_fast(self._fast)
+                with _BUILD_LOCK:  # concurrent first queries (threads, a server) build them once
+                    if self._tables is None:
+                        self._tables = tables_from_fast(self._fast)
                 return self._tables
             raise NotFittedError("this NgramLM is not fitted yet; call fit(sentences) first")
         return self._tables

@@ -16,6 +16,7 @@ reading an ARPA file (``%.9g``) gives identical numbers; the public API converts
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ import numpy as np
 from ...counts.ngram_counts import lookup_keys
 
 LN10 = float(np.log(10.0))
+_BUILD_LOCK = threading.RLock()
 
 
 @dataclass
@@ -79,8 +81,11 @@ class BackoffTables:
         if cached is None or cached[0] != self._version():
             from .fastquery import FastTables
 
-            cached = (self._version(), FastTables(self))
-            self.__dict__["_fast"] = cached
+            with _BUILD_LOCK:  # concurrent first queries build them once
+                cached = self.__dict__.get("_fast")
+                if cached is None or cached[0] != self._version():
+                    cached = (self._version(), FastTables(self))
+                    self.__dict__["_fast"] = cached
         return cached[1]
 
     def _version(self) -> tuple:
