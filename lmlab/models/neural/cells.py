@@ -19,6 +19,8 @@ import math
 import torch
 from torch import nn
 
+from ...errors import ConfigError
+
 
 def sigmoid_cell(x, h, w_ih, w_hh, b_ih, b_hh):
     """One step of the sigmoid RNN.  Shapes: x (B, I), h (B, H) -> (B, H)."""
@@ -79,3 +81,21 @@ class LoopRNN(nn.Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 out = nn.functional.dropout(out, self.dropout, True)
         return out, torch.stack(finals)
+
+
+def recurrent_layers(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
+                     bidirectional: bool = False) -> nn.Module:
+    """The recurrent stack for a cell name: the one mapping of names to modules (LM and encoders).
+
+    ``lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu`` are PyTorch's fused modules (time-first); the
+    others are :class:`LoopRNN`, which has no bidirectional form."""
+    if cell == "lstm":
+        return nn.LSTM(input_size, hidden_size, num_layers, dropout=dropout, bidirectional=bidirectional)
+    if cell == "gru":
+        return nn.GRU(input_size, hidden_size, num_layers, dropout=dropout, bidirectional=bidirectional)
+    if cell in ("rnn_tanh", "rnn_relu"):
+        return nn.RNN(input_size, hidden_size, num_layers, nonlinearity=cell[4:], dropout=dropout,
+                      bidirectional=bidirectional)
+    if bidirectional:
+        raise ConfigError(f"cell {cell!r} has no bidirectional form (use lstm, gru, rnn_tanh or rnn_relu)")
+    return LoopRNN(cell, input_size, hidden_size, num_layers, dropout=dropout)

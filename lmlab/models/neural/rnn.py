@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cells import LoopRNN
+from .cells import recurrent_layers
 
 
 class RNNLM(nn.Module):
@@ -25,14 +25,7 @@ class RNNLM(nn.Module):
         self.drop_out = nn.Dropout(dropout if dropout_out is None else dropout_out)
         self.encoder = nn.Embedding(vocab_size, emsize)
         inter = (dropout if dropout_between is None else dropout_between) if nlayers > 1 else 0.0
-        if cell == "lstm":
-            self.rnn = nn.LSTM(emsize, nhid, nlayers, dropout=inter)
-        elif cell == "gru":
-            self.rnn = nn.GRU(emsize, nhid, nlayers, dropout=inter)
-        elif cell in ("rnn_tanh", "rnn_relu"):
-            self.rnn = nn.RNN(emsize, nhid, nlayers, nonlinearity=cell[4:], dropout=inter)
-        else:
-            self.rnn = LoopRNN(cell, emsize, nhid, nlayers, dropout=inter)
+        self.rnn = recurrent_layers(cell, emsize, nhid, nlayers, dropout=inter)
         self.adaptive = bool(adaptive_cutoffs)
         if self.adaptive:
             # classes by frequency: ``rank[i]`` is word i's frequency rank, set by the trainer
