@@ -19,6 +19,8 @@ from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, EOS_ID, UNK_ID
 from ..text.tokenize import SPACE_TOKEN
 from ..text.vocab import Vocab
+from .beam import beam_search
+from .beam import top_ids as _top
 
 _PREFIX_INDEX: dict[str, tuple[list[str], np.ndarray]] = {}
 
@@ -44,16 +46,6 @@ def _prefix_ids(vocab: Vocab, partial: str) -> np.ndarray:
     lo = bisect.bisect_left(words, partial)
     hi = bisect.bisect_left(words, partial + "\U0010ffff")
     return ids[lo:hi]
-
-
-def _top(lp: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest finite values, best first; equal values go to the lower index."""
-    k = min(k, int(np.isfinite(lp).sum()))
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    kth = lp[np.argpartition(-lp, k - 1)[k - 1]]
-    cand = np.flatnonzero(lp >= kth)  # ascending ids, ties at the boundary included
-    return cand[np.argsort(-lp[cand], kind="stable")][:k]
 
 
 def complete(
@@ -138,32 +130,31 @@ def complete_word(
         state = lm.advance(state, vocab.lookup(t))
     stem = _word_stem(tokens)
     word_ids, end_mask = _per_vocab(_WORD_CHARS, vocab, _word_char_index)
-    live: list[tuple[str, float, object]] = [("", 0.0, state)]
-    done: dict[str, float] = {}
-    for step in range(max_chars + 1):
-        if not live:
-            break
-        lps = lm.next_logprobs([s for _, _, s in live])
-        cand: list[tuple[float, int, int]] = []
-        for h, (chars, score, _) in enumerate(live):
-            lp = lps[h]
-            if chars or stem:  # a word needs at least one character
-                ends = lp[end_mask]
-                m = float(np.max(ends))
-                if np.isfinite(m):
-                    word = stem + chars
-                    done[word] = score + m + float(np.log(np.sum(np.exp(ends - m))))
-            if step == max_chars:
-                continue
-            wl = lp[word_ids]
-            for j in _top(wl, beam):
-                cand.append((score + float(wl[j]), h, int(word_ids[j])))
-        kth = sorted(done.values(), reverse=True)[k - 1] if len(done) >= k else -np.inf
-        cand = [c for c in sorted(cand, key=lambda c: -c[0])[:beam] if c[0] > kth]
-        states = lm.advance_many([live[h][2] for _, h, _ in cand], [i for _, _, i in cand])
-        live = [(live[h][0] + vocab[i], s, st) for (s, h, i), st in zip(cand, states, strict=True)]
-    best = sorted(done.items(), key=lambda kv: -kv[1])[:k]
-    return [(w.replace(SPACE_TOKEN, " "), lp) for w, lp in best]
+    best = beam_search(_WordSpeller(lm, word_ids, end_mask), state, start_token=None, beam=beam, nbest=k,
+                       max_len=max_chars + 1, eos=0, min_len=0 if stem else 1, finish="every")
+    words = ((stem + "".join(vocab[int(word_ids[j - 1])] for j in h.tokens), h.logprob) for h in best)
+    return [(w.replace(SPACE_TOKEN, " "), lp) for w, lp in words]
+
+
+class _WordSpeller:
+    """A character model seen as a decoder over ``[word end] + word characters``: token 0 is the
+    end of the word (the total probability of every token that ends one), token ``j`` is the word
+    character ``word_ids[j - 1]``."""
+
+    def __init__(self, lm: LanguageModel, word_ids: np.ndarray, end_mask: np.ndarray):
+        self.lm, self.word_ids, self.end_mask = lm, word_ids, end_mask
+
+    def step(self, states, tokens):
+        if tokens[0] is not None:
+            states = self.lm.advance_many(states, [int(self.word_ids[j - 1]) for j in tokens])
+        lps = self.lm.next_logprobs(states)
+        out = np.empty((len(lps), 1 + len(self.word_ids)))
+        for h, lp in enumerate(lps):
+            ends = lp[self.end_mask]
+            m = float(np.max(ends))
+            out[h, 0] = m + float(np.log(np.sum(np.exp(ends - m)))) if np.isfinite(m) else -np.inf
+            out[h, 1:] = lp[self.word_ids]
+        return out, list(states)
 
 
 def is_character_model(lm: LanguageModel) -> bool:

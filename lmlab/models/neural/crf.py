@@ -53,7 +53,6 @@ class LinearChainCRF(nn.Module):
         mask, lengths = self._check(emissions, mask)
         tags = torch.as_tensor(tags, dtype=torch.int64, device=emissions.device)
         tags = tags.masked_fill(~mask, 0)  # padding may hold anything (e.g. -100)
-        B, T, _ = emissions.shape
         emit = emissions.gather(2, tags[:, :, None]).squeeze(2)  # (B, T)
         trans = self.transitions[tags[:, :-1], tags[:, 1:]]  # (B, T-1)
         m = mask.to(emissions.dtype)
