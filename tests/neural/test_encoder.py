@@ -10,7 +10,15 @@ from lmlab.errors import ConfigError  # noqa: E402
 from lmlab.models.neural.encoder import RecurrentEncoder  # noqa: E402
 from lmlab.models.neural.rnn import RNNLM  # noqa: E402
 
-torch.set_num_threads(1)
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tensors this small only lose to a second thread; the setting is restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 V, E, H = 11, 3, 4
 LENGTHS = [4, 1, 3, 2]
@@ -119,3 +127,62 @@ def test_features_are_concatenated_and_bad_input_refused():
         enc(tokens, torch.tensor([4, 0, 3, 2]), features=feats)
     with pytest.raises(ConfigError, match="no bidirectional form"):
         RecurrentEncoder(V, E, H, 1, "gru_cho", bidirectional=True)
+
+
+def test_a_torch_decoder_over_the_encoder_runs_on_the_one_beam_search():
+    """The step protocol for a seq2seq-style decoder: batched hidden states, conditioned on an
+    encoded source; a wide beam equals brute-force enumeration of every target sentence."""
+    import math
+
+    import numpy as np
+
+    from lmlab.generate.beam import beam_search
+    from lmlab.text.specials import BOS_ID, EOS_ID
+
+    torch.manual_seed(5)
+    enc = RecurrentEncoder(V, E, H, 1, "gru", bidirectional=True).double().eval()
+    cell = torch.nn.GRUCell(E, 2 * H).double()
+    emb, out = torch.nn.Embedding(5, E).double(), torch.nn.Linear(2 * H, 5).double()
+
+    class Decoder:
+        @torch.no_grad()
+        def step(self, states, tokens):
+            h = cell(emb(torch.tensor(tokens)), torch.stack(states))
+            lp = torch.log_softmax(out(h), dim=-1)
+            lp[:, BOS_ID] = float("-inf")
+            return lp.numpy(), list(h.unbind(0))
+
+    tokens, lengths = padded_batch()
+    with torch.no_grad():
+        h0 = enc(tokens[:1], lengths[:1]).final[0]  # (2, 1, H): both directions' final states
+    start = torch.cat([h0[0, 0], h0[1, 0]])
+    dec = Decoder()
+    got = beam_search(dec, start, beam=200, nbest=5, max_len=3)
+    # brute force: every sentence of at most 3 tokens (</s> included)
+    want = []
+
+    def walk(prefix, state, last, lp):
+        lps, (new,) = dec.step([state], [last])
+        for t in range(5):
+            if not np.isfinite(lps[0, t]):
+                continue
+            if t == EOS_ID:
+                want.append((lp + lps[0, t], prefix))
+            elif len(prefix) + 1 < 3:
+                walk(prefix + (t,), new, t, lp + lps[0, t])
+
+    walk((), start, BOS_ID, 0.0)
+    want.sort(key=lambda w: -w[0])
+    assert [h.tokens for h in got] == [w[1] for w in want[:5]]
+    np.testing.assert_allclose([h.logprob for h in got], [w[0] for w in want[:5]], rtol=1e-12)
+    # beam 1 is the greedy loop written out
+    state, last, greedy, total = start, BOS_ID, [], 0.0
+    for _ in range(4):
+        lps, (state,) = dec.step([state], [last])
+        last = int(np.argmax(lps[0]))
+        total += lps[0, last]
+        if last == EOS_ID:
+            break
+        greedy.append(last)
+    [g] = beam_search(dec, start, beam=1, max_len=4)
+    assert list(g.tokens) == greedy and math.isclose(g.logprob, total, abs_tol=1e-12)
