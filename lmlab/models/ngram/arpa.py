@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -133,27 +134,39 @@ class _Lines:
         return ArpaFormatError(self.name, self.no, line, expected)
 
 
+# What a number in an ARPA file may look like (what KenLM and SRILM write and read): ASCII decimal
+# digits, an optional sign, point and exponent.  Python's float() also takes "1_000", "inf", "nan"
+# and non-ASCII digits; every reading path refuses them.
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
+
 def _parse_float(text: str, lines: _Lines, line: str, what: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise lines.error(line, f"a number for the {what}") from None
-    if v != v or v in (float("inf"), float("-inf")):
+    v = float(text) if _NUMBER.fullmatch(text) else None
+    if v is None:
+        if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            raise lines.error(line, f"a finite number for the {what}")
+        raise lines.error(line, f"a number for the {what} (decimal, like -1.25 or -2e-3)")
+    if v in (float("inf"), float("-inf")):
         raise lines.error(line, f"a finite number for the {what}")
     return v
 
 
-def read_arpa(path: str | os.PathLike) -> tuple[BackoffTables, Vocab, dict]:
+def read_arpa(path: str | os.PathLike, *, strict: bool = False) -> tuple[BackoffTables, Vocab, dict]:
     """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any).
 
-    A compiled reader (:mod:`.arpa_reader`) parses regular files straight from their bytes; any
-    irregularity sends the file to the line-by-line reader here, which names the offending line."""
+    Three paths give the same result: a compiled reader (:mod:`.arpa_reader`) parses regular files
+    straight from their bytes; a vectorised one parses a section whose every line has the same
+    number of fields at once; the line-by-line reader parses the rest and names the offending
+    line.  Any irregularity makes the faster paths step aside, so a malformed file always reaches
+    the line-by-line reader.  ``strict=True`` uses only that one (the reference the faster paths
+    are tested against)."""
     name = str(path)
     data = read_bytes(path)
-    fast = _read_compiled(data, name)
-    if fast is not None:
-        return fast
-    return _read(_Lines(decode_utf8(data, name), name))
+    if not strict:
+        fast = _read_compiled(data, name)
+        if fast is not None:
+            return fast
+    return _read(_Lines(decode_utf8(data, name), name), vectorised=not strict)
 
 
 def _read_header(lines: _Lines) -> tuple[dict, Tokenizer, list[int]]:
@@ -245,7 +258,7 @@ def _read_compiled(data: bytes, name: str):
     return _build(words, sections, tokenizer, name, first_lines) + (meta,)
 
 
-def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
+def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab, dict]:
     meta, tokenizer, declared = _read_header(lines)
     order = len(declared)
     # -- sections ------------------------------------------------------------------------
@@ -258,7 +271,7 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         if line is None or line.strip() != f"\\{m}-grams:":
             raise lines.error(line or "", f"the section header \\{m}-grams:")
         first_lines.append(lines.no + 1)
-        parsed = _fast_section(lines, m, declared[m - 1], m == order)
+        parsed = _fast_section(lines, m, declared[m - 1], m == order) if vectorised else None
         if parsed is None:
             parsed = _slow_section(lines, m, declared[m - 1], m == order)
         sections.append(parsed)
@@ -267,6 +280,11 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         line = lines.next()
     if line is None or line.strip() != "\\end\\":
         raise lines.error(line or "", "\\end\\ after the last section")
+    line = lines.next()
+    while line is not None:
+        if line.strip():
+            raise lines.error(line, "nothing after \\end\\ (another file appended?)")
+        line = lines.next()
     unigrams = sections[0][0][0]
     index = {w: i for i, w in enumerate(unigrams)}  # a repeated unigram is reported by _build
     mats = [(None, sections[0][1], sections[0][2])]
@@ -286,30 +304,47 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
     return _build(unigrams, mats, tokenizer, lines.name, first_lines) + (meta,)
 
 
+_SEP = "\x00"  # marks the line ends in a joined section; a section that holds it is not parsed at once
+
+
 def _fast_section(lines: _Lines, m: int, n: int, top: bool):
-    """Parse ``n`` lines at once when they are regular; ``None`` sends the caller to the slow path."""
+    """Parse ``n`` lines at once when every one has the same number of fields (all with a backoff,
+    or, all without) and well-formed numbers; ``None`` sends the caller to the line-by-line path."""
     start = lines.no
     block = lines.lines[start : start + n]
     after = lines.lines[start + n] if start + n < len(lines.lines) else None
     if len(block) != n or (after is not None and after.strip() and not after.startswith("\\")):
         return None
-    fields = " ".join(block).split()
+    # One split of the whole section, with a separator field between lines: every line has k
+    # fields exactly when the separators sit at every (k+1)-th place.
+    joined = f" {_SEP} ".join(block)
+    if joined.count(_SEP) != n - 1:
+        return None
+    fields = joined.split()
     for k in ((m + 1,) if top else (m + 2, m + 1)):
-        if len(fields) == n * k:
+        if len(fields) == n * (k + 1) - 1:
             break
     else:
         return None
+    if fields[k :: k + 1] != [_SEP] * (n - 1):
+        return None
+    numbers = [fields[0 :: k + 1]] + ([fields[m + 1 :: k + 1]] if k == m + 2 else [])
+    # ASCII without "_": then float() takes only what _NUMBER takes (and inf/nan, refused below)
+    if not joined.isascii() or "_" in joined:
+        for texts in numbers:
+            text = " ".join(texts)
+            if not text.isascii() or "_" in text:
+                return None
     try:
-        probs = np.fromiter(map(float, fields[0::k]), dtype=np.float64, count=n)
-        backs = (np.fromiter(map(float, fields[m + 1 :: k]), dtype=np.float64, count=n)
-                 if k == m + 2 else np.zeros(n))
+        probs = np.fromiter(map(float, numbers[0]), dtype=np.float64, count=n)
+        backs = np.fromiter(map(float, numbers[1]), dtype=np.float64, count=n) if k == m + 2 else np.zeros(n)
     except ValueError:
         return None
     if not (np.all(np.isfinite(probs)) and np.all(np.isfinite(backs)) and np.all(probs <= 0)):
         return None
     if top and np.any(backs != 0):
         return None
-    words = [fields[1 + j :: k] for j in range(m)]
+    words = [fields[1 + j :: k + 1] for j in range(m)]
     lines.no = start + n
     return words, probs, backs
 
@@ -319,6 +354,7 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
     words: list[list[str]] = [[] for _ in range(m)]
     probs, backs = [], []
     count = 0
+    first = lines.no + 1
     while True:
         line = lines.next()
         if line is None:
@@ -340,11 +376,16 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
         probs.append(p)
         backs.append(b)
         count += 1
-    if count != n:
-        raise lines.error(
-            lines.lines[lines.no] if lines.no < len(lines.lines) else "",
-            f"{n} {m}-grams as the \\data\\ header says, but the section has {count}",
-        )
+    if count != n:  # name the first line past the declared count, or the line that ended the section
+        no = first + n if count > n else lines.no + 1
+        if count < n and no <= len(lines.lines) and not lines.lines[no - 1].strip():
+            nxt = next((x for x in lines.lines[no:] if x.strip()), "\\")
+            if not nxt.lstrip().startswith("\\"):
+                raise ArpaFormatError(lines.name, no, lines.lines[no - 1],
+                                      f"no blank line inside the {m}-gram section (a blank line ends a section; "
+                                      f"the \\data\\ header says {n} {m}-grams and {count} came before it)")
+        raise ArpaFormatError(lines.name, no, lines.lines[no - 1] if no <= len(lines.lines) else "",
+                              f"{n} {m}-grams as the \\data\\ header says, but the section has {count}")
     return words, np.array(probs), np.array(backs)
 
 
