@@ -133,6 +133,14 @@ class _Lines:
     def error(self, line: str, expected: str) -> ArpaFormatError:
         return ArpaFormatError(self.name, self.no, line, expected)
 
+    def text(self, no: int) -> str:
+        return self.lines[no - 1]
+
+    def ended(self, expected: str) -> ArpaFormatError:
+        """The file ended where ``expected`` was due: names its last line."""
+        last = len(self.lines)
+        return ArpaFormatError(self.name, last, self.lines[-1] if last else "", f"{expected} (the file ended)")
+
 
 # What a number in an ARPA file may look like (what KenLM and SRILM write and read): ASCII decimal
 # digits, an optional sign, point and exponent.  Python's float() also takes "1_000", "inf", "nan"
@@ -255,7 +263,15 @@ def _read_compiled(data: bytes, name: str):
     if parsed is None:
         return None
     words, sections = parsed
-    return _build(words, sections, tokenizer, name, first_lines) + (meta,)
+    return _build(words, sections, tokenizer, name, first_lines, lambda no: _line_of(data, no)) + (meta,)
+
+
+def _line_of(data: bytes, no: int) -> str:
+    """Line ``no`` (from 1) of the file (for error messages)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    pos = int(ends[no - 2]) + 1 if no > 1 else 0
+    end = int(ends[no - 1]) if no - 1 < len(ends) else len(data)
+    return data[pos:end].decode("utf-8", errors="replace").removesuffix("\r")
 
 
 def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab, dict]:
@@ -278,15 +294,18 @@ def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab,
         line = lines.next()
     while line is not None and not line.strip():
         line = lines.next()
-    if line is None or line.strip() != "\\end\\":
-        raise lines.error(line or "", "\\end\\ after the last section")
+    if line is None:
+        raise lines.ended("\\end\\ after the last section")
+    if line.strip() != "\\end\\":
+        raise lines.error(line, "\\end\\ after the last section")
     line = lines.next()
     while line is not None:
         if line.strip():
             raise lines.error(line, "nothing after \\end\\ (another file appended?)")
         line = lines.next()
     unigrams = sections[0][0][0]
-    index = {w: i for i, w in enumerate(unigrams)}  # a repeated unigram is reported by _build
+    line_text = lines.text
+    index = _unigram_index(unigrams, lines.name, first_lines[0], line_text)
     mats = [(None, sections[0][1], sections[0][2])]
     getitem = index.__getitem__
     for m in range(2, order + 1):
@@ -296,12 +315,12 @@ def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab,
         for j in range(m):
             try:
                 mat[:, j] = np.fromiter(map(getitem, words[j]), dtype=np.int64, count=n)
-            except KeyError:
-                i = next(i for i, w in enumerate(words[j]) if w not in index)
-                raise ArpaFormatError(lines.name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
-                                      f"only words listed as unigrams; {words[j][i]!r} is not") from None
+            except KeyError:  # name the first line (any column) with a word that is not a unigram
+                i, w = min((i, w) for col in words for i, w in enumerate(col) if w not in index)
+                raise ArpaFormatError(lines.name, first_lines[m - 1] + i, line_text(first_lines[m - 1] + i),
+                                      f"only words listed as unigrams; {w!r} is not") from None
         mats.append((mat, probs, backs))
-    return _build(unigrams, mats, tokenizer, lines.name, first_lines) + (meta,)
+    return _build(unigrams, mats, tokenizer, lines.name, first_lines, line_text, index) + (meta,)
 
 
 _SEP = "\x00"  # marks the line ends in a joined section; a section that holds it is not parsed at once
@@ -357,8 +376,8 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
     first = lines.no + 1
     while True:
         line = lines.next()
-        if line is None:
-            raise lines.error("", f"more {m}-grams or \\end\\ (the file ended)")
+        if line is None:  # the file ended: the count or the missing \end\ is reported
+            break
         if not line.strip() or line.startswith("\\"):
             lines.no -= 1
             break
@@ -384,19 +403,29 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
                 raise ArpaFormatError(lines.name, no, lines.lines[no - 1],
                                       f"no blank line inside the {m}-gram section (a blank line ends a section; "
                                       f"the \\data\\ header says {n} {m}-grams and {count} came before it)")
-        raise ArpaFormatError(lines.name, no, lines.lines[no - 1] if no <= len(lines.lines) else "",
-                              f"{n} {m}-grams as the \\data\\ header says, but the section has {count}")
+        what = f"{n} {m}-grams as the \\data\\ header says, but the section has {count}"
+        if no > len(lines.lines):
+            raise lines.ended(what)
+        raise ArpaFormatError(lines.name, no, lines.lines[no - 1], what)
     return words, np.array(probs), np.array(backs)
 
 
-def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
-    """Tables from the unigram words (file order) and, per order, (matrix of the words' file
-    indices, or None for order 1; log10 probabilities; backoffs)."""
+def _unigram_index(unigrams: list[str], name: str, first_line: int, line_text) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, w in enumerate(unigrams):
         if w in index:
-            raise ArpaFormatError(name, first_lines[0] + i, w, f"each unigram once; {w!r} is listed twice")
+            raise ArpaFormatError(name, first_line + i, line_text(first_line + i),
+                                  f"each unigram once; {w!r} is listed twice")
         index[w] = i
+    return index
+
+
+def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_text, index=None):
+    """Tables from the unigram words (file order) and, per order, (matrix of the words' file
+    indices, or None for order 1; log10 probabilities; backoffs).  ``line_text(number)`` gives a
+    line of the file for error messages."""
+    if index is None:
+        index = _unigram_index(unigrams, name, first_lines[0], line_text)
     vocab = Vocab.from_tokens(unigrams, tokenizer)
     V = len(vocab)
     order = len(sections)
@@ -412,7 +441,6 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
     tables = BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
                            backoff10=[b1])
-    text = lambda row: " ".join(unigrams[k] for k in row)  # noqa: E731 - for error messages
     for m in range(2, order + 1):
         file_mat, probs, backs = sections[m - 1]
         mat = ids[file_mat]
@@ -427,7 +455,7 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
         dup = np.flatnonzero(key[1:] == key[:-1])
         if len(dup):
             i = int(max(order_idx[dup[0]], order_idx[dup[0] + 1]))
-            raise ArpaFormatError(name, first_lines[m - 1] + i, text(file_mat[i]),
+            raise ArpaFormatError(name, first_lines[m - 1] + i, line_text(first_lines[m - 1] + i),
                                   f"each {m}-gram once; it is listed twice")
         tables.keys.append(key)
         tables.logprob10.append(np.asarray(probs, dtype=np.float32)[order_idx])
