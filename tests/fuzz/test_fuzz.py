@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lmlab._io import _MAGIC
 from lmlab.errors import LmlabError
 from lmlab.models.ngram.arpa import read_arpa
 from lmlab.models.ngram.model import NgramLM
@@ -80,10 +81,11 @@ def test_damaged_arpa_reads_as_the_line_by_line_reader_reads_it(tmp_path_factory
     data = VALID[:pos] + junk + (b"" if cut else VALID[pos + len(junk):])
     ref = outcome(strict, data)
     folder = tmp_path_factory.mktemp("arpa")
-    for compress in (False, True):
+    sniffed = any(data.startswith(m) for m in _MAGIC)  # read as a compressed file (by its magic bytes)
+    for compress in (True,) if sniffed else (False, True):
         got = outcome(read_arpa, write(folder, data, compress))
         assert same(got, ref), (got[:4], ref[:4])
-    assert same(outcome(lambda p: read_arpa(p, strict=True), write(folder, data)), ref)
+    assert same(outcome(lambda p: read_arpa(p, strict=True), write(folder, data, compress=True)), ref)
 
 
 @pytest.mark.parametrize("order", [2, 3])
