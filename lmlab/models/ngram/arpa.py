@@ -263,7 +263,7 @@ def _read_compiled(data: bytes, name: str):
     if parsed is None:
         return None
     words, sections = parsed
-    return _build(words, sections, tokenizer, name, first_lines, lambda no: _line_of(data, no)) + (meta,)
+    return _build(words, sections, tokenizer, name, first_lines, lambda no: _line_of(data, no), meta) + (meta,)
 
 
 def _line_of(data: bytes, no: int) -> str:
@@ -320,7 +320,7 @@ def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab,
                 raise ArpaFormatError(lines.name, first_lines[m - 1] + i, line_text(first_lines[m - 1] + i),
                                       f"only words listed as unigrams; {w!r} is not") from None
         mats.append((mat, probs, backs))
-    return _build(unigrams, mats, tokenizer, lines.name, first_lines, line_text, index) + (meta,)
+    return _build(unigrams, mats, tokenizer, lines.name, first_lines, line_text, meta, index) + (meta,)
 
 
 _SEP = "\x00"  # marks the line ends in a joined section; a section that holds it is not parsed at once
@@ -420,10 +420,10 @@ def _unigram_index(unigrams: list[str], name: str, first_line: int, line_text) -
     return index
 
 
-def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_text, index=None):
+def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_text, meta, index=None):
     """Tables from the unigram words (file order) and, per order, (matrix of the words' file
     indices, or None for order 1; log10 probabilities; backoffs).  ``line_text(number)`` gives a
-    line of the file for error messages."""
+    line of the file for error messages; ``meta`` is lmlab's header (see :func:`_add_orders`)."""
     if index is None:
         index = _unigram_index(unigrams, name, first_lines[0], line_text)
     vocab = Vocab.from_tokens(unigrams, tokenizer)
@@ -439,16 +439,47 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_tex
     for special in (BOS, EOS):
         if special not in index:
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
-    tables = BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
-                           backoff10=[b1])
-    for m in range(2, order + 1):
-        file_mat, probs, backs = sections[m - 1]
-        mat = ids[file_mat]
+    rows = [None, None] + [ids[sections[m - 1][0]] for m in range(2, order + 1)]  # word ids per order
+    where = (name, first_lines, line_text)
+    unigram_tables = lambda: BackoffTables(  # noqa: E731
+        order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1], backoff10=[b1])
+    # lmlab writes only closed sets (estimated, pruned, or read with blanks added), so the search for
+    # missing suffixes (~10% of the load time of a 5-gram) is spent only on files from elsewhere
+    suffixes = "lmlab_version" not in meta
+    try:
+        tables = _add_orders(unigram_tables(), rows, sections, None, where, suffixes)
+    except _NotClosed:  # rare: n-grams whose prefix or suffix is missing; add those as blank entries
+        tables = _add_orders(unigram_tables(), rows, sections, _missing_ngrams(rows), where, True)
+    tables.backoff10[-1] = np.empty(0, dtype=np.float32)
+    return tables, vocab
+
+
+class _NotClosed(Exception):
+    """An n-gram's prefix or suffix (its first or last m - 1 words) is not in the file."""
+
+
+def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: bool) -> BackoffTables:
+    """Orders 2.. onto the unigram ``tables``: the file's n-grams (``rows``: word ids per order)
+    and, if ``blanks`` is given, those rows (per order) as blank entries: the probability that
+    backing off gives, backoff 0, so that scores are as if they were absent.  Without ``blanks``,
+    a missing prefix or (if ``suffixes``) suffix raises :class:`_NotClosed`.
+
+    Every query path relies on the set being closed: with an n-gram, its prefix (the context) and
+    its suffix (what backing off from it reaches) are there too.  Suffix ids are found with one
+    lookup per n-gram: the suffix of ``w1..wm`` is ``suffix(w1..wm-1)`` extended by ``wm``."""
+    name, first_lines, line_text = where
+    V = tables.vocab_size
+    sfx = None  # per n-gram of the top order so far: the id of its suffix one order down
+    for m in range(2, len(rows)):
+        mat = rows[m]
+        _, probs, backs = sections[m - 1]
         prefix = _ids_of(tables, mat[:, :-1])
-        missing = prefix < 0
-        if np.any(missing):
-            tables = _add_blanks(tables, np.unique(mat[missing, :-1], axis=0))
-            prefix = _ids_of(tables, mat[:, :-1])
+        if blanks is None and np.any(prefix < 0):
+            raise _NotClosed
+        if suffixes:
+            suffix = mat[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[prefix], mat[:, -1])
+            if blanks is None and np.any(suffix < 0):
+                raise _NotClosed
         key = prefix * V + mat[:, -1]
         order_idx = np.argsort(key, kind="stable")
         key = key[order_idx]
@@ -461,8 +492,51 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_tex
         tables.logprob10.append(np.asarray(probs, dtype=np.float32)[order_idx])
         tables.backoff10.append(np.asarray(backs, dtype=np.float32)[order_idx])
         tables.order = m
-    tables.backoff10[-1] = np.empty(0, dtype=np.float32)
-    return tables, vocab
+        new_sfx = suffix[order_idx] if suffixes else None
+        if blanks is not None and len(blanks[m]):
+            extra = blanks[m]
+            probs10 = np.array([tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in extra], dtype=np.float32)
+            pre = _ids_of(tables, extra[:, :-1])
+            suf = extra[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[pre], extra[:, -1])
+            keys = np.concatenate([key, pre * V + extra[:, -1]])
+            idx = np.argsort(keys, kind="stable")
+            tables.keys[m - 1] = keys[idx]
+            tables.logprob10[m - 1] = np.concatenate([tables.logprob10[m - 1], probs10])[idx]
+            tables.backoff10[m - 1] = np.concatenate([tables.backoff10[m - 1], np.zeros(len(extra), np.float32)])[idx]
+            new_sfx = np.concatenate([new_sfx, suf])[idx]
+        sfx = new_sfx
+    return tables
+
+
+def _lookup_many(keys: np.ndarray, V: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Index of each ``prefix * V + word`` in the sorted ``keys``, or -1; the queries are sorted
+    first (in no particular order they cost a cache miss each)."""
+    q = prefix * V + word
+    o = np.argsort(q)
+    qs = q[o]
+    pos = np.searchsorted(keys, qs)
+    found = pos < len(keys)
+    found[found] = keys[pos[found]] == qs[found]
+    out = np.empty(len(q), dtype=np.int64)
+    out[o] = np.where(found, pos, -1)
+    return out
+
+
+def _missing_ngrams(rows) -> list:
+    """Per order, the rows of word ids that are a prefix or suffix of a longer n-gram (or of such a
+    row) but not in the file: the set's closure, worked out from the top order down."""
+    order = len(rows) - 1
+    missing = [None] + [np.empty((0, m), dtype=np.int64) for m in range(1, order + 1)]
+    for m in range(order, 2, -1):  # orders 1 and 2: every prefix and suffix is a unigram
+        have = np.concatenate([rows[m], missing[m]])
+        want = np.unique(np.concatenate([have[:, :-1], have[:, 1:]]), axis=0)
+        both = np.concatenate([rows[m - 1], want])
+        _, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        listed = np.zeros(len(both), dtype=bool)
+        listed[inverse[: len(rows[m - 1])]] = True
+        missing[m - 1] = want[~listed[inverse[len(rows[m - 1]) :]]]
+    return missing
 
 
 def _ids_of(tables: BackoffTables, mat: np.ndarray) -> np.ndarray:
@@ -471,29 +545,3 @@ def _ids_of(tables: BackoffTables, mat: np.ndarray) -> np.ndarray:
     for j in range(1, mat.shape[1]):
         cur = tables.lookup(j + 1, cur, mat[:, j])
     return cur
-
-
-def _add_blanks(tables: BackoffTables, rows: np.ndarray) -> BackoffTables:
-    """Insert missing prefix n-grams (rows of word ids, all of one order) as blank entries."""
-    m = rows.shape[1]
-    if m > 1:
-        pre = _ids_of(tables, rows[:, :-1])
-        if np.any(pre < 0):
-            tables = _add_blanks(tables, np.unique(rows[pre < 0, :-1], axis=0))
-    V = tables.vocab_size
-    probs = np.array(
-        [tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in rows], dtype=np.float32
-    )
-    pre = _ids_of(tables, rows[:, :-1])
-    keys = np.concatenate([tables.keys[m - 1], pre * V + rows[:, -1]])
-    idx = np.argsort(keys, kind="stable")
-    tables.keys[m - 1] = keys[idx]
-    tables.logprob10[m - 1] = np.concatenate([tables.logprob10[m - 1], probs])[idx]
-    tables.backoff10[m - 1] = np.concatenate(
-        [tables.backoff10[m - 1], np.zeros(len(rows), np.float32)]
-    )[idx]
-    # Ids of order m changed: re-key order m + 1 if it is already built.
-    if len(tables.keys) > m:
-        raise LmlabError("internal error: blanks must be added before the next order is built")
-    return tables
-
