@@ -103,6 +103,7 @@ def create_app(lm: LanguageModel, *, name: str = "model", max_body_bytes: int = 
     def info() -> dict:
         order = getattr(lm, "order", None)
         return {"name": name, "kind": type(lm).__name__, "order": order, "vocab_size": len(lm.vocab),
+                "smoothing": getattr(lm, "smoothing", None),
                 "normalized": lm.normalized, "tokenizer": lm.vocab.tokenizer.to_dict()}
 
     @app.post("/score")

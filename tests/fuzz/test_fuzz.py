@@ -119,6 +119,8 @@ def _compiled_or_python_agrees(data: bytes):
     if fast != ("stepped aside",):
         assert same(fast, ref), (fast[:4], ref[:4])
         return
+    if any(data.startswith(m) for m in _MAGIC):  # read_arpa would read it as a compressed file
+        return
     with tempfile.TemporaryDirectory() as d, mock.patch.object(arpa, "decode_utf8", wraps=arpa.decode_utf8) as entry:
         got = outcome(read_arpa, write(Path(d), data))
     assert entry.call_count == 1  # the Python reader decided (decoding the text is its first step)
@@ -208,8 +210,6 @@ def test_compiled_number_parser_equals_python_float(x, fmt):
 def test_compiled_reader_takes_regular_files(kenlm_ref, tmp_path):
     """Files written by lmlab and by KenLM go through the compiled path, with the same result."""
     import gzip
-
-    from lmlab.models.ngram.arpa import _read_compiled
 
     lm = NgramLM(4, "witten_bell").fit(["the cat sat", "a dog sat on the mat", "the mat"] * 3)
     lm.to_arpa(tmp_path / "m.arpa")

@@ -21,7 +21,7 @@ from tests.arpa_mutations import SRILM_STYLE, TOY, lmlab_written, mutated
 from tests.conftest import KENLM_REF
 
 kenlm = pytest.importorskip("kenlm")
-from lmlab import kenlm as lk  # noqa: E402
+from lmlab import kenlm as lk
 
 pytestmark = pytest.mark.peer
 
@@ -46,7 +46,7 @@ def lmlab_reads(path: Path):
 # -- lmlab reads these, KenLM refuses them --------------------------------------------------------
 LAYOUT = "lmlab, like SRILM, separates fields by any run of spaces and tabs and ignores whitespace at line ends"
 LENIENT = [
-    ("space after a unigram's probability", [("-0.7\ta\t-0.3", "-0.7 a -0.3")], LAYOUT + "; KenLM wants a tab"),
+    ("space after a unigram's probability", [("-0.7\ta\t-0.3", "-0.7 a -0.3")], f"{LAYOUT}; KenLM wants a tab"),
     ("trailing space on an n-gram line", [("-0.7\ta\t-0.3", "-0.7\ta\t-0.3 ")], LAYOUT),
     ("trailing tab on a top-order line", [("-0.2\t<s> a", "-0.2\t<s> a\t")], LAYOUT),
     ("space before a section header", [("\\2-grams:", " \\2-grams:")], LAYOUT),
@@ -54,9 +54,9 @@ LENIENT = [
     ("space after \\data\\", [("\\data\\", "\\data\\ ")], LAYOUT),
     ("spaces around = in a count", [("ngram 1=4", "ngram 1 = 4")], LAYOUT),
     ("an n-gram whose context is missing", [("-0.1\t<s> a b", "-0.1\tb a b")],
-     "SRILM's pruning leaves such n-grams; lmlab adds the missing context as a blank entry (the "
-     "probability backing off gives, backoff 0), which scores as if it were absent; KenLM's probing "
-     "structure refuses the file (tests/unit/test_arpa_gaps.py checks the scores)"),
+     ("SRILM's pruning leaves such n-grams; lmlab adds the missing context as a blank entry (the "
+      "probability backing off gives, backoff 0), which scores as if it were absent; KenLM's probing "
+      "structure refuses the file (tests/unit/test_arpa_gaps.py checks the scores)")),
     ("no <s> among the unigrams", [("-99\t<s>\t-0.5\n", ""), ("-0.2\t<s> a\n", "")],
      "lmlab adds a missing <s> (log10 -99) or </s> as it adds <unk>; KenLM refuses unless told to add them"),
 ]
@@ -71,8 +71,8 @@ STRICTER = [
     ("an overflowing log10 probability", [("-0.7\ta\t-0.3", "-1e999\ta\t-0.3")], "a finite number",
      "the number is not representable; KenLM reads it as -inf"),
     ("a blank line inside a section", [("-99\t<s>\t-0.5\n", "-99\t<s>\t-0.5\n\n")], "no blank line inside",
-     "a blank line ends a section in the ARPA format; KenLM skips it, so a cut-and-pasted file "
-     "reads as something else"),
+     ("a blank line ends a section in the ARPA format; KenLM skips it, so a cut-and-pasted file "
+      "reads as something else")),
 ]
 
 
@@ -145,8 +145,8 @@ def _explained_leniency(path: Path, text: str) -> bool:
     layout.write_text(kenlm_layout(text), encoding="utf-8")
     if kenlm_reads(layout):
         return True
-    tables, vocab, _ = read_arpa(path)
-    declared = [int(x) for x in re.findall(r"^\s*ngram\s*\d+\s*=\s*(\d+)", text, re.M)]
+    tables = read_arpa(path)[0]
+    declared = [int(x) for x in re.findall(r"^\s*ngram\s*\d+\s*=\s*(\d+)", text, re.MULTILINE)]
     if tables.sizes()[1:] != declared[1:]:  # blank entries were added for missing contexts
         return True
     unigrams = set(re.split(r"\\1-grams:", text)[1].split("\\2-grams:")[0].split())

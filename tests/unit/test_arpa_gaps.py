@@ -43,7 +43,7 @@ def textbook(text: str):
             prob[tuple(f[1 : m + 1])] = float(f[0])
             if len(f) == m + 2:
                 bo[tuple(f[1 : m + 1])] = float(f[m + 1])
-    order = max(len(k) for k in prob)
+    order = sum(1 for line in text.split("\n") if line.startswith("ngram "))  # as the data header declares
     return order, prob, bo
 
 

@@ -441,8 +441,11 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_tex
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
     rows = [None, None] + [ids[sections[m - 1][0]] for m in range(2, order + 1)]  # word ids per order
     where = (name, first_lines, line_text)
-    unigram_tables = lambda: BackoffTables(  # noqa: E731
-        order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1], backoff10=[b1])
+
+    def unigram_tables() -> BackoffTables:
+        return BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
+                             backoff10=[b1])
+
     # lmlab writes only closed sets (estimated, pruned, or read with blanks added), so the search for
     # missing suffixes (~10% of the load time of a 5-gram) is spent only on files from elsewhere
     suffixes = "lmlab_version" not in meta
