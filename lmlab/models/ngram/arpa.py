@@ -4,10 +4,16 @@ Writing: values are float32 printed with ``%.9g``, which round-trips float32 exa
 write -> read gives identical scores.  lmlab writes a few ``#`` comment lines before ``\\data\\``
 (KenLM accepts and skips them) that record how the model was made and its tokenizer.
 
-Reading: the layout is checked strictly and any problem raises :class:`ArpaFormatError` naming
-the line number, the line and what was expected.  A model without ``<unk>`` gets one with log10
-probability -100 (as KenLM's ``build_binary`` does); an n-gram whose prefix is missing gets a
-"blank" prefix entry whose probability is computed by backing off and whose backoff is 0.
+Reading: every line is checked and any problem raises :class:`ArpaFormatError` naming the line
+number, the line and what was expected, whichever of the three reading paths (compiled,
+vectorised, line by line; see :func:`read_arpa`) reads the file.  Fields are separated by any run
+of spaces and tabs, and whitespace at line ends is ignored (as SRILM reads them; KenLM wants
+tabs); numbers are ASCII decimals and finite; a blank line ends a section, so one inside a
+section is an error; nothing but blank lines may follow ``\\end\\``; an n-gram listed twice is
+an error.  A model without ``<unk>`` gets one with log10 probability -100 (as KenLM's
+``build_binary`` does); an n-gram whose prefix or suffix is missing (SRILM's pruning leaves
+them) gets "blank" entries for them, whose probability is computed by backing off and whose
+backoff is 0, so that every query path scores the file as the backoff rule does.
 """
 
 from __future__ import annotations
@@ -439,7 +445,9 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_tex
     for special in (BOS, EOS):
         if special not in index:
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
-    rows = [None, None] + [ids[sections[m - 1][0]] for m in range(2, order + 1)]  # word ids per order
+    def rows(m: int) -> np.ndarray:  # the word ids of the m-grams (m >= 2), made when needed
+        return ids[sections[m - 1][0]]
+
     where = (name, first_lines, line_text)
 
     def unigram_tables() -> BackoffTables:
@@ -452,7 +460,8 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_tex
     try:
         tables = _add_orders(unigram_tables(), rows, sections, None, where, suffixes)
     except _NotClosed:  # rare: n-grams whose prefix or suffix is missing; add those as blank entries
-        tables = _add_orders(unigram_tables(), rows, sections, _missing_ngrams(rows), where, True)
+        every = [None, None] + [rows(m) for m in range(2, order + 1)]
+        tables = _add_orders(unigram_tables(), every.__getitem__, sections, _missing_ngrams(every), where, True)
     tables.backoff10[-1] = np.empty(0, dtype=np.float32)
     return tables, vocab
 
@@ -462,7 +471,7 @@ class _NotClosed(Exception):
 
 
 def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: bool) -> BackoffTables:
-    """Orders 2.. onto the unigram ``tables``: the file's n-grams (``rows``: word ids per order)
+    """Orders 2.. onto the unigram ``tables``: the file's n-grams (``rows(m)``: their word ids)
     and, if ``blanks`` is given, those rows (per order) as blank entries: the probability that
     backing off gives, backoff 0, so that scores are as if they were absent.  Without ``blanks``,
     a missing prefix or (if ``suffixes``) suffix raises :class:`_NotClosed`.
@@ -473,8 +482,8 @@ def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: 
     name, first_lines, line_text = where
     V = tables.vocab_size
     sfx = None  # per n-gram of the top order so far: the id of its suffix one order down
-    for m in range(2, len(rows)):
-        mat = rows[m]
+    for m in range(2, len(sections) + 1):
+        mat = rows(m)
         _, probs, backs = sections[m - 1]
         prefix = _ids_of(tables, mat[:, :-1])
         if blanks is None and np.any(prefix < 0):
