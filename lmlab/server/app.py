@@ -110,7 +110,8 @@ def create_app(lm: LanguageModel, *, name: str = "model", max_body_bytes: int | 
 
     def model_info() -> dict:
         return {"name": name, "kind": type(lm).__name__, "order": getattr(lm, "order", None),
-                "vocab_size": len(lm.vocab), "normalized": lm.normalized}
+                "vocab_size": len(lm.vocab), "smoothing": getattr(lm, "smoothing", None),
+                "normalized": lm.normalized}
 
     @app.get("/info", summary="the model's kind, order, vocabulary size and tokenizer")
     async def info() -> dict:

@@ -4,10 +4,16 @@ Writing: values are float32 printed with ``%.9g``, which round-trips float32 exa
 write -> read gives identical scores.  lmlab writes a few ``#`` comment lines before ``\\data\\``
 (KenLM accepts and skips them) that record how the model was made and its tokenizer.
 
-Reading: the layout is checked strictly and any problem raises :class:`ArpaFormatError` naming
-the line number, the line and what was expected.  A model without ``<unk>`` gets one with log10
-probability -100 (as KenLM's ``build_binary`` does); an n-gram whose prefix is missing gets a
-"blank" prefix entry whose probability is computed by backing off and whose backoff is 0.
+Reading: every line is checked and any problem raises :class:`ArpaFormatError` naming the line
+number, the line and what was expected, whichever of the three reading paths (compiled,
+vectorised, line by line; see :func:`read_arpa`) reads the file.  Fields are separated by any run
+of spaces and tabs, and whitespace at line ends is ignored (as SRILM reads them; KenLM wants
+tabs); numbers are ASCII decimals and finite; a blank line ends a section, so one inside a
+section is an error; nothing but blank lines may follow ``\\end\\``; an n-gram listed twice is
+an error.  A model without ``<unk>`` gets one with log10 probability -100 (as KenLM's
+``build_binary`` does); an n-gram whose prefix or suffix is missing (SRILM's pruning leaves
+them) gets "blank" entries for them, whose probability is computed by backing off and whose
+backoff is 0, so that every query path scores the file as the backoff rule does.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -132,28 +139,48 @@ class _Lines:
     def error(self, line: str, expected: str) -> ArpaFormatError:
         return ArpaFormatError(self.name, self.no, line, expected)
 
+    def text(self, no: int) -> str:
+        return self.lines[no - 1]
+
+    def ended(self, expected: str) -> ArpaFormatError:
+        """The file ended where ``expected`` was due: names its last line."""
+        last = len(self.lines)
+        return ArpaFormatError(self.name, last, self.lines[-1] if last else "", f"{expected} (the file ended)")
+
+
+# What a number in an ARPA file may look like (what KenLM and SRILM write and read): ASCII decimal
+# digits, an optional sign, point and exponent.  Python's float() also takes "1_000", "inf", "nan"
+# and non-ASCII digits; every reading path refuses them.
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
 
 def _parse_float(text: str, lines: _Lines, line: str, what: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise lines.error(line, f"a number for the {what}") from None
-    if v != v or v in (float("inf"), float("-inf")):
+    v = float(text) if _NUMBER.fullmatch(text) else None
+    if v is None:
+        if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            raise lines.error(line, f"a finite number for the {what}")
+        raise lines.error(line, f"a number for the {what} (decimal, like -1.25 or -2e-3)")
+    if v in (float("inf"), float("-inf")):
         raise lines.error(line, f"a finite number for the {what}")
     return v
 
 
-def read_arpa(path: str | os.PathLike) -> tuple[BackoffTables, Vocab, dict]:
+def read_arpa(path: str | os.PathLike, *, strict: bool = False) -> tuple[BackoffTables, Vocab, dict]:
     """Read an ARPA file.  Returns ``(tables, vocab, meta)`` (meta: lmlab's header, if any).
 
-    A compiled reader (:mod:`.arpa_reader`) parses regular files straight from their bytes; any
-    irregularity sends the file to the line-by-line reader here, which names the offending line."""
+    Three paths give the same result: a compiled reader (:mod:`.arpa_reader`) parses regular files
+    straight from their bytes; a vectorised one parses a section whose every line has the same
+    number of fields at once; the line-by-line reader parses the rest and names the offending
+    line.  Any irregularity makes the faster paths step aside, so a malformed file always reaches
+    the line-by-line reader.  ``strict=True`` uses only that one (the reference the faster paths
+    are tested against)."""
     name = str(path)
     data = read_bytes(path)
-    fast = _read_compiled(data, name)
-    if fast is not None:
-        return fast
-    return _read(_Lines(decode_utf8(data, name), name))
+    if not strict:
+        fast = _read_compiled(data, name)
+        if fast is not None:
+            return fast
+    return _read(_Lines(decode_utf8(data, name), name), vectorised=not strict)
 
 
 def _read_header(lines: _Lines) -> tuple[dict, Tokenizer, list[int]]:
@@ -242,10 +269,18 @@ def _read_compiled(data: bytes, name: str):
     if parsed is None:
         return None
     words, sections = parsed
-    return _build(words, sections, tokenizer, name, first_lines) + (meta,)
+    return _build(words, sections, tokenizer, name, first_lines, lambda no: _line_of(data, no), meta) + (meta,)
 
 
-def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
+def _line_of(data: bytes, no: int) -> str:
+    """Line ``no`` (from 1) of the file (for error messages)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    pos = int(ends[no - 2]) + 1 if no > 1 else 0
+    end = int(ends[no - 1]) if no - 1 < len(ends) else len(data)
+    return data[pos:end].decode("utf-8", errors="replace").removesuffix("\r")
+
+
+def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab, dict]:
     meta, tokenizer, declared = _read_header(lines)
     order = len(declared)
     # -- sections ------------------------------------------------------------------------
@@ -258,17 +293,25 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         if line is None or line.strip() != f"\\{m}-grams:":
             raise lines.error(line or "", f"the section header \\{m}-grams:")
         first_lines.append(lines.no + 1)
-        parsed = _fast_section(lines, m, declared[m - 1], m == order)
+        parsed = _fast_section(lines, m, declared[m - 1], m == order) if vectorised else None
         if parsed is None:
             parsed = _slow_section(lines, m, declared[m - 1], m == order)
         sections.append(parsed)
         line = lines.next()
     while line is not None and not line.strip():
         line = lines.next()
-    if line is None or line.strip() != "\\end\\":
-        raise lines.error(line or "", "\\end\\ after the last section")
+    if line is None:
+        raise lines.ended("\\end\\ after the last section")
+    if line.strip() != "\\end\\":
+        raise lines.error(line, "\\end\\ after the last section")
+    line = lines.next()
+    while line is not None:
+        if line.strip():
+            raise lines.error(line, "nothing after \\end\\ (another file appended?)")
+        line = lines.next()
     unigrams = sections[0][0][0]
-    index = {w: i for i, w in enumerate(unigrams)}  # a repeated unigram is reported by _build
+    line_text = lines.text
+    index = _unigram_index(unigrams, lines.name, first_lines[0], line_text)
     mats = [(None, sections[0][1], sections[0][2])]
     getitem = index.__getitem__
     for m in range(2, order + 1):
@@ -278,38 +321,55 @@ def _read(lines: _Lines) -> tuple[BackoffTables, Vocab, dict]:
         for j in range(m):
             try:
                 mat[:, j] = np.fromiter(map(getitem, words[j]), dtype=np.int64, count=n)
-            except KeyError:
-                i = next(i for i, w in enumerate(words[j]) if w not in index)
-                raise ArpaFormatError(lines.name, first_lines[m - 1] + i, " ".join(w[i] for w in words),
-                                      f"only words listed as unigrams; {words[j][i]!r} is not") from None
+            except KeyError:  # name the first line (any column) with a word that is not a unigram
+                i, w = min((i, w) for col in words for i, w in enumerate(col) if w not in index)
+                raise ArpaFormatError(lines.name, first_lines[m - 1] + i, line_text(first_lines[m - 1] + i),
+                                      f"only words listed as unigrams; {w!r} is not") from None
         mats.append((mat, probs, backs))
-    return _build(unigrams, mats, tokenizer, lines.name, first_lines) + (meta,)
+    return _build(unigrams, mats, tokenizer, lines.name, first_lines, line_text, meta, index) + (meta,)
+
+
+_SEP = "\x00"  # marks the line ends in a joined section; a section that holds it is not parsed at once
 
 
 def _fast_section(lines: _Lines, m: int, n: int, top: bool):
-    """Parse ``n`` lines at once when they are regular; ``None`` sends the caller to the slow path."""
+    """Parse ``n`` lines at once when every one has the same number of fields (all with a backoff,
+    or, all without) and well-formed numbers; ``None`` sends the caller to the line-by-line path."""
     start = lines.no
     block = lines.lines[start : start + n]
     after = lines.lines[start + n] if start + n < len(lines.lines) else None
     if len(block) != n or (after is not None and after.strip() and not after.startswith("\\")):
         return None
-    fields = " ".join(block).split()
+    # One split of the whole section, with a separator field between lines: every line has k
+    # fields exactly when the separators sit at every (k+1)-th place.
+    joined = f" {_SEP} ".join(block)
+    if joined.count(_SEP) != n - 1:
+        return None
+    fields = joined.split()
     for k in ((m + 1,) if top else (m + 2, m + 1)):
-        if len(fields) == n * k:
+        if len(fields) == n * (k + 1) - 1:
             break
     else:
         return None
+    if fields[k :: k + 1] != [_SEP] * (n - 1):
+        return None
+    numbers = [fields[0 :: k + 1]] + ([fields[m + 1 :: k + 1]] if k == m + 2 else [])
+    # ASCII without "_": then float() takes only what _NUMBER takes (and inf/nan, refused below)
+    if not joined.isascii() or "_" in joined:
+        for texts in numbers:
+            text = " ".join(texts)
+            if not text.isascii() or "_" in text:
+                return None
     try:
-        probs = np.fromiter(map(float, fields[0::k]), dtype=np.float64, count=n)
-        backs = (np.fromiter(map(float, fields[m + 1 :: k]), dtype=np.float64, count=n)
-                 if k == m + 2 else np.zeros(n))
+        probs = np.fromiter(map(float, numbers[0]), dtype=np.float64, count=n)
+        backs = np.fromiter(map(float, numbers[1]), dtype=np.float64, count=n) if k == m + 2 else np.zeros(n)
     except ValueError:
         return None
     if not (np.all(np.isfinite(probs)) and np.all(np.isfinite(backs)) and np.all(probs <= 0)):
         return None
     if top and np.any(backs != 0):
         return None
-    words = [fields[1 + j :: k] for j in range(m)]
+    words = [fields[1 + j :: k + 1] for j in range(m)]
     lines.no = start + n
     return words, probs, backs
 
@@ -319,10 +379,11 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
     words: list[list[str]] = [[] for _ in range(m)]
     probs, backs = [], []
     count = 0
+    first = lines.no + 1
     while True:
         line = lines.next()
-        if line is None:
-            raise lines.error("", f"more {m}-grams or \\end\\ (the file ended)")
+        if line is None:  # the file ended: the count or the missing \end\ is reported
+            break
         if not line.strip() or line.startswith("\\"):
             lines.no -= 1
             break
@@ -340,22 +401,37 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
         probs.append(p)
         backs.append(b)
         count += 1
-    if count != n:
-        raise lines.error(
-            lines.lines[lines.no] if lines.no < len(lines.lines) else "",
-            f"{n} {m}-grams as the \\data\\ header says, but the section has {count}",
-        )
+    if count != n:  # name the first line past the declared count, or the line that ended the section
+        no = first + n if count > n else lines.no + 1
+        if count < n and no <= len(lines.lines) and not lines.lines[no - 1].strip():
+            nxt = next((x for x in lines.lines[no:] if x.strip()), "\\")
+            if not nxt.lstrip().startswith("\\"):
+                raise ArpaFormatError(lines.name, no, lines.lines[no - 1],
+                                      f"no blank line inside the {m}-gram section (a blank line ends a section; "
+                                      f"the \\data\\ header says {n} {m}-grams and {count} came before it)")
+        what = f"{n} {m}-grams as the \\data\\ header says, but the section has {count}"
+        if no > len(lines.lines):
+            raise lines.ended(what)
+        raise ArpaFormatError(lines.name, no, lines.lines[no - 1], what)
     return words, np.array(probs), np.array(backs)
 
 
-def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
-    """Tables from the unigram words (file order) and, per order, (matrix of the words' file
-    indices, or None for order 1; log10 probabilities; backoffs)."""
+def _unigram_index(unigrams: list[str], name: str, first_line: int, line_text) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, w in enumerate(unigrams):
         if w in index:
-            raise ArpaFormatError(name, first_lines[0] + i, w, f"each unigram once; {w!r} is listed twice")
+            raise ArpaFormatError(name, first_line + i, line_text(first_line + i),
+                                  f"each unigram once; {w!r} is listed twice")
         index[w] = i
+    return index
+
+
+def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_text, meta, index=None):
+    """Tables from the unigram words (file order) and, per order, (matrix of the words' file
+    indices, or None for order 1; log10 probabilities; backoffs).  ``line_text(number)`` gives a
+    line of the file for error messages; ``meta`` is lmlab's header (see :func:`_add_orders`)."""
+    if index is None:
+        index = _unigram_index(unigrams, name, first_lines[0], line_text)
     vocab = Vocab.from_tokens(unigrams, tokenizer)
     V = len(vocab)
     order = len(sections)
@@ -369,31 +445,110 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines):
     for special in (BOS, EOS):
         if special not in index:
             p1[vocab.lookup(special)] = -99.0 if special == BOS else UNK_LOG10_DEFAULT
-    tables = BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
-                           backoff10=[b1])
-    text = lambda row: " ".join(unigrams[k] for k in row)  # noqa: E731 - for error messages
-    for m in range(2, order + 1):
-        file_mat, probs, backs = sections[m - 1]
-        mat = ids[file_mat]
+    def rows(m: int) -> np.ndarray:  # the word ids of the m-grams (m >= 2), made when needed
+        return ids[sections[m - 1][0]]
+
+    where = (name, first_lines, line_text)
+
+    def unigram_tables() -> BackoffTables:
+        return BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
+                             backoff10=[b1])
+
+    # lmlab writes only closed sets (estimated, pruned, or read with blanks added), so the search for
+    # missing suffixes (~10% of the load time of a 5-gram) is spent only on files from elsewhere
+    suffixes = "lmlab_version" not in meta
+    try:
+        tables = _add_orders(unigram_tables(), rows, sections, None, where, suffixes)
+    except _NotClosed:  # rare: n-grams whose prefix or suffix is missing; add those as blank entries
+        every = [None, None] + [rows(m) for m in range(2, order + 1)]
+        tables = _add_orders(unigram_tables(), every.__getitem__, sections, _missing_ngrams(every), where, True)
+    tables.backoff10[-1] = np.empty(0, dtype=np.float32)
+    return tables, vocab
+
+
+class _NotClosed(Exception):
+    """An n-gram's prefix or suffix (its first or last m - 1 words) is not in the file."""
+
+
+def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: bool) -> BackoffTables:
+    """Orders 2.. onto the unigram ``tables``: the file's n-grams (``rows(m)``: their word ids)
+    and, if ``blanks`` is given, those rows (per order) as blank entries: the probability that
+    backing off gives, backoff 0, so that scores are as if they were absent.  Without ``blanks``,
+    a missing prefix or (if ``suffixes``) suffix raises :class:`_NotClosed`.
+
+    Every query path relies on the set being closed: with an n-gram, its prefix (the context) and
+    its suffix (what backing off from it reaches) are there too.  Suffix ids are found with one
+    lookup per n-gram: the suffix of ``w1..wm`` is ``suffix(w1..wm-1)`` extended by ``wm``."""
+    name, first_lines, line_text = where
+    V = tables.vocab_size
+    sfx = None  # per n-gram of the top order so far: the id of its suffix one order down
+    for m in range(2, len(sections) + 1):
+        mat = rows(m)
+        _, probs, backs = sections[m - 1]
         prefix = _ids_of(tables, mat[:, :-1])
-        missing = prefix < 0
-        if np.any(missing):
-            tables = _add_blanks(tables, np.unique(mat[missing, :-1], axis=0))
-            prefix = _ids_of(tables, mat[:, :-1])
+        if blanks is None and np.any(prefix < 0):
+            raise _NotClosed
+        if suffixes:
+            suffix = mat[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[prefix], mat[:, -1])
+            if blanks is None and np.any(suffix < 0):
+                raise _NotClosed
         key = prefix * V + mat[:, -1]
         order_idx = np.argsort(key, kind="stable")
         key = key[order_idx]
         dup = np.flatnonzero(key[1:] == key[:-1])
         if len(dup):
             i = int(max(order_idx[dup[0]], order_idx[dup[0] + 1]))
-            raise ArpaFormatError(name, first_lines[m - 1] + i, text(file_mat[i]),
+            raise ArpaFormatError(name, first_lines[m - 1] + i, line_text(first_lines[m - 1] + i),
                                   f"each {m}-gram once; it is listed twice")
         tables.keys.append(key)
         tables.logprob10.append(np.asarray(probs, dtype=np.float32)[order_idx])
         tables.backoff10.append(np.asarray(backs, dtype=np.float32)[order_idx])
         tables.order = m
-    tables.backoff10[-1] = np.empty(0, dtype=np.float32)
-    return tables, vocab
+        new_sfx = suffix[order_idx] if suffixes else None
+        if blanks is not None and len(blanks[m]):
+            extra = blanks[m]
+            probs10 = np.array([tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in extra], dtype=np.float32)
+            pre = _ids_of(tables, extra[:, :-1])
+            suf = extra[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[pre], extra[:, -1])
+            keys = np.concatenate([key, pre * V + extra[:, -1]])
+            idx = np.argsort(keys, kind="stable")
+            tables.keys[m - 1] = keys[idx]
+            tables.logprob10[m - 1] = np.concatenate([tables.logprob10[m - 1], probs10])[idx]
+            tables.backoff10[m - 1] = np.concatenate([tables.backoff10[m - 1], np.zeros(len(extra), np.float32)])[idx]
+            new_sfx = np.concatenate([new_sfx, suf])[idx]
+        sfx = new_sfx
+    return tables
+
+
+def _lookup_many(keys: np.ndarray, V: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Index of each ``prefix * V + word`` in the sorted ``keys``, or -1; the queries are sorted
+    first (in no particular order they cost a cache miss each)."""
+    q = prefix * V + word
+    o = np.argsort(q)
+    qs = q[o]
+    pos = np.searchsorted(keys, qs)
+    found = pos < len(keys)
+    found[found] = keys[pos[found]] == qs[found]
+    out = np.empty(len(q), dtype=np.int64)
+    out[o] = np.where(found, pos, -1)
+    return out
+
+
+def _missing_ngrams(rows) -> list:
+    """Per order, the rows of word ids that are a prefix or suffix of a longer n-gram (or of such a
+    row) but not in the file: the set's closure, worked out from the top order down."""
+    order = len(rows) - 1
+    missing = [None] + [np.empty((0, m), dtype=np.int64) for m in range(1, order + 1)]
+    for m in range(order, 2, -1):  # orders 1 and 2: every prefix and suffix is a unigram
+        have = np.concatenate([rows[m], missing[m]])
+        want = np.unique(np.concatenate([have[:, :-1], have[:, 1:]]), axis=0)
+        both = np.concatenate([rows[m - 1], want])
+        _, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        listed = np.zeros(len(both), dtype=bool)
+        listed[inverse[: len(rows[m - 1])]] = True
+        missing[m - 1] = want[~listed[inverse[len(rows[m - 1]) :]]]
+    return missing
 
 
 def _ids_of(tables: BackoffTables, mat: np.ndarray) -> np.ndarray:
@@ -402,29 +557,3 @@ def _ids_of(tables: BackoffTables, mat: np.ndarray) -> np.ndarray:
     for j in range(1, mat.shape[1]):
         cur = tables.lookup(j + 1, cur, mat[:, j])
     return cur
-
-
-def _add_blanks(tables: BackoffTables, rows: np.ndarray) -> BackoffTables:
-    """Insert missing prefix n-grams (rows of word ids, all of one order) as blank entries."""
-    m = rows.shape[1]
-    if m > 1:
-        pre = _ids_of(tables, rows[:, :-1])
-        if np.any(pre < 0):
-            tables = _add_blanks(tables, np.unique(rows[pre < 0, :-1], axis=0))
-    V = tables.vocab_size
-    probs = np.array(
-        [tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in rows], dtype=np.float32
-    )
-    pre = _ids_of(tables, rows[:, :-1])
-    keys = np.concatenate([tables.keys[m - 1], pre * V + rows[:, -1]])
-    idx = np.argsort(keys, kind="stable")
-    tables.keys[m - 1] = keys[idx]
-    tables.logprob10[m - 1] = np.concatenate([tables.logprob10[m - 1], probs])[idx]
-    tables.backoff10[m - 1] = np.concatenate(
-        [tables.backoff10[m - 1], np.zeros(len(rows), np.float32)]
-    )[idx]
-    # Ids of order m changed: re-key order m + 1 if it is already built.
-    if len(tables.keys) > m:
-        raise LmlabError("internal error: blanks must be added before the next order is built")
-    return tables
-

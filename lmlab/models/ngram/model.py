@@ -152,6 +152,9 @@ class NgramLM(LanguageModel):
         return self
 
     def _fit_counts(self, counts: NgramCounts, vocab: Vocab) -> None:
+        if self.smoothing not in registry.SMOOTHERS:
+            raise ConfigError(f"this model was read from a file and its smoothing is {self.smoothing!r}, so it "
+                              "cannot be re-estimated; fit a new NgramLM(order, smoothing) instead")
         self._fit_vocab = vocab  # the estimator may shrink it (limit_vocab)
         tables, discounts = registry.SMOOTHERS[self.smoothing].estimate(self, counts)
         if self._fit_vocab is not vocab:
@@ -207,7 +210,8 @@ class NgramLM(LanguageModel):
         from .prune import entropy_prune
 
         tables, removed = entropy_prune(self.tables, threshold)
-        lm = NgramLM.from_tables(tables, self.vocab, smoothing=self.smoothing)
+        lm = NgramLM.from_tables(tables, self.vocab)
+        lm.smoothing, lm.interpolate, lm.normalized = self.smoothing, self.interpolate, self.normalized
         lm.meta = dict(self.meta, entropy_pruned=threshold, removed=removed)
         return lm
 
@@ -358,12 +362,23 @@ def load_arpa(path) -> NgramLM:
     from .arpa import read_arpa
 
     tables, vocab, meta = read_arpa(path)
-    smoothing = meta.get("smoothing", "modified_kneser_ney")
-    if smoothing not in registry.SMOOTHERS:
-        smoothing = "modified_kneser_ney"
-    lm = NgramLM.from_tables(tables, vocab, smoothing=smoothing)
+    lm = _read_model(tables.order, vocab, meta)
+    lm._tables = tables
+    return lm
+
+
+UNKNOWN = "unknown"  # the smoothing of a model from a file that does not record it (KenLM's, SRILM's)
+
+
+def _read_model(order: int, vocab: Vocab, meta: dict) -> NgramLM:
+    """An NgramLM for a model read from a file, labelled as lmlab's header records (or ``unknown``)."""
+    label = meta.get("smoothing")
+    label = label if isinstance(label, str) and label else UNKNOWN
+    lm = NgramLM(order=order, tokenizer=vocab.tokenizer)
+    lm.smoothing = label  # a label here: the model is not re-estimated
+    lm.interpolate = meta.get("interpolate") if label != UNKNOWN else None
     lm.normalized = bool(meta.get("normalized", True))
-    lm.meta = meta
+    lm._vocab, lm.meta = vocab, meta
     return lm
 
 
@@ -387,13 +402,8 @@ def load_binary(path, *, verify: bool = True) -> NgramLM:
     from .binary import read_binary
 
     fast, vocab, meta = read_binary(path, verify=verify)
-    smoothing = meta.get("smoothing", "modified_kneser_ney")
-    if smoothing not in registry.SMOOTHERS:
-        smoothing = "modified_kneser_ney"
-    lm = NgramLM(order=fast.order, smoothing=smoothing, tokenizer=vocab.tokenizer)
-    lm._vocab, lm._fast = vocab, fast
-    lm.normalized = bool(meta.get("normalized", True))
-    lm.meta = meta
+    lm = _read_model(fast.order, vocab, meta)
+    lm._fast = fast
     return lm
 
 
