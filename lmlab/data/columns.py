@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .._io import read_lines
 from ..errors import ConfigError, DataFormatError
 from .registry import get_file, resolve
-from .tagschemes import _PREFIXES, check_scheme, convert_tags, split_tag
+from .tagschemes import check_scheme, check_tag, convert_tags
 
 DOCSTART = "-DOCSTART-"
 
@@ -96,12 +96,9 @@ def read_columns(
 
 def _check_tag(tag: str, scheme: str, path: str, line_no: int) -> None:
     try:
-        prefix, _ = split_tag(tag)
+        check_tag(tag, scheme)
     except ConfigError as exc:
         raise DataFormatError(path, line_no, str(exc)) from None
-    if prefix != "O" and prefix not in _PREFIXES[scheme]:
-        raise DataFormatError(path, line_no, f"tag {tag!r} is not an {scheme.upper()} chunk tag (prefixes "
-                              f"{', '.join(_PREFIXES[scheme])}-, or O)")
 
 
 CONLL2000_COLUMNS = {"chunk": 3, "pos": 2}  # word POS chunk

@@ -41,19 +41,27 @@ def split_tag(tag: str) -> tuple[str, str]:
     return prefix, kind
 
 
+def check_tag(tag: str, scheme: str) -> tuple[str, str]:
+    """``split_tag(tag)``, or a :class:`ConfigError` when ``tag`` is not a tag of ``scheme``."""
+    prefix, kind = split_tag(tag)
+    allowed = _PREFIXES[check_scheme(scheme)]
+    if prefix != "O" and prefix not in allowed:
+        raise ConfigError(f"tag {tag!r} is not an {scheme.upper()} chunk tag (prefixes {', '.join(allowed)}, or O)")
+    return prefix, kind
+
+
 def spans(tags: Sequence[str], scheme: str) -> list[Span]:
     """The chunks of a tag sequence read in ``scheme``, as ``(type, start, end)``."""
     scheme = check_scheme(scheme)
-    allowed = _PREFIXES[scheme]
     out: list[Span] = []
     kind_open: str | None = None  # type of the chunk that the previous token is in (None: outside)
     start = 0
     closed_by_end = False  # previous token was E- or S- (IOBES): its chunk is finished
     for i, tag in enumerate(tags):
-        prefix, kind = split_tag(tag)
-        if prefix != "O" and prefix not in allowed:
-            raise ConfigError(f"tag {tag!r} at position {i + 1} is not an {scheme.upper()} tag "
-                              f"(prefixes {', '.join(allowed)} and O)")
+        try:
+            prefix, kind = check_tag(tag, scheme)
+        except ConfigError as exc:
+            raise ConfigError(f"position {i + 1}: {exc}") from None
         continues = kind_open == kind and not closed_by_end and prefix in "IE"
         if kind_open is not None and not continues:
             out.append((kind_open, start, i))

@@ -56,7 +56,12 @@ def _no_fold(name: str, fold: int | None) -> None:
 def mr_examples() -> list[tuple[str, str]]:
     """All 10,662 MR ``(label, text)`` pairs in file order."""
     path = resolve("mr", "all")
-    text = read_bytes(path).decode("cp1252")  # every byte of this file is defined in cp1252
+    data = read_bytes(path)
+    try:
+        text = data.decode("cp1252")  # every byte of the shipped file is defined in cp1252
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(str(path), data.count(b"\n", 0, exc.start) + 1,
+                              f"expected Latin-1 (cp1252) text, found byte 0x{data[exc.start]:02x}") from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

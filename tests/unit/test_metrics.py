@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from lmlab.errors import ConfigError
-from lmlab.eval.metrics import accuracy, classification_report, format_report, macro_f1, per_class, tagging_report
+from lmlab.eval.metrics import (
+    accuracy,
+    classification_report,
+    format_report,
+    macro_f1,
+    per_class,
+    tagging_report,
+)
 
 GOLD = ["pos", "pos", "pos", "neg", "neg", "neu"]
 PRED = ["pos", "pos", "neg", "neg", "pos", "pos"]

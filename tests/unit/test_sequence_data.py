@@ -132,6 +132,8 @@ def test_column_file_errors_name_the_line(tmp_path):
     p = write(tmp_path, "s.txt", "a B-NP\nb S-NP\n")
     with pytest.raises(DataFormatError, match="s.txt: line 2: tag 'S-NP' is not an IOB2 chunk tag"):
         read_columns(p, scheme="iob2")
+    with pytest.raises(ConfigError, match="needs the file's own scheme"):
+        read_columns(p, to_scheme="iobes")
     with pytest.raises(ConfigError, match="counts columns from 1"):
         read_columns(p, word_column=0)
     with pytest.raises(ConfigError, match="--label_column 5 is out of range: its lines have 2 columns"):

@@ -61,7 +61,7 @@ def test_lenient_reading_like_conlleval():
 
 
 def test_foreign_prefix_and_bad_tags():
-    with pytest.raises(ConfigError, match=r"'S-PER' at position 2 is not an IOB2 tag"):
+    with pytest.raises(ConfigError, match=r"position 2: tag 'S-PER' is not an IOB2 chunk tag"):
         spans(["O", "S-PER"], "iob2")
     with pytest.raises(ConfigError, match="neither O nor PREFIX-TYPE"):
         spans(["NP"], "iob2")
