@@ -10,6 +10,10 @@ end it on the same token; a tag's prefix is what comes before its first hyphen. 
 counts tokens whose whole tag is right.  Figures are percentages, computed with conlleval's
 arithmetic, and :meth:`ChunkReport.text` prints them in conlleval's own layout.
 
+conlleval does not know ``S-``: two ``S-X`` tokens in a row are one chunk to it (as the fixtures
+show).  To score IOBES output by its own chunks, convert gold and predicted tags to IOB2 first
+(:func:`lmlab.data.tagschemes.convert_tags`); IOB1 and IOB2 give the same chunks either way.
+
 Sentence boundaries (a blank line, or a line whose first field is ``-X-``, in conlleval's input)
 are tokens tagged ``O`` that are not counted.
 """
