@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from ..errors import ConfigError
 
 SCHEMES = ("iob1", "iob2", "iobes")
-_PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES"}
+_PREFIXES = {"iob1": ("B", "I"), "iob2": ("B", "I"), "iobes": ("B", "I", "E", "S")}
 
 Span = tuple[str, int, int]  # (type, start, end): tokens start .. end - 1
 
@@ -62,7 +62,7 @@ def spans(tags: Sequence[str], scheme: str) -> list[Span]:
             prefix, kind = check_tag(tag, scheme)
         except ConfigError as exc:
             raise ConfigError(f"position {i + 1}: {exc}") from None
-        continues = kind_open == kind and not closed_by_end and prefix in "IE"
+        continues = kind_open == kind and not closed_by_end and prefix in ("I", "E")
         if kind_open is not None and not continues:
             out.append((kind_open, start, i))
             kind_open = None
@@ -71,7 +71,7 @@ def spans(tags: Sequence[str], scheme: str) -> list[Span]:
             continue
         if not continues:
             kind_open, start = kind, i
-        closed_by_end = prefix in "ES"
+        closed_by_end = prefix in ("E", "S")
         if closed_by_end:
             out.append((kind, start, i + 1))
             kind_open = None

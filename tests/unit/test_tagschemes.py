@@ -63,6 +63,9 @@ def test_lenient_reading_like_conlleval():
 def test_foreign_prefix_and_bad_tags():
     with pytest.raises(ConfigError, match=r"position 2: tag 'S-PER' is not an IOB2 chunk tag"):
         spans(["O", "S-PER"], "iob2")
+    for tag in ("BI-NP", "IE-NP", "b-NP"):  # a prefix is one of the scheme's letters, not a substring
+        with pytest.raises(ConfigError, match="is not an IOBES chunk tag"):
+            spans([tag], "iobes")
     with pytest.raises(ConfigError, match="neither O nor PREFIX-TYPE"):
         spans(["NP"], "iob2")
     with pytest.raises(ConfigError, match="unknown tag scheme"):
