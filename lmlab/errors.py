@@ -79,3 +79,19 @@ class ChecksumError(LmlabError, ValueError):
 
 class TrainingDivergedError(LmlabError, RuntimeError):
     """The training loss became NaN or infinite."""
+
+
+class DataFormatError(LmlabError, ValueError):
+    """A data file (CoNLL-U, column file, parallel text) is malformed: names the file, the line
+    number and what was expected there."""
+
+    def __init__(self, path: str, line_no: int, expected: str, line: str | None = None):
+        self.path, self.line_no, self.expected, self.line = str(path), line_no, expected, line
+        got = ""
+        if line is not None:
+            got = f"; got {line if len(line) <= 120 else line[:117] + '...'!r}"
+        super().__init__(f"{path}: line {line_no}: {expected}{got}")
+
+
+class UnknownLabelError(LmlabError, ValueError):
+    """A label (tag, class) that the label set was not built with: names the label."""

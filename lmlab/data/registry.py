@@ -120,7 +120,7 @@ DATASETS: dict[str, Dataset] = {
             },
         ),
         Dataset(
-            "multi30k", "Multi30k task 1 en-de, lowercased and tokenized", "non-commercial research",
+            "multi30k", "Multi30k task 1 en-de: lowercased and tokenized (SPLIT.LANG), raw (SPLIT.LANG.raw)", "non-commercial research",
             {
                 "train.en": DataFile("multi30k/tok/train.lc.norm.tok.en", f"{_M30K}/tok/train.lc.norm.tok.en",
                                      "08925f8e0572bcd5a006702fc5fe20e2d77c6917d4eebd576fc20de6693c2119"),
@@ -136,6 +136,18 @@ DATASETS: dict[str, Dataset] = {
                 "test.de": DataFile("multi30k/tok/test_2016_flickr.lc.norm.tok.de",
                                     f"{_M30K}/tok/test_2016_flickr.lc.norm.tok.de",
                                     "c6a33d39d48f9f510de147651316cd9d918e09ad0219df734a2f16b6baccacc4"),
+                "train.en.raw": DataFile("multi30k/train.en", f"{_M30K}/raw/train.en.gz",
+                                         "460a15fbd157e34a7a9957ee388c1ca247fe47af3ef25fb50442af6c274e0fc6", gzipped=True),
+                "train.de.raw": DataFile("multi30k/train.de", f"{_M30K}/raw/train.de.gz",
+                                         "2c2b73fd2b548fbcde3a875e0a78d6ee94d498bfdee6bd3eae3945779e9ddf72", gzipped=True),
+                "valid.en.raw": DataFile("multi30k/val.en", f"{_M30K}/raw/val.en.gz",
+                                         "1f2a23d992769b5b3d209b0a10dd0b77c08cceb1f20dfb97ed0aafa49d107227", gzipped=True),
+                "valid.de.raw": DataFile("multi30k/val.de", f"{_M30K}/raw/val.de.gz",
+                                         "660e09eb7e1da2f856ea13ee5ad3cf6d36b3d5b0b733c857e94c5747a3dfc660", gzipped=True),
+                "test.en.raw": DataFile("multi30k/test_2016_flickr.en", f"{_M30K}/raw/test_2016_flickr.en.gz",
+                                        "399a4382932c1aadd3ceb9bef1008d388a64c76d4ae4e9d4728c6f4301cac182", gzipped=True),
+                "test.de.raw": DataFile("multi30k/test_2016_flickr.de", f"{_M30K}/raw/test_2016_flickr.de.gz",
+                                        "4be6b5b3236b79c25475c6bb829800a7ce559e9ba7a1f6c2394fe4d40be46d16", gzipped=True),
             },
         ),
         Dataset(
@@ -168,6 +180,10 @@ def get_dataset(name: str) -> Dataset:
     if name not in DATASETS:
         raise ConfigError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     return DATASETS[name]
+
+
+# the names UD, SST and Multi30k give their valid split; their task readers accept them
+SPLIT_ALIASES = {"dev": "valid", "val": "valid"}
 
 
 def get_file(name: str, split: str) -> DataFile:

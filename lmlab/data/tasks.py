@@ -1,6 +1,12 @@
-"""Named text-classification tasks on the shared corpora: ``(label, text)`` pairs per split.
+"""Named tasks on the shared corpora: ``(label, text)`` pairs for classification, tagged sentences
+for tagging (:func:`tagging_task`).
 
-* ``sst2``: Stanford Sentiment Treebank, binary, its own train/test split (labels ``0``/``1``).
+* ``sst2``, ``sst5``: Stanford Sentiment Treebank, sentence level, binary (labels ``0``/``1``) and
+  five classes (``0`` very negative .. ``4`` very positive), their own train/valid (dev)/test split.
+* ``mr``: Movie Review polarity (Pang & Lee 2005; labels ``0``/``1``), no official split: 10-fold
+  cross-validation with the fixed assignment of :func:`folds` (``classification_task("mr", "test",
+  fold=3)`` is fold 3, ``"train"`` the other nine).  The file is Latin-1 (Windows-1252: its bytes
+  0x85, 0x91, 0x92, 0x96, 0x97 are punctuation there) and is decoded as cp1252.
 * ``shakespeare-speakers``: authorship — which character speaks this speech?  The ten speakers of
   Tiny Shakespeare with the most speeches; every fifth speech of each speaker (the 5th, 10th, ...
   in file order) is test, the rest train.  The rule is fixed in advance, not tuned.
@@ -10,26 +16,97 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .._io import read_lines
-from ..errors import ConfigError
+from .._io import read_bytes, read_lines
+from ..errors import ConfigError, DataFormatError
+from .columns import TaggedSentence, conll2000
+from .conllu import ud_english_ewt
 from .readers import tinyshakespeare_speeches
-from .registry import resolve
+from .registry import SPLIT_ALIASES, resolve
 
 SPEAKERS = 10  # the most frequent speakers of tiny-shakespeare
 TEST_EVERY = 5  # every fifth speech of each speaker is test
 
 
-def _sst2(split: str) -> list[tuple[str, str]]:
+MR_FOLDS = 10
+
+
+def _label_text(lines: list[str], path, labels: tuple[str, ...]) -> list[tuple[str, str]]:
     rows = []
-    for no, line in enumerate(read_lines(resolve("sst2", split)), start=1):
+    for no, line in enumerate(lines, start=1):
         label, _, text = line.partition(" ")
-        if label not in ("0", "1") or not text:
-            raise ConfigError(f"sst2 {split}: line {no} is not 'LABEL TEXT'")
-        rows.append((label, text))
+        if label not in labels or not text.strip():
+            raise DataFormatError(str(path), no, f"expected 'LABEL TEXT' with LABEL one of {', '.join(labels)}", line)
+        rows.append((label, text.strip()))
     return rows
 
 
-def _speakers(split: str) -> list[tuple[str, str]]:
+def _sst(name: str, labels: tuple[str, ...]):
+    def read(split: str, fold: int | None = None) -> list[tuple[str, str]]:
+        _no_fold(name, fold)
+        path = resolve(name, split)
+        return _label_text(read_lines(path), path, labels)
+    return read
+
+
+def _no_fold(name: str, fold: int | None) -> None:
+    if fold is not None:
+        raise ConfigError(f"{name} has its own splits; fold= is only for mr (cross-validation)")
+
+
+def mr_examples() -> list[tuple[str, str]]:
+    """All 10,662 MR ``(label, text)`` pairs in file order."""
+    path = resolve("mr", "all")
+    data = read_bytes(path)
+    try:
+        text = data.decode("cp1252")  # every byte of the shipped file is defined in cp1252
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(str(path), data.count(b"\n", 0, exc.start) + 1,
+                              f"expected Latin-1 (cp1252) text, found byte 0x{data[exc.start]:02x}") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return _label_text([ln.rstrip("\r") for ln in lines], path, ("0", "1"))
+
+
+def stratified_folds(labels: list[str], k: int) -> list[list[int]]:
+    """A fixed ``k``-fold partition of ``range(len(labels))``, balanced per label.
+
+    The examples of each label, in their order, are dealt to folds 0, 1, ..., k-1, 0, 1, ... (no
+    random numbers: the same folds on every run and machine).  Each fold then holds
+    ``n_label // k`` or one more examples of every label."""
+    if k < 2 or k > len(labels):
+        raise ConfigError(f"cross-validation needs 2 <= k <= {len(labels)} folds; got {k}")
+    out: list[list[int]] = [[] for _ in range(k)]
+    seen: Counter[str] = Counter()
+    for i, label in enumerate(labels):
+        out[seen[label] % k].append(i)
+        seen[label] += 1
+    return out
+
+
+def folds(k: int = MR_FOLDS) -> list[list[int]]:
+    """MR's fixed ``k``-fold assignment: lists of indices into :func:`mr_examples`."""
+    return stratified_folds([label for label, _ in mr_examples()], k)
+
+
+def _mr(split: str, fold: int | None = None) -> list[tuple[str, str]]:
+    rows = mr_examples()
+    if split == "all" and fold is None:
+        return rows
+    if fold is None or split not in ("train", "test"):
+        raise ConfigError(f"mr has no fixed split: give split 'all', or 'train'/'test' with fold=0..{MR_FOLDS - 1} "
+                          f"({MR_FOLDS}-fold cross-validation)")
+    parts = folds()
+    if not 0 <= fold < len(parts):
+        raise ConfigError(f"mr fold must be 0..{len(parts) - 1}; got {fold}")
+    test = set(parts[fold])
+    return [r for i, r in enumerate(rows) if (i in test) == (split == "test")]
+
+
+def _speakers(split: str, fold: int | None = None) -> list[tuple[str, str]]:
+    _no_fold("shakespeare-speakers", fold)
+    if split not in ("train", "test"):
+        raise ConfigError(f"shakespeare-speakers has splits train and test, got {split!r}")
     speeches = tinyshakespeare_speeches()
     top = {s for s, _ in Counter(s for s, _ in speeches).most_common(SPEAKERS)}
     seen: Counter[str] = Counter()
@@ -43,16 +120,31 @@ def _speakers(split: str) -> list[tuple[str, str]]:
     return out
 
 
-TASKS = {"sst2": _sst2, "shakespeare-speakers": _speakers}
+TASKS = {"sst2": _sst("sst2", ("0", "1")), "sst5": _sst("sst5", ("0", "1", "2", "3", "4")), "mr": _mr,
+         "shakespeare-speakers": _speakers}
 
 
-def classification_task(name: str, split: str) -> list[tuple[str, str]]:
-    """``(label, text)`` pairs of a named task's split (``train`` or ``test``)."""
+def classification_task(name: str, split: str, fold: int | None = None) -> list[tuple[str, str]]:
+    """``(label, text)`` pairs of a named task's split (``train``, ``valid`` (``dev``), ``test``;
+    for ``mr``: ``all``, or ``train``/``test`` of cross-validation fold ``fold``)."""
     if name not in TASKS:
         raise ConfigError(f"unknown classification task {name!r}; known: {', '.join(TASKS)}")
-    if split not in ("train", "test"):
-        raise ConfigError(f"a classification task has splits train and test, got {split!r}")
-    return TASKS[name](split)
+    return TASKS[name](SPLIT_ALIASES.get(split, split), fold)
+
+
+TAGGING_TASKS = {"ud-english-ewt": ("upos", "xpos"), "conll2000": ("chunk", "pos")}  # first: the default
+
+
+def tagging_task(name: str, split: str, labels: str | None = None) -> list[TaggedSentence]:
+    """Tagged sentences of a named tagging task: ``ud-english-ewt`` (labels ``upos``, ``xpos``;
+    splits train/valid (dev)/test) or ``conll2000`` (labels ``chunk``, ``pos``; train/test).
+    A column file of your own: :func:`lmlab.data.columns.read_columns`."""
+    if name not in TAGGING_TASKS:
+        raise ConfigError(f"unknown tagging task {name!r}; known: {', '.join(TAGGING_TASKS)}")
+    labels = labels or TAGGING_TASKS[name][0]
+    if name == "conll2000":
+        return conll2000(split, labels)
+    return ud_english_ewt(split, labels)
 
 
 def parse_labeled(lines: list[str], name: str = "<labeled>") -> list[tuple[str, str]]:

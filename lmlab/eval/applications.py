@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConfigError, NotNormalizedError
 from ..models.base import LanguageModel
+from .metrics import accuracy, classification_report  # noqa: F401 - their home is metrics
 
 
 class LMClassifier:
@@ -77,33 +78,6 @@ def train_class_lms(examples: Sequence[tuple[str, str]], *, order: int = 3, smoo
     return LMClassifier(models, prior)
 
 
-def classification_report(pred: Sequence[str], gold: Sequence[str]) -> dict:
-    """Accuracy, the majority-class baseline, macro F1, per-class precision/recall/F1 and the
-    confusion matrix (``confusion[gold][pred]``)."""
-    if len(pred) != len(gold):
-        raise ConfigError(f"{len(pred)} predictions for {len(gold)} gold labels")
-    if not gold:
-        raise ConfigError("no examples to report on")
-    labels = sorted(set(gold) | set(pred))
-    confusion = {g: {p: 0 for p in labels} for g in labels}
-    for p, g in zip(pred, gold, strict=True):
-        confusion[g][p] += 1
-    per = {}
-    for c in labels:
-        tp = confusion[c][c]
-        n_pred = sum(confusion[g][c] for g in labels)
-        n_gold = sum(confusion[c].values())
-        prec = tp / n_pred if n_pred else 0.0
-        rec = tp / n_gold if n_gold else 0.0
-        per[c] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-                  "support": n_gold}
-    majority = max(sum(confusion[c].values()) for c in labels) / max(len(gold), 1)
-    gold_labels = [c for c in labels if per[c]["support"]]
-    return {"accuracy": accuracy(pred, gold), "majority_baseline": majority, "n": len(gold),
-            "macro_f1": sum(per[c]["f1"] for c in gold_labels) / max(len(gold_labels), 1),
-            "per_class": per, "confusion": confusion}
-
-
 def edits1(word: str, letters: str = string.ascii_lowercase) -> set[str]:
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     deletes = [a + b[1:] for a, b in splits if b]
@@ -149,8 +123,3 @@ def correct(lm: LanguageModel, sentence: str | Sequence[str], *, max_edits: int 
             fixes.append(Correction(i, tok, best, cands[best]))
             tokens[i] = best
     return tokens, fixes
-
-
-def accuracy(pred: Iterable[str], gold: Iterable[str]) -> float:
-    p, g = list(pred), list(gold)
-    return sum(a == b for a, b in zip(p, g, strict=True)) / max(len(g), 1)

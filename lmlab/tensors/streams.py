@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..text.specials import BOS_ID
+from ..text.specials import BOS_ID, PAD_ID
 
-IGNORE = -100  # torch's cross_entropy ignore_index
+IGNORE = PAD_ID  # torch's cross_entropy ignore_index (-100)
 
 
 def batchify(stream: np.ndarray, bsz: int, *, pad: int | None = None) -> torch.Tensor:

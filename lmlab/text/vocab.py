@@ -114,6 +114,14 @@ class Vocab:
     def __len__(self) -> int:
         return len(self._tokens)
 
+    @property
+    def pad_id(self) -> int:
+        """Id that pads a batch of input ids: ``len(self)``, out of band (no token has it).
+
+        An embedding over padded batches has ``len(vocab) + 1`` rows and ``padding_idx=pad_id``;
+        the tokens and the fingerprint are unchanged."""
+        return len(self._tokens)
+
     def __contains__(self, token: object) -> bool:
         return token in self._index
 

@@ -1,0 +1,114 @@
+"""CoNLL-style column files: one token a line, whitespace-separated columns, a blank line between
+sentences (CoNLL-2000 chunking, CoNLL-2003-style NER, your own data).
+
+Columns are numbered **from 1** (as ``cut -f`` and awk number them, and as the CLI's
+``--word_column N --label_column M`` take them); a negative number counts from the last column
+(``-1`` is the last).  Lines whose first column is ``-DOCSTART-`` are document separators and are
+skipped.  Every token line of a file must have as many columns as its first token line.
+Chunk tags can be converted from the file's scheme to another (:mod:`lmlab.data.tagschemes`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .._io import read_lines
+from ..errors import ConfigError, DataFormatError
+from .registry import get_file, resolve
+from .tagschemes import check_scheme, check_tag, convert_tags
+
+DOCSTART = "-DOCSTART-"
+
+
+@dataclass(frozen=True)
+class TaggedSentence:
+    """One sentence of a tagging task: its words and one label per word."""
+
+    words: tuple[str, ...]
+    tags: tuple[str, ...]
+    line: int = 0  # line number of the first word in its file (0: not from a file)
+
+
+def _column_index(col: int, n_cols: int, what: str, path: str) -> int:
+    if col == 0:
+        raise ConfigError(f"--{what} counts columns from 1 (or from the end with -1, -2, ...); got 0")
+    idx = col - 1 if col > 0 else n_cols + col
+    if not 0 <= idx < n_cols:
+        raise ConfigError(f"{path}: --{what} {col} is out of range: its lines have {n_cols} columns")
+    return idx
+
+
+def read_columns(
+    path: str | os.PathLike,
+    *,
+    word_column: int = 1,
+    label_column: int = -1,
+    scheme: str | None = None,
+    to_scheme: str | None = None,
+) -> list[TaggedSentence]:
+    """Sentences of a column file: the words of ``word_column`` and the labels of ``label_column``.
+
+    With ``scheme`` (``iob1``, ``iob2``, ``iobes``) every label must be a chunk tag of that scheme
+    (an error names the line otherwise); with ``to_scheme`` as well the tags are converted."""
+    name = str(path)
+    if to_scheme is not None and scheme is None:
+        raise ConfigError("converting tags (to_scheme) needs the file's own scheme (scheme)")
+    src = check_scheme(scheme) if scheme else None
+    dst = check_scheme(to_scheme) if to_scheme else None
+    out: list[TaggedSentence] = []
+    rows: list[list[str]] = []
+    lines_of: list[int] = []
+    n_cols = first_line = 0
+    wi = li = 0
+
+    def flush():
+        if not rows:
+            return
+        words = tuple(r[wi] for r in rows)
+        tags = [r[li] for r in rows]
+        if src:
+            for tag, no in zip(tags, lines_of, strict=True):
+                _check_tag(tag, src, name, no)
+            if dst and dst != src:
+                tags = convert_tags(tags, src, dst)
+        out.append(TaggedSentence(words, tuple(tags), lines_of[0]))
+        rows.clear()
+        lines_of.clear()
+
+    for no, line in enumerate(read_lines(path), start=1):
+        fields = line.split()
+        if not fields or fields[0] == DOCSTART:
+            flush()
+            continue
+        if not n_cols:
+            n_cols, first_line = len(fields), no
+            wi = _column_index(word_column, n_cols, "word_column", name)
+            li = _column_index(label_column, n_cols, "label_column", name)
+        elif len(fields) != n_cols:
+            raise DataFormatError(name, no, f"expected {n_cols} whitespace-separated columns (as on line "
+                                  f"{first_line}), found {len(fields)}", line)
+        rows.append(fields)
+        lines_of.append(no)
+    flush()
+    return out
+
+
+def _check_tag(tag: str, scheme: str, path: str, line_no: int) -> None:
+    try:
+        check_tag(tag, scheme)
+    except ConfigError as exc:
+        raise DataFormatError(path, line_no, str(exc)) from None
+
+
+CONLL2000_COLUMNS = {"chunk": 3, "pos": 2}  # word POS chunk
+
+
+def conll2000(split: str, labels: str = "chunk") -> list[TaggedSentence]:
+    """CoNLL-2000 chunking (``train`` or ``test``): words and their IOB2 chunk tags (``labels=
+    "chunk"``), or their gold POS tags (``labels="pos"``)."""
+    if labels not in CONLL2000_COLUMNS:
+        raise ConfigError(f"conll2000 has labels {' and '.join(CONLL2000_COLUMNS)}; got {labels!r}")
+    get_file("conll2000", split)
+    return read_columns(resolve("conll2000", split), word_column=1, label_column=CONLL2000_COLUMNS[labels],
+                        scheme="iob2" if labels == "chunk" else None)
