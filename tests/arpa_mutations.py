@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,15 @@ def sections(lines: list[str]) -> list[tuple[int, int]]:
         elif m and s:
             out.append((i, m))
     return out
+
+
+def fix_counts(lines: list[str]) -> str:
+    """The ARPA text of ``lines`` with its \\data\\ counts set to the n-gram lines in each section."""
+    counts: dict[int, int] = {}
+    for _, m in sections(lines):
+        counts[m] = counts.get(m, 0) + 1
+    return "\n".join(re.sub(r"^ngram (\d+)=\d+$", lambda g: f"ngram {g[1]}={counts.get(int(g[1]), 0)}", x)
+                     for x in lines)
 
 
 def _arpa_line(fields: list[str], m: int) -> str:

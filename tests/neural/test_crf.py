@@ -14,15 +14,6 @@ from lmlab.models.neural.crf import LinearChainCRF  # noqa: E402
 from lmlab.models.neural.masking import length_mask  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tensors this small only lose to a second thread; the setting is restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def random_crf(L: int, seed: int) -> LinearChainCRF:
     g = torch.Generator().manual_seed(seed)
     crf = LinearChainCRF(L).double()

@@ -11,15 +11,6 @@ from lmlab.models.neural.encoder import RecurrentEncoder  # noqa: E402
 from lmlab.models.neural.rnn import RNNLM  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tensors this small only lose to a second thread; the setting is restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 V, E, H = 11, 3, 4
 LENGTHS = [4, 1, 3, 2]
 SETUPS = [(cell, bi) for cell in ("lstm", "gru", "rnn_tanh", "rnn_relu") for bi in (False, True)]

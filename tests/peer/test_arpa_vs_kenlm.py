@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from lmlab.errors import ArpaFormatError, LmlabError
 from lmlab.models.ngram.arpa import read_arpa
-from tests.arpa_mutations import SRILM_STYLE, TOY, lmlab_written, mutated
+from tests.arpa_mutations import SRILM_STYLE, TOY, fix_counts, lmlab_written, mutated
 from tests.conftest import KENLM_REF
 
 kenlm = pytest.importorskip("kenlm")
@@ -78,18 +78,7 @@ STRICTER = [
 
 def _fix_counts(text: str) -> str:
     """Set the \\data\\ counts to the number of n-gram lines in each section."""
-    lines = text.split("\n")
-    counts, m = {}, 0
-    for line in lines:
-        s = line.strip()
-        if s.startswith("\\") and s.endswith("-grams:"):
-            m = int(s[1:-7])
-            counts[m] = 0
-        elif s == "\\end\\":
-            m = 0
-        elif m and s:
-            counts[m] += 1
-    return "\n".join(re.sub(r"^ngram (\d+)=\d+$", lambda g: f"ngram {g[1]}={counts[int(g[1])]}", x) for x in lines)
+    return fix_counts(text.split("\n"))
 
 
 def _case_file(folder: Path, changes) -> Path:

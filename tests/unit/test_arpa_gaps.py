@@ -21,6 +21,7 @@ from lmlab import kenlm as lk
 from lmlab.models.ngram.arpa import read_arpa
 from lmlab.models.ngram.model import NgramLM
 from lmlab.text.vocab import encode_corpus
+from tests.arpa_mutations import fix_counts, sections
 
 # "a b </s>" is listed but its suffix "b </s>" is not; "b b a b" lacks its prefixes "b b a" and "b b"
 GAPS = ("\\data\\\nngram 1=5\nngram 2=4\nngram 3=3\nngram 4=1\n\n\\1-grams:\n-1.2\t<unk>\n-99\t<s>\t-0.4\n"
@@ -31,19 +32,14 @@ GAPS = ("\\data\\\nngram 1=5\nngram 2=4\nngram 3=3\nngram 4=1\n\n\\1-grams:\n-1.
 
 def textbook(text: str):
     """(order, probabilities, backoffs) read straight from ARPA text."""
-    prob, bo, m = {}, {}, 0
-    for line in text.split("\n"):
-        s = line.strip()
-        if s.startswith("\\") and s.endswith("-grams:"):
-            m = int(s[1:-7])
-        elif s == "\\end\\":
-            m = 0
-        elif m and s:
-            f = s.split()
-            prob[tuple(f[1 : m + 1])] = float(f[0])
-            if len(f) == m + 2:
-                bo[tuple(f[1 : m + 1])] = float(f[m + 1])
-    order = sum(1 for line in text.split("\n") if line.startswith("ngram "))  # as the data header declares
+    prob, bo = {}, {}
+    lines = text.split("\n")
+    for i, m in sections(lines):
+        f = lines[i].split()
+        prob[tuple(f[1 : m + 1])] = float(f[0])
+        if len(f) == m + 2:
+            bo[tuple(f[1 : m + 1])] = float(f[m + 1])
+    order = sum(1 for line in lines if line.startswith("ngram "))  # as the data header declares
     return order, prob, bo
 
 
@@ -103,22 +99,9 @@ def test_missing_suffix_and_prefixes_score_as_the_textbook_rule(tmp_path):
 def _drop_lines(text: str, rng: random.Random, share: float) -> str:
     """Delete a share of the n-gram lines of orders 2 .. order - 1 (and fix the counts)."""
     lines = text.split("\n")
-    out, m, counts = [], 0, {}
-    order = max(int(x.split("=")[0][6:]) for x in lines if x.startswith("ngram "))
-    for line in lines:
-        s = line.strip()
-        if s.startswith("\\") and s.endswith("-grams:"):
-            m = int(s[1:-7])
-            counts[m] = 0
-        elif s == "\\end\\":
-            m = 0
-        elif m and s:
-            if 1 < m < order and rng.random() < share:
-                continue
-            counts[m] += 1
-        out.append(line)
-    return "\n".join(f"ngram {x.split('=')[0][6:]}={counts[int(x.split('=')[0][6:])]}" if x.startswith("ngram ")
-                     else x for x in out)
+    order = max(m for _, m in sections(lines))
+    drop = {i for i, m in sections(lines) if 1 < m < order and rng.random() < share}
+    return fix_counts([x for i, x in enumerate(lines) if i not in drop])
 
 
 WORDS = st.sampled_from(["a", "b", "c", "d"])
