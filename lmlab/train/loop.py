@@ -388,7 +388,7 @@ class Trainer:
         if not self.is_rnn:
             count = -(-(n - int(np.count_nonzero(np.asarray(train_stream) == BOS_ID))) // t.batch_size)
         elif t.mode == "stream":
-            count = -(-max(n - 1, 0) // t.batch_size // t.bptt)
+            count = -(-(max(n - 1, 0) // t.batch_size) // t.bptt)  # rows of the columns, in windows
         else:
             count = -(-int(np.count_nonzero(np.asarray(train_stream) == BOS_ID)) // t.batch_size)
         if t.max_batches:
