@@ -24,6 +24,8 @@ EXAMPLES = """examples:
   lmlab train --data tinyshakespeare --char --model lstm --nhid 256 --lr 0.002 --optimizer adam --save runs/char
   lmlab train --data ptb --model window --context 4 --optimizer adam --lr 0.001 --batch_size 512 --save runs/bengio
   lmlab train --resume --save runs/ptb-lstm
+  lmlab train --resume --save runs/ptb-lstm --epochs 10 --lr 5       # more epochs, a new learning rate
+  lmlab train --data ptb --model gru --save runs/ptb-lstm --overwrite  # replace the model in the folder
   lmlab perplexity runs/ptb-lstm --data ptb --split test
 """
 
@@ -136,9 +138,9 @@ def run(args) -> int:
     import torch  # noqa: F401 - fail early with a clear message if the neural extra is missing
 
     from ..models.neural.config import RNNLMConfig, WindowLMConfig
+    from ..models.neural.device import resolve_device
     from ..text.tokenize import Tokenizer
     from ..text.vocab import Vocab, encode_corpus
-    from ..models.neural.device import resolve_device
     from ..train.loop import TrainConfig, Trainer, check_save_dir
 
     given = getattr(args, "_given", frozenset())

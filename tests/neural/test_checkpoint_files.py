@@ -144,8 +144,8 @@ BAD_VOCABS = {
     "duplicates": (b'{"format": "lmlab-vocab", "tokens": ["<unk>", "<s>", "</s>", "a", "a"]}', "duplicate"),
     "tokenizer not an object": (b'{"format": "lmlab-vocab", "tokenizer": 5, "tokens": []}',
                                 "field 'tokenizer' must be an object"),
-    "tokenizer field mistyped": (b'{"format": "lmlab-vocab", "tokenizer": {"lowercase": "yes"}, '
-                                 b'"tokens": ["<unk>", "<s>", "</s>"]}', "'lowercase' must be true or false"),
+    "tokenizer field mistyped": ((b'{"format": "lmlab-vocab", "tokenizer": {"lowercase": "yes"}, '
+                                  b'"tokens": ["<unk>", "<s>", "</s>"]}'), "'lowercase' must be true or false"),
     "unknown field": (b'{"format": "lmlab-vocab", "tokens": ["<unk>", "<s>", "</s>"], "colour": 1}',
                       "unknown field 'colour'"),
     "not UTF-8": (b'{"format": "lmlab-vocab", "tokens": ["\xff"]}', "invalid UTF-8"),

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..._progress import progress_bar
 from ...text.specials import BOS_ID, EOS_ID
 from ...text.vocab import Vocab
 from ..base import LanguageModel
-from ..._progress import progress_bar
 from .config import ModelConfig, RNNLMConfig
 from .device import resolve_device
 from .scoring import target_logprobs
