@@ -391,3 +391,15 @@ def test_target_logprobs_matches_the_float64_softmax():
     assert got.dtype == torch.float64
     assert float((got - ref).abs().max()) < 5e-7
     assert torch.equal(target_logprobs(logits, targets), got)
+
+
+def test_resume_through_the_api_applies_or_refuses_the_same_way(tmp_path):
+    Trainer(small(), tcfg(optimizer="adam", lr=0.01), VOCAB, tmp_path / "r").fit(STREAM, STREAM)
+    with pytest.raises(ConfigError, match="keeps its own batch_size, seed; it may change only epochs"):
+        Trainer.resume(tmp_path / "r", batch_size=8, seed=2)
+    resumed = Trainer.resume(tmp_path / "r", epochs=2, lr=0.003, max_batches=1)
+    assert resumed.lr == 0.003 and all(g["lr"] == 0.003 for g in resumed.optimizer.param_groups)
+    step = resumed.step
+    resumed.fit(STREAM, STREAM)
+    assert resumed.step == step + 1 and resumed.history[-1]["lr"] == 0.003
+    assert resumed.tcfg.optimizer == "adam" and resumed.tcfg.batch_size == 4
