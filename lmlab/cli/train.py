@@ -73,8 +73,7 @@ def add_parser(sub):
     p.add_argument("--device", default="cpu")
     p.add_argument("--dry-run", dest="dry_run", action="store_true", help="two batches of one epoch")
     p.add_argument("--resume", action="store_true",
-                   help="continue the run in --save with its own settings and data; only --epochs, --max_batches, "
-                        "--patience, --lr, --clip, --device, --dry-run, --quiet and --data/--train/--valid "
+                   help=f"continue the run in --save with its own settings and data; only {RESUME_FLAGS} "
                         "may be given with it (see above)")
     p.add_argument("--overwrite", action="store_true", help="replace the model already in --save")
     p.add_argument("--quiet", action="store_true")
@@ -82,9 +81,16 @@ def add_parser(sub):
     return p
 
 
-# With --resume: options that apply to the resumed run (TrainConfig fields), and the data options.
+# With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
 RESUME_APPLIES = ("epochs", "max_batches", "patience", "lr", "clip", "device")
 RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "resume", "save")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("dry_run", "dry-run")
+
+
+RESUME_FLAGS = ", ".join(_flag(d) for d in RESUME_APPLIES + RESUME_ALSO[:-2])
 
 
 class _NotesGiven:
@@ -115,10 +121,8 @@ def _resume(args, given):
 
     refused = sorted(given - set(RESUME_APPLIES) - set(RESUME_ALSO))
     if refused:
-        flags = ", ".join("--" + k.replace("dry_run", "dry-run") for k in refused)
-        raise ConfigError(f"--resume continues the run in {args.save} with its own settings: {flags} cannot be "
-                          "given with it (only --epochs, --max_batches, --patience, --lr, --clip, --device, "
-                          "--dry-run, --quiet, --data, --train, --valid)")
+        raise ConfigError(f"--resume continues the run in {args.save} with its own settings: "
+                          f"{', '.join(map(_flag, refused))} cannot be given with it (only {RESUME_FLAGS})")
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
     if args.data or args.train:

@@ -124,8 +124,8 @@ def check_save_dir(folder: Path, overwrite: bool = False) -> None:
     for p in (folder, *folder.parents):
         if p.exists():
             if not p.is_dir():
-                what = "" if p == folder else f" (under {p})"
-                raise ConfigError(f"{folder}: {p} is a file, not a folder{what}; a model is saved as a folder")
+                what = "is a file" if p == folder else f"is under {p}, a file"
+                raise ConfigError(f"{folder}: {what}, not a folder; a model is saved as a folder of files")
             break
     held = [n for n in (CONFIG, WEIGHTS, STATE) if (folder / n).exists()]
     if held and not overwrite:

@@ -76,8 +76,10 @@ def tcfg(**kw):
 def test_save_on_a_file_is_refused(tmp_path, text, capsys):
     some_file = tmp_path / "some_file.txt"
     some_file.write_text("keep me\n")
-    assert "is a file, not a folder" in cli_error(capsys, "train", "--train", text, "--save", some_file, *TINY)
-    assert "is a file" in cli_error(capsys, "train", "--train", text, "--save", some_file / "sub", *TINY)
+    err = cli_error(capsys, "train", "--train", text, "--save", some_file, *TINY)
+    assert f"{some_file}: is a file, not a folder" in err
+    err = cli_error(capsys, "train", "--train", text, "--save", some_file / "sub", *TINY)
+    assert f"{some_file / 'sub'}: is under {some_file}, a file, not a folder" in err
     assert some_file.read_text() == "keep me\n"
     with pytest.raises(ConfigError, match="is a file"):
         Trainer(small(), tcfg(), VOCAB, some_file)
