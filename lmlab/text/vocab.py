@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from itertools import chain, repeat
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .._json import INT, OBJECT, STR, check_fields, list_of, read_json
+from .._json import INT, OBJECT, STR, check_fields, list_of
 from ..errors import ConfigError, CorpusError, ModelFormatError, VocabMismatchError
 from .specials import BOS, BOS_ID, EOS, EOS_ID, SPECIALS, UNK, UNK_ID
 from .tokenize import Tokenizer
@@ -204,11 +203,6 @@ class Vocab:
             raise ModelFormatError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno}, "
                                    f"column {exc.colno})") from None
         return cls.from_dict(data, source)
-
-    @classmethod
-    def read(cls, path: str | os.PathLike) -> Vocab:
-        """The vocabulary in a ``vocab.json`` file (every problem named with the file)."""
-        return cls.from_dict(read_json(path, "an lmlab vocabulary", ModelFormatError), str(path))
 
 
 _FIELDS = {"format": STR, "version": INT, "tokenizer": OBJECT, "fingerprint": STR, "tokens": list_of(STR)}
