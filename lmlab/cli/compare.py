@@ -10,7 +10,7 @@ import json
 import math
 
 from ..models.mixture import MixtureLM
-from ..eval.perplexity import evaluate
+from ..eval.perplexity import describe_mode, evaluate
 from ..models.loading import load
 from ._common import Formatter, input_lines
 
@@ -65,6 +65,7 @@ def run(args) -> int:
         print(json.dumps(table, indent=2))
         return 0
     width = max(len(d["model"]) for d in table)
+    print(describe_mode("sentence"))  # every row: evaluate() scores each line from <s>
     print(f"{'model':{width}s}  {'tokens':>8s}  {'OOVs':>6s}  {'perplexity':>10s}  {'excl. OOVs':>10s}  "
           f"{'per word':>9s}  bits/char")
     for d in table:

@@ -1,8 +1,21 @@
-"""``lmlab train``: train a neural LM (flags as pytorch/examples' word_language_model)."""
+"""``lmlab train``: train a neural LM (flags as pytorch/examples' word_language_model).
+
+--save names a new folder; one that already holds a model is refused unless --resume (continue
+it) or --overwrite (replace it; the old model stays until the first epoch's checkpoint).
+
+--resume continues the run in --save with its own model, vocabulary, optimizer, batching, seed,
+threads and data (recorded when the run started).  Of the other options, these apply to the
+resumed run: --epochs (the total), --max_batches, --patience, --lr (from the next epoch on),
+--clip, --device, --dry-run, --quiet, and --data/--train/--valid (other text, encoded with the
+run's vocabulary).  Any other option given with --resume is refused.
+"""
 
 from __future__ import annotations
 
-from ..errors import ConfigError
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError, ModelFormatError
 from ._common import Formatter, input_lines
 
 EXAMPLES = """examples:
@@ -11,6 +24,8 @@ EXAMPLES = """examples:
   lmlab train --data tinyshakespeare --char --model lstm --nhid 256 --lr 0.002 --optimizer adam --save runs/char
   lmlab train --data ptb --model window --context 4 --optimizer adam --lr 0.001 --batch_size 512 --save runs/bengio
   lmlab train --resume --save runs/ptb-lstm
+  lmlab train --resume --save runs/ptb-lstm --epochs 10 --lr 5       # more epochs, a new learning rate
+  lmlab train --data ptb --model gru --save runs/ptb-lstm --overwrite  # replace the model in the folder
   lmlab perplexity runs/ptb-lstm --data ptb --split test
 """
 
@@ -59,29 +74,94 @@ def add_parser(sub):
     p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     p.add_argument("--dry-run", dest="dry_run", action="store_true", help="two batches of one epoch")
-    p.add_argument("--resume", action="store_true", help="continue the run in --save")
+    p.add_argument("--resume", action="store_true",
+                   help=f"continue the run in --save with its own settings and data; only {RESUME_FLAGS} "
+                        "may be given with it (see above)")
+    p.add_argument("--overwrite", action="store_true", help="replace the model already in --save")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    _note_given_options(p)
     return p
+
+
+# With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
+RESUME_APPLIES = ("epochs", "max_batches", "patience", "lr", "clip", "device")
+RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "resume", "save")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("dry_run", "dry-run")
+
+
+RESUME_FLAGS = ", ".join(_flag(d) for d in RESUME_APPLIES + RESUME_ALSO[:-2])
+
+
+class _NotesGiven:
+    """Mixed into every option's action: records its ``dest`` in ``namespace._given`` when the
+    command line names the option (whatever the value, even the default)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace._given = getattr(namespace, "_given", frozenset()) | {self.dest}
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _note_given_options(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:  # noqa: SLF001 - argparse has no public list of actions
+        if action.option_strings and not isinstance(action, argparse._HelpAction):  # noqa: SLF001
+            action.__class__ = type(type(action).__name__, (_NotesGiven, type(action)), {})
+
+
+def _data_source(args) -> dict:
+    """What the run reads, saved with it for --resume (file paths made absolute)."""
+    absolute = lambda f: None if f is None else str(Path(f).resolve())  # noqa: E731
+    return {"data": args.data, "train": absolute(args.train), "valid": absolute(args.valid),
+            "char": bool(args.char), "min_count": args.min_count}
+
+
+def _resume(args, given):
+    from .._json import BOOL, INT, STR, check_fields, optional
+    from ..train.loop import STATE, Trainer
+
+    refused = sorted(given - set(RESUME_APPLIES) - set(RESUME_ALSO))
+    if refused:
+        raise ConfigError(f"--resume continues the run in {args.save} with its own settings: "
+                          f"{', '.join(map(_flag, refused))} cannot be given with it (only {RESUME_FLAGS})")
+    overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
+    trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
+    if args.data or args.train:
+        trainer.source = _data_source(args)
+    elif trainer.source is None:
+        raise ConfigError(f"{args.save}: the run does not record its data (it was started by an older lmlab); "
+                          "give --data NAME or --train FILE (and --valid FILE)")
+    src = check_fields(trainer.source, {"data": optional(STR), "train": optional(STR), "valid": optional(STR),
+                                        "char": BOOL, "min_count": INT},
+                       where=f"{Path(args.save) / STATE}: source", error=ModelFormatError, allow_unknown=True)
+    if not src.get("data") and not src.get("train"):
+        raise ModelFormatError(f"{Path(args.save) / STATE}: source names neither a dataset nor a training file")
+    return trainer, src
 
 
 def run(args) -> int:
     import torch  # noqa: F401 - fail early with a clear message if the neural extra is missing
 
     from ..models.neural.config import RNNLMConfig, WindowLMConfig
+    from ..models.neural.device import resolve_device
     from ..text.tokenize import Tokenizer
     from ..text.vocab import Vocab, encode_corpus
-    from ..train.loop import TrainConfig, Trainer
+    from ..train.loop import TrainConfig, Trainer, check_save_dir
 
+    given = getattr(args, "_given", frozenset())
     if args.resume:
-        overrides = {"progress": not args.quiet}
-        if args.epochs is not None:
-            overrides["epochs"] = args.epochs
-        trainer = Trainer.resume(args.save, **overrides)
+        trainer, src = _resume(args, given)
         vocab = trainer.vocab
-    if not args.data and not args.train:
-        raise ConfigError("give --data NAME or --train FILE (and --valid FILE)")
-    train_lines = input_lines(args.train, args.data, "train")
-    valid_lines = input_lines(args.valid, args.data, "valid") if (args.valid or args.data) else train_lines[-1000:]
+    else:
+        if not args.data and not args.train:
+            raise ConfigError("give --data NAME or --train FILE (and --valid FILE)")
+        check_save_dir(Path(args.save), args.overwrite)  # before reading any data
+        resolve_device(args.device)
+        src = _data_source(args)
+    train_lines = input_lines(src["train"], src["data"], "train")
+    valid_lines = input_lines(src["valid"], src["data"], "valid") if (src["valid"] or src["data"]) \
+        else train_lines[-1000:]
     tokenizer = Tokenizer(kind="character" if args.char else "whitespace")
     if not args.resume:
         vocab = Vocab.build((tokenizer.tokenize(x) for x in train_lines), min_count=args.min_count,
@@ -105,7 +185,8 @@ def run(args) -> int:
         problems += tcfg.problems()
         if problems:
             raise ConfigError(problems)
-        trainer = Trainer(mcfg, tcfg, vocab, args.save, pretrained=args.pretrained)
+        trainer = Trainer(mcfg, tcfg, vocab, args.save, pretrained=args.pretrained, overwrite=args.overwrite,
+                          source=src)
         if trainer.coverage is not None and not args.quiet:
             import sys
 
@@ -115,5 +196,6 @@ def run(args) -> int:
     valid_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in valid_lines])
     history = trainer.fit(train_ids, valid_ids)
     if history:
-        print(f"best valid perplexity {trainer.best:.2f} after {len(history)} epochs; model in {args.save}")
+        print(f"best valid perplexity {trainer.best:.2f} ({trainer.valid_mode_label}) after {len(history)} epochs; "
+              f"model in {args.save}")
     return 0

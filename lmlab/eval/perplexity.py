@@ -21,15 +21,42 @@ from ..text.specials import UNK_ID
 LN10 = math.log(10.0)
 
 
+MODES = ("sentence", "stream")
+
+
+def mode_label(mode: str, columns: int | None = None) -> str:
+    """Short name of how a text was scored: ``sentence`` or ``stream, 10 columns``."""
+    if mode == "stream":
+        return "stream, one column" if columns == 1 else f"stream, {columns} columns"
+    return mode
+
+
+def describe_mode(mode: str, columns: int | None = None) -> str:
+    """One line saying how a text was scored (printed beside every perplexity)."""
+    if mode == "sentence":
+        return "sentence mode: every line scored from <s> with a fresh state, as n-gram models"
+    if columns == 1:
+        return "stream mode: the state carried across lines through the whole text (one column)"
+    return (f"stream mode: the state carried across lines, the text cut into {columns} columns that "
+            "each start from a fresh state (--columns 1: one carried stream)")
+
+
 @dataclass(frozen=True)
 class PerplexityReport:
-    """Totals of an evaluation; log-probabilities are natural log."""
+    """Totals of an evaluation; log-probabilities are natural log.
+
+    ``mode`` says how the text was scored: ``sentence`` (every line from ``<s>``, the n-gram
+    models' way and :func:`evaluate`'s) or ``stream`` (a neural model's state carried across
+    lines, the text cut into ``columns`` columns; pytorch/examples' and the literature's way).
+    """
 
     sentences: int
     tokens: int
     oovs: int
     logprob: float
     oov_logprob: float
+    mode: str = "sentence"
+    columns: int | None = None
 
     @property
     def perplexity(self) -> float:
@@ -63,7 +90,8 @@ class PerplexityReport:
         )
 
 
-def report_from_scores(token_logprobs: np.ndarray, token_ids: np.ndarray, n_sentences: int) -> PerplexityReport:
+def report_from_scores(token_logprobs: np.ndarray, token_ids: np.ndarray, n_sentences: int,
+                       mode: str = "sentence", columns: int | None = None) -> PerplexityReport:
     """Report from flat per-token natural-log probabilities and the token ids they predict."""
     if len(token_logprobs) == 0:
         raise CorpusError("cannot compute perplexity of an empty text (no lines)")
@@ -74,6 +102,8 @@ def report_from_scores(token_logprobs: np.ndarray, token_ids: np.ndarray, n_sent
         oovs=int(oov.sum()),
         logprob=float(np.sum(token_logprobs)),
         oov_logprob=float(np.sum(token_logprobs[oov])),
+        mode=mode,
+        columns=columns,
     )
 
 

@@ -151,14 +151,11 @@ def write_mixture_spec(path: str | os.PathLike, components: Sequence[str | os.Pa
 
 def read_mixture_spec(path: str | os.PathLike) -> list[tuple[Path, float]]:
     """The components (absolute paths) and weights of a mixture file; every problem named at once."""
-    from .._io import read_text
+    from .._json import read_json
 
     path = Path(path)
-    try:
-        spec = json.loads(read_text(path))
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-    if not isinstance(spec, dict) or spec.get("kind") != MIXTURE_KIND:
+    spec = read_json(path, "a mixture file", ConfigError)
+    if spec.get("kind") != MIXTURE_KIND:
         raise ConfigError(f"{path}: not a mixture file (expected {{\"kind\": \"mixture\", \"components\": [...]}})")
     problems = [f"unknown field {k!r}" for k in spec if k not in ("kind", "components")]
     comps = spec.get("components")

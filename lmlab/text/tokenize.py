@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass
 
+from .._json import BOOL, STR, check_fields, optional
 from ..errors import ConfigError
 
 SPACE_TOKEN = "<sp>"
@@ -73,7 +74,8 @@ class Tokenizer:
 
     @classmethod
     def from_dict(cls, data: dict) -> Tokenizer:
-        unknown = set(data) - {"kind", "lowercase", "unicode_normalization"}
-        if unknown:
-            raise ConfigError([f"unknown tokenizer field {k!r}" for k in sorted(unknown)])
+        check_fields(data, _FIELDS, where="tokenizer", error=ConfigError)
         return cls(**data)
+
+
+_FIELDS = {"kind": STR, "lowercase": BOOL, "unicode_normalization": optional(STR)}

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, VocabMismatchError
+from .._json import INT, OBJECT, STR, check_fields, list_of
+from ..errors import ConfigError, ModelFormatError, VocabMismatchError
 from .specials import BOS, BOS_ID, EOS, EOS_ID, SPECIALS, UNK, UNK_ID
 from .tokenize import Tokenizer
 
@@ -193,20 +194,38 @@ class Vocab:
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Vocab:
-        if data.get("format") != "lmlab-vocab":
-            raise ConfigError("not an lmlab vocabulary (missing format: lmlab-vocab)")
-        vocab = cls(data["tokens"], Tokenizer.from_dict(data.get("tokenizer", {})))
+    def from_dict(cls, data: dict, source: str = "the vocabulary") -> Vocab:
+        """The vocabulary :meth:`to_dict` wrote; ``source`` (a file name) starts every error message.
+
+        Every field is checked (:class:`ModelFormatError` for a missing, unknown or mistyped one)
+        and so is the fingerprint when the dict has one (:class:`VocabMismatchError`).
+        """
+        check_fields(data, _FIELDS, where=source, error=ModelFormatError, required=("format", "tokens"))
+        if data["format"] != "lmlab-vocab":
+            raise ModelFormatError(f"{source}: not an lmlab vocabulary (format {data['format']!r}, "
+                                   "expected 'lmlab-vocab')")
+        try:
+            vocab = cls(data["tokens"], Tokenizer.from_dict(data.get("tokenizer", {})))
+        except ConfigError as exc:
+            raise ModelFormatError(f"{source}: {exc}") from None
         if "fingerprint" in data and data["fingerprint"] != vocab.fingerprint:
             raise VocabMismatchError(
-                f"vocabulary file fingerprint {data['fingerprint']} does not match its tokens "
+                f"{source}: vocabulary fingerprint {data['fingerprint']} does not match its tokens "
                 f"({vocab.fingerprint}); the file was edited or is corrupt"
             )
         return vocab
 
     @classmethod
-    def from_json(cls, text: str) -> Vocab:
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str, source: str = "the vocabulary") -> Vocab:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelFormatError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                                   f"column {exc.colno})") from None
+        return cls.from_dict(data, source)
+
+
+_FIELDS = {"format": STR, "version": INT, "tokenizer": OBJECT, "fingerprint": STR, "tokens": list_of(STR)}
 
 
 def encode_corpus(

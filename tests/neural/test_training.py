@@ -219,7 +219,8 @@ def test_cli_dry_run_and_perplexity(tmp_path, capsys):
     assert rep["tokens"] == sum(len(s) + 1 for s in LINES) and rep["oovs"] == 0
     assert main(["perplexity", str(tmp_path / "m"), "--text", str(text), "--json", "--stream"]) == 0
     stream = json.loads(capsys.readouterr().out)
-    assert stream["tokens"] == rep["tokens"] and 1 < stream["perplexity_stream"] < 2 * len(VOCAB)
+    assert stream["tokens"] == rep["tokens"] and 1 < stream["perplexity"] < 2 * len(VOCAB)
+    assert (rep["mode"], rep["columns"], stream["mode"], stream["columns"]) == ("sentence", None, "stream", 10)
 
 
 def test_pretrained_embeddings_frozen(tmp_path):

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..._progress import progress_bar
 from ...text.specials import BOS_ID, EOS_ID
 from ...text.vocab import Vocab
 from ..base import LanguageModel
 from .config import ModelConfig, RNNLMConfig
+from .device import resolve_device
+from .scoring import target_logprobs
 
 
 @dataclass(frozen=True)
@@ -30,12 +33,14 @@ class NeuralState:
 
 class TorchLM(LanguageModel):
     def __init__(self, model: torch.nn.Module, config: ModelConfig, vocab: Vocab, device: str = "cpu",
-                 batch_size: int = 64):
+                 batch_size: int = 64, progress: bool = False):
+        device = resolve_device(device)
         self.model = model.to(device).eval()
         self.config = config
         self._vocab = vocab
         self.device = device
         self.batch_size = batch_size
+        self.progress = progress  # a progress bar (on a terminal) while scoring a corpus
         self.is_rnn = isinstance(config, RNNLMConfig)
         # one-token steps on CPU run in numpy (PyTorch's batch-1 CPU kernels are slow; see numpy_step)
         self._np = None
@@ -117,12 +122,18 @@ class TorchLM(LanguageModel):
         self.model.eval()  # scoring is deterministic: no dropout, whatever the caller did before
         out: list[np.ndarray | None] = [None] * len(sentences)
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        bar = progress_bar(self.progress, "scoring (sentence)", total=sum(len(s) + 1 for s in sentences),
+                           unit="tok")
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             batch = [sentences[i] for i in idx]
             scores = self._score_batch(batch)
             for i, s in zip(idx, scores, strict=True):
                 out[i] = s
+            if bar is not None:
+                bar.update(sum(len(s) for s in scores))
+        if bar is not None:
+            bar.close()
         return out  # type: ignore[return-value]
 
     # At most this many (token x vocabulary) log-probabilities are computed at once: a batch of
@@ -130,6 +141,11 @@ class TorchLM(LanguageModel):
     SCORE_CHUNK = 1 << 23
 
     def _score_batch(self, batch: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """One padded batch: sentences side by side (time first), padding after each one's ``</s>``.
+
+        The recurrence is causal, so a sentence's positions never see the padding after it; the
+        output layer and the softmax (most of the cost) run on the real positions only.
+        """
         T, B = max(len(s) for s in batch) + 1, len(batch)
         inp = torch.full((T, B), EOS_ID, dtype=torch.long)
         tgt = torch.full((T, B), EOS_ID, dtype=torch.long)
@@ -138,20 +154,26 @@ class TorchLM(LanguageModel):
             inp[0, b] = BOS_ID
             inp[1 : len(s) + 1, b] = seq
             tgt[: len(s), b] = seq
-        inp, tgt = inp.to(self.device), tgt.reshape(-1, 1).to(self.device)
+        lengths = torch.tensor([len(s) + 1 for s in batch])
+        real = (torch.arange(T)[:, None] < lengths[None, :]).reshape(-1).nonzero().squeeze(1)  # rows t*B+b
+        inp, tgt = inp.to(self.device), tgt.reshape(-1)[real].to(self.device)
+        real = real.to(self.device)
         if self.is_rnn:
             top, _ = self.model.top_states(inp, self.model.init_hidden(B))  # (T, B, H): small
-            top = top.reshape(T * B, -1)
+            top = top.reshape(T * B, -1)[real]
             logits = lambda a, b: self.model.logits(top[a:b])  # noqa: E731
         else:
             n = self.config.context
             pad = torch.full((n - 1, B), BOS_ID, dtype=torch.long, device=self.device)
-            ctx = torch.cat([pad, inp]).unfold(0, n, 1).reshape(T * B, n)  # (T*B, n) windows
+            ctx = torch.cat([pad, inp]).unfold(0, n, 1).reshape(T * B, n)[real]  # (rows, n) windows
             logits = lambda a, b: self.model(ctx[a:b])  # noqa: E731
-        rows = max(1, self.SCORE_CHUNK // len(self._vocab))
-        lp = torch.empty(T * B, dtype=torch.float64, device=self.device)
-        for a in range(0, T * B, rows):
-            b = min(a + rows, T * B)
-            lp[a:b] = torch.log_softmax(logits(a, b).double(), dim=-1).gather(1, tgt[a:b]).squeeze(1)
-        lp = lp.reshape(T, B).cpu().numpy()
-        return [lp[: len(s) + 1, b].copy() for b, s in enumerate(batch)]
+        n_rows = len(real)
+        step = max(1, self.SCORE_CHUNK // len(self._vocab))
+        lp = torch.empty(n_rows, dtype=torch.float64, device=self.device)
+        for a in range(0, n_rows, step):
+            b = min(a + step, n_rows)
+            lp[a:b] = target_logprobs(logits(a, b), tgt[a:b], inplace=True)
+        full = torch.full((T * B,), float("nan"), dtype=torch.float64, device=self.device)
+        full[real] = lp
+        full = full.reshape(T, B).cpu().numpy()
+        return [full[: len(s) + 1, b].copy() for b, s in enumerate(batch)]

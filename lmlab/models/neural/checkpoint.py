@@ -7,7 +7,10 @@
 
 Every file is written atomically (temp file, fsync, rename), ``config.json``/``vocab.json`` before
 the weights, so a crash or a full disk leaves the previous checkpoint readable.  Loading checks
-the weights' names and shapes against the config and reports a truncated or tampered file.
+the weights' names and shapes against the config and reports a truncated or tampered file, and
+checks ``vocab.json`` against the vocabulary fingerprint saved in the weights' metadata (a
+vocabulary edited by hand would otherwise give wrong scores without a word).  Every JSON file is
+read through :func:`lmlab._json.read_json`: a malformed one is an error naming the file.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from ..._io import read_bytes, write_bytes_atomic
+from ..._json import read_json
 from ...errors import ConfigError, ModelFormatError, VocabMismatchError
 from ...text.vocab import Vocab
 from .build import build_model
 from .config import ModelConfig, config_from_dict, config_to_dict
+from .device import resolve_device
 
 CONFIG, VOCAB, WEIGHTS = "config.json", "vocab.json", "model.safetensors"
 
@@ -46,14 +51,44 @@ def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict | 
 
 
 def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    return read_tensors(path)[0]
+
+
+def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The tensors of a safetensors file and its metadata (``{}`` when it has none)."""
     try:
         data = read_bytes(path)
     except Exception as exc:  # noqa: BLE001 - any read problem is a bad model file here
         raise ModelFormatError(f"{path}: cannot read ({exc})") from None
     try:
-        return st_load(data)
+        tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ModelFormatError(f"{path}: not a valid safetensors file, truncated or tampered ({exc})") from None
+    return tensors, _metadata(data[8 : 8 + int.from_bytes(data[:8], "little")], path)
+
+
+def weights_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a safetensors file (its header only is read)."""
+    try:
+        with open(path, "rb") as fh:
+            n = int.from_bytes(fh.read(8), "little")
+            header = fh.read(n) if 2 <= n <= 100_000_000 else b""
+    except OSError as exc:
+        raise ModelFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(header) != n or not header:
+        raise ModelFormatError(f"{path}: not a valid safetensors file, truncated or tampered (bad header)")
+    return _metadata(header, path)
+
+
+def _metadata(header: bytes, path: Path) -> dict[str, str]:
+    """``__metadata__`` of a safetensors header (the JSON after the 8 bytes of its length)."""
+    try:
+        meta = json.loads(header).get("__metadata__") or {}
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise ModelFormatError(f"{path}: not a valid safetensors file, truncated or tampered (bad header)")
+    return meta
 
 
 def save_model(folder: str | os.PathLike, model: torch.nn.Module, config: ModelConfig, vocab: Vocab) -> None:
@@ -65,11 +100,34 @@ def save_model(folder: str | os.PathLike, model: torch.nn.Module, config: ModelC
 
 
 def read_config(folder: Path) -> ModelConfig:
+    path = Path(folder) / CONFIG
+    data = read_json(path, "an lmlab model config", ConfigError)
     try:
-        data = json.loads(read_bytes(folder / CONFIG).decode("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{folder / CONFIG}: not valid JSON ({exc})") from None
-    return config_from_dict(data)
+        return config_from_dict(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def read_vocab(folder: Path, weights_meta: dict[str, str]) -> Vocab:
+    """``vocab.json``, checked against the fingerprint the weights were saved with.
+
+    A vocabulary edited by hand (two words swapped, a word renamed, the tokenizer changed) would
+    give wrong scores without an error: its fingerprint no longer matches the one in
+    ``model.safetensors``' metadata, whether or not ``vocab.json`` still carries its own.
+    """
+    path = Path(folder) / VOCAB
+    data = read_json(path, "an lmlab vocabulary", ModelFormatError)
+    vocab = Vocab.from_dict(data, str(path))  # checks vocab.json's own fingerprint, if it has one
+    recorded = weights_meta.get("vocab_fingerprint")
+    if recorded is None and "fingerprint" not in data:
+        raise ModelFormatError(f"{path}: no vocabulary fingerprint here nor in {Path(folder) / WEIGHTS}'s "
+                               "metadata, so the vocabulary cannot be checked against the weights")
+    if recorded is not None and recorded != vocab.fingerprint:
+        raise VocabMismatchError(
+            f"{path}: vocabulary fingerprint {vocab.fingerprint} does not match {recorded}, the one "
+            f"{Path(folder) / WEIGHTS} was trained with; vocab.json was edited or comes from another model"
+        )
+    return vocab
 
 
 def load_model(folder: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.Module, ModelConfig, Vocab]:
@@ -78,12 +136,12 @@ def load_model(folder: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn
     if not is_checkpoint(folder):
         raise ModelFormatError(f"{folder}: not an lmlab model folder (no {CONFIG})")
     config = read_config(folder)
-    vocab = Vocab.from_json(read_bytes(folder / VOCAB).decode("utf-8"))
+    state, meta = read_tensors(folder / WEIGHTS)
+    vocab = read_vocab(folder, meta)
     if len(vocab) != config.vocab_size:
         raise VocabMismatchError(
-            f"{folder}: vocab.json has {len(vocab)} tokens but the model was built for {config.vocab_size}"
+            f"{folder / VOCAB}: {len(vocab)} tokens, but the model in {folder} was built for {config.vocab_size}"
         )
-    state = load_tensors(folder / WEIGHTS)
     model = build_model(config)
     expected = _state_for_disk(model, config)
     problems = [f"missing weight {k}" for k in expected if k not in state]
@@ -93,7 +151,7 @@ def load_model(folder: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn
     if problems:
         raise ModelFormatError(f"{folder / WEIGHTS}: " + "; ".join(problems[:5]))
     model.load_state_dict(state, strict=False)
-    model.to(device)
+    model.to(resolve_device(device))
     if hasattr(model, "rnn") and hasattr(model.rnn, "flatten_parameters"):
         model.rnn.flatten_parameters()
     return model.eval(), config, vocab

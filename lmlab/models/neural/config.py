@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..._json import dataclass_kinds, field_problems
 from ...errors import ConfigError
 
 CELLS = ("rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "gru_cho")
@@ -103,22 +104,21 @@ ModelConfig = RNNLMConfig | WindowLMConfig
 
 
 def config_from_dict(data: dict) -> ModelConfig:
-    """Build and validate a config; every unknown field and invalid value is reported at once."""
+    """Build and validate a config; every unknown, missing or mistyped field and every invalid
+    value is reported at once."""
     if not isinstance(data, dict):
         raise ConfigError(f"a model config must be a JSON object, got {type(data).__name__}")
     kind = data.get("kind", "rnnlm")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError(f"unknown model kind {kind!r}; known: {', '.join(KINDS)}")
     cls = KINDS[kind]
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    problems = [f"unknown field {k!r} for a {kind} model" for k in data if k not in fields]
-    missing = [f.name for f in fields.values()
-               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-               and f.name not in data]
-    problems += [f"missing field {k!r}" for k in missing]
+    fields = dataclasses.fields(cls)
+    required = [f.name for f in fields
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    problems = field_problems(data, dataclass_kinds(cls), required)
     if problems:
-        raise ConfigError(problems)
-    if "adaptive_cutoffs" in data and isinstance(data["adaptive_cutoffs"], list):
+        raise ConfigError([f"{p} for a {kind} model" if p.startswith("unknown") else p for p in problems])
+    if "adaptive_cutoffs" in data:
         data = dict(data, adaptive_cutoffs=tuple(data["adaptive_cutoffs"]))
     cfg = cls(**data)
     problems = cfg.problems()

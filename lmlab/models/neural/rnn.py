@@ -39,6 +39,8 @@ class RNNLM(nn.Module):
         if 0 <= bos_id < vocab_size:
             mask[bos_id] = float("-inf")
         self.register_buffer("out_mask", mask, persistent=False)
+        self.register_buffer("bos_index", torch.tensor([bos_id] if 0 <= bos_id < vocab_size else [],
+                                                       dtype=torch.long), persistent=False)
         self._init(init, tied)
 
     def _init(self, init: str, tied: bool) -> None:
@@ -91,7 +93,8 @@ class RNNLM(nn.Module):
         """Scores over the vocabulary (any leading shape); for the adaptive softmax these are
         log-probabilities renormalised without ``<s>``."""
         if not self.adaptive:
-            return self.decoder(top) + self.out_mask
+            out = self.decoder(top)  # <s> set to -inf in place: adding the mask would copy (N, V)
+            return out.index_fill_(-1, self.bos_index, float("-inf")) if len(self.bos_index) else out
         shape = top.shape[:-1]
         lp = self.decoder.log_prob(top.reshape(-1, top.shape[-1]))[:, self.rank] + self.out_mask
         return torch.log_softmax(lp, dim=-1).reshape(*shape, -1)
