@@ -118,16 +118,16 @@ def test_overwrite_keeps_the_old_model_when_the_new_run_fails(tmp_path, text, ca
     train(capsys, text, run, "--epochs", "1")
     before = files(run)
     bad = tmp_path / "bad.txt"
-    bad.write_text("the cat <s> sat\n" * 50)
-    assert "reserved tokens" in cli_error(capsys, "train", "--train", bad, "--save", run, *TINY, "--overwrite")
+    bad.write_bytes(b"the cat sat\n" * 50 + b"the \xff sat\n")
+    assert "invalid UTF-8" in cli_error(capsys, "train", "--train", bad, "--save", run, *TINY, "--overwrite")
     assert files(run) == before
 
 
 def test_a_failed_run_leaves_no_folder(tmp_path, text, capsys):
     bad = tmp_path / "bad.txt"
-    bad.write_text("the cat </s> sat\n" * 50)
+    bad.write_bytes(b"the cat sat\n" * 50 + b"the \xff sat\n")
     nested = tmp_path / "a" / "b" / "run"
-    assert "reserved tokens" in cli_error(capsys, "train", "--train", bad, "--save", nested, *TINY)
+    assert "invalid UTF-8" in cli_error(capsys, "train", "--train", bad, "--save", nested, *TINY)
     short = tmp_path / "short.txt"
     short.write_text("a b\n")
     assert "fewer than one BPTT window" in cli_error(capsys, "train", "--train", short, "--save", nested, *TINY)

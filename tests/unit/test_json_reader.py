@@ -18,6 +18,7 @@ LMLAB = Path(__file__).resolve().parents[2] / "lmlab"
 ALLOWED = {
     "_json.py": "the reader itself",
     "text/vocab.py": "Vocab.from_json(text): a string from the caller, checked by from_dict",
+    "text/labels.py": "LabelSet.from_json(text): a string from the caller, checked by from_dict",
     "models/neural/checkpoint.py": "the safetensors header, after safetensors has validated it",
     "models/ngram/arpa.py": "one '# lmlab:' comment line of an ARPA file, named by line number on error",
     "models/ngram/binary.py": "the binary model's header, inside its own format checks",
@@ -39,10 +40,9 @@ def test_no_other_module_parses_json_files_itself():
     (b'{"a": 1,}', "not valid JSON (Expecting property name enclosed in double quotes at line 1, column 9)"),
     (b"\n\n  [1, 2]", "expected a thing (a JSON object), got list [1, 2]"),
     (b'"text"', 'got str "text"'),
-    (b"\xef\xbb\xbf{}", "not valid JSON"),  # a BOM is not JSON (json.loads refuses it too)
     (b'{"a": "\xff"}', "line 1: invalid UTF-8 at byte 7"),
     (b"[" * 100_000, "nested too deeply"),
-], ids=["trailing comma", "a list", "a string", "BOM", "not UTF-8", "deep"])
+], ids=["trailing comma", "a list", "a string", "not UTF-8", "deep"])
 def test_read_json_names_the_file_and_the_problem(tmp_path, content, expected):
     path = tmp_path / "f.json"
     path.write_bytes(content)
@@ -50,6 +50,13 @@ def test_read_json_names_the_file_and_the_problem(tmp_path, content, expected):
         read_json(path, "a thing", ModelFormatError)
     msg = str(info.value)
     assert msg.startswith(f"{path}: ") and expected in msg and "\n" not in msg
+
+
+def test_read_json_drops_a_byte_order_mark(tmp_path):
+    """As every reader of user text does (issue 13 item 6): an editor's BOM is not part of the JSON."""
+    path = tmp_path / "f.json"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}')
+    assert read_json(path, "a thing", ModelFormatError) == {"a": 1}
 
 
 def test_read_json_missing_file_and_folder(tmp_path):
