@@ -57,6 +57,7 @@ def run(args) -> int:
         ids = np.concatenate([np.append(s, EOS_ID) for s in enc])
         ppl = [report_from_scores(row, ids, len(enc)).perplexity for row in (lp[-1], *lp[:-1])]
         report["heldout_perplexity"] = dict(zip(["mixture", *args.models], ppl, strict=True))
+        report["mode"] = "sentence"  # every held-out line scored from <s>, for every model
     write_mixture_spec(args.save, args.models, mix.weights)
     report["weights"] = dict(zip(args.models, map(float, mix.weights), strict=True))
     if args.json:
@@ -65,6 +66,6 @@ def run(args) -> int:
     for name, w in report["weights"].items():
         print(f"{w:.4f}  {name}")
     for name, ppl in report.get("heldout_perplexity", {}).items():
-        print(f"held-out perplexity {ppl:10.2f}  {name}")
+        print(f"held-out perplexity {ppl:10.2f}  {name}  (sentence mode)")
     print(f"mixture written to {args.save}")
     return 0

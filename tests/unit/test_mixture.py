@@ -137,6 +137,10 @@ def test_mix_command_static_and_em_weights(tmp_path, capsys):
     assert out["heldout_perplexity"][str(a)] == pytest.approx(evaluate(load(a), held_lines).perplexity, rel=1e-12)
     assert out["heldout_perplexity"]["mixture"] <= min(v for k, v in out["heldout_perplexity"].items()
                                                        if k != "mixture") + 1e-9
+    assert out["mode"] == "sentence"  # the figures say how the text was scored (issue 13 item 22)
+    assert main(["mix", str(a), str(b), "--heldout", str(held), "--save", str(tmp_path / "em.json")]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert sum("held-out perplexity" in x and x.endswith("(sentence mode)") for x in text) == 3
 
 
 def test_mix_errors(tmp_path, capsys):
