@@ -66,6 +66,23 @@ def test_corrupt_binary(tmp_path):
         load(tmp_path / "bad.lmbin")
 
 
+@pytest.mark.parametrize("field,reason", [("format", "not an lmlab vocabulary"), ("fingerprint", "fingerprint")])
+def test_a_tampered_vocabulary_names_the_file(tmp_path, field, reason):
+    """The header's vocabulary edited in place (same length, so the file still parses)."""
+    lm = NgramLM(2, "witten_bell").fit(TRAIN)
+    lm.to_binary(tmp_path / "m.lmbin")
+    data = bytearray((tmp_path / "m.lmbin").read_bytes())
+    key = f'"{field}": "'.encode()
+    assert data.count(key) == 1
+    at = data.index(key) + len(key)
+    data[at] = ord("X")  # the value's first character: no fingerprint or format starts with X
+    bad = tmp_path / "bad.lmbin"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match=reason) as info:
+        load(bad)
+    assert str(info.value).startswith(f"{bad}: the vocabulary: ")
+
+
 def test_other_vocabulary_ids_are_refused():
     small = NgramLM(2, "witten_bell").fit(["a b"])
     big = NgramLM(2, "witten_bell").fit(TRAIN + ["e f g h i j"])

@@ -106,9 +106,9 @@ def read_binary(path: str | os.PathLike, *, verify: bool = True):
             raise ModelFormatError(f"{name}: array {key} fails its checksum: the file is corrupt")
         arrays[key] = arr
     try:
-        vocab = Vocab.from_dict(header["vocab"])
-    except VocabMismatchError as exc:
-        raise ModelFormatError(f"{name}: {exc}") from None
+        vocab = Vocab.from_dict(header["vocab"], f"{name}: the vocabulary")
+    except VocabMismatchError as exc:  # the message names the file already
+        raise ModelFormatError(str(exc)) from None
     fast = FastTables.__new__(FastTables)
     fast.order, fast.vocab_size = int(header["order"]), int(header["vocab_size"])
     for key in ARRAYS:
