@@ -142,9 +142,7 @@ class Seq2Seq(TaskModel):
         D, L = self.encoder.num_directions, self.encoder.num_layers
         h = out.final[0][(L - 1) * D :]  # the top layer's directions, (D, B, H)
         context = torch.cat(list(h), dim=1)
-        if self.attention == "bahdanau":
-            keys = self.att_key(out.states)
-        elif self.attention == "general":
+        if self.attention == "bahdanau" or self.attention == "general":
             keys = self.att_key(out.states)
         elif self.attention == "dot":
             keys = out.states
@@ -345,7 +343,7 @@ class BeamDecoder:
         feed = torch.cat([s[1] for s in states]) if self.model.input_feed else None
         tok = torch.tensor([BOS_ID if t is None else int(t) for t in tokens], dtype=torch.int64,
                            device=mem.states.device)
-        logits, hidden, feed, _ = self.model._step(tok, hidden, feed, mem)  # noqa: SLF001 - the model's own step
+        logits, hidden, feed, _ = self.model._step(tok, hidden, feed, mem)
         lp = torch.log_softmax(logits, dim=1).double()
         lp[:, BOS_ID] = float("-inf")
         new = [(tuple(h[:, k : k + 1] for h in hidden), None if feed is None else feed[k : k + 1]) for k in range(K)]

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ...tensors.batch import Batch  # noqa: F401 - the batch every task model takes (defined with the batching code)
+from ...tensors.batch import Batch  # the batch every task model takes, defined with the batching code
 
 #: The kinds ``lmlab train --kind`` takes (``lm`` is the default).
 KINDS = ("lm", "tag", "classify", "seq2seq", "conditional-lm")
