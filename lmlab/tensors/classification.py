@@ -41,14 +41,21 @@ def classification_batches(examples: Sequence[tuple[str, str]], vocab: Vocab, la
 
 def text_batches(texts: Sequence[str], vocab: Vocab, *, batch_size: int = 32) -> list[Batch]:
     """Unlabelled batches for prediction (``n_items`` = sentences), in length order; ``index``
-    puts the predictions back in the order of ``texts``."""
-    return _batches(encode_texts(texts, vocab), vocab, None, batch_size, False, 0)
+    puts the predictions back in the order of ``texts``.  An empty text is in no batch (it has no
+    encoding): its position is missing from every ``index``, and the caller writes an empty line
+    there, so the output stays aligned with the input."""
+    rows = encode_texts(texts, vocab)
+    return _batches(rows, vocab, None, batch_size, False, 0, keep=[i for i, r in enumerate(rows) if len(r)])
 
 
-def _batches(rows, vocab, label_ids, batch_size, shuffle, seed) -> list[Batch]:
-    check_not_empty(rows, "text")
+def _batches(rows, vocab, label_ids, batch_size, shuffle, seed, keep=None) -> list[Batch]:
+    if keep is None:
+        check_not_empty(rows, "text")
+        keep = range(len(rows))
+    keep = np.asarray(keep, dtype=np.int64)
     out = []
-    for idx in bucketed_order([len(r) for r in rows], batch_size, shuffle=shuffle, seed=seed):
+    for sub in bucketed_order([len(rows[i]) for i in keep], batch_size, shuffle=shuffle, seed=seed):
+        idx = keep[sub]
         tokens, lengths = pad([rows[i] for i in idx], vocab.pad_id)
         tensors = {"tokens": tokens, "lengths": lengths}
         n = len(idx)

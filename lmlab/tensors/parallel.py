@@ -46,11 +46,13 @@ def parallel_batches(pairs: Sequence[tuple[str, str]], source: Vocab, target: Vo
 
 def source_batches(lines: Sequence[str], source: Vocab, *, batch_size: int = 64) -> list[Batch]:
     """Source-only batches for translation (``n_items`` = sentences), in length order; ``index``
-    puts the translations back in the order of ``lines``."""
+    puts the translations back in the order of ``lines``.  An empty line is in no batch: its
+    position is missing from every ``index`` and the caller writes an empty translation there."""
     src = encode_texts(lines, source)
-    check_not_empty(src, "source line")
+    keep = np.asarray([i for i, r in enumerate(src) if len(r)], dtype=np.int64)
     out = []
-    for idx in bucketed_order([len(r) for r in src], batch_size):
+    for sub in bucketed_order([len(src[i]) for i in keep], batch_size):
+        idx = keep[sub]
         s, sl = pad([src[i] for i in idx], source.pad_id)
         out.append(Batch({"source": s, "source_lengths": sl}, len(idx), [int(i) for i in idx]))
     return out

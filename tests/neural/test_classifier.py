@@ -54,9 +54,16 @@ def test_an_unseen_label_is_an_error_or_counted_and_skipped():
     assert n == 1 and torch.isfinite(loss)
 
 
-def test_an_empty_text_is_an_error_naming_it():
+def test_an_empty_training_text_is_an_error_and_an_empty_input_line_is_left_out_of_every_batch():
     with pytest.raises(ConfigError, match="text 2 is empty"):
-        text_batches(["a", "  "], VOCAB)
+        classification_batches([("pos", "a"), ("neg", "  ")], VOCAB, LABELS)
+    batches = text_batches(["a", "  ", "bad film", ""], VOCAB, batch_size=1)
+    assert [b.index for b in batches] == [[0], [2]]  # the caller writes empty lines at 1 and 3
+    m = model()
+    out = dict.fromkeys(range(4), "")
+    for b in batches:
+        out.update(zip(b.index, LABELS.decode(m.predict(b)), strict=True))
+    assert out[1] == out[3] == "" and out[0] in LABELS and out[2] in LABELS
 
 
 def test_bucketed_order_is_a_partition_seeded_and_groups_similar_lengths():

@@ -52,8 +52,8 @@ def test_parallel_batches_hold_teacher_forcing_inputs_and_outputs():
     assert e["target_input"].tolist() == [[BOS_ID]] and e["target_output"].tolist() == [[EOS_ID]] and e.n_items == 1
     with pytest.raises(ConfigError, match="source line 2 is empty"):
         parallel_batches([("a", "x"), ("", "y")], SRC, TGT)
-    [s] = source_batches(["a b", "c"], SRC)
-    assert s.index == [1, 0] and s.n_items == 2 and set(s.tensors) == {"source", "source_lengths"}
+    [s] = source_batches(["a b", "", "c"], SRC)
+    assert s.index == [2, 0] and s.n_items == 2 and set(s.tensors) == {"source", "source_lengths"}  # "" left out
     shuffled = parallel_batches(PAIRS * 9, SRC, TGT, batch_size=4, shuffle=True, seed=1)
     assert sorted(i for b in shuffled for i in b.index) == list(range(45))
 
