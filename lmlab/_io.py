@@ -48,8 +48,54 @@ def _wrap(raw: BinaryIO, kind: str | None, mode: str) -> BinaryIO:
     return raw
 
 
+_DECOMPRESS_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error)
+
+
+class _GuardedReader(io.BufferedIOBase):
+    """A decompressing reader whose every read turns a truncated or corrupt stream (``EOFError``,
+    a bad CRC, ``Unknown compression method``, ...) into an :class:`LmlabError` naming the file."""
+
+    def __init__(self, inner: BinaryIO, path: str | os.PathLike, kind: str):
+        self._inner, self._path, self._kind = inner, path, kind
+
+    def _guard(self, method, *args):
+        try:
+            return method(*args)
+        except _DECOMPRESS_ERRORS as exc:
+            raise LmlabError(f"{self._path}: truncated or corrupt compressed file ({self._kind}: {exc})") from None
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._guard(self._inner.read, -1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._guard(self._inner.read1, size)
+
+    def readinto(self, buffer) -> int:
+        return self._guard(self._inner.readinto, buffer)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._guard(self._inner.readline, -1 if size is None else size)
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._guard(self._inner.peek, size)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
+
+
 def open_binary(path: str | os.PathLike) -> BinaryIO:
-    """Open ``path`` for reading bytes, decompressing .gz/.bz2/.xz transparently (by magic bytes)."""
+    """Open ``path`` for reading bytes, decompressing .gz/.bz2/.xz transparently (by magic bytes).
+
+    This is the one way lmlab reads a possibly compressed file: every read of a compressed file
+    (whole or the first bytes) is guarded, so a truncated or corrupt one is an :class:`LmlabError`
+    naming the file, never an ``EOFError`` or a bare ``CRC check failed``.
+    """
     try:
         raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     except FileNotFoundError:
@@ -62,7 +108,11 @@ def open_binary(path: str | os.PathLike) -> BinaryIO:
         return raw
     raw.close()
     opener = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
-    return opener(path, "rb")  # type: ignore[return-value]
+    try:
+        inner = opener(path, "rb")
+    except _DECOMPRESS_ERRORS as exc:
+        raise LmlabError(f"{path}: truncated or corrupt compressed file ({kind}: {exc})") from None
+    return _GuardedReader(inner, path, kind)  # type: ignore[return-value]
 
 
 def decode_utf8(data: bytes, path: str, base_offset: int = 0, first_line: int = 1) -> str:
@@ -81,10 +131,7 @@ def decode_utf8(data: bytes, path: str, base_offset: int = 0, first_line: int = 
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Whole file as bytes, decompressed; a truncated or corrupt compressed file is an LmlabError."""
     with open_binary(path) as fh:
-        try:
-            return fh.read()
-        except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-            raise LmlabError(f"{path}: truncated or corrupt compressed file ({exc})") from None
+        return fh.read()
 
 
 def read_text(path: str | os.PathLike) -> str:
