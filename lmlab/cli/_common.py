@@ -124,6 +124,7 @@ class ArgumentParser(argparse.ArgumentParser):
       not registered is rewritten to the registered one before parsing (help shows one spelling).
     * Two sources of one text (:data:`EXCLUSIVE`: ``--text`` and ``--data``...) are refused together.
     * An error is one line on stderr and exit code 2 (argparse prints the whole usage).
+    * A failed write of ``--help`` or ``--version`` to standard output is an error (exit 2), not exit 0.
     """
 
     def __init__(self, *args, **kwargs):
@@ -155,6 +156,15 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):
         message = message.replace("\n", " ")
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message, file=None):
+        """argparse drops a failed write of ``--help`` or ``--version`` (a full disk) without a word
+        and exits 0; here the OSError reaches the CLI, which reports it (exit 2, one line)."""
+        if message and (file is None or file is sys.stdout):
+            sys.stdout.write(message)
+            sys.stdout.flush()
+            return
+        super()._print_message(message, file)
 
 
 _RST = [(re.compile(r"^``(lmlab [^`]+)``", re.MULTILINE), r"\1"),  # a description's heading
