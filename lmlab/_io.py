@@ -174,8 +174,12 @@ def read_stream_batches(stream: BinaryIO, name: str = "<stdin>", chunk: int = 1 
         data = read(chunk)
         if data:
             pending += data
-            if first and len(pending) < 3 and BOM.startswith(pending):
-                continue  # a byte-order mark may be split across reads
+            if first:
+                if len(pending) < 3 and BOM.startswith(pending):
+                    continue  # a byte-order mark may be split across reads
+                if pending.startswith(BOM):  # dropped before anything else: a stream of a BOM alone is empty
+                    pending, offset = pending[3:], 3
+                first = False
             cut = pending.rfind(b"\n") + 1
             if not cut:
                 continue
@@ -184,7 +188,7 @@ def read_stream_batches(stream: BinaryIO, name: str = "<stdin>", chunk: int = 1 
             if not pending:
                 return
             block, pending = pending + b"\n", b""
-        text = decode_utf8(block, name, offset, line_no)  # at offset 0 it drops a byte-order mark
+        text = decode_utf8(block, name, offset, line_no)  # (a byte-order mark is dropped above)
         first = False
         offset += len(block)
         line_no += block.count(b"\n")
