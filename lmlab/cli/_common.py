@@ -75,14 +75,19 @@ port_number = _number(int, lambda v: 0 <= v <= 65535, "a port number (0-65535)")
 
 
 def output_file(text: str) -> str:
-    """An output path, checked before any work is done: not a folder, in a folder that exists."""
+    """An output path, checked before any work is done: not a folder, in a folder that exists and
+    is writable (for a symlink, the folder of the file it points at, which is what is replaced);
+    ``-``, a FIFO or a device is written in place (see :func:`lmlab._io.atomic_write`): no folder check."""
     import os
 
-    if text == "-":
+    from .._io import writes_in_place
+
+    if writes_in_place(text):  # (never a folder)
         return text
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name to write")
-    folder = os.path.dirname(text) or "."
+    target = os.path.realpath(text) if os.path.islink(text) else text
+    folder = os.path.dirname(target) or "."
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(f"{text}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):

@@ -254,3 +254,29 @@ def test_symlink_to_a_folder_is_refused(tmp_path):
     with pytest.raises(Exception, match="is a directory"), atomic_write(tmp_path / "l.arpa"):
         pass
     assert (tmp_path / "l.arpa").is_symlink() and os.listdir(tmp_path / "d") == []
+
+
+def test_option_check_looks_at_what_is_written(tmp_path, monkeypatch):
+    """The check made before any work (cli._common.output_file) follows the policy: a FIFO or a
+    device is written in place, so its folder (/dev for /dev/null) need not be writable; a symlink
+    replaces its target, so the target's folder is the one checked."""
+    import argparse
+
+    from lmlab.cli._common import output_file
+
+    ro, rw = tmp_path / "ro", tmp_path / "rw"
+    ro.mkdir(), rw.mkdir()
+    os.mkfifo(ro / "fifo")
+    (ro / "link.arpa").symlink_to(rw / "t.arpa")
+    (rw / "to_ro.arpa").symlink_to(ro / "t.arpa")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **k: os.fspath(p) != str(ro) and real_access(p, mode, **k))
+    assert output_file(str(ro / "fifo")) == str(ro / "fifo")
+    assert output_file("-") == "-"
+    assert output_file(str(ro / "link.arpa")) == str(ro / "link.arpa")  # the target's folder is writable
+    with pytest.raises(argparse.ArgumentTypeError, match="is not writable"):
+        output_file(str(rw / "to_ro.arpa"))
+    with pytest.raises(argparse.ArgumentTypeError, match="is not writable"):
+        output_file(str(ro / "new.arpa"))
+    with pytest.raises(argparse.ArgumentTypeError, match="is a directory"):
+        output_file(str(rw))
