@@ -75,14 +75,19 @@ port_number = _number(int, lambda v: 0 <= v <= 65535, "a port number (0-65535)")
 
 
 def output_file(text: str) -> str:
-    """An output path, checked before any work is done: not a folder, in a folder that exists."""
+    """An output path, checked before any work is done: not a folder, in a folder that exists and
+    is writable (for a symlink, the folder of the file it points at, which is what is replaced);
+    ``-``, a FIFO or a device is written in place (see :func:`lmlab._io.atomic_write`): no folder check."""
     import os
 
-    if text == "-":
+    from .._io import writes_in_place
+
+    if writes_in_place(text):  # (never a folder)
         return text
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name to write")
-    folder = os.path.dirname(text) or "."
+    target = os.path.realpath(text) if os.path.islink(text) else text
+    folder = os.path.dirname(target) or "."
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(f"{text}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
@@ -124,6 +129,7 @@ class ArgumentParser(argparse.ArgumentParser):
       not registered is rewritten to the registered one before parsing (help shows one spelling).
     * Two sources of one text (:data:`EXCLUSIVE`: ``--text`` and ``--data``...) are refused together.
     * An error is one line on stderr and exit code 2 (argparse prints the whole usage).
+    * A failed write of ``--help`` or ``--version`` to standard output is an error (exit 2), not exit 0.
     """
 
     def __init__(self, *args, **kwargs):
@@ -155,6 +161,15 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):
         message = message.replace("\n", " ")
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message, file=None):
+        """argparse drops a failed write of ``--help`` or ``--version`` (a full disk) without a word
+        and exits 0; here the OSError reaches the CLI, which reports it (exit 2, one line)."""
+        if message and (file is None or file is sys.stdout):
+            sys.stdout.write(message)
+            sys.stdout.flush()
+            return
+        super()._print_message(message, file)
 
 
 _RST = [(re.compile(r"^``(lmlab [^`]+)``", re.MULTILINE), r"\1"),  # a description's heading

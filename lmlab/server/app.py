@@ -6,7 +6,7 @@ POST /generate    {"prompt": "...", "max_tokens": 30, "temperature": 1, "top_k":
                    "seed": null, "greedy": false}
 POST /perplexity  {"text": "line\\nline"}                tokens, OOVs, perplexity incl./excl. OOVs
 GET  /info        the model's kind, order/config and vocabulary size
-GET  /health      200 and the model's name and kind once the server is ready; the lanes' load
+GET  /health      (HEAD too) 200 and the model's name and kind once the server is ready; the lanes' load
 GET  /docs        the API, rendered from /openapi.json (works offline)
 GET  /            the page: type a prefix and see completions, compare sentences, generate
 

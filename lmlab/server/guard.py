@@ -3,6 +3,9 @@
 * The body is read here, whole, within ``body_timeout`` seconds: a client that promises 100 bytes
   and sends 8 gets 408 and its connection closed, instead of holding it open indefinitely.
 * A body over ``max_body_bytes`` (declared or sent) is a 413, and the connection is closed.
+* A body that is not UTF-8 (JSON's encoding) is a 422 naming the first bad byte, as any other
+  bad body is (FastAPI's own answer would be a bare 400).
+* ``HEAD`` is answered for every ``GET`` route: the same status and headers, no body.
 * An unexpected exception becomes a JSON 500 (``{"detail": ...}``, logged with its traceback)
   on a connection that stays usable, so a page reading the answer as JSON still gets JSON.
 """
@@ -70,6 +73,14 @@ class RequestGuard:
             return await send_json(send, 413, too_large, close=True)
         except _Disconnected:
             return None
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return await send_json(send, 422, f"the request body is not valid UTF-8 (byte {exc.start}: {exc.reason}); "
+                                              "JSON bodies are UTF-8")
+        head = scope.get("method") == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         replayed = False
 
@@ -85,6 +96,8 @@ class RequestGuard:
         async def tracked_send(msg):
             nonlocal started
             started = started or msg["type"] == "http.response.start"
+            if head and msg["type"] == "http.response.body":
+                msg = {**msg, "body": b""}  # HEAD: the headers (Content-Length included) without the body
             await send(msg)
 
         try:

@@ -208,3 +208,32 @@ def test_numbers_in_messages_are_plain(arpa, tmp_path, capsys):
     assert "np." not in err and "[0.5, 0.6]" in err
     assert cli_main._fail("x", "got [np.float64(0.5), np.int64(3), np.float32(-1e-05)]") == 2
     assert capsys.readouterr().err == "lmlab x: error: got [0.5, 3, -1e-05]\n"
+
+
+class _FullDisk(io.RawIOBase):
+    """Standard output on a full disk (what `> /dev/full` gives), without opening a device."""
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]] + [[c, "--help"] for c in cli_main.COMMANDS])
+@pytest.mark.parametrize("write_through", [True, False], ids=["unbuffered", "buffered"])
+def test_help_and_version_to_a_full_stdout(argv, write_through, monkeypatch, capsys):
+    """argparse swallows a failed write of --help/--version (exit 0, nothing said); lmlab reports it."""
+    full = io.TextIOWrapper(io.BufferedWriter(_FullDisk(), buffer_size=256), encoding="utf-8",
+                            write_through=write_through)
+    monkeypatch.setattr(sys, "stdout", full)
+    code = main(argv)
+    monkeypatch.undo()
+    try:  # what is still buffered cannot be written either: close it here, not in a finaliser
+        full.close()
+    except OSError:
+        pass
+    err = capsys.readouterr().err
+    command = argv[0] if argv[0] in cli_main.COMMANDS else None
+    prefix = f"lmlab {command}: error: " if command else "lmlab: error: "
+    assert code == 2 and err == f"{prefix}standard output: No space left on device\n", err

@@ -118,6 +118,21 @@ CASES = [
     ("a second \\end\\", ("\\end\\\n", "\\end\\\n\\end\\\n"), 16, "nothing after \\end\\"),
     ("truncated in a section", ("-0.1\ta </s>\n\n\\end\\\n", ""), 12, "(the file ended)"),
     ("section header misspelt", ("\\2-grams:", "\\2-gram:"), 11, "the section header \\2-grams:"),
+    # the counts of `ngram N=COUNT`: ASCII digits, as in n-gram lines (int() takes the others)
+    ("count in Arabic-Indic digits", ("ngram 2=2", "ngram 2=\u0662"), 3, "ASCII digits"),
+    ("count with an underscore", ("ngram 1=4", "ngram 1=0_4"), 2, "ASCII digits"),
+    ("count in full-width digits", ("ngram 1=4", "ngram 1=\uff14"), 2, "ASCII digits"),
+    ("count with a sign", ("ngram 2=2", "ngram 2=+2"), 3, "ASCII digits"),
+    ("negative count", ("ngram 2=2", "ngram 2=-2"), 3, "ASCII digits"),
+    ("order in Arabic-Indic digits", ("ngram 2=2", "ngram \u0662=2"), 3, "ASCII digits"),
+    ("no unigrams", ("ngram 1=4", "ngram 1=0"), 2, "COUNT >= 1"),
+    # fields are separated by spaces and tabs only: other whitespace is part of a field
+    ("vertical tab as a separator", ("-0.7\ta\t-0.3", "-0.7\x0ba\x0b-0.3"), 9, "a 1-gram line"),
+    ("form feed as a separator", ("-0.7\ta\t-0.3", "-0.7\x0ca\t-0.3"), 9, "a number for the log10 probability"),
+    ("U+001C as a separator", ("-0.7\ta\t-0.3", "-0.7\x1ca\x1c-0.3"), 9, "a 1-gram line"),
+    ("no-break space as a separator", ("-0.7\ta\t-0.3", "-0.7\u00a0a\u00a0-0.3"), 9, "a 1-gram line"),
+    ("ideographic space between words", ("-0.2\t<s> a", "-0.2\t<s>\u3000a"), 12, "a 2-gram line"),
+    ("form feed at a line end", ("-0.7\ta\t-0.3", "-0.7\ta\t-0.3\x0c"), 9, "a number for the backoff"),
     ("tabs to spaces", ("-0.7\ta\t-0.3", "-0.7 a -0.3"), None, None),
     ("trailing whitespace", ("-0.7\ta\t-0.3", "-0.7\ta\t-0.3 \t"), None, None),
     ("leading whitespace", ("-0.1\ta </s>", "  -0.1\ta </s>"), None, None),
@@ -145,3 +160,49 @@ def test_line_by_line_reader_verdicts(tmp_path, label, change, line_no, expected
             assert expected in info.value.expected, str(info.value)
             got = text.split("\n")[line_no - 1].replace("\r", "") if line_no <= text.count("\n") else ""
             assert info.value.line.replace("\r", "") == got
+
+
+ODD_SPACES = ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u00a0", "\u2009", "\u2028", "\u3000"]
+
+
+def test_odd_spaces_are_every_separator_str_split_knows_besides_ours():
+    """The reader's list of characters it must not split on (the vectorised path steps aside for
+    them) is exactly what str.split() splits on besides space, tab, CR and LF."""
+    from lmlab.models.ngram.arpa import _ODD_SPACE
+
+    split_on = {chr(c) for c in range(0x110000) if len(("a" + chr(c) + "b").split()) == 2}
+    assert {c for c in split_on if _ODD_SPACE.fullmatch(c)} == split_on - set(" \t\r\n")
+
+
+@pytest.mark.parametrize("space", ODD_SPACES, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_word_holding_other_whitespace_is_one_word_on_every_path(tmp_path, space):
+    """As in KenLM, only spaces and tabs separate fields: 'a<space>b' is one word, for the compiled,
+    vectorised and line-by-line readers alike; written back to ARPA it reads the same."""
+    word = f"a{space}b"
+    text = TOY.replace("\ta\t", f"\t{word}\t").replace("<s> a\n", f"<s> {word}\n").replace("\ta </s>", f"\t{word} </s>")
+    raw = text.encode()
+    ref = outcome(strict, raw)
+    assert ref[0] == "ok" and word in ref[2].tokens and len(ref[2]) == 4, ref
+    for read in (vectorised, compiled):
+        got = outcome(read, raw)
+        assert got == ("stepped aside",) or same(got, ref)
+    path = _write(tmp_path, text, "m.arpa")
+    assert same(outcome(read_arpa, path), ref)
+    from lmlab import kenlm
+    from lmlab.models.loading import load
+
+    lm = load(path)
+    lm.to_arpa(tmp_path / "back.arpa")
+    assert load(tmp_path / "back.arpa").vocab == lm.vocab
+    if space in "\x0b\x0c":  # ASCII whitespace: KenLM's query API (bytes.split) splits a sentence there
+        return
+    model = kenlm.Model(path)
+    assert [x[2] for x in model.full_scores(word)] == [False, False]  # in the vocabulary, not <unk>
+    assert model.score(word) == pytest.approx(-0.2 + -0.1)
+
+
+@pytest.mark.parametrize("text", ["ngram 1=0", "ngram 1=\u0664", "ngram 1=0_4"])
+def test_bad_counts_from_the_cli(tmp_path, monkeypatch, capsys, text):
+    path = _write(tmp_path, TOY.replace("ngram 1=4", text), "bad.arpa")
+    code, out, err = _cli(["query", path], "a\n", monkeypatch, capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and f"{path}: line 2: " in err, err

@@ -58,3 +58,51 @@ def test_bom_does_not_change_scores(tmp_path, capsys, monkeypatch):
         assert main(["query", str(arpa)]) == 0
         outs.append(capsys.readouterr().out)
     assert outs[0] == outs[2] and outs[1] == outs[3] and "OOVs 0" in outs[0]
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out ``step`` bytes per read (a pipe that delivers slowly)."""
+
+    def __init__(self, data: bytes, step: int):
+        self.data, self.step = data, step
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = min(self.step, len(b), len(self.data))
+        b[:n], self.data = self.data[:n], self.data[n:]
+        return n
+
+
+def _all_stdin_readers(data: bytes, step: int):
+    yield "read_stream_lines", read_stream_lines(io.BufferedReader(_Trickle(data, step)))
+    yield "read_stream_batches", [ln for b in read_stream_batches(io.BufferedReader(_Trickle(data, step)), chunk=step)
+                                  for ln in b]
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 64])
+@pytest.mark.parametrize(("data", "lines"), [(BOM, []), (b"", []), (BOM + b"\n", [""]), (BOM + b"a", ["a"]),
+                                             (BOM + b"\r\n", [""]), (BOM + BOM, ["\ufeff"])])
+def test_stdin_readers_agree_with_the_file_reader(tmp_path, data, lines, step):
+    """A BOM alone is an empty input for every reader (files and both stdin readers, whatever the
+    reads deliver); the line-by-line reader used to yield one empty line for it."""
+    p = tmp_path / "t.txt"
+    p.write_bytes(data)
+    assert read_lines(p) == lines
+    for name, got in _all_stdin_readers(data, step):
+        assert got == lines, name
+
+
+@pytest.mark.parametrize("cmd", ["query", "perplexity", "score"])
+def test_stdin_holding_only_a_bom_is_refused_as_empty(cmd, tmp_path, capsys, monkeypatch):
+    model = tmp_path / "m.arpa"
+    NgramLM(2, "witten_bell").fit(LINES * 3).to_arpa(model)
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(BOM)
+    assert main([cmd, str(model), "--text", str(bom)]) == 2
+    assert capsys.readouterr().err == f"lmlab {cmd}: error: {bom}: the input is empty (no lines)\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(_Trickle(BOM, 1))))
+    assert main([cmd, str(model)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"lmlab {cmd}: error: <stdin>: the input is empty (no lines)\n" and captured.out == ""

@@ -57,6 +57,8 @@ LENIENT = [
      ("SRILM's pruning leaves such n-grams; lmlab adds the missing context as a blank entry (the "
       "probability backing off gives, backoff 0), which scores as if it were absent; KenLM's probing "
       "structure refuses the file (tests/unit/test_arpa_gaps.py checks the scores)")),
+    ("a carriage return between fields", [("-0.7\ta\t-0.3", "-0.7\ra\t-0.3")],
+     f"{LAYOUT}; a CR counts as a space (what a CRLF file leaves); KenLM wants a tab"),
     ("no <s> among the unigrams", [("-99\t<s>\t-0.5\n", ""), ("-0.2\t<s> a\n", "")],
      "lmlab adds a missing <s> (log10 -99) or </s> as it adds <unk>; KenLM refuses unless told to add them"),
 ]
@@ -70,6 +72,8 @@ STRICTER = [
      "a zero probability makes every perplexity infinite; ARPA writers give such n-grams -99"),
     ("an overflowing log10 probability", [("-0.7\ta\t-0.3", "-1e999\ta\t-0.3")], "a finite number",
      "the number is not representable; KenLM reads it as -inf"),
+    ("a sign on a count", [("ngram 1=4", "ngram 1=+4")], "ASCII digits",
+     "a count is ASCII digits, as the numbers of n-gram lines are; KenLM's integer parser also takes a sign"),
     ("a blank line inside a section", [("-99\t<s>\t-0.5\n", "-99\t<s>\t-0.5\n\n")], "no blank line inside",
      ("a blank line ends a section in the ARPA format; KenLM skips it, so a cut-and-pasted file "
       "reads as something else")),
@@ -184,3 +188,45 @@ def test_missing_suffix_scores_as_kenlm(tmp_path):
         assert [x[1] for x in mine] == [x[1] for x in theirs], s  # the n-gram lengths used
         assert [x[0] for x in mine] == pytest.approx([x[0] for x in theirs], abs=1e-6), s
     assert [x[0] for x in ours.full_scores("<unk> a b")][-1] == pytest.approx(-0.15, abs=1e-6)
+
+
+# -- the \\data\\ counts and the field separators: both readers agree ----------------------------------
+BOTH_REFUSE = [
+    ("count in Arabic-Indic digits", ("ngram 2=2", "ngram 2=\u0662")),
+    ("count with an underscore", ("ngram 1=4", "ngram 1=0_4")),
+    ("count in full-width digits", ("ngram 1=4", "ngram 1=\uff14")),
+    ("no unigrams", (TOY, "\\data\\\nngram 1=0\n\n\\1-grams:\n\n\\end\\\n")),
+] + [(f"U+{ord(c):04X} as a field separator", ("-0.7\ta\t-0.3", f"-0.7{c}a{c}-0.3"))
+     for c in ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u00a0", "\u2009", "\u3000"]]
+
+
+@pytest.mark.parametrize(("label", "change"), BOTH_REFUSE, ids=[c[0] for c in BOTH_REFUSE])
+def test_both_refuse_bad_counts_and_odd_separators(tmp_path, label, change):
+    old, new = change
+    assert old in TOY
+    path = tmp_path / "m.arpa"
+    path.write_text(TOY.replace(old, new), encoding="utf-8")
+    assert not kenlm_reads(path), f"KenLM reads {label!r} now"
+    for strict in (False, True):
+        with pytest.raises(ArpaFormatError):
+            read_arpa(path, strict=strict)
+
+
+@pytest.mark.parametrize("space", ["\x1c", "\x85", "\u00a0", "\u2009", "\u3000", "\x0b", "\x0c"],
+                         ids=lambda c: f"U+{ord(c):04X}")
+def test_both_read_other_whitespace_as_part_of_a_word(tmp_path, space):
+    """KenLM splits ARPA fields on spaces and tabs only, so 'a<space>b' is one word; lmlab too."""
+    word = f"a{space}b"
+    text = TOY.replace("\ta\t", f"\t{word}\t").replace("<s> a\n", f"<s> {word}\n").replace("\ta </s>", f"\t{word} </s>")
+    path = tmp_path / "m.arpa"
+    path.write_text(text, encoding="utf-8")
+    assert kenlm_reads(path)
+    assert word in read_arpa(path)[1].tokens and word in read_arpa(path, strict=True)[1].tokens
+    ref, ours = kenlm.Model(str(path)), lk.Model(path)
+    assert (word in ref) and (word in ours)
+    for s in ["a", "b", "<unk>", "a b", "" if space in "\x0b\x0c" else word]:
+        mine, theirs = list(ours.full_scores(s)), list(ref.full_scores(s))
+        assert [x[1:] for x in mine] == [x[1:] for x in theirs], s
+        assert [x[0] for x in mine] == pytest.approx([x[0] for x in theirs], abs=1e-6), s
+    if space not in "\x0b\x0c":  # (KenLM's query API splits sentences on ASCII whitespace)
+        assert ours.score(word) == pytest.approx(ref.score(word), abs=1e-6) == pytest.approx(-0.2 - 0.1)

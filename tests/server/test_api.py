@@ -267,3 +267,42 @@ def test_every_model_kind_is_prepared_and_served(kind):
         assert p.status_code == 200 and p.json()["perplexity"] > 1
     else:
         assert p.status_code == 422 and "perplexity is undefined" in p.json()["detail"]
+
+
+@pytest.mark.parametrize("raw", [b'{"text": "\xff"}', b'{"prefix": "the \xc3"}', b'\xfe\xff', b'{"text": "\xed\xa0\x80"}'])
+def test_invalid_utf8_in_a_body_is_a_422_like_any_bad_body(client, raw):
+    """Every POST endpoint: a body that is not UTF-8 is a JSON 422 naming the byte, not a bare 400."""
+    for path in REQUESTS:
+        r = client.post(path, content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422, (path, r.status_code, r.text)
+        assert "not valid UTF-8 (byte " in r.json()["detail"]
+    assert client.post("/score", content='{"text": "café"}'.encode(), headers={"content-type": "application/json"}
+                       ).status_code == 200
+
+
+def test_head_is_answered_for_every_get_route(client):
+    """HEAD /health (what load balancers and uptime checks send) and every other GET route: the
+    status and headers of GET, no body; HEAD on a POST-only route stays a 405."""
+    gets = [r.path for r in client.app.routes if "GET" in getattr(r, "methods", ()) and "{" not in r.path]
+    assert {"/health", "/info", "/", "/docs"} <= set(gets)
+    for path in gets:
+        g, h = client.get(path), client.head(path)
+        assert h.status_code == g.status_code == 200, path
+        assert h.content == b"" and h.headers["content-type"] == g.headers["content-type"], path
+        if path != "/health":  # (health's figures may change between the two calls)
+            assert h.headers["content-length"] == g.headers["content-length"], path
+    assert client.head("/score").status_code == 405
+
+
+def test_head_health_on_a_real_server(lm):
+    with running(create_app(lm, name="toy")) as url:
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
+        try:
+            conn.request("HEAD", "/health")
+            resp = conn.getresponse()
+            assert resp.status == 200 and resp.read() == b""
+            conn.request("GET", "/health")  # the connection is still in step
+            resp = conn.getresponse()
+            assert resp.status == 200 and json.loads(resp.read())["status"] == "ready"
+        finally:
+            conn.close()

@@ -55,6 +55,25 @@ def test_truncated_binary(tmp_path):
         load(tmp_path / "head.lmbin")
 
 
+@pytest.mark.parametrize("junk", [b"\0", b"x" * 63, b"\0" * 64, b"LMLABNG1" + b"\0" * 200])
+def test_trailing_bytes_are_refused(tmp_path, junk, capsys):
+    """Bytes after the declared data (a second file appended, a bad copy) are refused naming the
+    file, through the API and the CLI; the exact file still loads."""
+    from lmlab.cli.main import main
+
+    path = tmp_path / "m.lmbin"
+    NgramLM(3, "witten_bell").fit(TRAIN).to_binary(path)
+    load(path)
+    bad = tmp_path / "junk.lmbin"
+    bad.write_bytes(path.read_bytes() + junk)
+    with pytest.raises(ModelFormatError, match=rf"junk\.lmbin: {len(junk)} bytes after the end of the data"):
+        load(bad)
+    assert main(["convert", str(bad), str(tmp_path / "out.arpa"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad}: {len(junk)} bytes after the end" in err
+    assert not (tmp_path / "out.arpa").exists()
+
+
 def test_corrupt_binary(tmp_path):
     lm = NgramLM(3, "witten_bell").fit(TRAIN)
     path = tmp_path / "m.lmbin"

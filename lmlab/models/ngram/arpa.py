@@ -7,8 +7,11 @@ write -> read gives identical scores.  lmlab writes a few ``#`` comment lines be
 Reading: every line is checked and any problem raises :class:`ArpaFormatError` naming the line
 number, the line and what was expected, whichever of the three reading paths (compiled,
 vectorised, line by line; see :func:`read_arpa`) reads the file.  Fields are separated by any run
-of spaces and tabs, and whitespace at line ends is ignored (as SRILM reads them; KenLM wants
-tabs); numbers are ASCII decimals and finite; a blank line ends a section, so one inside a
+of spaces and tabs, and spaces and tabs at line ends are ignored (as SRILM reads them; KenLM wants
+tabs); any other character, other Unicode or control whitespace included (U+000B, U+00A0,
+U+3000, ...), is part of a word, as in KenLM; numbers are ASCII decimals and finite, the counts
+of ``ngram N=COUNT`` ASCII digits only (no sign, ``_`` or other scripts' digits), and
+``ngram 1=0`` (no unigrams) is refused; a blank line ends a section, so one inside a
 section is an error; nothing but blank lines may follow ``\\end\\``; an n-gram listed twice is
 an error.  A model without ``<unk>`` gets one with log10 probability -100 (as KenLM's
 ``build_binary`` does); an n-gram whose prefix or suffix is missing (SRILM's pruning leaves
@@ -63,13 +66,14 @@ def _fmt(values: np.ndarray) -> list[str]:
 
 
 def check_arpa_words(vocab: Vocab) -> None:
-    """ARPA separates fields by whitespace: a token that is empty or holds whitespace (a
-    character model's tab or no-break space, say) cannot be written and read back."""
-    bad = [t for t in vocab.tokens if t.split() != [t]]
+    """ARPA separates fields by spaces and tabs: a token that is empty or holds a space, tab, CR or
+    newline (a character model's tab, say) cannot be written and read back.  Other characters,
+    other whitespace (a no-break space) included, are part of a word (see the reading rules)."""
+    bad = [t for t in vocab.tokens if not t or any(c in t for c in " \t\r\n")]
     if bad:
         shown = ", ".join(repr(t) for t in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise LmlabError(f"the vocabulary has tokens that contain whitespace ({shown}); ARPA separates fields "
-                         "by whitespace and cannot hold them: save the model in lmlab's binary format "
+                         "by spaces and tabs and cannot hold them: save the model in lmlab's binary format "
                          "(to_binary / lmlab convert) instead")
 
 
@@ -154,6 +158,21 @@ class _Lines:
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
 
 
+# Fields of an ARPA line are separated by runs of spaces and tabs (and a carriage return, which a CRLF
+# file leaves): every other character is part of a word, as in KenLM, including the other
+# whitespace that str.split() splits on (U+000B, U+000C, U+001C-U+001F, U+0085, U+00A0, U+3000 ...).
+_WS = " \t\r"
+_FIELD_SEP = re.compile(r"[ \t\r]+")
+_ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+# the order and count of an 'ngram N=COUNT' line: ASCII digits only, as the numbers of n-gram lines
+_COUNT = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _fields(line: str) -> list[str]:
+    stripped = line.strip(_WS)
+    return _FIELD_SEP.split(stripped) if stripped else []
+
+
 def _parse_float(text: str, lines: _Lines, line: str, what: str) -> float:
     v = float(text) if _NUMBER.fullmatch(text) else None
     if v is None:
@@ -205,9 +224,9 @@ def _read_header(lines: _Lines) -> tuple[dict, Tokenizer, list[int]]:
             else:
                 meta.update(item)
             continue
-        if not line.strip() or line.startswith("#"):
+        if not line.strip(_WS) or line.startswith("#"):
             continue
-        if line.strip() != "\\data\\":
+        if line.strip(_WS) != "\\data\\":
             raise lines.error(line, "\\data\\ (the first line that is not blank or a # comment)")
         break
     declared: list[int] = []
@@ -215,19 +234,21 @@ def _read_header(lines: _Lines) -> tuple[dict, Tokenizer, list[int]]:
         line = lines.next()
         if line is None:
             raise lines.error("", "'ngram N=COUNT' lines (the file ended)")
-        if not line.strip():
+        if not line.strip(_WS):
             if declared:
                 break
             continue
-        parts = line.strip().split("=")
+        parts = line.strip(_WS).split("=")
         if not line.startswith("ngram ") or len(parts) != 2:
             raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT'")
-        try:
-            m, n = int(parts[0][6:]), int(parts[1])
-        except ValueError:
-            raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT' with integers") from None
-        if m != len(declared) + 1 or n < 0:
+        order_text, count_text = parts[0][6:].strip(_WS), parts[1].strip(_WS)
+        if not (_COUNT.fullmatch(order_text) and _COUNT.fullmatch(count_text)):
+            raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT' with ASCII digits 0-9 (no sign, '_' or other digits)")
+        m, n = int(order_text), int(count_text)
+        if m != len(declared) + 1:
             raise lines.error(line, f"'ngram {len(declared) + 1}=COUNT' (orders consecutive from 1)")
+        if m == 1 and n == 0:
+            raise lines.error(line, "'ngram 1=COUNT' with COUNT >= 1: a model without unigrams has no words to score")
         declared.append(n)
     return meta, tokenizer, declared
 
@@ -243,7 +264,7 @@ def _read_compiled(data: bytes, name: str):
         meta, tokenizer, declared = _read_header(lines)
     except (UnicodeDecodeError, LmlabError):
         return None
-    if lines.no != len(lines.lines) and any(x.strip() for x in lines.lines[lines.no :]):
+    if lines.no != len(lines.lines) and any(x.strip(_WS) for x in lines.lines[lines.no :]):
         return None
     body, first_lines, pos = [], [], first
     for m in range(1, len(declared) + 1):
@@ -288,9 +309,9 @@ def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab,
     first_lines: list[int] = []  # line number of each section's first n-gram
     line = lines.next()
     for m in range(1, order + 1):
-        while line is not None and not line.strip():
+        while line is not None and not line.strip(_WS):
             line = lines.next()
-        if line is None or line.strip() != f"\\{m}-grams:":
+        if line is None or line.strip(_WS) != f"\\{m}-grams:":
             raise lines.error(line or "", f"the section header \\{m}-grams:")
         first_lines.append(lines.no + 1)
         parsed = _fast_section(lines, m, declared[m - 1], m == order) if vectorised else None
@@ -298,15 +319,15 @@ def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab,
             parsed = _slow_section(lines, m, declared[m - 1], m == order)
         sections.append(parsed)
         line = lines.next()
-    while line is not None and not line.strip():
+    while line is not None and not line.strip(_WS):
         line = lines.next()
     if line is None:
         raise lines.ended("\\end\\ after the last section")
-    if line.strip() != "\\end\\":
+    if line.strip(_WS) != "\\end\\":
         raise lines.error(line, "\\end\\ after the last section")
     line = lines.next()
     while line is not None:
-        if line.strip():
+        if line.strip(_WS):
             raise lines.error(line, "nothing after \\end\\ (another file appended?)")
         line = lines.next()
     unigrams = sections[0][0][0]
@@ -338,12 +359,14 @@ def _fast_section(lines: _Lines, m: int, n: int, top: bool):
     start = lines.no
     block = lines.lines[start : start + n]
     after = lines.lines[start + n] if start + n < len(lines.lines) else None
-    if len(block) != n or (after is not None and after.strip() and not after.startswith("\\")):
+    if len(block) != n or (after is not None and after.strip(_WS) and not after.startswith("\\")):
         return None
     # One split of the whole section, with a separator field between lines: every line has k
     # fields exactly when the separators sit at every (k+1)-th place.
     joined = f" {_SEP} ".join(block)
     if joined.count(_SEP) != n - 1:
+        return None
+    if _ODD_SPACE.search(joined):  # str.split() would split there; ARPA fields do not: line by line
         return None
     fields = joined.split()
     for k in ((m + 1,) if top else (m + 2, m + 1)):
@@ -384,10 +407,10 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
         line = lines.next()
         if line is None:  # the file ended: the count or the missing \end\ is reported
             break
-        if not line.strip() or line.startswith("\\"):
+        if not line.strip(_WS) or line.startswith("\\"):
             lines.no -= 1
             break
-        fields = line.split()
+        fields = _fields(line)
         if len(fields) not in (m + 1, m + 2):
             raise lines.error(line, f"a {m}-gram line: log10 probability, {m} word(s) and an optional backoff")
         p = _parse_float(fields[0], lines, line, "log10 probability")
@@ -403,9 +426,9 @@ def _slow_section(lines: _Lines, m: int, n: int, top: bool):
         count += 1
     if count != n:  # name the first line past the declared count, or the line that ended the section
         no = first + n if count > n else lines.no + 1
-        if count < n and no <= len(lines.lines) and not lines.lines[no - 1].strip():
-            nxt = next((x for x in lines.lines[no:] if x.strip()), "\\")
-            if not nxt.lstrip().startswith("\\"):
+        if count < n and no <= len(lines.lines) and not lines.lines[no - 1].strip(_WS):
+            nxt = next((x for x in lines.lines[no:] if x.strip(_WS)), "\\")
+            if not nxt.lstrip(_WS).startswith("\\"):
                 raise ArpaFormatError(lines.name, no, lines.lines[no - 1],
                                       f"no blank line inside the {m}-gram section (a blank line ends a section; "
                                       f"the \\data\\ header says {n} {m}-grams and {count} came before it)")

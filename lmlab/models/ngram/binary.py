@@ -10,7 +10,7 @@ Layout (little-endian)::
 
 The arrays are the probing hash tables of :mod:`.fastquery` (key, log10 probability and
 backoff side by side), so loading is an ``mmap`` and queries start at once.  A file that is
-shorter than its header says, whose arrays fail their crc32, or whose vocabulary does not match
+shorter or longer than its header says (trailing bytes), whose arrays fail their crc32, or whose vocabulary does not match
 its fingerprint is rejected with :class:`ModelFormatError` naming the problem.
 """
 
@@ -96,6 +96,9 @@ def read_binary(path: str | os.PathLike, *, verify: bool = True):
         need = start + int(header["data_bytes"])
         if size < need:
             raise ModelFormatError(f"{name}: truncated: {size} bytes, the header says {need}")
+        if size > need:
+            raise ModelFormatError(f"{name}: {size - need} bytes after the end of the data (the header says "
+                                   f"{need} bytes): not one lmlab binary model, or a corrupt one")
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     arrays = {}
     for key, spec in header["arrays"].items():

@@ -8,8 +8,11 @@
     model.BeginSentenceWrite(state)
     model.BaseScore(state, "this", out)
 
-Scores are log10 (KenLM's unit).  Sentences are split on whitespace; a word outside the
-vocabulary is scored as ``<unk>`` and reported as an OOV.  Unlike KenLM, lmlab also gives the
+Scores are log10 (KenLM's unit).  Sentences are split as KenLM splits them: on ASCII whitespace
+only (space, tab, newline, carriage return, vertical tab, form feed); a no-break space (U+00A0), an
+ideographic space (U+3000) or any other Unicode space is part of a word.  This is KenLM's rule, for
+this drop-in only: lmlab's own tokenizer (:mod:`lmlab.text`) has its own documented policy.  A word
+outside the vocabulary is scored as ``<unk>`` and reported as an OOV.  Unlike KenLM, lmlab also gives the
 whole next-word distribution: ``model.lm.next_logprobs([...])`` (natural log).
 """
 
@@ -24,6 +27,14 @@ import numpy as np
 
 from ...errors import LmlabError
 from ...text.specials import UNK_ID
+
+
+def _words(sentence: str | bytes) -> list[str]:
+    """KenLM's split: its module encodes the sentence as UTF-8 and splits the bytes, so only ASCII
+    whitespace (`` \\t\\n\\r\\v\\f``) separates words (``str.split`` would also split on U+00A0,
+    U+3000, U+0085, U+001C-U+001F, ...)."""
+    data = sentence if isinstance(sentence, bytes) else sentence.encode("utf-8")
+    return [w.decode("utf-8", "surrogateescape") for w in data.split()]
 
 
 class FullScoreReturn(NamedTuple):
@@ -89,8 +100,8 @@ class Model:
     def __repr__(self) -> str:
         return f"<lmlab.kenlm.Model from {self.path}>"
 
-    def _ids(self, sentence: str) -> np.ndarray:
-        words = sentence.split()
+    def _ids(self, sentence: str | bytes) -> np.ndarray:
+        words = _words(sentence)
         return np.fromiter(map(self._index.get, words, repeat(UNK_ID)), dtype=np.int64, count=len(words))
 
     def score(self, sentence: str, bos: bool = True, eos: bool = True) -> float:
@@ -98,13 +109,15 @@ class Model:
         return float(self._fast.score_sentence(self._ids(sentence), bos, eos))
 
     def perplexity(self, sentence: str) -> float:
-        words = len(sentence.split()) + 1
+        words = len(_words(sentence)) + 1
         return 10.0 ** (-self.score(sentence) / words)
 
     def full_scores(self, sentence: str, bos: bool = True, eos: bool = True) -> Iterator[tuple]:
         """(log10 prob, n-gram length, oov) for every word and, with ``eos``, ``</s>``."""
         ids = self._ids(sentence)
         seq = np.concatenate([[1] if bos else [], ids, [2] if eos else []]).astype(np.int64)
+        if len(seq) == int(bos):  # nothing to score (an empty sentence without </s>): as KenLM
+            return iter([])
         is_bos = np.zeros(len(seq), dtype=np.int8)
         is_bos[0] = bos
         if not bos:  # null context: no history at all
