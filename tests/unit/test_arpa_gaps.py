@@ -123,21 +123,4 @@ def test_files_with_gaps_score_as_the_textbook_rule(tmp_path, corpus, order, see
     rng = random.Random(seed)
     damaged = _drop_lines(text, rng, share)
     sentences = [[rng.choice("abcde") for _ in range(rng.randint(0, 6))] for _ in range(12)] + corpus[:4]
-    if header and damaged != text:
-        # lmlab's own files are closed; one whose header says lmlab wrote it is trusted to be, so a
-        # missing suffix is not searched for: only check that missing prefixes are still handled
-        sentences = corpus[:4]
-        if "suffix" in _gap_kinds(damaged):
-            return
-    _check_every_path(damaged, sentences, tmp_path)
-
-
-def _gap_kinds(text: str) -> set[str]:
-    _, prob, _ = textbook(text)
-    kinds = set()
-    for k in prob:
-        if len(k) > 1 and k[:-1] not in prob:
-            kinds.add("prefix")
-        if len(k) > 1 and k[1:] not in prob:
-            kinds.add("suffix")
-    return kinds
+    _check_every_path(damaged, sentences, tmp_path)  # lmlab's header earns no trust: the file may be edited

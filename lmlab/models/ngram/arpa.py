@@ -290,7 +290,7 @@ def _read_compiled(data: bytes, name: str):
     if parsed is None:
         return None
     words, sections = parsed
-    return _build(words, sections, tokenizer, name, first_lines, lambda no: _line_of(data, no), meta) + (meta,)
+    return _build(words, sections, tokenizer, name, first_lines, lambda no: _line_of(data, no)) + (meta,)
 
 
 def _line_of(data: bytes, no: int) -> str:
@@ -347,7 +347,7 @@ def _read(lines: _Lines, vectorised: bool = True) -> tuple[BackoffTables, Vocab,
                 raise ArpaFormatError(lines.name, first_lines[m - 1] + i, line_text(first_lines[m - 1] + i),
                                       f"only words listed as unigrams; {w!r} is not") from None
         mats.append((mat, probs, backs))
-    return _build(unigrams, mats, tokenizer, lines.name, first_lines, line_text, meta, index) + (meta,)
+    return _build(unigrams, mats, tokenizer, lines.name, first_lines, line_text, index) + (meta,)
 
 
 _SEP = "\x00"  # marks the line ends in a joined section; a section that holds it is not parsed at once
@@ -449,10 +449,10 @@ def _unigram_index(unigrams: list[str], name: str, first_line: int, line_text) -
     return index
 
 
-def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_text, meta, index=None):
+def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_text, index=None):
     """Tables from the unigram words (file order) and, per order, (matrix of the words' file
     indices, or None for order 1; log10 probabilities; backoffs).  ``line_text(number)`` gives a
-    line of the file for error messages; ``meta`` is lmlab's header (see :func:`_add_orders`)."""
+    line of the file for error messages."""
     if index is None:
         index = _unigram_index(unigrams, name, first_lines[0], line_text)
     vocab = Vocab.from_tokens(unigrams, tokenizer)
@@ -477,14 +477,13 @@ def _build(unigrams: list[str], sections, tokenizer, name, first_lines, line_tex
         return BackoffTables(order=1, vocab_size=V, keys=[np.arange(V, dtype=np.int64)], logprob10=[p1],
                              backoff10=[b1])
 
-    # lmlab writes only closed sets (estimated, pruned, or read with blanks added), so the search for
-    # missing suffixes (~10% of the load time of a 5-gram) is spent only on files from elsewhere
-    suffixes = "lmlab_version" not in meta
+    # Every file is searched for missing prefixes and suffixes, lmlab's own too: a file lmlab wrote
+    # may have been edited since, and a missing suffix would be scored wrong without a word.
     try:
-        tables = _add_orders(unigram_tables(), rows, sections, None, where, suffixes)
+        tables = _add_orders(unigram_tables(), rows, sections, None, where)
     except _NotClosed:  # rare: n-grams whose prefix or suffix is missing; add those as blank entries
         every = [None, None] + [rows(m) for m in range(2, order + 1)]
-        tables = _add_orders(unigram_tables(), every.__getitem__, sections, _missing_ngrams(every), where, True)
+        tables = _add_orders(unigram_tables(), every.__getitem__, sections, _missing_ngrams(every), where)
     tables.backoff10[-1] = np.empty(0, dtype=np.float32)
     return tables, vocab
 
@@ -493,11 +492,11 @@ class _NotClosed(Exception):
     """An n-gram's prefix or suffix (its first or last m - 1 words) is not in the file."""
 
 
-def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: bool) -> BackoffTables:
+def _add_orders(tables: BackoffTables, rows, sections, blanks, where) -> BackoffTables:
     """Orders 2.. onto the unigram ``tables``: the file's n-grams (``rows(m)``: their word ids)
     and, if ``blanks`` is given, those rows (per order) as blank entries: the probability that
     backing off gives, backoff 0, so that scores are as if they were absent.  Without ``blanks``,
-    a missing prefix or (if ``suffixes``) suffix raises :class:`_NotClosed`.
+    a missing prefix or suffix raises :class:`_NotClosed`.
 
     Every query path relies on the set being closed: with an n-gram, its prefix (the context) and
     its suffix (what backing off from it reaches) are there too.  Suffix ids are found with one
@@ -511,10 +510,9 @@ def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: 
         prefix = _ids_of(tables, mat[:, :-1])
         if blanks is None and np.any(prefix < 0):
             raise _NotClosed
-        if suffixes:
-            suffix = mat[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[prefix], mat[:, -1])
-            if blanks is None and np.any(suffix < 0):
-                raise _NotClosed
+        suffix = mat[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[prefix], mat[:, -1])
+        if blanks is None and np.any(suffix < 0):
+            raise _NotClosed
         key = prefix * V + mat[:, -1]
         order_idx = np.argsort(key, kind="stable")
         key = key[order_idx]
@@ -527,7 +525,7 @@ def _add_orders(tables: BackoffTables, rows, sections, blanks, where, suffixes: 
         tables.logprob10.append(np.asarray(probs, dtype=np.float32)[order_idx])
         tables.backoff10.append(np.asarray(backs, dtype=np.float32)[order_idx])
         tables.order = m
-        new_sfx = suffix[order_idx] if suffixes else None
+        new_sfx = suffix[order_idx]
         if blanks is not None and len(blanks[m]):
             extra = blanks[m]
             probs10 = np.array([tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in extra], dtype=np.float32)
