@@ -145,7 +145,7 @@ def save_checkpoint(folder: str | os.PathLike, model: torch.nn.Module, vocabs: M
 
 def fingerprints(vocabs: Mapping[str, Vocab | LabelSet]) -> dict[str, str]:
     """The weights' metadata: each named vocabulary's fingerprint, under its file's key."""
-    return {_fingerprint_key(vocab_file(n, v)): v.fingerprint for n, v in vocabs.items()}
+    return dict(sorted((_fingerprint_key(vocab_file(n, v)), v.fingerprint) for n, v in vocabs.items()))
 
 
 def save_model(folder: str | os.PathLike, model: torch.nn.Module, config: ModelConfig, vocab: Vocab) -> None:
@@ -212,7 +212,7 @@ def read_vocabularies(folder: str | os.PathLike, weights_meta: dict[str, str]) -
     files = sorted(p.name for p in folder.iterdir() if p.name == VOCAB or
                    (p.suffix == ".json" and p.name.count(".") == 2 and p.name.split(".")[0] in ("vocab", "labels")))
     out: dict[str, Vocab | LabelSet] = {}
-    for file in files:
+    for file in sorted(files, key=lambda f: f != VOCAB):  # tokens first
         name = "tokens" if file == VOCAB else file.split(".")[1]
         out[name] = _read_vocab_file(folder, file, weights_meta)
     held = {_fingerprint_key(f) for f in files}

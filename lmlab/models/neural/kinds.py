@@ -20,14 +20,17 @@ table imports nothing (``lmlab.models`` sits below ``lmlab.train`` and ``lmlab.c
 2. a task factory ``make_task(train_config, **data) -> Task`` (``lmlab.train.loop.Task``): the
    batch source (training batches of an epoch, shuffled with the seed it is given; dev batches)
    and the dev metric with its direction (``higher_is_better``);
-3. a CLI module with ``add_arguments(parser)`` (the kind's own options, each with a help string;
-   options every kind shares -- ``--save``, ``--epochs``, ``--lr``, ``--optimizer``, ``--clip``,
-   ``--batch_size``, ``--seed``, ``--threads``, ``--device``, ``--patience``, ``--dry-run``,
-   ``--resume``, ``--overwrite``, ``--quiet``, ``--data`` -- are there already) and
-   ``run(args) -> int`` that reads the data (``lmlab.data`` readers), builds the vocabularies,
-   the model config, the task and a ``lmlab.train.loop.Trainer``, and fits;
+3. in ``lmlab.cli`` (e.g. ``lmlab/cli/train_tag.py``): ``add_options(parser)`` adding the kind's
+   own options to ``lmlab train`` (each with a help string; options every kind shares --
+   ``--save``, ``--data``, ``--train``, ``--valid``, ``--epochs``, ``--lr``, ``--optimizer``,
+   ``--clip``, ``--batch_size``, ``--emsize``, ``--nhid``, ``--nlayers``, ``--dropout``,
+   ``--seed``, ``--threads``, ``--device``, ``--patience``, ``--max_batches``, ``--dry-run``,
+   ``--resume``, ``--overwrite``, ``--quiet``, ``--pretrained`` -- are there already), and
+   ``run(args) -> int`` that reads the data (``lmlab.data`` readers), builds the vocabularies
+   and label sets, the model, the task and a ``lmlab.train.loop.Trainer`` (or
+   ``Trainer.resume`` with ``--resume``), and fits;
 
-then fill in the kind's row below (``model``, ``task``, ``cli``).  Nothing else changes: the
+then fill in the kind's row below (``model``, ``task``, ``cli_run``, ``cli_options``).  Nothing else changes: the
 trainer, the checkpoint files, ``--resume`` and the kind check are shared.
 """
 
@@ -38,7 +41,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import ConfigError, KindMismatchError
-from .task import KINDS
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class KindSpec:
     title: str  # in messages: "a language model (lm)"
     model: str | None  # "module:Class" of the TaskModel subclass; None: not in lmlab yet
     task: str | None = None  # "module:function" making the trainer's Task (batch source + dev metric)
-    cli: str | None = None  # module with add_arguments(parser) and run(args) for ``lmlab train --kind``
+    cli_run: str | None = None  # "module:function": ``lmlab train --kind K`` (and --resume of such a run)
+    cli_options: str | None = None  # "module:function" adding the kind's own options to ``lmlab train``
     config_kinds: tuple[str, ...] = ()  # config.json ``kind`` values of this kind's checkpoints
 
     @property
@@ -60,10 +63,11 @@ class KindSpec:
     def task_factory(self):
         return _resolve(self.task, self.kind)
 
-    def cli_module(self):
-        if self.cli is None:
-            raise ConfigError(not_available(self.kind))
-        return importlib.import_module(self.cli)
+    def cli_run_function(self):
+        return _resolve(self.cli_run, self.kind)
+
+    def cli_options_function(self):
+        return _resolve(self.cli_options, self.kind)
 
     def describe(self) -> str:
         return f"{self.title} ({self.kind})"
@@ -72,13 +76,14 @@ class KindSpec:
 REGISTRY: dict[str, KindSpec] = {s.kind: s for s in (
     # The LMs' config.json has its own ``kind`` naming the architecture (absent: rnnlm).
     KindSpec("lm", "a language model", "lmlab.models.neural.lm:NeuralLM", "lmlab.train.lm_task:make_task",
-             "lmlab.cli.train_lm", config_kinds=("rnnlm", "window")),
+             "lmlab.cli.train:run_lm", config_kinds=("rnnlm", "window")),  # its options: lmlab.cli.train's own
     KindSpec("tag", "a tagger", None),
     KindSpec("classify", "a classifier", None),
     KindSpec("seq2seq", "an encoder-decoder", None),
     KindSpec("conditional-lm", "a conditional language model", None),
 )}
-assert tuple(REGISTRY) == KINDS
+#: The kinds ``lmlab train --kind`` takes (``lm`` is the default).
+KINDS = tuple(REGISTRY)
 
 
 def not_available(kind: str) -> str:
