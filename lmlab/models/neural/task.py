@@ -21,37 +21,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from ...tensors.batch import Batch  # its home is the tensors layer, where the batch makers build it
 from .kinds import KINDS  # noqa: F401 - the kinds ``lmlab train --kind`` takes; the table is there
-
-
-@dataclass
-class Batch:
-    """Padded tensors of one batch and what they hold.
-
-    ``tensors`` maps names to tensors (e.g. ``tokens`` (B, T) int64, ``lengths`` (B,) int64,
-    ``tags`` (B, T) with :data:`lmlab.text.specials.PAD_ID` at padding); ``n_items`` is what the
-    loss is summed over; ``index`` gives each row's position in the source data so predictions
-    can be put back in input order.  ``carry`` says the batch continues the one before it (an LM's
-    next BPTT window over the same columns): a stateful model may start from the state it ended
-    that batch in (detached); a batch without ``carry`` starts fresh.
-    """
-
-    tensors: dict[str, torch.Tensor]
-    n_items: int
-    index: list[int] = field(default_factory=list)
-    carry: bool = False
-
-    def __getitem__(self, name: str) -> torch.Tensor:
-        return self.tensors[name]
-
-    def to(self, device: torch.device | str) -> Batch:
-        return Batch({k: v.to(device) for k, v in self.tensors.items()}, self.n_items, self.index, self.carry)
 
 
 class TaskModel(nn.Module, ABC):
