@@ -21,35 +21,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from ...tensors.batch import Batch  # its home is the tensors layer, where the batch makers build it
+
 #: The kinds ``lmlab train --kind`` takes (``lm`` is the default).
 KINDS = ("lm", "tag", "classify", "seq2seq", "conditional-lm")
-
-
-@dataclass
-class Batch:
-    """Padded tensors of one batch and what they hold.
-
-    ``tensors`` maps names to tensors (e.g. ``tokens`` (B, T) int64, ``lengths`` (B,) int64,
-    ``tags`` (B, T) with :data:`lmlab.text.specials.PAD_ID` at padding); ``n_items`` is what the
-    loss is summed over; ``index`` gives each row's position in the source data so predictions
-    can be put back in input order.
-    """
-
-    tensors: dict[str, torch.Tensor]
-    n_items: int
-    index: list[int] = field(default_factory=list)
-
-    def __getitem__(self, name: str) -> torch.Tensor:
-        return self.tensors[name]
-
-    def to(self, device: torch.device | str) -> Batch:
-        return Batch({k: v.to(device) for k, v in self.tensors.items()}, self.n_items, self.index)
 
 
 class TaskModel(nn.Module, ABC):
