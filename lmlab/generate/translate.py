@@ -1,0 +1,38 @@
+"""Translating with an encoder-decoder: greedy or beam decoding of a batch of source sentences.
+
+Beam search is the one :func:`~lmlab.generate.beam.beam_search`, driven by the model's
+:class:`~lmlab.models.neural.seq2seq.BeamDecoder` (one source sentence at a time, its beam as a
+batch).  ``beam=1, nbest=1`` decodes the whole batch greedily at once instead, which gives the same
+translations (beam 1 is greedy decoding) faster.  Hypotheses are
+:class:`~lmlab.generate.beam.Hypothesis` objects either way, ranked by GNMT's length-normalised
+score (``alpha``).
+"""
+
+from __future__ import annotations
+
+from ..models.neural.seq2seq import Seq2Seq
+from ..models.neural.task import Batch
+from ..text.specials import BOS_ID, EOS_ID
+from .beam import Hypothesis, beam_search, length_penalty
+
+
+def translate(model: Seq2Seq, batch: Batch, *, beam: int = 1, nbest: int = 1, max_len: int | None = None,
+              alpha: float = 0.0) -> list[list[Hypothesis]]:
+    """The ``nbest`` best translations of each row of ``batch``, best first, in the batch's order."""
+    if beam == 1 and nbest == 1:
+        out = []
+        for d in model.greedy(batch, max_len=max_len):
+            n = len(d.tokens) + d.finished
+            out.append([Hypothesis(tuple(d.tokens), d.logprob, d.logprob / length_penalty(n, alpha), d.finished)])
+        return out
+    return [beam_search(dec, start, start_token=BOS_ID, beam=beam, nbest=nbest, max_len=limit, alpha=alpha,
+                        banned=[BOS_ID])
+            for dec, start, limit in model.beam_decoders(batch, max_len=max_len)]
+
+
+def attention(model: Seq2Seq, batch: Batch, best: list[Hypothesis]):
+    """The attention weights (output tokens x source positions, numpy) of each row's hypothesis."""
+    return model.attention_weights(batch, [list(h.tokens) + [EOS_ID] * h.finished for h in best])
+
+
+__all__ = ["attention", "translate"]
