@@ -67,7 +67,7 @@ def add_parser(sub):
                    help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2) (default: full softmax)")
     p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
     p.add_argument("--freeze", action="store_true", help="keep the (pretrained) embeddings fixed")
-    p.add_argument("--context", type=int, default=4, help="window model: tokens of context")
+    p.add_argument("--context", type=int, default=4, help="window model: tokens of context (an LM: before the word; a tagger: on each side)")
     p.add_argument("--lr", type=float, default=20.0, help="initial learning rate (SGD: divided by 4 when validation stalls)")
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"), help="optimiser")
     p.add_argument("--clip", type=float, default=0.25, help="gradient clipping: largest global norm")
@@ -129,14 +129,19 @@ def _data_source(args) -> dict:
             "char": bool(args.char), "min_count": args.min_count}
 
 
-def _resume(args, given):
-    from .._json import BOOL, INT, STR, check_fields, optional
-    from ..train.loop import STATE, Trainer
-
+def check_resume_options(args, given) -> None:
+    """With --resume, only the options that apply to a resumed run (any kind)."""
     refused = sorted(given - set(RESUME_APPLIES) - set(RESUME_ALSO))
     if refused:
         raise ConfigError(f"--resume continues the run in {args.save} with its own settings: "
                           f"{', '.join(map(_flag, refused))} cannot be given with it (only {RESUME_FLAGS})")
+
+
+def _resume(args, given):
+    from .._json import BOOL, INT, STR, check_fields, optional
+    from ..train.loop import STATE, Trainer
+
+    check_resume_options(args, given)
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
     if args.data or args.train:
@@ -158,6 +163,7 @@ def run(args) -> int:
 
     kind = args.kind
     if args.resume:
+        check_resume_options(args, getattr(args, "_given", frozenset()))
         from ..models.neural.checkpoint import is_checkpoint, read_config_dict
         from ..models.neural.kinds import kind_of_config
 

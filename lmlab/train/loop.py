@@ -253,9 +253,12 @@ class Trainer:
         self.best = self.task.worst
         self.coverage = None
         if pretrained is not None:
-            from ..models.neural.embeddings import load_pretrained
+            if hasattr(self.model, "load_pretrained"):  # the model knows where its word vectors go
+                self.coverage = self.model.load_pretrained(pretrained)
+            else:
+                from ..models.neural.embeddings import load_pretrained
 
-            self.coverage = load_pretrained(self.model.input_embedding(), pretrained, self.vocabs["tokens"])
+                self.coverage = load_pretrained(self.model.input_embedding(), pretrained, self.vocabs["tokens"])
         self.model.to(self.device)
         self.optimizer = self._make_optimizer()
 

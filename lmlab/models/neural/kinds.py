@@ -77,7 +77,8 @@ REGISTRY: dict[str, KindSpec] = {s.kind: s for s in (
     # The LMs' config.json has its own ``kind`` naming the architecture (absent: rnnlm).
     KindSpec("lm", "a language model", "lmlab.models.neural.lm:NeuralLM", "lmlab.train.lm_task:make_task",
              "lmlab.cli.train:run_lm", config_kinds=("rnnlm", "window")),  # its options: lmlab.cli.train's own
-    KindSpec("tag", "a tagger", None),
+    KindSpec("tag", "a tagger", "lmlab.models.neural.tagger:TaggingModel", "lmlab.train.tag_task:make_task",
+             "lmlab.cli.train_tag:run", "lmlab.cli.train_tag:add_options"),
     KindSpec("classify", "a classifier", None),
     KindSpec("seq2seq", "an encoder-decoder", None),
     KindSpec("conditional-lm", "a conditional language model", None),
