@@ -54,7 +54,7 @@ from ..models.neural.checkpoint import (
     weights_metadata,
 )
 from ..models.neural.device import resolve_device
-from ..models.neural.kinds import spec, spec_for_config
+from ..models.neural.kinds import REGISTRY, spec_for_config
 from ..models.neural.task import Batch, TaskModel
 from ..text.labels import LabelSet
 from ..text.vocab import Vocab
@@ -249,7 +249,7 @@ class Trainer:
             config = dataclasses.asdict(model) if dataclasses.is_dataclass(model) else dict(model)
             model = spec_for_config(config, "the model config").model_class().from_config(model, self.vocabs)
         self.model = model
-        self.task = task if task is not None else spec(model.kind).task_factory()(train_config, model)
+        self.task = task if task is not None else REGISTRY[model.kind].task_factory()(train_config, model)
         self.best = self.task.worst
         self.coverage = None
         if pretrained is not None:

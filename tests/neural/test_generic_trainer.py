@@ -74,7 +74,10 @@ class ToyClassifier(TaskModel):
         return cls(len(vocabs["tokens"]), len(vocabs["labels"]), config["dim"], config["dropout"])
 
 
-def make_batch(rows, pad=len(VOCAB)) -> Batch:
+PAD = len(VOCAB)
+
+
+def make_batch(rows, pad=PAD) -> Batch:
     T = max(len(t) for t, _ in rows)
     tokens = torch.full((len(rows), T), pad, dtype=torch.long)
     for i, (t, _) in enumerate(rows):
@@ -362,7 +365,7 @@ def test_a_toy_checkpoint_round_trips_with_its_label_set(tmp_path, toy_kind):
     assert json.loads((d / "config.json").read_text()) == {"kind": "classify", "dim": 4, "dropout": 0.0}
     _, meta = read_tensors(d / "model.safetensors")
     assert meta == {"vocab_fingerprint": VOCAB.fingerprint, "labels_fingerprint.labels": LABELS.fingerprint}
-    model, vocabs, config = load_checkpoint(d, kind="classify")
+    model, vocabs, _ = load_checkpoint(d, kind="classify")
     assert vocabs == {"tokens": VOCAB, "labels": LABELS} and vocabs["labels"].name == "labels"
     batch = make_batch(DATA)
     trainer.model.eval()
@@ -414,13 +417,13 @@ def test_a_checkpoint_of_another_kind_is_refused_naming_both(tmp_path, toy_kind,
 
 
 def test_a_kind_not_in_lmlab_yet_is_named_too(tmp_path, capsys):
-    """A tagger's folder (its model not in this lmlab) given to an LM command."""
-    d = tmp_path / "tagger"
+    """A conditional LM's folder (its model not in this lmlab) given to an LM command."""
+    d = tmp_path / "clm"
     d.mkdir()
-    (d / "config.json").write_text('{"kind": "tag", "nhid": 4}')
+    (d / "config.json").write_text('{"kind": "conditional-lm", "nhid": 4}')
     err = cli_error(capsys, ["perplexity", d, "--text", d / "config.json"])
-    assert "the checkpoint is a tagger (tag), not a language model (lm)" in err
-    with pytest.raises(Exception, match="of kind tag, which this lmlab cannot load yet"):
+    assert "the checkpoint is a conditional language model (conditional-lm), not a language model (lm)" in err
+    with pytest.raises(Exception, match="of kind conditional-lm, which this lmlab cannot load yet"):
         load_checkpoint(d)
 
 
@@ -445,10 +448,12 @@ def test_checkpoints_written_before_the_generic_core_load_with_identical_scores(
 
 
 # -- lmlab train --kind -----------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["tag", "classify", "seq2seq", "conditional-lm"])
-def test_train_refuses_kinds_not_in_lmlab_yet(tmp_path, capsys, kind):
+@pytest.mark.parametrize("kind,why", [("classify", "cannot be trained by lmlab train yet"),
+                                      ("seq2seq", "cannot be trained by lmlab train yet"),
+                                      ("conditional-lm", "is not in lmlab yet")])
+def test_train_refuses_kinds_not_in_lmlab_yet(tmp_path, capsys, kind, why):
     err = cli_error(capsys, ["train", "--kind", kind, "--data", "ptb", "--save", tmp_path / "r"])
-    assert f"--kind {kind}:" in err and "is not in lmlab yet" in err and "kinds that train today: lm" in err
+    assert f"--kind {kind}: " in err and why in err and "kinds that train today: lm, tag" in err
     assert not (tmp_path / "r").exists()
 
 

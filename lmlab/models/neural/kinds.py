@@ -54,8 +54,14 @@ class KindSpec:
     config_kinds: tuple[str, ...] = ()  # config.json ``kind`` values of this kind's checkpoints
 
     @property
-    def available(self) -> bool:
+    def loadable(self) -> bool:
+        """Its checkpoints load (the model class is in lmlab)."""
         return self.model is not None
+
+    @property
+    def available(self) -> bool:
+        """``lmlab train --kind`` trains it (model, task and CLI are in lmlab)."""
+        return None not in (self.model, self.task, self.cli_run)
 
     def model_class(self) -> type:
         return _resolve(self.model, self.kind)
@@ -79,8 +85,9 @@ REGISTRY: dict[str, KindSpec] = {s.kind: s for s in (
              "lmlab.cli.train:run_lm", config_kinds=("rnnlm", "window")),  # its options: lmlab.cli.train's own
     KindSpec("tag", "a tagger", "lmlab.models.neural.tagger:TaggingModel", "lmlab.train.tag_task:make_task",
              "lmlab.cli.train_tag:run", "lmlab.cli.train_tag:add_options"),
-    KindSpec("classify", "a classifier", None),
-    KindSpec("seq2seq", "an encoder-decoder", None),
+    # models in, not yet their trainer task and CLI: their checkpoints load, --kind is refused
+    KindSpec("classify", "a classifier", "lmlab.models.neural.classifier:Classifier"),
+    KindSpec("seq2seq", "an encoder-decoder", "lmlab.models.neural.seq2seq:Seq2Seq"),
     KindSpec("conditional-lm", "a conditional language model", None),
 )}
 #: The kinds ``lmlab train --kind`` takes (``lm`` is the default).
@@ -89,7 +96,8 @@ KINDS = tuple(REGISTRY)
 
 def not_available(kind: str) -> str:
     s = REGISTRY[kind]
-    return (f"--kind {kind}: {s.title} is not in lmlab yet (issue 9); the kinds that train today: "
+    what = "cannot be trained by lmlab train yet" if s.loadable else "is not in lmlab yet"
+    return (f"--kind {kind}: {s.title} {what} (issue 9); the kinds that train today: "
             f"{', '.join(k for k, v in REGISTRY.items() if v.available)}")
 
 
@@ -118,7 +126,7 @@ def spec_for_config(config: dict, where: str) -> KindSpec:
         raise ConfigError(f"{where}: unknown model kind {config.get('kind')!r}; known: "
                           f"{', '.join(sorted({k for s in REGISTRY.values() for k in (s.kind, *s.config_kinds)}))}")
     s = REGISTRY[kind]
-    if not s.available:
+    if not s.loadable:
         raise ConfigError(f"{where}: a checkpoint of kind {kind}, which this lmlab cannot load yet")
     return s
 
