@@ -41,11 +41,18 @@ def add_parser(sub):
 
 def _trained_labels(folder: str) -> str | None:
     """The ``--labels`` the run in ``folder`` trained on, if its trainer state says."""
+    from .._json import read_json
+    from ..errors import LmlabError
+
     path = Path(folder) / "trainer_state.json"
-    try:
-        return (json.loads(path.read_text(encoding="utf-8")).get("source") or {}).get("labels")
-    except (OSError, ValueError, AttributeError):
+    if not path.is_file():
         return None
+    try:
+        source = read_json(path, "an lmlab trainer state").get("source")
+    except LmlabError:
+        return None
+    labels = source.get("labels") if isinstance(source, dict) else None
+    return labels if isinstance(labels, str) else None
 
 
 def run(args) -> int:
