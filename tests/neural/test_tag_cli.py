@@ -184,3 +184,15 @@ def test_ud_english_ewt_end_to_end(tmp_path, capsys):
     assert code == 0, err
     rep = json.loads(out)
     assert rep["n"] > 20000 and 0 <= rep["accuracy"] <= 1
+
+
+def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, capsys):
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--epochs", "1")
+    test = tmp_path / "test.tsv"
+    test.write_text("the\tX\tDET\ncat\tX\tNOVEL\n\na\tX\tDET\ndog\tX\tNOVEL\nran\tX\tVERB\n")
+    code, out, err = cli(capsys, "evaluate", run, "--test", test, "--json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["unseen"] == {"NOVEL": 2} and rep["n_unseen"] == 2 and rep["n"] == 5
+    assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
