@@ -10,7 +10,8 @@ over batches made by :class:`lmlab.tensors.tagging.TaggingData` at each step (ba
 the peer: a hand-written ``nn.Module`` on the same batches, tensors made in advance.  The two sides
 alternate step by step on the same batches (the order swapped each round) for ``--rounds`` rounds of
 ``--batches`` steps, so that a change of machine load hits both; each side's tokens/s is its median.
-Prints one JSON line (nothing is written to BENCHMARKS.md).
+Prints one JSON line (nothing is written to BENCHMARKS.md); with ``--evaluate``, also both sides'
+dev token accuracy after these same steps (a check that the two networks are the same).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from torch import nn  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence  # noqa: E402
 
 from lmlab.data.tasks import tagging_task  # noqa: E402
+from lmlab.eval.tagging import evaluate_tagger  # noqa: E402
 from lmlab.models.neural.tagger import Tagger  # noqa: E402
 from lmlab.tensors.tagging import TaggingBatches, build_tagging_vocabs, encode_sentences  # noqa: E402
 
@@ -71,6 +73,7 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=40, help="training steps per round and side")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--crf", action="store_true", help="lmlab with its CRF output (the peer stays softmax)")
+    ap.add_argument("--evaluate", action="store_true", help="then both sides' UD-EWT dev token accuracy")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -125,7 +128,21 @@ def main() -> int:
         ours.append(n_tokens / t_ours)
         theirs.append(n_tokens / t_theirs)
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(json.dumps({"lmlab_tokens_per_s": round(a), "plain_tokens_per_s": round(b), "ratio": round(a / b, 3),
+    extra = {}
+    if args.evaluate:  # both trained on the same batches: their dev accuracies should be alike
+        dev = tagging_task("ud-english-ewt", "valid", "upos")
+        extra["lmlab_dev_accuracy"] = round(evaluate_tagger(model, dev)["accuracy"], 4)
+        ddev = encode_sentences(dev, vocabs)
+        peer.eval()
+        right = total = 0
+        with torch.no_grad():
+            for batch in TaggingBatches(ddev, 64, shuffle=False):
+                pred = peer(batch["tokens"], batch["lengths"], batch["chars"], batch["char_lengths"]).argmax(2)
+                known = batch["tags"] != -100
+                right += int(((pred == batch["tags"]) & known).sum())
+                total += int(known.sum())
+        extra["plain_dev_accuracy"] = round(right / total, 4)
+    print(json.dumps({**extra, "lmlab_tokens_per_s": round(a), "plain_tokens_per_s": round(b), "ratio": round(a / b, 3),
                       "crf": args.crf, "threads": args.threads, "batches": args.batches, "tokens_per_round": n_tokens,
                       "rounds": args.rounds, "lmlab_rounds": [round(x) for x in ours],
                       "plain_rounds": [round(x) for x in theirs], "loadavg_before": load_before,
