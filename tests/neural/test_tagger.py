@@ -55,6 +55,7 @@ MODELS = {
     "crf-no-chars": lambda: tagger(crf=True, chars=False),
     "gru-uni": lambda: tagger(cell="gru", bi=False),
     "rnn-crf": lambda: tagger(crf=True, cell="rnn_tanh", num_layers=1),
+    "sigmoid-uni": lambda: tagger(cell="rnn_sigmoid", bi=False),
     "window": lambda: window_tagger(),
 }
 
@@ -208,6 +209,14 @@ def test_from_config_refuses_what_is_not_a_tagger():
         TaggingModel.from_config({"kind": "tag", "architecture": "transformer"}, VOCABS)
     with pytest.raises(ConfigError, match="kind 'tag', got 'lm'"):
         TaggingModel.from_config({"kind": "lm", "architecture": "rnn"}, VOCABS)
+    with pytest.raises(ConfigError, match="unknown option 'hidden' for a rnn tagger"):
+        TaggingModel.from_config({"kind": "tag", "architecture": "rnn", "hidden": 3}, VOCABS)
+    with pytest.raises(ConfigError, match="option 'window' must be an int, got '2'"):
+        TaggingModel.from_config({"kind": "tag", "architecture": "window", "window": "2"}, VOCABS)
+    with pytest.raises(ConfigError, match="option 'crf' must be a bool, got 1"):
+        TaggingModel.from_config({"kind": "tag", "architecture": "rnn", "crf": 1}, VOCABS)
+    assert TaggingModel.from_config({"architecture": "rnn", "dropout": 0, "char_hidden_size": 0}, VOCABS).hparams[
+        "dropout"] == 0
     with pytest.raises(ConfigError, match="chars"):
         Tagger({"tokens": VOCABS["tokens"], "tags": VOCABS["tags"]}, char_hidden_size=10)
     with pytest.raises(ConfigError, match="bidirectional"):

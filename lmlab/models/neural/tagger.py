@@ -20,6 +20,7 @@ softmax, and a sentence holding one is left out of the CRF loss (its label seque
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -117,7 +118,24 @@ class TaggingModel(TaskModel):
         classes = {"rnn": Tagger, "window": WindowTagger}
         if arch not in classes:
             raise ConfigError(f"a tagger's architecture is one of {', '.join(ARCHITECTURES)}, got {arch!r}")
+        _check_options(classes[arch], config)
         return classes[arch](vocabs, **config)
+
+
+def _check_options(cls, config: Mapping) -> None:
+    """Every option of ``config`` is one of ``cls``'s keyword arguments, of its default's type."""
+    params = {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items()
+              if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    problems = [f"unknown option {k!r} for a {cls.architecture} tagger (known: {', '.join(params)})"
+                for k in config if k not in params]
+    for k, v in config.items():
+        want = type(params.get(k))
+        ok = isinstance(v, want) and not (want is int and isinstance(v, bool))
+        if k in params and not ok and not (want is float and isinstance(v, int) and not isinstance(v, bool)):
+            article = "an" if want.__name__[0] in "aeiou" else "a"
+            problems.append(f"option {k!r} must be {article} {want.__name__}, got {v!r}")
+    if problems:
+        raise ConfigError(problems)
 
 
 class Tagger(TaggingModel):
