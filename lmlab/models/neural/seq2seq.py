@@ -186,7 +186,12 @@ class Seq2Seq(TaskModel):
 
     def _step(self, tokens: torch.Tensor, hidden, feed, memory: Memory):
         """One decoder step for every row: (logits (B, V), hidden, feed, attention (B, S) or None)."""
-        emb = self.drop(self.embedding(tokens))
+        o, hidden, feed, attn = self._recur(self.drop(self.embedding(tokens)), hidden, feed, memory)
+        return self.out(self.drop(o)), hidden, feed, attn
+
+    def _recur(self, emb: torch.Tensor, hidden, feed, memory: Memory):
+        """One decoder step over embedded inputs ``emb (B, E)``: (the output layer's input features,
+        hidden, feed, attention (B, S) or None)."""
         attn = None
         if self.attention == "none":
             x = torch.cat([emb, memory.context], dim=1)
@@ -208,7 +213,7 @@ class Seq2Seq(TaskModel):
             o = torch.tanh(self.combine(torch.cat([c, s], dim=1)))
             if self.input_feed:
                 feed = o
-        return self.out(self.drop(o)), hidden, feed, attn
+        return o, hidden, feed, attn
 
     def teacher_forced(self, memory: Memory, target_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits ``(B, T, V)`` for the decoder inputs ``target_input (B, T)`` and the attention
@@ -225,12 +230,13 @@ class Seq2Seq(TaskModel):
             s = out.transpose(0, 1)
             attn, c = self._attend(s, memory)
             return self.out(self.drop(torch.tanh(self.combine(torch.cat([c, s], dim=2))))), attn
-        logits, attns = [], []
+        emb = self.drop(self.embedding(target_input))
+        features, attns = [], []
         for t in range(T):
-            lg, hidden, feed, a = self._step(target_input[:, t], hidden, feed, memory)
-            logits.append(lg)
+            o, hidden, feed, a = self._recur(emb[:, t], hidden, feed, memory)
+            features.append(o)
             attns.append(a)
-        return torch.stack(logits, dim=1), torch.stack(attns, dim=1)
+        return self.out(self.drop(torch.stack(features, dim=1))), torch.stack(attns, dim=1)  # one output product
 
     # -- the task protocol -------------------------------------------------------------
     def loss(self, batch: Batch) -> tuple[torch.Tensor, int]:
