@@ -95,3 +95,7 @@ class DataFormatError(LmlabError, ValueError):
 
 class UnknownLabelError(LmlabError, ValueError):
     """A label (tag, class) that the label set was not built with: names the label."""
+
+
+class KindMismatchError(ModelFormatError):
+    """A checkpoint of one kind (``lm``, ``tag``, ...) was loaded as another."""

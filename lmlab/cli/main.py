@@ -35,6 +35,8 @@ COMMANDS = {
     "mix": "mix",
     "classify": "classify",
     "train": "train",
+    "predict": "predict",
+    "evaluate": "evaluate",
     "complete": "complete",
     "score": "score",
     "rerank": "rerank",

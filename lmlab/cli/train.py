@@ -1,4 +1,8 @@
-"""``lmlab train``: train a neural LM (flags as pytorch/examples' word_language_model).
+"""``lmlab train``: train a neural model; --kind lm (the default) is a language model, with the
+flags of pytorch/examples' word_language_model.  Every kind trains with the same loop, options
+(--epochs, --lr, --optimizer, --clip, --patience, --seed, --threads, --device, --dry-run) and
+model folder; --kind tag, classify, seq2seq and conditional-lm are refused until their models
+are in lmlab.
 
 --save names a new folder; one that already holds a model is refused unless --resume (continue
 it) or --overwrite (replace it; the old model stays until the first epoch's checkpoint).
@@ -34,8 +38,13 @@ CELL_NAMES = {"lstm": "lstm", "gru": "gru", "gru_cho": "gru_cho", "rnn_tanh": "r
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train a neural LM (RNN/LSTM/GRU/fixed-window)", description=__doc__,
+    from ..models.neural.kinds import REGISTRY
+
+    p = sub.add_parser("train", help="train a neural model: LM (RNN/LSTM/GRU/fixed-window), ...", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("--kind", default="lm", choices=tuple(REGISTRY),
+                   help="what to train: lm (a language model), tag, classify, seq2seq or conditional-lm "
+                        f"(in lmlab now: {', '.join(k for k, v in REGISTRY.items() if v.available)})")
     p.add_argument("--data", help="named dataset (ptb, wikitext-2, tinyshakespeare)")
     p.add_argument("--train", help="training text file (instead of --data)")
     p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of --train)")
@@ -58,7 +67,7 @@ def add_parser(sub):
                    help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2) (default: full softmax)")
     p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
     p.add_argument("--freeze", action="store_true", help="keep the (pretrained) embeddings fixed")
-    p.add_argument("--context", type=int, default=4, help="window model: tokens of context")
+    p.add_argument("--context", type=int, default=4, help="window model: tokens of context (an LM: before the word; a tagger: on each side)")
     p.add_argument("--lr", type=float, default=20.0, help="initial learning rate (SGD: divided by 4 when validation stalls)")
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"), help="optimiser")
     p.add_argument("--clip", type=float, default=0.25, help="gradient clipping: largest global norm")
@@ -79,6 +88,9 @@ def add_parser(sub):
                         "may be given with it (see above)")
     p.add_argument("--overwrite", action="store_true", help="replace the model already in --save")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    for spec in REGISTRY.values():  # each kind's own options (lmlab.models.neural.kinds)
+        if spec.available and spec.cli_options is not None:
+            spec.cli_options_function()(p)
     _note_given_options(p)
     return p
 
@@ -117,14 +129,19 @@ def _data_source(args) -> dict:
             "char": bool(args.char), "min_count": args.min_count}
 
 
-def _resume(args, given):
-    from .._json import BOOL, INT, STR, check_fields, optional
-    from ..train.loop import STATE, Trainer
-
+def check_resume_options(args, given) -> None:
+    """With --resume, only the options that apply to a resumed run (any kind)."""
     refused = sorted(given - set(RESUME_APPLIES) - set(RESUME_ALSO))
     if refused:
         raise ConfigError(f"--resume continues the run in {args.save} with its own settings: "
                           f"{', '.join(map(_flag, refused))} cannot be given with it (only {RESUME_FLAGS})")
+
+
+def _resume(args, given):
+    from .._json import BOOL, INT, STR, check_fields, optional
+    from ..train.loop import STATE, Trainer
+
+    check_resume_options(args, given)
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
     if args.data or args.train:
@@ -141,6 +158,22 @@ def _resume(args, given):
 
 
 def run(args) -> int:
+    """``lmlab train``: the kind's own run (``--resume``: the kind of the run in --save)."""
+    from ..models.neural.kinds import spec
+
+    kind = args.kind
+    if args.resume:
+        check_resume_options(args, getattr(args, "_given", frozenset()))
+        from ..models.neural.checkpoint import is_checkpoint, read_config_dict
+        from ..models.neural.kinds import kind_of_config
+
+        if is_checkpoint(args.save):
+            kind = kind_of_config(read_config_dict(Path(args.save)))
+    return spec(kind).cli_run_function()(args)
+
+
+def run_lm(args) -> int:
+    """``lmlab train --kind lm``."""
     import torch  # noqa: F401 - fail early with a clear message if the neural extra is missing
 
     from ..models.neural.config import RNNLMConfig, WindowLMConfig

@@ -32,12 +32,15 @@ class Batch:
     ``tensors`` maps names to tensors (e.g. ``tokens`` (B, T) int64, ``lengths`` (B,) int64,
     ``tags`` (B, T) with :data:`lmlab.text.specials.PAD_ID` at padding); ``n_items`` is what the
     loss is summed over; ``index`` gives each row's position in the source data so predictions
-    can be put back in input order.
+    can be put back in input order.  ``carry`` says the batch continues the one before it (an LM's
+    next BPTT window over the same columns): a stateful model may start from the state it ended
+    that batch in (detached); a batch without ``carry`` starts fresh.
     """
 
     tensors: dict[str, torch.Tensor]
     n_items: int
     index: list[int] = field(default_factory=list)
+    carry: bool = False
 
     def __getitem__(self, name: str) -> torch.Tensor:
         return self.tensors[name]
@@ -50,7 +53,7 @@ class Batch:
         return len(next(iter(self.tensors.values()))) if self.tensors else 0
 
     def to(self, device: torch.device | str) -> Batch:
-        return Batch({k: v.to(device) for k, v in self.tensors.items()}, self.n_items, self.index)
+        return Batch({k: v.to(device) for k, v in self.tensors.items()}, self.n_items, self.index, self.carry)
 
 
 def pad(rows: Sequence[Sequence[int] | np.ndarray], value: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,59 +1,68 @@
-"""Training neural LMs: teacher forcing, truncated BPTT, clipping, annealing, checkpoints.
+"""The one training loop, for every kind of neural model (LMs, taggers, classifiers, ...).
 
-``stream`` mode is the pytorch/examples recipe: the training text is one stream cut into
-``batch_size`` columns; windows of ``bptt`` steps are trained with the hidden state carried from
-one window to the next and detached (otherwise backpropagation would run back to the start of
-the data).  ``sentence`` mode trains every sentence from ``<s>`` with a fresh state (padded
-batches), matching sentence-independent evaluation.  The fixed-window LM trains on (context,
-next token) examples.
+The loop knows no architecture: a :class:`~lmlab.train.tasks.Task` gives it the batches of an
+epoch and the dev metric with its direction; the model (a
+:class:`~lmlab.models.neural.task.TaskModel`) gives the summed loss of a batch and its item count.
+Each step's loss is divided by the step's global item count (the sum of its batches' items, over
+every process when training data-parallel), so the gradient does not depend on how a step is cut
+into batches.  The gradient norm before clipping is recorded every step (``steps.jsonl``, and the
+epoch's mean and maximum in ``log.jsonl``) and handed to the per-step hooks (:class:`Callback`).
 
-Every epoch: validation perplexity (every token scored), SGD's learning rate divided by
-``anneal`` when it did not improve, early stopping after ``patience`` such epochs, and an atomic
-checkpoint: the best model in ``model.safetensors``, the last epoch's weights, optimizer and
-trainer state for ``--resume``.  Dropout is seeded per epoch, so a resumed run repeats an
-uninterrupted one exactly on CPU.  A NaN or infinite loss stops training with
-:class:`TrainingDivergedError` naming the step; the last good checkpoint stays on disk.
+Every epoch: the dev metric; SGD's learning rate divided by ``anneal`` when it did not improve;
+early stopping after ``patience`` such epochs; and an atomic checkpoint: the best epoch's model in
+``model.safetensors`` (:mod:`lmlab.models.neural.checkpoint`), the last epoch's weights,
+optimizer and trainer state for ``--resume``.  Dropout and shuffling are seeded per epoch, so a
+resumed run repeats an uninterrupted one exactly on CPU.  A NaN or infinite loss or gradient
+stops training with :class:`TrainingDivergedError` naming the step; the last good checkpoint
+stays on disk.
+
+For LMs (``Trainer(lm_config, train_config, vocab, save_dir)``) the task is
+:class:`~lmlab.train.lm_task.LMTask`: token streams in, perplexity out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from .._io import write_bytes_atomic
 from .._json import INT, NUMBER, OBJECT, check_fields, dataclass_kinds, list_of, optional, read_json
 from .._progress import progress_bar
-from ..errors import ConfigError, CorpusError, ModelFormatError, TrainingDivergedError, VocabMismatchError
-from ..eval.perplexity import mode_label
-from ..models.neural.build import build_model
+from ..errors import ConfigError, ModelFormatError, TrainingDivergedError
 from ..models.neural.checkpoint import (
     CONFIG,
     WEIGHTS,
+    fingerprints,
     load_tensors,
     read_config,
-    read_vocab,
-    save_model,
+    read_config_dict,
+    read_vocabularies,
+    save_checkpoint,
     save_tensors,
+    state_for_disk,
     weights_metadata,
 )
-from ..models.neural.config import ModelConfig, RNNLMConfig
 from ..models.neural.device import resolve_device
-from ..models.neural.scoring import stream_logprobs
-from ..tensors.streams import IGNORE, bptt_windows, lm_pairs, window_examples
-from ..text.specials import BOS_ID
+from ..models.neural.kinds import REGISTRY, spec_for_config
+from ..models.neural.task import Batch, TaskModel
+from ..text.labels import LabelSet
 from ..text.vocab import Vocab
+from .lm_task import EpochResult, stream_perplexity  # noqa: F401 - their home before the loop was generic
+from .tasks import Task
 
-LAST, OPTIM, STATE, LOG = "last.safetensors", "optimizer.safetensors", "trainer_state.json", "log.jsonl"
+LAST, OPTIM, STATE, LOG, STEPS = ("last.safetensors", "optimizer.safetensors", "trainer_state.json", "log.jsonl",
+                                  "steps.jsonl")
 
 
 @dataclass(frozen=True)
@@ -104,21 +113,6 @@ def free_cores() -> int:
     return max(1, min(n, n - busy))
 
 
-@dataclass
-class EpochResult:
-    epoch: int
-    lr: float
-    train_loss: float
-    train_ppl: float
-    valid_ppl: float
-    tokens_per_s: float
-    seconds: float
-    best: bool
-    valid_mode: str = "stream"  # how valid_ppl was measured (lmlab.eval.perplexity.describe_mode)
-    valid_columns: int | None = None
-    extra: dict = field(default_factory=dict)
-
-
 def check_save_dir(folder: Path, overwrite: bool = False) -> None:
     """Refuse a ``save_dir`` that is a file (or under one), or that holds a model, unless ``overwrite``."""
     for p in (folder, *folder.parents):
@@ -143,22 +137,84 @@ def _outermost_missing(folder: Path) -> Path | None:
     return missing
 
 
+
 _STATE_FIELDS = {"epoch": INT, "lr": NUMBER, "best": NUMBER, "bad_epochs": INT, "step": INT, "threads": INT,
-                 "train_config": OBJECT, "history": list_of(OBJECT), "source": optional(OBJECT)}
+                 "train_config": OBJECT, "history": list_of(OBJECT), "source": optional(OBJECT),
+                 "task": OBJECT}
 
 
 def read_state(path: Path) -> dict:
     """``trainer_state.json``, every field checked (a one-line error naming the file otherwise)."""
     meta = read_json(path, "an lmlab trainer state", ModelFormatError)
     check_fields(meta, _STATE_FIELDS, where=str(path), error=ModelFormatError,
-                 required=[k for k in _STATE_FIELDS if k != "source"])
+                 required=[k for k in _STATE_FIELDS if k not in ("source", "task")])
     check_fields(meta["train_config"], dataclass_kinds(TrainConfig), where=f"{path}: train_config",
                  error=ModelFormatError)
     return meta
 
 
+def read_steps(path: Path, up_to: int) -> list[dict]:
+    """The per-step records of ``steps.jsonl`` up to step ``up_to`` (none if the file is absent)."""
+    if not path.is_file():
+        return []
+    out = []
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            rec = json.loads(line)
+            keep = rec["step"] <= up_to
+        except (json.JSONDecodeError, TypeError, KeyError):
+            raise ModelFormatError(f"{path}: line {no}: expected a JSON object with a step number") from None
+        if keep:
+            out.append(rec)
+    return out
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What a per-step hook sees, after the optimizer step."""
+
+    epoch: int
+    step: int  # steps done so far in the run (this one included)
+    loss: float  # the step's loss: summed loss / items
+    items: int  # the step's global item count
+    grad_norm: float  # the global gradient norm before clipping
+    lr: float
+    trainer: Trainer
+
+    def record(self) -> dict:
+        return {"epoch": self.epoch, "step": self.step, "loss": self.loss, "items": self.items,
+                "grad_norm": self.grad_norm, "lr": self.lr}
+
+
+class Callback:
+    """Per-step and per-epoch hooks; override either.  A plain function is a step hook."""
+
+    def on_step(self, info: StepInfo) -> None:
+        pass
+
+    def on_epoch(self, trainer: Trainer, row: dict) -> None:
+        pass
+
+
+class _StepHook(Callback):
+    def __init__(self, fn: Callable[[StepInfo], Any]):
+        self.fn = fn
+
+    def on_step(self, info: StepInfo) -> None:
+        self.fn(info)
+
+
+Vocabs = Mapping[str, Vocab | LabelSet]
+
+
 class Trainer:
     """Trains one model into ``save_dir``.
+
+    ``model`` is a :class:`TaskModel`, or a config the kind registry builds one from after seeding
+    torch with ``train_config.seed`` (an LM config dataclass, or a dict with a ``kind``);
+    ``vocabs`` are its named vocabularies and label sets (a lone :class:`Vocab` is an LM's
+    ``tokens``).  ``task`` gives the batches and the dev metric (default: the kind's own task).
+    ``hooks``: :class:`Callback` objects or functions of a :class:`StepInfo`.
 
     ``save_dir`` must not hold a model already unless ``overwrite`` (then the first checkpoint
     replaces it; until then it stays as it was).  The folder is created at the first checkpoint,
@@ -166,38 +222,68 @@ class Trainer:
     dataset's name) is saved with the run and given back by :meth:`resume`.
     """
 
-    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, vocab: Vocab, save_dir: str | Path,
-                 pretrained: str | Path | None = None, *, overwrite: bool = False, source: dict | None = None):
+    def __init__(self, model: TaskModel | Any, train_config: TrainConfig, vocabs: Vocab | Vocabs,
+                 save_dir: str | Path, pretrained: str | Path | None = None, *, task: Task | None = None,
+                 overwrite: bool = False, source: dict | None = None,
+                 hooks: Iterable[Callback | Callable[[StepInfo], Any]] = ()):
         problems = train_config.problems()
         if problems:
             raise ConfigError(problems)
-        if model_config.vocab_size != len(vocab):
-            raise VocabMismatchError(
-                f"the model config is for {model_config.vocab_size} tokens but the vocabulary has {len(vocab)}"
-            )
-        self.mcfg, self.tcfg, self.vocab = model_config, train_config, vocab
+        self.vocabs: dict[str, Vocab | LabelSet] = {"tokens": vocabs} if isinstance(vocabs, Vocab) else dict(vocabs)
+        self.tcfg = train_config
         self.dir = Path(save_dir)
         check_save_dir(self.dir, overwrite)
         self.device = resolve_device(train_config.device)
         self.source = source
         self._fresh = True  # the first checkpoint writes every file (it may replace an older model)
-        self.is_rnn = isinstance(model_config, RNNLMConfig)
         self.threads = train_config.threads or free_cores()
         self.epoch = 0
         self.lr = train_config.lr
-        self.best = math.inf
         self.bad_epochs = 0
         self.history: list[dict] = []
+        self.steps: list[dict] = []  # one record per optimizer step: loss, items, grad_norm, lr
         self.step = 0
-        torch.manual_seed(train_config.seed)
-        self.model = build_model(model_config)
+        self.hooks = [h if isinstance(h, Callback) else _StepHook(h) for h in hooks]
+        if not isinstance(model, TaskModel):
+            torch.manual_seed(train_config.seed)
+            config = dataclasses.asdict(model) if dataclasses.is_dataclass(model) else dict(model)
+            model = spec_for_config(config, "the model config").model_class().from_config(model, self.vocabs)
+        self.model = model
+        self.task = task if task is not None else REGISTRY[model.kind].task_factory()(train_config, model)
+        self.best = self.task.worst
         self.coverage = None
         if pretrained is not None:
-            from ..models.neural.embeddings import load_pretrained
+            if hasattr(self.model, "load_pretrained"):  # the model knows where its word vectors go
+                self.coverage = self.model.load_pretrained(pretrained)
+            else:
+                from ..models.neural.embeddings import load_pretrained
 
-            self.coverage = load_pretrained(self.model.encoder, pretrained, vocab)
+                self.coverage = load_pretrained(self.model.input_embedding(), pretrained, self.vocabs["tokens"])
         self.model.to(self.device)
         self.optimizer = self._make_optimizer()
+
+    # -- what older code reads -------------------------------------------------------------
+    @property
+    def vocab(self) -> Vocab | None:
+        """The ``tokens`` vocabulary (an LM's only one)."""
+        return self.vocabs.get("tokens")  # type: ignore[return-value]
+
+    @property
+    def mcfg(self):
+        """The model's config (an LM's dataclass; other kinds' ``config_dict()``)."""
+        return getattr(self.model, "config", None) or self.model.config_dict()
+
+    @property
+    def valid_mode(self):
+        return self.task.valid_mode  # type: ignore[attr-defined]
+
+    @property
+    def valid_mode_label(self) -> str:
+        return self.task.metric_label
+
+    @property
+    def metric_label(self) -> str:
+        return self.task.metric_label
 
     # -- setup ----------------------------------------------------------------------------
     def _make_optimizer(self):
@@ -229,20 +315,20 @@ class Trainer:
 
     def _write_checkpoint(self, best: bool) -> None:
         if best or self._fresh or not (self.dir / WEIGHTS).exists():
-            save_model(self.dir, self.model, self.mcfg, self.vocab)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        if getattr(self.mcfg, "tied", False):
-            state.pop("decoder.weight", None)
-        save_tensors(self.dir / LAST, state, {"vocab_fingerprint": self.vocab.fingerprint})
+            save_checkpoint(self.dir, self.model, self.vocabs)
+        save_tensors(self.dir / LAST, state_for_disk(self.model), fingerprints(self.vocabs))
         opt = {}
         for pid, st in self.optimizer.state_dict()["state"].items():
             for k, v in st.items():
                 if torch.is_tensor(v):
                     opt[f"{pid}.{k}"] = v.detach().cpu().contiguous()
         save_tensors(self.dir / OPTIM, opt or {"empty": torch.zeros(1)})
+        write_bytes_atomic(self.dir / STEPS, "".join(json.dumps(r) + "\n" for r in self.steps).encode())
         meta = {"epoch": self.epoch, "lr": self.lr, "best": self.best, "bad_epochs": self.bad_epochs,
                 "step": self.step, "threads": self.threads, "train_config": asdict(self.tcfg),
                 "history": self.history, "source": self.source}
+        if self.task.config_dict():
+            meta["task"] = self.task.config_dict()
         write_bytes_atomic(self.dir / STATE, json.dumps(meta, indent=2).encode())
         write_bytes_atomic(self.dir / LOG, "".join(json.dumps(h) + "\n" for h in self.history).encode())
 
@@ -252,11 +338,13 @@ class Trainer:
     RESUME_OVERRIDES = ("epochs", "max_batches", "patience", "lr", "clip", "device", "dry_run", "progress")
 
     @classmethod
-    def resume(cls, save_dir: str | Path, vocab: Vocab | None = None, **overrides) -> Trainer:
+    def resume(cls, save_dir: str | Path, vocabs: Vocab | Vocabs | None = None, *, task: Task | None = None,
+               hooks: Iterable[Callback | Callable[[StepInfo], Any]] = (), **overrides) -> Trainer:
         """Continue a run from its last checkpoint (same thread count as recorded).
 
-        ``overrides`` are :data:`RESUME_OVERRIDES` fields of :class:`TrainConfig`; ``lr`` sets the
-        learning rate from the next epoch on (SGD keeps annealing from it)."""
+        ``vocabs`` (optional) are checked against the run's own.  ``overrides`` are
+        :data:`RESUME_OVERRIDES` fields of :class:`TrainConfig`; ``lr`` sets the learning rate from
+        the next epoch on (SGD keeps annealing from it)."""
         d = Path(save_dir)
         if not (d / STATE).is_file():
             raise ConfigError(f"{d}: nothing to resume (no {STATE})")
@@ -265,12 +353,22 @@ class Trainer:
             raise ConfigError(f"a resumed run keeps its own {', '.join(refused)}; it may change only "
                               f"{', '.join(cls.RESUME_OVERRIDES)}")
         meta = read_state(d / STATE)
-        stored_vocab = read_vocab(d, weights_metadata(d / WEIGHTS))
-        if vocab is not None:
-            stored_vocab.check_same(vocab, "the data")
+        stored = read_vocabularies(d, weights_metadata(d / WEIGHTS))
+        if vocabs is not None:
+            for name, v in ({"tokens": vocabs} if isinstance(vocabs, Vocab) else vocabs).items():
+                if name not in stored:
+                    raise ConfigError(f"{d}: the run has no vocabulary {name!r} (it has {', '.join(stored)})")
+                stored[name].check_same(v, "the data")
         tc = dict(meta["train_config"], **overrides)
         tc["threads"] = meta["threads"]
-        trainer = cls(read_config(d), TrainConfig(**tc), stored_vocab, d, overwrite=True, source=meta.get("source"))
+        tcfg = TrainConfig(**tc)
+        config = read_config_dict(d)
+        s = spec_for_config(config, str(d / CONFIG))
+        if s.kind == "lm":
+            config = read_config(d)  # the LM's dataclass, every field checked
+        trainer = cls(config, tcfg, stored, d, task=task, overwrite=True, source=meta.get("source"), hooks=hooks)
+        if task is None and meta.get("task"):  # the task's own options, as the run recorded them
+            trainer.task = s.task_factory()(tcfg, trainer.model, **meta["task"])
         trainer._fresh = False
         state = load_tensors(d / LAST)
         trainer.model.load_state_dict(state, strict=False)
@@ -284,173 +382,122 @@ class Trainer:
         trainer.optimizer.load_state_dict(opt_state)
         trainer.epoch, trainer.best, trainer.bad_epochs = meta["epoch"], meta["best"], meta["bad_epochs"]
         trainer.step, trainer.history = meta["step"], meta["history"]
+        trainer.steps = read_steps(d / STEPS, trainer.step)
         trainer._set_lr(overrides["lr"] if "lr" in overrides else meta["lr"])
         return trainer
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, train_stream: np.ndarray, valid_stream: np.ndarray) -> list[dict]:
+    def fit(self, train_data: Any, valid_data: Any) -> list[dict]:
         """Train until ``epochs`` (or early stopping); returns the per-epoch history."""
         torch.set_num_threads(self.threads)
-        if getattr(self.mcfg, "adaptive_cutoffs", ()):
-            counts = np.bincount(np.asarray(train_stream), minlength=len(self.vocab))
-            counts[BOS_ID] = -1  # never predicted: the rarest class
-            rank = np.empty(len(counts), dtype=np.int64)
-            rank[np.argsort(-counts, kind="stable")] = np.arange(len(counts))
-            if self.epoch == 0:
-                self.model.rank.copy_(torch.from_numpy(rank))
-        if self.is_rnn and self.tcfg.mode == "stream":
-            inp, tgt = lm_pairs(train_stream, self.tcfg.batch_size)
-            if inp.shape[0] < self.tcfg.bptt:
-                raise CorpusError(
-                    f"the training text has {len(train_stream)} tokens: {inp.shape[0]} per column with "
-                    f"batch size {self.tcfg.batch_size}, fewer than one BPTT window of {self.tcfg.bptt}; "
-                    "use more text or lower --batch_size/--bptt"
-                )
-        elif len(train_stream) < 2:
-            raise CorpusError("the training text is empty")
+        if self.epoch == 0:
+            self.task.prepare(self.model, train_data)
+        self.task.check(train_data)
         while self.epoch < self.tcfg.epochs:
             self.epoch += 1
             torch.manual_seed(self.tcfg.seed * 1000 + self.epoch)  # per-epoch: resumable exactly
+            first_step = len(self.steps)
             t0 = time.perf_counter()
-            loss_sum, n_tok = self._train_epoch(train_stream)
+            loss_sum, n_items = self._train_epoch(train_data)
             seconds = time.perf_counter() - t0
-            valid_ppl = self.evaluate(valid_stream)
-            improved = valid_ppl < self.best
+            value = self.task.evaluate(self.model, valid_data, self.device, self.tcfg.progress)
+            improved = self.task.better(value, self.best)
             if improved:
-                self.best, self.bad_epochs = valid_ppl, 0
+                self.best, self.bad_epochs = value, 0
             else:
                 self.bad_epochs += 1
-            mode, columns = self.valid_mode
-            row = asdict(EpochResult(self.epoch, self.lr, loss_sum / max(n_tok, 1),
-                                     math.exp(min(loss_sum / max(n_tok, 1), 50)), valid_ppl,
-                                     n_tok / seconds if seconds else 0.0, seconds, improved, mode, columns))
+            row = self.task.history_row(self.epoch, self.lr, loss_sum, n_items, seconds, value, improved)
+            norms = [r["grad_norm"] for r in self.steps[first_step:]]
+            if norms:
+                row["grad_norm"] = {"mean": sum(norms) / len(norms), "max": max(norms)}
             self.history.append(row)
             if not improved and self.tcfg.optimizer == "sgd":
                 self._set_lr(self.lr / self.tcfg.anneal)
             self.save(improved)
             if self.tcfg.progress:
-                print(f"| epoch {self.epoch:3d} | {seconds:6.1f}s | lr {row['lr']:.4g} | train ppl "
-                      f"{row['train_ppl']:8.2f} | valid ppl {valid_ppl:8.2f} ({self.valid_mode_label}) | "
-                      f"{row['tokens_per_s']:.0f} tok/s", file=sys.stderr, flush=True)
+                print(self.task.epoch_message(row), file=sys.stderr, flush=True)
+            for h in self.hooks:
+                h.on_epoch(self, row)
             if self.tcfg.dry_run or (self.tcfg.patience and self.bad_epochs >= self.tcfg.patience):
                 break
         return self.history
 
-    def _check(self, loss: torch.Tensor) -> None:
-        if not torch.isfinite(loss):
-            raise TrainingDivergedError(
-                f"the training loss became {loss.item()} at epoch {self.epoch}, step {self.step}; the last "
-                f"good checkpoint is in {self.dir}; lower the learning rate (--lr) or clip harder (--clip)"
-            )
-
-    def _update(self, loss: torch.Tensor) -> None:
-        self._check(loss)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.tcfg.clip:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.tcfg.clip)
-        self.optimizer.step()
-        self.step += 1
-
-    def _batches(self, train_stream):
-        t = self.tcfg
-        if not self.is_rnn:
-            ctx, tgt = window_examples(train_stream, self.mcfg.context)
-            n = len(tgt)
-            g = torch.Generator().manual_seed(t.seed * 1000 + self.epoch)
-            order = torch.randperm(n, generator=g)
-            bs = t.batch_size
-            for i in range(0, n, bs):
-                idx = order[i : i + bs]
-                yield ctx[idx], tgt[idx], None
-            return
-        if t.mode == "stream":
-            inp, tgt = lm_pairs(train_stream, t.batch_size)
-            for i, n in bptt_windows(inp.shape[0], t.bptt):
-                yield inp[i : i + n], tgt[i : i + n], "carry"
-            return
-        sents = np.split(train_stream, np.flatnonzero(train_stream == BOS_ID)[1:])
-        rng = np.random.default_rng(t.seed * 1000 + self.epoch)
-        order = rng.permutation(len(sents))
-        for i in range(0, len(order), t.batch_size):
-            batch = [sents[j] for j in order[i : i + t.batch_size]]
-            T = max(len(s) for s in batch) - 1
-            inp = torch.full((T, len(batch)), BOS_ID, dtype=torch.long)
-            tgt = torch.full((T, len(batch)), IGNORE, dtype=torch.long)
-            for b, s in enumerate(batch):
-                inp[: len(s) - 1, b] = torch.from_numpy(s[:-1])
-                tgt[: len(s) - 1, b] = torch.from_numpy(s[1:])
-            yield inp, tgt, "reset"
-
-    def n_batches(self, train_stream) -> int:
+    def n_batches(self, train_data: Any) -> int:
         """Batches in one epoch (after ``max_batches`` and ``dry_run``), the progress bar's total."""
-        t, n = self.tcfg, len(train_stream)
-        if not self.is_rnn:
-            count = -(-(n - int(np.count_nonzero(np.asarray(train_stream) == BOS_ID))) // t.batch_size)
-        elif t.mode == "stream":
-            count = -(-(max(n - 1, 0) // t.batch_size) // t.bptt)  # rows of the columns, in windows
-        else:
-            count = -(-int(np.count_nonzero(np.asarray(train_stream) == BOS_ID)) // t.batch_size)
-        if t.max_batches:
-            count = min(count, t.max_batches)
-        return min(count, 2) if t.dry_run else count
+        count = self.task.n_train_batches(train_data)
+        if self.tcfg.max_batches:
+            count = min(count, self.tcfg.max_batches)
+        return min(count, 2) if self.tcfg.dry_run else count
 
-    def _train_epoch(self, train_stream) -> tuple[float, int]:
+    def _train_epoch(self, train_data: Any) -> tuple[float, int]:
+        """One epoch's steps; returns (summed training loss, items)."""
         self.model.train()
-        hidden = None
-        loss_sum, n_tok = 0.0, 0
-        bar = progress_bar(self.tcfg.progress, f"epoch {self.epoch}", total=self.n_batches(train_stream),
+        loss_sum, n_items = 0.0, 0
+        bar = progress_bar(self.tcfg.progress, f"epoch {self.epoch}", total=self.n_batches(train_data),
                            unit="batch")
         t0 = time.perf_counter()
-        for b, (inp, tgt, carry) in enumerate(self._batches(train_stream)):
+        for b, batch in enumerate(self.task.train_batches(train_data, self.epoch, self.tcfg.seed)):
             if (self.tcfg.max_batches and b >= self.tcfg.max_batches) or (self.tcfg.dry_run and b >= 2):
                 break
-            inp, tgt = inp.to(self.device), tgt.to(self.device)
-            if self.is_rnn:
-                if carry == "reset" or hidden is None or hidden[0].shape[1] != inp.shape[1]:
-                    hidden = self.model.init_hidden(inp.shape[1])
-                else:  # truncated BPTT: keep the state, cut the graph
-                    hidden = tuple(h.detach() for h in hidden)
-                loss, hidden = self.model.loss(inp, hidden, tgt, IGNORE)
-            else:
-                logits = self.model(inp)
-                loss = nn.functional.cross_entropy(logits, tgt, ignore_index=IGNORE)
-            k = int((tgt != IGNORE).sum())
-            self._update(loss)
-            loss_sum += float(loss.detach()) * k
-            n_tok += k
+            info = self.train_step([batch.to(self.device)])
+            loss_sum += info.loss * info.items
+            n_items += info.items
             if bar is not None:
                 bar.update(1)
-                lv = float(loss.detach())
-                rate = n_tok / max(time.perf_counter() - t0, 1e-9)
-                bar.set_postfix(loss=f"{lv:.3f}", ppl=f"{math.exp(min(lv, 50)):.1f}", tok_s=f"{rate:.0f}")
+                bar.set_postfix(**self.task.postfix(info.loss, n_items / max(time.perf_counter() - t0, 1e-9)))
         if bar is not None:
             bar.close()
-        return loss_sum, n_tok
+        return loss_sum, n_items
 
-    @property
-    def valid_mode(self) -> tuple[str, int | None]:
-        """How :meth:`evaluate` scores: RNNs as a stream in ``eval_batch_size`` columns; window
-        models see one sentence at a time (sentence mode)."""
-        return ("stream", self.tcfg.eval_batch_size) if self.is_rnn else ("sentence", None)
+    def global_items(self, n: int) -> int:
+        """The step's item count over every process (data-parallel training); ``n`` with one."""
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            t = torch.tensor([n], dtype=torch.long, device=self.device)
+            torch.distributed.all_reduce(t)
+            return int(t.item())
+        return n
 
-    @property
-    def valid_mode_label(self) -> str:
-        return mode_label(*self.valid_mode)
+    def train_step(self, batches: Sequence[Batch]) -> StepInfo:
+        """One optimizer step over ``batches`` (one, or the micro-batches of one step): each
+        batch's summed loss divided by the step's global item count, the gradients accumulated,
+        the global norm recorded before clipping, then clipped and applied."""
+        total = self.global_items(sum(b.n_items for b in batches))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss_value = 0.0
+        for batch in batches:
+            loss, n = self.model.loss(batch)
+            if n != batch.n_items:
+                raise ValueError(f"{type(self.model).__name__}.loss counted {n} items in a batch of {batch.n_items}")
+            loss = loss / max(total, 1)
+            self._check(loss, "loss")
+            loss.backward()
+            loss_value += float(loss.detach())
+        norm = self._clip()
+        self._check(torch.tensor(norm), "gradient norm")
+        self.optimizer.step()
+        self.step += 1
+        info = StepInfo(self.epoch, self.step, loss_value, total, norm, self.lr, self)
+        self.steps.append(info.record())
+        for h in self.hooks:
+            h.on_step(info)
+        return info
 
-    def evaluate(self, stream: np.ndarray) -> float:
-        """Perplexity of a stream, every token scored once (words + one </s> per line), in
-        :attr:`valid_mode`."""
-        return stream_perplexity(self.model, stream, self.is_rnn, self.tcfg.eval_batch_size, self.tcfg.bptt,
-                                 getattr(self.mcfg, "context", 0), self.device, progress=self.tcfg.progress)
+    def _clip(self) -> float:
+        """The global L2 norm of the gradients before clipping; clipped to ``clip`` when set."""
+        if self.tcfg.clip:
+            return float(nn.utils.clip_grad_norm_(self.model.parameters(), self.tcfg.clip))
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        if not grads:
+            return 0.0
+        return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
 
+    def _check(self, value: torch.Tensor, what: str) -> None:
+        if not torch.isfinite(value):
+            raise TrainingDivergedError(
+                f"the training {what} became {value.item()} at epoch {self.epoch}, step {self.step + 1}; the "
+                f"last good checkpoint is in {self.dir}; lower the learning rate (--lr) or clip harder (--clip)"
+            )
 
-def stream_perplexity(model, stream, is_rnn: bool, batch_size: int = 10, bptt: int = 35, context: int = 0,
-                      device="cpu", progress: bool = False) -> float:
-    """Streaming perplexity (the state carried across sentences in ``batch_size`` columns, as
-    pytorch/examples evaluate), with every token scored: see :func:`~lmlab.models.neural.scoring.stream_logprobs`."""
-    lp, _ = stream_logprobs(model, stream, is_rnn, batch_size, bptt, context, device, progress)
-    if len(lp) == 0:
-        raise CorpusError("the validation text is empty")
-    nll = -float(np.mean(lp))
-    return math.exp(nll) if nll < 700 else math.inf
+    def evaluate(self, valid_data: Any) -> float:
+        """The dev metric of the model as it is now (:attr:`metric_label` says how it is measured)."""
+        return self.task.evaluate(self.model, valid_data, self.device, self.tcfg.progress)

@@ -40,9 +40,11 @@ CASES = {
     "generate": ["generate", MODEL, "--seed", "1"],
     "serve": ["serve", MODEL],
     "data": ["data", "verify", "ptb"],
+    "predict": ["predict", MODEL],
+    "evaluate": ["evaluate", MODEL, "--data", "conll2000"],
 }
 # invocations that reach run() only with bad values (a good one would train a model or start a server)
-NEVER_GOOD = {"demo", "serve", "train", "data"}
+NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate"}  # the last two need a tagger
 EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],

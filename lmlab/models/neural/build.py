@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from ...text.specials import BOS_ID
 from .config import ModelConfig, RNNLMConfig, WindowLMConfig
+from .lm import NeuralLM
 from .rnn import RNNLM
 from .window import WindowLM
 
 
-def build_model(config: ModelConfig) -> nn.Module:
+def build_model(config: ModelConfig) -> NeuralLM:
     if isinstance(config, RNNLMConfig):
         emb, between, out = config.dropouts()
         model = RNNLM(config.vocab_size, config.emsize, config.nhid, config.nlayers, config.cell,
@@ -18,8 +17,11 @@ def build_model(config: ModelConfig) -> nn.Module:
                       dropout_emb=emb, dropout_between=between, dropout_out=out)
         if config.freeze_embeddings:
             model.encoder.weight.requires_grad_(False)
+        model.config = config
         return model
     if isinstance(config, WindowLMConfig):
-        return WindowLM(config.vocab_size, config.context, config.emsize, config.nhid, config.dropout,
-                        config.direct, BOS_ID)
+        model = WindowLM(config.vocab_size, config.context, config.emsize, config.nhid, config.dropout,
+                         config.direct, BOS_ID)
+        model.config = config
+        return model
     raise TypeError(f"no model for {type(config).__name__}")

@@ -3,6 +3,9 @@
 Shapes: tokens ``(T, B)`` (time first, as pytorch/examples' word_language_model), logits
 ``(T, B, V)``; the hidden state is a tuple of ``(L, B, H)`` tensors: ``(h, c)`` for the LSTM,
 ``(h,)`` for the others.  ``<s>``'s logit is masked to ``-inf``: it is input, never predicted.
+
+As a task model (:class:`~lmlab.models.neural.lm.NeuralLM`), a batch's ``inputs``/``targets`` are
+``(T, B)``; the state after a batch is kept, detached, for the next batch when it has ``carry``.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import torch
 from torch import nn
 
 from .cells import recurrent_layers
+from .lm import NeuralLM
+from .task import Batch
 
 
-class RNNLM(nn.Module):
+class RNNLM(NeuralLM):
     def __init__(self, vocab_size: int, emsize: int, nhid: int, nlayers: int, cell: str = "lstm",
                  dropout: float = 0.2, tied: bool = False, init: str = "default", bos_id: int = 1,
                  adaptive_cutoffs: tuple[int, ...] = (), dropout_emb: float | None = None,
@@ -42,6 +47,7 @@ class RNNLM(nn.Module):
         self.register_buffer("bos_index", torch.tensor([bos_id] if 0 <= bos_id < vocab_size else [],
                                                        dtype=torch.long), persistent=False)
         self._init(init, tied)
+        self._carried: tuple[torch.Tensor, ...] | None = None  # the state after the last training batch
 
     def _init(self, init: str, tied: bool) -> None:
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)  # as pytorch/examples
@@ -99,17 +105,36 @@ class RNNLM(nn.Module):
         lp = self.decoder.log_prob(top.reshape(-1, top.shape[-1]))[:, self.rank] + self.out_mask
         return torch.log_softmax(lp, dim=-1).reshape(*shape, -1)
 
-    def loss(self, tokens: torch.Tensor, hidden, targets: torch.Tensor, ignore_index: int = -100):
-        """Mean cross-entropy of ``targets`` (T, B) (``ignore_index`` skipped) and the new hidden."""
+    def summed_loss(self, batch: Batch) -> torch.Tensor:
+        """Summed cross-entropy of the batch's targets, from the carried state if ``batch.carry``
+        (and the column count matches), else from zeros; the final state is kept, detached."""
+        tokens = batch["inputs"]
+        carried = self._carried
+        if batch.carry and carried is not None and carried[0].shape[1] == tokens.shape[1]:
+            hidden = carried
+        else:
+            hidden = self.init_hidden(tokens.shape[1])
+        total, hidden = self.sequence_loss(tokens, hidden, batch["targets"])
+        self._carried = tuple(h.detach() for h in hidden)  # truncated BPTT: keep the state, cut the graph
+        return total
+
+    def sequence_loss(self, tokens: torch.Tensor, hidden, targets: torch.Tensor, ignore_index: int = -100):
+        """Summed cross-entropy of ``targets`` (T, B) (``ignore_index`` skipped) and the new hidden."""
         emb = self.drop_emb(self.encoder(tokens))
         out, hidden = self._rnn(emb, hidden)
         out = self.drop_out(out).reshape(-1, out.shape[-1])
         t = targets.reshape(-1)
         if not self.adaptive:
             # <s> is never a target; its logit is masked at inference (``logits``), not here.
-            return nn.functional.cross_entropy(self.decoder(out), t, ignore_index=ignore_index), hidden
+            return nn.functional.cross_entropy(self.decoder(out), t, ignore_index=ignore_index,
+                                               reduction="sum"), hidden
         keep = t != ignore_index
-        return self.decoder(out[keep], self.rank[t[keep]]).loss, hidden
+        return -self.decoder(out[keep], self.rank[t[keep]]).output.sum(), hidden
+
+    def target_scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(scores (B, T, V), targets (B, T)) of a batch, each row from a fresh state."""
+        logits, _ = self(batch["inputs"], self.init_hidden(batch["inputs"].shape[1]))
+        return logits.transpose(0, 1).float(), batch["targets"].t()
 
     def step(self, tokens: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         """One time step for a batch (B,) of tokens, in eval mode, with the fused cell functions

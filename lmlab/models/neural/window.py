@@ -10,8 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .lm import NeuralLM
+from .task import Batch
 
-class WindowLM(nn.Module):
+
+class WindowLM(NeuralLM):
     def __init__(self, vocab_size: int, context: int, emsize: int, nhid: int, dropout: float = 0.2,
                  direct: bool = False, bos_id: int = 1):
         super().__init__()
@@ -31,3 +34,11 @@ class WindowLM(nn.Module):
         if self.direct is not None:
             out = out + self.direct(e)
         return out + self.out_mask
+
+    def summed_loss(self, batch: Batch) -> torch.Tensor:
+        """Summed cross-entropy of the batch's ``targets (B,)`` given its ``inputs (B, context)``."""
+        return nn.functional.cross_entropy(self(batch["inputs"]), batch["targets"], ignore_index=-100,
+                                           reduction="sum")
+
+    def target_scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        return self(batch["inputs"])[:, None, :], batch["targets"][:, None]

@@ -1,0 +1,77 @@
+"""``lmlab evaluate MODEL --data NAME --split test``: a tagger checkpoint's scores on a named
+tagging dataset (``ud-english-ewt``, ``conll2000``) or a CoNLL-style column file (``--test
+FILE``): token accuracy, macro F1 and per-tag precision, recall and F1; for chunk tags
+(conll2000's chunks, or a file with ``--scheme``) conlleval's span precision, recall and F1 with
+per-type figures as well.  Gold tags that training never saw are counted and reported (each is
+an error), never a crash.  ``--labels`` defaults to the one the model was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import ConfigError
+from ._common import Formatter, positive_int
+from .predict import load_task_model
+
+EXAMPLES = """examples:
+  lmlab evaluate runs/upos --data ud-english-ewt --split test
+  lmlab evaluate runs/chunks --data conll2000 --split test --json
+  lmlab evaluate runs/ner --test test.conll --label_column -1 --scheme iob1
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="score a trained tagger on a test set (accuracy, per-tag report, span F1)",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("model", help="a tagger's model folder (lmlab train --kind tag)")
+    p.add_argument("--data", help="named tagging dataset (ud-english-ewt, conll2000)")
+    p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
+    p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
+    p.add_argument("--test", help="a column file of gold tags (instead of --data)")
+    p.add_argument("--word_column", type=int, default=1, help="--test: column of the words (from 1; negative: from the end)")
+    p.add_argument("--label_column", type=int, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
+    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: none)")
+    p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    return p
+
+
+def _trained_labels(folder: str) -> str | None:
+    """The ``--labels`` the run in ``folder`` trained on, if its trainer state says."""
+    from .._json import read_json
+    from ..errors import LmlabError
+
+    path = Path(folder) / "trainer_state.json"
+    if not path.is_file():
+        return None
+    try:
+        source = read_json(path, "an lmlab trainer state").get("source")
+    except LmlabError:
+        return None
+    labels = source.get("labels") if isinstance(source, dict) else None
+    return labels if isinstance(labels, str) else None
+
+
+def run(args) -> int:
+    from ..data.columns import read_columns
+    from ..data.tasks import tagging_task
+    from ..eval.tagging import evaluate_tagger, format_tagging_report
+
+    if bool(args.data) == bool(args.test):
+        raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
+    model, _, _ = load_task_model(args.model, ("tag",), "evaluate", args.device)
+    scheme = args.scheme
+    if args.data:
+        labels = args.labels or _trained_labels(args.model)
+        sentences = tagging_task(args.data, args.split, labels)
+        if args.data == "conll2000" and (labels or "chunk") == "chunk" and scheme is None:
+            scheme = "iob2"
+    else:
+        sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
+                                 scheme=scheme)
+    rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)
+    print(json.dumps(rep, indent=2) if args.json else format_tagging_report(rep))
+    return 0

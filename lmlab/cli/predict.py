@@ -1,0 +1,67 @@
+"""``lmlab predict MODEL``: tags for each line of text (one whitespace-tokenised sentence a line,
+from stdin or --text), from a tagger checkpoint (``lmlab train --kind tag``).
+
+Output, one sentence a line in input order: ``word/TAG`` tokens (``--format text``), or
+``--format conll`` (``word<TAB>TAG`` lines, a blank line after each sentence), or ``--format
+json`` (one ``{"words": [...], "tags": [...]}`` object a line).  An empty input line gives an
+empty output line (an empty sentence in CoNLL and JSON), so the output stays aligned.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import ConfigError
+from ._common import Formatter, input_lines, positive_int
+
+EXAMPLES = """examples:
+  echo "The cat sat on the mat ." | lmlab predict runs/upos
+  lmlab predict runs/chunks --text sentences.txt --format conll
+"""
+
+#: the kinds ``lmlab predict`` serves (a classifier's labels, a seq2seq model's translations: to come)
+PREDICTS = ("tag",)
+
+
+def add_parser(sub):
+    p = sub.add_parser("predict", help="tag text with a trained tagger (word/TAG per token)", description=__doc__,
+                       epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("model", help="a tagger's model folder (lmlab train --kind tag)")
+    p.add_argument("--text", help="input text, one sentence a line ('-' for stdin) (default: stdin)")
+    p.add_argument("--format", default="text", choices=("text", "conll", "json"), help="output format")
+    p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
+    return p
+
+
+def load_task_model(path: str, kinds: tuple[str, ...], command: str, device: str = "cpu"):
+    """(model, vocabs, config) of a checkpoint of one of ``kinds`` (an error naming both kinds otherwise)."""
+    from ..models.neural.checkpoint import load_checkpoint, read_config_dict
+    from ..models.neural.kinds import check_kind, kind_of_config
+
+    try:
+        kind = kind_of_config(read_config_dict(path))
+    except Exception:  # noqa: BLE001 - load_checkpoint reports a bad folder, naming it
+        kind = None
+    if kind is not None and kind not in kinds:
+        check_kind(kind, kinds[0], str(path), f"lmlab {command} takes kind {' or '.join(kinds)}")
+    return load_checkpoint(path, device, kind=kinds[0] if len(kinds) == 1 else None)
+
+
+def run(args) -> int:
+    model, _, _ = load_task_model(args.model, PREDICTS, "predict", args.device)
+    lines = input_lines(args.text)
+    sentences = [line.split() for line in lines]
+    tags = model.tag(sentences, batch_size=args.batch_size, device=args.device)
+    if len(tags) != len(sentences):
+        raise ConfigError(f"{len(tags)} tag sequences for {len(sentences)} lines")
+    out = sys.stdout
+    for words, ts in zip(sentences, tags, strict=True):
+        if args.format == "text":
+            out.write(" ".join(f"{w}/{t}" for w, t in zip(words, ts, strict=True)) + "\n")
+        elif args.format == "conll":
+            out.write("".join(f"{w}\t{t}\n" for w, t in zip(words, ts, strict=True)) + "\n")
+        else:
+            out.write(json.dumps({"words": words, "tags": ts}, ensure_ascii=False) + "\n")
+    return 0

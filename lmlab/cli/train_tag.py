@@ -1,0 +1,142 @@
+"""``lmlab train --kind tag``: a tagger (BiLSTM/GRU/RNN with character features and an optional
+CRF, or ``--model window``: Collobert's window MLP) on a named tagging dataset (``--data
+ud-english-ewt --labels upos|xpos``, ``--data conll2000``) or CoNLL-style column files
+(``--train FILE --valid FILE --word_column N --label_column M``, ``--scheme`` for chunk tags).
+
+The dev metric is token accuracy, or conlleval span F1 for chunk tags (conll2000's chunks, or a
+file with ``--scheme``).  Without a dev split (conll2000, a --train file without --valid) the
+last 1000 training sentences are held out for it.  Options a tagger does not set keep its own
+defaults: Adam, learning rate 0.001, batch 32, clip 5, dropout 0.5, 10 epochs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError, ModelFormatError
+
+HOLDOUT = 1000
+# The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
+DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "clip": 5.0, "dropout": 0.5, "epochs": 10,
+            "emsize": 100}
+
+
+def add_options(p) -> None:
+    g = p.add_argument_group("--kind tag")
+    g.add_argument("--labels", help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
+                                    "or pos (conll2000) (default: the dataset's first)")
+    g.add_argument("--word_column", type=int, default=1,
+                   help="--kind tag with --train FILE: column of the words (from 1; negative: from the end)")
+    g.add_argument("--label_column", type=int, default=-1,
+                   help="--kind tag with --train FILE: column of the tags (from 1; negative: from the end)")
+    g.add_argument("--scheme", choices=("iob1", "iob2", "iobes"),
+                   help="--kind tag: the chunk scheme of the file's tags (checked; span F1 is then the dev metric) "
+                        "(default: none, token accuracy)")
+    g.add_argument("--char_emsize", type=int, default=50, help="--kind tag: character embedding size")
+    g.add_argument("--char_hidden", type=int, default=50,
+                   help="--kind tag: character BiLSTM units per direction (0: no character features)")
+    g.add_argument("--crf", action="store_true", help="--kind tag: a linear-chain CRF output layer")
+    g.add_argument("--unidirectional", action="store_true",
+                   help="--kind tag: a left-to-right encoder (default: bidirectional)")
+    g.add_argument("--word_dropout", type=float, default=0.0,
+                   help="--kind tag: in training, a word becomes <unk> with this probability")
+    g.add_argument("--lowercase", action="store_true", help="--kind tag: look words up lower-cased")
+
+
+def _setting(args, given, name):
+    return getattr(args, name) if name in given or name not in DEFAULTS else DEFAULTS[name]
+
+
+def read_sentences(src: dict, split: str):
+    """Tagged sentences of the run's data (a named dataset or a column file)."""
+    from ..data.columns import read_columns
+    from ..data.tasks import tagging_task
+
+    if src.get("data"):
+        return tagging_task(src["data"], split, src.get("labels"))
+    path = src["train"] if split == "train" else src["valid"]
+    return read_columns(path, word_column=src["word_column"], label_column=src["label_column"],
+                        scheme=src.get("scheme"))
+
+
+def _scheme(src: dict) -> str | None:
+    if src.get("data") == "conll2000" and (src.get("labels") or "chunk") == "chunk":
+        return "iob2"
+    return src.get("scheme")
+
+
+def _splits(src: dict):
+    from ..data.tasks import TAGGING_TASKS
+
+    if src.get("data") and src["data"] not in TAGGING_TASKS:
+        raise ConfigError(f"--kind tag: unknown tagging dataset {src['data']!r}; known: {', '.join(TAGGING_TASKS)}")
+    train = read_sentences(src, "train")
+    if src.get("valid") or src.get("data") == "ud-english-ewt":
+        return train, read_sentences(src, "valid")
+    if len(train) <= HOLDOUT:
+        raise ConfigError(f"--kind tag: {len(train)} training sentences and no dev data: give --valid FILE")
+    return train[:-HOLDOUT], train[-HOLDOUT:]
+
+
+def run(args) -> int:
+    import torch
+
+    from ..models.neural.tagger import TaggingModel
+    from ..tensors.tagging import build_tagging_vocabs, encode_sentences
+    from ..train.loop import TrainConfig, Trainer, check_save_dir
+    from ..train.tag_task import make_task
+    from .train import CELL_NAMES, RESUME_APPLIES
+
+    given = getattr(args, "_given", frozenset())
+    absolute = lambda f: None if f is None else str(Path(f).resolve())  # noqa: E731
+    if args.resume:
+        overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
+        trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
+        src = trainer.source or {}
+        if not src.get("data") and not src.get("train"):
+            raise ModelFormatError(f"{args.save}: the run does not record its data")
+    else:
+        if not args.data and not args.train:
+            raise ConfigError("--kind tag: give --data NAME (ud-english-ewt, conll2000) or --train FILE")
+        if args.data and args.train:
+            raise ConfigError(f"give a training file or a named dataset, not both ({args.train} and --data {args.data})")
+        check_save_dir(Path(args.save), args.overwrite)
+        src = {"data": args.data, "labels": args.labels, "train": absolute(args.train), "valid": absolute(args.valid),
+               "word_column": args.word_column, "label_column": args.label_column, "scheme": args.scheme}
+    train_sents, dev_sents = _splits(src)
+    if not args.resume:
+        vocabs = build_tagging_vocabs(train_sents, min_count=args.min_count, lowercase=args.lowercase)
+        if args.model == "window":
+            config = {"kind": "tag", "architecture": "window", "window": args.context, "emsize": _setting(args, given, "emsize"),
+                      "hidden_size": args.nhid, "dropout": _setting(args, given, "dropout"),
+                      "word_dropout": args.word_dropout, "freeze_embeddings": args.freeze}
+            vocabs.pop("chars")
+        else:
+            config = {"kind": "tag", "architecture": "rnn", "emsize": _setting(args, given, "emsize"),
+                      "hidden_size": args.nhid, "num_layers": args.nlayers, "cell": CELL_NAMES[args.model],
+                      "bidirectional": not args.unidirectional, "dropout": _setting(args, given, "dropout"),
+                      "char_emsize": args.char_emsize, "char_hidden_size": args.char_hidden, "crf": args.crf,
+                      "word_dropout": args.word_dropout, "freeze_embeddings": args.freeze}
+            if args.char_hidden == 0:
+                vocabs.pop("chars")
+        tcfg = TrainConfig(epochs=_setting(args, given, "epochs") if args.epochs is None else args.epochs,
+                           lr=_setting(args, given, "lr"), optimizer=_setting(args, given, "optimizer"),
+                           clip=_setting(args, given, "clip"), batch_size=_setting(args, given, "batch_size"),
+                           seed=args.seed, threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
+                           device=args.device, patience=args.patience, progress=not args.quiet)
+        problems = tcfg.problems()
+        if problems:
+            raise ConfigError(problems)
+        torch.manual_seed(tcfg.seed)
+        model = TaggingModel.from_config(config, vocabs)
+        trainer = Trainer(model, tcfg, vocabs, args.save, pretrained=args.pretrained, overwrite=args.overwrite,
+                          task=make_task(tcfg, model, _scheme(src)), source=src)
+        if trainer.coverage is not None and not args.quiet:
+            print(f"pretrained vectors cover {trainer.coverage:.1%} of the vocabulary", file=sys.stderr)
+    train_data = encode_sentences(train_sents, trainer.vocabs)
+    history = trainer.fit(train_data, dev_sents)
+    if history:
+        print(f"best dev {trainer.task.metric} {trainer.best:.4f} ({trainer.metric_label}) after {len(history)} "
+              f"epochs; model in {args.save}")
+    return 0

@@ -1,0 +1,49 @@
+"""The taggers' task for the generic trainer: length-bucketed batches of tagged sentences
+(:mod:`lmlab.tensors.tagging`), and the dev metric: token accuracy, or conlleval span F1 when
+the tags are chunks of a scheme (``iob1``, ``iob2``, ``iobes``); higher is better.
+
+Training data is a :class:`~lmlab.tensors.tagging.TaggingData` (encoded once); dev data is the
+tagged sentences themselves (gold tags as strings, so that a dev tag training never saw counts
+as an error, not a crash).
+"""
+
+from __future__ import annotations
+
+from ..errors import CorpusError
+from ..eval.tagging import evaluate_tagger
+from ..tensors.tagging import TaggingBatches
+from .tasks import Task
+
+
+class TagTask(Task):
+    higher_is_better = True
+    item = "token"
+
+    def __init__(self, train_config, model, scheme: str | None = None):
+        self.batch_size, self.scheme = train_config.batch_size, scheme
+        self.metric = "span_f1" if scheme else "accuracy"
+
+    def check(self, data) -> None:
+        if not self.n_train_batches(data):
+            raise CorpusError("the training data has no tagged sentence with words")
+
+    def train_batches(self, data, epoch: int, seed: int):
+        yield from TaggingBatches(data, self.batch_size, shuffle=True, seed=seed).epoch(epoch)
+
+    def n_train_batches(self, data) -> int:
+        return len(TaggingBatches(data, self.batch_size, shuffle=False))
+
+    @property
+    def metric_label(self) -> str:
+        return f"conlleval span F1, {self.scheme.upper()}" if self.scheme else "token accuracy"
+
+    def evaluate(self, model, sentences, device="cpu", progress: bool = False) -> float:
+        rep = evaluate_tagger(model, sentences, scheme=self.scheme, device=device)
+        return float(rep["span_f1"] if self.scheme else rep["accuracy"])
+
+    def config_dict(self) -> dict:
+        return {"scheme": self.scheme} if self.scheme else {}
+
+
+def make_task(train_config, model, scheme: str | None = None) -> TagTask:
+    return TagTask(train_config, model, scheme)

@@ -1,0 +1,198 @@
+"""``lmlab train --kind tag``, ``lmlab predict`` and ``lmlab evaluate`` end to end: a tagger trained
+by the generic trainer from column files, its checkpoint (kind tag, vocab.json, vocab.chars.json,
+labels.tags.json), its predictions on stdin, its scores, resume, and the kind checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lmlab.cli.main import main  # noqa: E402
+from lmlab.models.neural.checkpoint import read_tensors  # noqa: E402
+
+TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "saw": "VERB",
+        "ran": "VERB", "on": "ADP", "big": "ADJ"}
+SENTS = ["the cat sat on the mat", "a dog saw the cat", "the big dog ran", "a cat sat", "the dog saw a big mat"]
+CHUNKS = {"DET": "B-NP", "ADJ": "I-NP", "NOUN": "I-NP", "VERB": "B-VP", "ADP": "B-PP"}
+
+
+def column_file(path, sents, chunks=False):
+    rows = []
+    for s in sents:
+        for w in s.split():
+            tag = TAGS[w]
+            rows.append(f"{w}\tX\t{CHUNKS[tag] if chunks else tag}")
+        rows.append("")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    return column_file(tmp_path / "train.tsv", SENTS * 6), column_file(tmp_path / "valid.tsv", SENTS[::-1])
+
+
+TINY = ["--emsize", "8", "--nhid", "8", "--nlayers", "1", "--char_emsize", "4", "--char_hidden", "4",
+        "--lr", "0.05", "--batch_size", "4", "--threads", "1", "--quiet"]
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cli_error(capsys, *argv) -> str:
+    code, out, err = cli(capsys, *argv)
+    assert code == 2, (code, out, err)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def train(capsys, files, save, *extra):
+    train_file, valid_file = files
+    code, out, err = cli(capsys, "train", "--kind", "tag", "--train", train_file, "--valid", valid_file,
+                         "--save", save, *TINY, *extra)
+    assert code == 0, err
+    return out
+
+
+def state(folder):
+    return json.loads((folder / "trainer_state.json").read_text())
+
+
+def test_train_predict_and_evaluate_a_tagger(tmp_path, files, capsys, monkeypatch):
+    run = tmp_path / "tagger"
+    out = train(capsys, files, run, "--epochs", "4")
+    assert "best dev accuracy" in out and "(token accuracy)" in out
+    config = json.loads((run / "config.json").read_text())
+    assert config["kind"] == "tag" and config["architecture"] == "rnn" and config["hidden_size"] == 8
+    names = {p.name for p in run.iterdir()}
+    assert {"vocab.json", "vocab.chars.json", "labels.tags.json", "model.safetensors", "steps.jsonl"} <= names
+    _, meta = read_tensors(run / "model.safetensors")
+    assert set(meta) == {"vocab_fingerprint", "vocab_fingerprint.chars", "labels_fingerprint.tags"}
+    st = state(run)
+    assert [h["epoch"] for h in st["history"]] == [1, 2, 3, 4] and st["best"] == max(
+        h["valid_accuracy"] for h in st["history"])
+    # the saved model is the best epoch's: lmlab evaluate on the dev file gives the dev figure
+    code, out, err = cli(capsys, "evaluate", run, "--test", files[1], "--json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["accuracy"] == pytest.approx(st["best"], abs=1e-12) and rep["n"] == sum(len(s.split()) for s in SENTS)
+    assert set(rep["per_class"]) >= {"DET", "NOUN", "VERB"} and rep["n_unseen"] == 0
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1])
+    assert code == 0 and out.startswith("accuracy ") and "precision" in out
+    # predict: word/TAG per token, one line per input line, an empty line kept
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"the cat sat\n\na big dog ran\n")))
+    code, out, err = cli(capsys, "predict", run)
+    assert code == 0, err
+    lines = out.split("\n")
+    assert len(lines) == 4 and lines[1] == "" and lines[3] == ""
+    assert [t.rsplit("/", 1)[0] for t in lines[0].split()] == ["the", "cat", "sat"]
+    assert all(t.rsplit("/", 1)[1] in TAGS.values() for t in lines[0].split() + lines[2].split())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"the cat sat\n\n")))
+    code, out, _ = cli(capsys, "predict", run, "--format", "json")
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert rows[0]["words"] == ["the", "cat", "sat"] and len(rows[0]["tags"]) == 3 and rows[1] == {"words": [], "tags": []}
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"the cat\n")))
+    code, out, _ = cli(capsys, "predict", run, "--format", "conll")
+    assert out.count("\n") == 3 and out.endswith("\n\n") and out.split("\n")[0].startswith("the\t")
+
+
+def test_tagger_and_lm_checkpoints_are_not_confused(tmp_path, files, capsys):
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--epochs", "1")
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(SENTS) + "\n")
+    err = cli_error(capsys, "perplexity", run, "--text", text)
+    assert f"{run}: the checkpoint is a tagger (tag), not a language model (lm)" in err
+    code, _, err = cli(capsys, "train", "--train", text, "--save", tmp_path / "lm", "--emsize", "4", "--nhid", "4",
+                       "--bptt", "3", "--batch_size", "2", "--epochs", "1", "--quiet", "--threads", "1")
+    assert code == 0, err
+    err = cli_error(capsys, "predict", tmp_path / "lm", "--text", text)
+    assert "the checkpoint is a language model (lm), not a tagger (tag)" in err
+    err = cli_error(capsys, "evaluate", tmp_path / "lm", "--test", files[1])
+    assert "not a tagger (tag)" in err
+
+
+def test_resume_equals_uninterrupted(tmp_path, files, capsys):
+    train(capsys, files, tmp_path / "full", "--epochs", "3", "--dropout", "0.3", "--word_dropout", "0.1")
+    train(capsys, files, tmp_path / "part", "--epochs", "1", "--dropout", "0.3", "--word_dropout", "0.1")
+    code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / "part", "--epochs", "3", "--quiet")
+    assert code == 0, err
+    a, _ = read_tensors(tmp_path / "full" / "last.safetensors")
+    b, _ = read_tensors(tmp_path / "part" / "last.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert (tmp_path / "full" / "steps.jsonl").read_text() == (tmp_path / "part" / "steps.jsonl").read_text()
+    assert [h["valid_accuracy"] for h in state(tmp_path / "full")["history"]] == \
+        [h["valid_accuracy"] for h in state(tmp_path / "part")["history"]]
+    err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "tag", "--epochs", "4")
+    assert "--kind cannot be given with it" in err
+
+
+@pytest.mark.parametrize("extra", [["--crf"], ["--model", "window", "--context", "1"], ["--model", "gru",
+                                   "--unidirectional", "--char_hidden", "0"]], ids=["crf", "window", "gru-uni"])
+def test_other_taggers_train(tmp_path, files, capsys, extra):
+    run = tmp_path / "r"
+    train(capsys, files, run, "--epochs", "1", *extra)
+    config = json.loads((run / "config.json").read_text())
+    assert config["kind"] == "tag"
+    names = {p.name for p in run.iterdir()}
+    assert ("vocab.chars.json" in names) == (config.get("char_hidden_size", 0) > 0)
+    if "--crf" in extra:
+        assert config["crf"] is True
+    if "window" in extra:
+        assert config["architecture"] == "window" and config["window"] == 1
+
+
+def test_chunk_tags_use_span_f1_as_the_dev_metric(tmp_path, capsys):
+    files = column_file(tmp_path / "tr.tsv", SENTS * 6, chunks=True), column_file(tmp_path / "va.tsv", SENTS, True)
+    run = tmp_path / "chunks"
+    out = train(capsys, files, run, "--epochs", "2", "--scheme", "iob2")
+    assert "best dev span_f1" in out and "conlleval span F1, IOB2" in out
+    st = state(run)
+    assert "valid_span_f1" in st["history"][0] and st["task"] == {"scheme": "iob2"}
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "iob2", "--json")
+    assert code == 0 and json.loads(out)["span_f1"] == pytest.approx(st["best"], abs=1e-9)
+
+
+def test_tagger_data_errors(tmp_path, files, capsys):
+    err = cli_error(capsys, "train", "--kind", "tag", "--save", tmp_path / "r")
+    assert "give --data NAME" in err
+    err = cli_error(capsys, "train", "--kind", "tag", "--data", "ptb", "--save", tmp_path / "r")
+    assert "unknown tagging dataset 'ptb'" in err
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("the\tDET\ncat\tX\tNOUN\n")
+    err = cli_error(capsys, "train", "--kind", "tag", "--train", bad, "--valid", bad, "--save", tmp_path / "r")
+    assert f"{bad}: line 2" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_ud_english_ewt_end_to_end(tmp_path, capsys):
+    run = tmp_path / "upos"
+    code, out, err = cli(capsys, "train", "--kind", "tag", "--data", "ud-english-ewt", "--labels", "upos",
+                         "--dry-run", "--save", run, *TINY)
+    assert code == 0, err
+    code, out, err = cli(capsys, "evaluate", run, "--data", "ud-english-ewt", "--split", "test", "--json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["n"] > 20000 and 0 <= rep["accuracy"] <= 1
+
+
+def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, capsys):
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--epochs", "1")
+    test = tmp_path / "test.tsv"
+    test.write_text("the\tX\tDET\ncat\tX\tNOVEL\n\na\tX\tDET\ndog\tX\tNOVEL\nran\tX\tVERB\n")
+    code, out, err = cli(capsys, "evaluate", run, "--test", test, "--json")
+    assert code == 0, err
+    rep = json.loads(out)
+    assert rep["unseen"] == {"NOVEL": 2} and rep["n_unseen"] == 2 and rep["n"] == 5
+    assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
