@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError, NotNormalizedError
 from ..models.base import LanguageModel
+from ..text.inputs import sentence_tokens, sentences_of
 from .metrics import accuracy, classification_report  # noqa: F401 - their home is metrics
 
 
@@ -43,7 +44,7 @@ class LMClassifier:
         out = np.empty((len(texts), len(labels)))
         for j, c in enumerate(labels):
             lm = self.models[c]
-            enc = [lm.encode(t) for t in texts]
+            enc = [lm.encode(t) for t in sentences_of(texts, "texts")]
             out[:, j] = [float(x.sum()) for x in lm.corpus_token_logprobs(enc)]
             out[:, j] += self.log_priors[c]
         return labels, out
@@ -100,7 +101,7 @@ def correct(lm: LanguageModel, sentence: str | Sequence[str], *, max_edits: int 
     """The corrected tokens and the corrections made (left to right, each in the corrected context)."""
     if max_edits not in (1, 2):
         raise ConfigError(f"max_edits must be 1 or 2, got {max_edits}")
-    tokens = lm.vocab.tokenize(sentence) if isinstance(sentence, str) else list(sentence)
+    tokens = sentence_tokens(sentence, lm.vocab.tokenize)
     vocab = lm.vocab
     fixes: list[Correction] = []
     for i, tok in enumerate(tokens):

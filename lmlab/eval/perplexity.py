@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import CorpusError, NotNormalizedError
 from ..models.base import LanguageModel
+from ..text.inputs import sentences_of
 from ..text.specials import UNK_ID
 
 LN10 = math.log(10.0)
@@ -108,7 +109,7 @@ def report_from_scores(token_logprobs: np.ndarray, token_ids: np.ndarray, n_sent
 
 
 def encode_sentences(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> list[np.ndarray]:
-    return [lm.encode(s) for s in sentences]
+    return [lm.encode(s) for s in sentences_of(sentences)]
 
 
 def evaluate(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> PerplexityReport:

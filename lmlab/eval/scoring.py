@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import CorpusError
 from ..models.base import LanguageModel
+from ..text.inputs import sentences_tokens
 from ..text.specials import EOS, UNK_ID
 
 
@@ -34,7 +35,7 @@ class SentenceScore:
 
 
 def score_sentences(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> list[SentenceScore]:
-    toks = [lm.vocab.tokenize(s) if isinstance(s, str) else list(s) for s in sentences]
+    toks = sentences_tokens(sentences, lm.vocab.tokenize)
     enc = [lm.vocab.encode(t) for t in toks]
     scores = lm.corpus_token_logprobs(enc) if enc else []
     return [SentenceScore(t + [EOS], lp, int(np.sum(e == UNK_ID)), np.append(e == UNK_ID, False))

@@ -10,6 +10,7 @@ import numpy as np
 from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, EOS_ID, UNK
 from . import sampling
+from .prompt import prompt_state, prompt_tokens
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,7 @@ def generate(
     ``seed`` gives the same text.  ``greedy`` (or ``temperature=0`` or ``top_k=1``) takes the
     most likely token; otherwise tokens are sampled after temperature, top-k and top-p.
     """
-    tokens = lm.vocab.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
-    state = lm.begin_state()
-    for t in tokens:
-        state = lm.advance(state, lm.vocab.lookup(t))
+    state = prompt_state(lm, prompt_tokens(lm, prompt))
     rng = np.random.default_rng(seed)
     banned_ids = {BOS_ID} | {lm.vocab.lookup(b) for b in banned if b in lm.vocab}
     if not stop_at_eos:
