@@ -32,8 +32,8 @@ class LMClassifier:
             raise ConfigError("a classifier needs language models for at least two classes")
         for c, m in models.items():
             if not m.normalized:
-                raise NotNormalizedError(f"the model of class {c!r} gives scores, not probabilities; "
-                                         "adding log-priors to them means nothing: use a normalised smoothing")
+                raise NotNormalizedError(f"the model of class {c!r}: {m.not_probabilities()}; adding log-priors "
+                                         "to its scores means nothing: use a normalised smoothing")
         self.models = dict(models)
         n = len(self.models)
         self.log_priors = {c: math.log((priors or {}).get(c, 1.0 / n)) for c in self.models}

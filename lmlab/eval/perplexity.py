@@ -115,9 +115,8 @@ def encode_sentences(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]
 def evaluate(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> PerplexityReport:
     """Perplexity report of ``lm`` on sentences (strings are split by the model's tokenizer)."""
     if not lm.normalized:
-        raise NotNormalizedError(
-            f"{type(lm).__name__} gives scores that are not probabilities; perplexity is undefined"
-        )
+        raise NotNormalizedError(f"{lm.not_probabilities()}: lmlab does not report its perplexity"
+                                 " (use a smoothed method: witten_bell, modified_kneser_ney...)")
     enc = encode_sentences(lm, sentences)
     if not enc:
         raise CorpusError("cannot compute perplexity of an empty text (no lines)")

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, EOS_ID, UNK_ID
 from ..text.tokenize import SPACE_TOKEN
 from ..text.vocab import Vocab
 from .beam import beam_search
 from .beam import top_ids as _top
-from .prompt import prompt_state, prompt_tokens
+from .prompt import check_count, prompt_state, prompt_tokens
 
 _PREFIX_INDEX: dict[str, tuple[list[str], np.ndarray]] = {}
 
@@ -65,6 +66,8 @@ def complete(
     ``include_unk``.  For a character-level
     model use :func:`complete_word`, which spells out whole words.
     """
+    if problems := check_count("k", k):
+        raise ConfigError(problems)
     state = prompt_state(lm, prompt_tokens(lm, prefix), sentence_start=sentence_start)
     lp = lm.next_logprobs([state])[0].copy()
     lp[[BOS_ID, EOS_ID]] = -np.inf
@@ -121,6 +124,8 @@ def complete_word(
     finished with the total probability of those endings.  The search stops when no live
     hypothesis can beat the k-th finished word, or after ``max_chars`` characters.
     """
+    if problems := check_count("k", k) + check_count("beam", beam) + check_count("max_chars", max_chars):
+        raise ConfigError(problems)
     vocab = lm.vocab
     tokens = prompt_tokens(lm, text)
     state = prompt_state(lm, tokens, sentence_start=sentence_start)

@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..models.base import LanguageModel
 from ..text.inputs import words_of
+
+
+def check_count(name: str, value, minimum: int = 1) -> list[str]:
+    """The problem with a count argument (``k``, ``max_tokens``...): not an integer, or below
+    ``minimum``; none when it is fine.  A bad count is refused, never read as "nothing to do"."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        return [f"{name} must be an integer >= {minimum}, got {value!r}"]
+    return []
 
 
 def prompt_tokens(lm: LanguageModel, prompt: str | Sequence[str]) -> list[str]:

@@ -40,6 +40,10 @@ class LanguageModel(ABC):
     #: True when every next-token distribution sums to 1.
     normalized: bool = True
 
+    def not_probabilities(self) -> str:
+        """Why this model's scores are not probabilities (for the refusal of what needs them)."""
+        return f"{type(self).__name__} gives scores, not probabilities"
+
     @property
     @abstractmethod
     def vocab(self) -> Vocab: ...

@@ -41,7 +41,7 @@ class MixtureLM(LanguageModel):
             raise ConfigError("a mixture needs at least one model")
         for i, m in enumerate(models):
             if not m.normalized:
-                raise NotNormalizedError(f"component {i} gives scores, not probabilities; it cannot be mixed")
+                raise NotNormalizedError(f"component {i}: {m.not_probabilities()}; it cannot be mixed")
             if i:
                 models[0].vocab.check_same(m.vocab, f"component {i}")
         self.models = list(models)

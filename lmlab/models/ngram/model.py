@@ -292,18 +292,23 @@ class NgramLM(LanguageModel):
         """Cross-entropy in bits per token (log2 of :meth:`perplexity`)."""
         return math.log2(self.perplexity(sentences))
 
+    def not_probabilities(self) -> str:
+        spec = registry.SMOOTHERS.get(self.smoothing)
+        return f"{self.smoothing} " + (spec.not_probabilities if spec else "gives scores, not probabilities")
+
     def _require_normalized(self, what: str) -> None:
         if not self.normalized:
             from ...errors import NotNormalizedError
 
-            raise NotNormalizedError(
-                f"{self.smoothing} gives scores, not probabilities, so {what} is undefined for it"
-            )
+            raise NotNormalizedError(f"{self.not_probabilities()}: lmlab does not report its {what}"
+                                     " (use a smoothed method: witten_bell, modified_kneser_ney...)")
 
     def generate(
         self, num_words: int = 1, text_seed: Sequence[str] | None = None, random_seed: int | None = None
     ) -> str | list[str]:
         """Sample ``num_words`` words after ``text_seed`` (nltk.lm's signature and return type)."""
+        if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 1:
+            raise ConfigError(f"num_words must be a positive integer, got {num_words!r}")
         rng = random.Random(random_seed)
         state = self.null_state()
         for t in ["<s>"] if text_seed is None else words_of(text_seed, "text_seed") or ["<s>"]:

@@ -369,6 +369,8 @@ class NltkLM:
     def generate(self, num_words: int = 1, text_seed: Sequence[str] | None = None,
                  random_seed: int | random.Random | None = None) -> str | list[str]:
         """nltk.lm's ``generate``: the same words for the same ``random_seed``."""
+        if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 1:
+            raise ConfigError(f"num_words must be a positive integer, got {num_words!r}")
         seed = [] if text_seed is None else words_of(text_seed, "text_seed")
         rng = random_seed if isinstance(random_seed, random.Random) else random.Random(random_seed)
         if num_words == 1:
