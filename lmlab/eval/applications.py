@@ -65,7 +65,7 @@ def train_class_lms(examples: Sequence[tuple[str, str]], *, order: int = 3, smoo
 
     if priors not in ("frequency", "uniform"):
         raise ConfigError(f"priors must be 'frequency' or 'uniform', got {priors!r}")
-    if not examples:
+    if not sentences_of(examples, "examples"):
         raise ConfigError("no training examples")
     tok = Tokenizer(kind="character" if char else "whitespace")
     tokens = [(label, tok.tokenize(text)) for label, text in examples]

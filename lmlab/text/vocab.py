@@ -99,6 +99,8 @@ class Vocab:
     @classmethod
     def from_tokens(cls, tokens: Iterable[str], tokenizer: Tokenizer | None = None) -> Vocab:
         """Vocabulary with the specials first, then ``tokens`` (specials among them are skipped)."""
+        if isinstance(tokens, str):
+            words_of(tokens, "Vocab.from_tokens")  # refuses it: a string is not a sequence of tokens
         seen = dict.fromkeys(t for t in tokens if t not in SPECIALS)
         return cls(SPECIALS + tuple(seen), tokenizer)
 

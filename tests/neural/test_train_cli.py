@@ -228,7 +228,7 @@ def _example_value(action) -> list[str]:
         return []
     if action.choices:
         return [str(next(iter(action.choices)))]
-    return ["1"] if action.type in (int, float) else ["x.txt"]
+    return ["1"] if action.type is not None else ["x.txt"]  # train's typed options are numbers
 
 
 def test_resume_refuses_every_other_option_even_at_its_default(tmp_path, capsys):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lmlab.errors import InputTypeError, LmlabError
-from lmlab.eval.applications import LMClassifier, correct
+from lmlab.eval.applications import LMClassifier, correct, train_class_lms
 from lmlab.eval.perplexity import evaluate
 from lmlab.eval.scoring import score_sentences
 from lmlab.generate.beam import lm_beam_search
@@ -51,6 +51,9 @@ CASES = {
     "MixtureLM.tuned_with_scores": lambda lm, nl: MixtureLM.tuned_with_scores([lm, lm], "the stock market"),
     "LMClassifier.predict": lambda lm, nl: LMClassifier({"a": lm, "b": lm}).predict("the stock"),
     "Vocab.build": lambda lm, nl: Vocab.build("the cat"),
+    "Vocab.from_tokens": lambda lm, nl: Vocab.from_tokens("the cat"),
+    "NltkLM vocabulary": lambda lm, nl: NltkLM(2, vocabulary="abc"),
+    "train_class_lms": lambda lm, nl: train_class_lms("a\tthe cat"),
     "Vocab.encode": lambda lm, nl: lm.vocab.encode("the"),
     "encode_corpus": lambda lm, nl: encode_corpus(lm.vocab, "the stock"),
     "complete (a token list's words)": lambda lm, nl: complete(lm, ["the", 3]),

@@ -175,7 +175,7 @@ class NltkLM:
         self.discount = NLTK_DISCOUNTS.get(smoothing, 0.0) if discount is None else float(discount)
         self.unk_cutoff = unk_cutoff
         self.tokenizer = tokenizer or Tokenizer()
-        self._vocabulary = None if vocabulary is None else list(vocabulary)
+        self._vocabulary = None if vocabulary is None else words_of(vocabulary, "vocabulary")
         self._vocab: NltkVocabulary | None = None
         self._sentences: list[list[str]] = []
         self._counts: NgramCounts | None = None
