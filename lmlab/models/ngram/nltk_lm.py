@@ -198,9 +198,7 @@ class NltkLM:
         if not new and not self._sentences:
             raise CorpusError("cannot fit a language model on an empty corpus (no lines)")
         for s in new:
-            for t in s:
-                if not isinstance(t, str):
-                    raise TypeError(f"a word must be a string, not {type(t).__name__} ({t!r})")
+            words_of(s, "a sentence")  # every word a string (nltk's sizes: checked word by word)
         if self._vocab is None:
             self._vocab = self._build_vocab(new)
         self._sentences += new
