@@ -65,6 +65,11 @@ class NotNormalizedError(LmlabError, ValueError):
     """An operation needs probabilities but the model only gives unnormalised scores."""
 
 
+class InputTypeError(LmlabError, TypeError):
+    """An API argument of the wrong kind: e.g. a plain string where a sequence of sentences or of
+    words is expected (it would be read as its characters)."""
+
+
 class NotALanguageModelError(LmlabError, AttributeError):
     """An lmlab LanguageModel operation was asked of a model that has another contract (NltkLM)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 import time
@@ -20,13 +21,15 @@ def input_lines(path: str | None, data: str | None = None, split: str = "train")
     An input with no lines (an empty file, ``< /dev/null``) is refused, naming it: no command has
     anything to do with it (an empty *line* is a sentence: it predicts one ``</s>``).
     """
-    if path and data:
+    if path is not None and data is not None:  # "" is a value too (0 and "" are never "not given")
         raise ConfigError(f"give a text file or a named dataset, not both ({path} and --data {data})")
-    if data:
+    if path == "" or data == "":
+        raise ConfigError(f"an empty {'file' if path == '' else 'dataset'} name for the input text")
+    if data is not None:
         from ..data.readers import lm_lines
 
         lines, name = lm_lines(data, split), f"--data {data} (split {split})"
-    elif path and path != "-":
+    elif path is not None and path != "-":
         lines, name = read_lines(path), path
     else:
         lines, name = read_stream_lines(sys.stdin.buffer, "<stdin>"), "<stdin>"
@@ -66,12 +69,31 @@ def _number(kind, test, what):
     return parse
 
 
+finite_float = _number(float, math.isfinite, "a finite number")
 positive_int = _number(int, lambda v: v >= 1, "a positive integer")
 nonnegative_int = _number(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
 nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
 probability = _number(float, lambda v: 0 < v <= 1, "a probability in (0, 1]")
 port_number = _number(int, lambda v: 0 <= v <= 65535, "a port number (0-65535)")
+quant_bits = _number(int, lambda v: 1 <= v <= 8, "a number of bits from 1 to 8")
+vocab_size = _number(int, lambda v: v >= 4, "a vocabulary size of at least 4 (3 specials + 1 word)")
+
+
+def nonempty_file(text: str) -> str:
+    """An input file that must hold something (a word list): an empty one is refused before any work."""
+    import os
+
+    try:
+        empty = os.path.getsize(text) == 0
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror}") from None
+    if empty:
+        raise argparse.ArgumentTypeError(f"{text} is empty")
+    return text
+
+
+nonempty_file.__name__ = "non-empty file"
 
 
 def output_file(text: str) -> str:
@@ -84,6 +106,8 @@ def output_file(text: str) -> str:
 
     if writes_in_place(text):  # (never a folder)
         return text
+    if not text:
+        raise argparse.ArgumentTypeError("an empty file name")
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name to write")
     target = os.path.realpath(text) if os.path.islink(text) else text
@@ -122,12 +146,46 @@ def _other_spelling(opt: str) -> str | None:
     return "--" + alt + eq + value
 
 
+# -- options that apply only with others ----------------------------------------------------------
+class Applies:
+    """A declaration: option ``dest`` has an effect only ``when(args)`` holds (said as ``only``,
+    e.g. "with --mix").  Given on a command line where it has none, it is refused with one line
+    naming it, before any work (:meth:`ArgumentParser.parse_known_args`)."""
+
+    __slots__ = ("dest", "only", "when")
+
+    def __init__(self, dest: str, when, only: str):
+        self.dest, self.when, self.only = dest, when, only
+
+
+def applies_only(parser: ArgumentParser, dest: str, when, only: str) -> None:
+    """Declare that option ``dest`` of ``parser`` has an effect only when ``when(args)`` holds."""
+    if not any(a.dest == dest and a.option_strings for a in parser._actions):  # noqa: SLF001
+        raise ValueError(f"{parser.prog} has no option {dest!r}")  # a programming error, caught by the tests
+    parser.applies.append(Applies(dest, when, only))
+
+
+class _NotesGiven:
+    """Mixed into every option's action: records its ``dest`` in ``namespace._given`` when the
+    command line names the option (whatever the value, even the default)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace._given = getattr(namespace, "_given", frozenset()) | {self.dest}
+        super().__call__(parser, namespace, values, option_string)
+
+
+def given(args) -> frozenset[str]:
+    """The options (their ``dest``) named on the command line."""
+    return getattr(args, "_given", frozenset())
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """lmlab's parser (every command's, through ``add_subparsers``).
 
     * Every multi-word flag takes both spellings, ``--max_tokens`` and ``--max-tokens``: the one
       not registered is rewritten to the registered one before parsing (help shows one spelling).
     * Two sources of one text (:data:`EXCLUSIVE`: ``--text`` and ``--data``...) are refused together.
+    * An option given where it has no effect (declared with :func:`applies_only`) is refused.
     * An error is one line on stderr and exit code 2 (argparse prints the whole usage).
     * A failed write of ``--help`` or ``--version`` to standard output is an error (exit 2), not exit 0.
     """
@@ -135,9 +193,23 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", Formatter)
         super().__init__(*args, **kwargs)
+        self.applies: list[Applies] = []
+
+    def _note_given(self) -> None:
+        """Every option's action records that it was given (see :func:`given`)."""
+        for action in self._actions:
+            if action.option_strings and not isinstance(
+                    action, argparse._HelpAction | argparse._VersionAction | _NotesGiven):  # noqa: SLF001
+                action.__class__ = type(type(action).__name__, (_NotesGiven, type(action)), {})
+
+    def flag(self, dest: str) -> str:
+        """The option strings of ``dest`` as argparse names them in errors (``-q/--quantize``)."""
+        action = next(a for a in self._actions if a.dest == dest and a.option_strings)
+        return "/".join(action.option_strings)
 
     def parse_known_args(self, args=None, namespace=None):
         args = list(sys.argv[1:] if args is None else args)
+        self._note_given()
         known = self._option_string_actions
         out = []
         for i, a in enumerate(args):
@@ -156,6 +228,9 @@ class ArgumentParser(argparse.ArgumentParser):
             if getattr(ns, a, None) is not None and getattr(ns, b, None) is not None and \
                     f"--{a}" in known and f"--{b}" in known:
                 self.error(f"argument --{a}: not allowed with argument --{b} (they name the same text)")
+        for rule in self.applies:
+            if rule.dest in given(ns) and not rule.when(ns):
+                self.error(f"argument {self.flag(rule.dest)}: applies only {rule.only}; it would have no effect here")
         return ns, extras
 
     def error(self, message: str):

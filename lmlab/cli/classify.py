@@ -14,7 +14,7 @@ from ..data.tasks import TASKS, classification_task, parse_labeled
 from ..errors import ConfigError
 from ..eval.applications import classification_report, train_class_lms
 from ..models.ngram.smoothing.registry import SMOOTHERS
-from ._common import Formatter, input_lines, positive_int
+from ._common import Formatter, applies_only, input_lines, positive_int
 
 EXAMPLES = """examples:
   lmlab classify --task shakespeare-speakers --char --order 5 --smoothing kneser_ney
@@ -37,24 +37,27 @@ def add_parser(sub):
     p.add_argument("--priors", default="frequency", choices=("frequency", "uniform"),
                    help="label priors: training frequencies or uniform")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    applies_only(p, "test", lambda a: a.task is None, "with --train (a --task has its own test set)")
+    applies_only(p, "test", lambda a: a.predict is None, "without --predict (which prints labels, no report)")
+    applies_only(p, "json", lambda a: a.predict is None, "with a labelled test set (--predict prints labels)")
     return p
 
 
 def run(args) -> int:
-    if bool(args.task) == bool(args.train):
-        raise ConfigError("give --task NAME or --train FILE (not both)")
-    if args.task:
+    if (args.task is None) == (args.train is None):
+        raise ConfigError("give --task NAME or --train FILE" + (", not both" if args.task is not None else ""))
+    if args.task is not None:
         train = classification_task(args.task, "train")
         test = classification_task(args.task, "test")
     else:
         train = parse_labeled(input_lines(args.train), args.train)
-        test = parse_labeled(input_lines(args.test), args.test) if args.test else []
-        if not test and not args.predict:
+        test = parse_labeled(input_lines(args.test), args.test) if args.test is not None else []
+        if args.test is None and args.predict is None:
             raise ConfigError("give --test FILE (labelled) or --predict FILE (unlabelled)")
     if len({label for label, _ in train}) < 2:
         raise ConfigError("the training data has fewer than two labels")
     clf = train_class_lms(train, order=args.order, smoothing=args.smoothing, char=args.char, priors=args.priors)
-    if args.predict:
+    if args.predict is not None:
         texts = [t for t in input_lines(args.predict) if t.strip()]
         for label, text in zip(clf.predict(texts), texts, strict=True):
             print(f"{label}\t{text}")

@@ -12,7 +12,7 @@ import math
 from ..models.mixture import MixtureLM
 from ..eval.perplexity import describe_mode, evaluate
 from ..models.loading import load
-from ._common import Formatter, input_lines
+from ._common import Formatter, applies_only, input_lines, nonnegative_float
 
 EXAMPLES = """examples:
   lmlab compare ptb.o3.arpa ptb.o5.lmbin runs/ptb-lstm --data ptb
@@ -31,9 +31,13 @@ def add_parser(sub):
     p.add_argument("--text", help="test text file (instead of --data) (default: stdin)")
     p.add_argument("--mix", action="store_true", help="add a linear mixture of all models, weights tuned by EM")
     p.add_argument("--heldout", help="held-out text for --mix (default: the dataset's valid split)")
-    p.add_argument("--weights", nargs="+", type=float, metavar="W",
+    p.add_argument("--weights", nargs="+", type=nonnegative_float, metavar="W",
                    help="with --mix: static mixture weights (one per model, summing to 1) instead of EM")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data")
+    for dest in ("weights", "heldout"):
+        applies_only(p, dest, lambda a: a.mix, "with --mix")
+    applies_only(p, "heldout", lambda a: a.weights is None, "without --weights (it tunes the weights by EM)")
     return p
 
 
@@ -44,10 +48,10 @@ def run(args) -> int:
     for name, lm in models:
         rows.append((name, evaluate(lm, lines)))
     if args.mix:
-        if args.weights:
+        if args.weights is not None:
             mix = MixtureLM([lm for _, lm in models], args.weights)
         else:
-            held = input_lines(args.heldout, None if args.heldout else args.data, "valid")
+            held = input_lines(args.heldout, None if args.heldout is not None else args.data, "valid")
             mix = MixtureLM.tuned([lm for _, lm in models], held)
         label = "mixture(" + ", ".join(f"{w:.3f}" for w in mix.weights) + ")"
         rows.append((label, evaluate(mix, lines)))

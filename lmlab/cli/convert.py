@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import LmlabError
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM, save_arpa, save_binary
-from ._common import NGRAM_MODEL_HELP, Formatter, Progress, output_file
+from ._common import NGRAM_MODEL_HELP, Formatter, Progress, applies_only, output_file, quant_bits
 
 EXAMPLES = """examples:
   lmlab convert lm.arpa lm.lmbin          # binary: the output name ends in .lmbin
@@ -19,10 +19,15 @@ def add_parser(sub):
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("input", help=NGRAM_MODEL_HELP)
     p.add_argument("output", type=output_file, help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
-    p.add_argument("-q", "--quantize", type=int, metavar="BITS",
+    p.add_argument("-q", "--quantize", type=quant_bits, metavar="BITS",
                    help="binary only: quantise probabilities and backoffs to BITS (1-8) bits, like build_binary -q (default: not quantised)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    applies_only(p, "quantize", lambda a: _binary(a.output), "to a binary output (*.lmbin)")
     return p
+
+
+def _binary(path) -> bool:
+    return str(path).endswith(".lmbin")
 
 
 def run(args) -> int:
@@ -31,7 +36,7 @@ def run(args) -> int:
     if not isinstance(lm, NgramLM):
         raise LmlabError("convert works on n-gram models")
     progress(f"loaded {args.input}")
-    if str(args.output).endswith(".lmbin"):
+    if _binary(args.output):
         save_binary(lm, args.output, quant_bits=args.quantize)
     else:
         save_arpa(lm, args.output)

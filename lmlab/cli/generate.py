@@ -6,7 +6,15 @@ import math
 
 from ..generate.decode import generate
 from ..models.loading import load
-from ._common import MODEL_HELP, Formatter, nonnegative_int, positive_float, positive_int, probability
+from ._common import (
+    MODEL_HELP,
+    Formatter,
+    applies_only,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    probability,
+)
 
 EXAMPLES = """examples:
   lmlab generate lm.arpa --prompt "the stock market" --seed 1
@@ -32,6 +40,8 @@ def add_parser(sub):
     p.add_argument("--no-stop", dest="stop", action="store_false",
                    help="do not stop at </s> (default: a sample ends at </s>)")
     p.add_argument("--scores", action="store_true", help="print each sample's log10-probability before it")
+    for dest in ("temperature", "top_k", "top_p", "seed"):
+        applies_only(p, dest, lambda a: not a.greedy, "when sampling (not with --greedy)")
     return p
 
 

@@ -16,7 +16,7 @@ from ..eval.perplexity import report_from_scores
 from ..models.loading import load
 from ..models.mixture import MixtureLM, write_mixture_spec
 from ..text.specials import EOS_ID
-from ._common import Formatter, input_lines, output_file
+from ._common import Formatter, input_lines, nonnegative_float, output_file
 
 EXAMPLES = """examples:
   lmlab mix ptb.o5.lmbin runs/ptb-lstm --data ptb --save ptb-mix.json     # EM on the valid split
@@ -31,7 +31,7 @@ def add_parser(sub):
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("models", nargs="+", help="component models (same vocabulary)")
     p.add_argument("--save", required=True, type=output_file, help="mixture file to write (.json)")
-    p.add_argument("--weights", nargs="+", type=float, metavar="W", help="static weights, one per model, summing to 1")
+    p.add_argument("--weights", nargs="+", type=nonnegative_float, metavar="W", help="static weights, one per model, summing to 1")
     p.add_argument("--data", help="named dataset whose valid split tunes the weights by EM")
     p.add_argument("--heldout", help="held-out text file that tunes the weights by EM")
     p.add_argument("--json", action="store_true", help="print the weights and held-out figures as JSON")
@@ -41,14 +41,15 @@ def add_parser(sub):
 def run(args) -> int:
     if not args.save.endswith(".json"):
         raise ConfigError(f"--save {args.save}: a mixture file ends in .json")
-    if args.data and args.heldout:
+    held_given = args.data is not None or args.heldout is not None
+    if args.data is not None and args.heldout is not None:
         raise ConfigError("give --data NAME or --heldout FILE (both name the held-out text), not both")
-    if args.weights is None and not (args.data or args.heldout):
+    if args.weights is None and not held_given:
         raise ConfigError("give --weights W... (static) or held-out text to tune them: --data NAME or --heldout FILE")
     if args.weights is not None and len(args.weights) != len(args.models):
         raise ConfigError(f"--weights has {len(args.weights)} numbers for {len(args.models)} models")
     models = [load(m) for m in args.models]
-    held = input_lines(args.heldout, None if args.heldout else args.data, "valid") if (args.data or args.heldout) else None
+    held = input_lines(args.heldout, args.data, "valid") if held_given else None
     report: dict = {"save": args.save}
     if held is None:
         mix = MixtureLM(models, args.weights)

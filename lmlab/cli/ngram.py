@@ -8,7 +8,19 @@ from ..errors import ConfigError
 from ..models.ngram.model import NgramLM, save_arpa
 from ..models.ngram.smoothing.kneser_ney import KENLM_FALLBACK
 from ..models.ngram.smoothing.registry import SMOOTHERS
-from ._common import Formatter, Progress, input_lines, output_file
+from ._common import (
+    Formatter,
+    Progress,
+    applies_only,
+    input_lines,
+    nonempty_file,
+    nonnegative_float,
+    nonnegative_int,
+    output_file,
+    positive_float,
+    positive_int,
+    vocab_size,
+)
 
 EXAMPLES = """examples:
   lmlab ngram -o 5 < train.txt > lm.arpa
@@ -25,7 +37,7 @@ def add_parser(sub):
         "ngram", help="estimate an n-gram LM and write ARPA", description=__doc__,
         epilog=EXAMPLES, formatter_class=Formatter,
     )
-    p.add_argument("-o", "--order", type=int, required=True, help="n-gram order (any positive integer)")
+    p.add_argument("-o", "--order", type=positive_int, required=True, help="n-gram order (any positive integer)")
     p.add_argument("--text", help="training text, one sentence per line (default: stdin)")
     p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
     p.add_argument("--arpa", type=output_file, help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
@@ -36,27 +48,41 @@ def add_parser(sub):
     form.add_argument("--backoff", action="store_true", help="backoff form instead of interpolated")
     p.add_argument("--interpolate_unigrams", type=int, choices=(0, 1), default=1,
                    help="1: mix uniform into unigrams (KenLM); 0: left-over mass to <unk> (SRILM)")
-    p.add_argument("--discount_fallback", nargs="*", type=float, metavar="D",
-                   help="where modified-KN discounts are undefined use D1 D2 D3+ (default 0.5 1 1.5)")
-    p.add_argument("--discount", nargs="+", type=float, metavar="D",
+    p.add_argument("--discount_fallback", nargs="*", type=nonnegative_float, metavar="D",
+                   help="where Kneser-Ney discounts are undefined (too little data) use D1 D2 D3+; the flag alone: "
+                        "0.5 1 1.5, as KenLM's (default: no fallback, such data is refused)")
+    p.add_argument("--discount", nargs="+", type=nonnegative_float, metavar="D",
                    help="fixed discount (one value, or D1 D2 D3+) (default: estimated from the counts)")
-    p.add_argument("-k", type=float, default=1.0, help="additive smoothing's k (1 = Laplace)")
-    p.add_argument("--prune", nargs="+", type=int, metavar="T",
+    p.add_argument("-k", type=positive_float, default=1.0, help="additive smoothing's k (1 = Laplace)")
+    p.add_argument("--prune", nargs="+", type=nonnegative_int, metavar="T",
                    help="count thresholds per order: drop n-grams with count <= T (e.g. 0 1 1; last repeats) (default: keep all)")
-    p.add_argument("--limit_vocab_file", metavar="FILE",
+    p.add_argument("--limit_vocab_file", metavar="FILE", type=nonempty_file,
                    help="keep only n-grams whose words are all in FILE (whitespace-separated)")
-    p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
-    p.add_argument("--max_vocab", type=int, help="keep the most frequent words (specials included) (default: no limit)")
+    p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
+    p.add_argument("--max_vocab", type=vocab_size, help="keep the most frequent words (specials included) (default: no limit)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    applies_only(p, "k", lambda a: a.smoothing == "additive", "with --smoothing additive")
+    for dest in ("discount", "discount_fallback"):
+        applies_only(p, dest, lambda a: a.smoothing in KN_FAMILY, "with --smoothing " + " or ".join(KN_FAMILY))
+    applies_only(p, "discount_fallback", lambda a: a.discount is None, "without --discount (fixed discounts)")
+    for dest in ("prune", "limit_vocab_file"):
+        applies_only(p, dest, lambda a: a.smoothing not in DIRECT, "with a smoothing other than " + ", ".join(DIRECT))
     return p
 
 
+KN_FAMILY = ("modified_kneser_ney", "kneser_ney", "absolute_discounting")  # the methods with discounts
+DIRECT = ("additive", "mle", "stupid_backoff")  # no count pruning: their tables are built directly
+
+
 def _limit_vocab(path):
-    if not path:
+    if path is None:
         return None
     from .._io import read_text
 
-    return set(read_text(path).split())
+    words = set(read_text(path).split())
+    if not words:
+        raise ConfigError(f"--limit_vocab_file {path}: the file holds no words (only white space)")
+    return words
 
 
 def _discount_text(d) -> str:
@@ -73,7 +99,7 @@ def run(args) -> int:
         if len(fallback) != 3:
             raise ConfigError("--discount_fallback takes no value or three (D1 D2 D3+)")
     discount = None
-    if args.discount:
+    if args.discount is not None:
         if len(args.discount) not in (1, 3):
             raise ConfigError("--discount takes one value or three (D1 D2 D3+)")
         discount = args.discount[0] if len(args.discount) == 1 else tuple(args.discount)
@@ -90,6 +116,6 @@ def run(args) -> int:
     if lm.discounts is not None:
         for m, d in enumerate(lm.discounts, start=1):
             progress(f"discounts order {m}: {_discount_text(d)}")
-    save_arpa(lm, args.arpa if args.arpa else sys.stdout.buffer)
-    progress(f"wrote {args.arpa or 'ARPA to stdout'}")
+    save_arpa(lm, sys.stdout.buffer if args.arpa in (None, "-") else args.arpa)
+    progress(f"wrote {'ARPA to stdout' if args.arpa in (None, '-') else args.arpa}")
     return 0

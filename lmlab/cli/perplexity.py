@@ -13,7 +13,7 @@ import json
 from ..errors import ConfigError
 from ..eval.perplexity import describe_mode, evaluate, report_from_scores
 from ..models.loading import load
-from ._common import MODEL_HELP, Formatter, input_lines
+from ._common import MODEL_HELP, Formatter, applies_only, input_lines, positive_int
 
 EXAMPLES = """examples:
   lmlab perplexity lm.arpa --data ptb --split test
@@ -35,17 +35,15 @@ def add_parser(sub):
                    help="neural models: carry the state across lines (the literature's convention for PTB, and "
                         "what 'lmlab train' reports), the text cut into --columns columns; default: every line "
                         "starts from <s>, as for n-gram models.  The output names the mode either way")
-    p.add_argument("--columns", type=int, metavar="N",
+    p.add_argument("--columns", type=positive_int, metavar="N",
                    help="with --stream: cut the text into N columns, each starting from a fresh state "
                         "(default 10, as training's validation; 1: one stream carried through the whole text)")
+    applies_only(p, "columns", lambda a: a.stream, "with --stream")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data")
     return p
 
 
 def run(args) -> int:
-    if args.columns is not None and not args.stream:
-        raise ConfigError("--columns applies to --stream only")
-    if args.columns is not None and args.columns < 1:
-        raise ConfigError(f"--columns must be at least 1, got {args.columns}")
     lm = load(args.model)
     lines = input_lines(args.text, args.data, args.split)
     if args.stream:

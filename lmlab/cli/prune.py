@@ -7,7 +7,7 @@ import sys
 from ..errors import LmlabError
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM, save_arpa
-from ._common import NGRAM_MODEL_HELP, Formatter, Progress, nonnegative_float, output_file
+from ._common import NGRAM_MODEL_HELP, Formatter, Progress, output_file, positive_float
 
 EXAMPLES = """examples:
   lmlab prune lm.arpa --threshold 1e-7 --arpa pruned.arpa
@@ -19,7 +19,7 @@ def add_parser(sub):
     p = sub.add_parser("prune", help="prune a model by relative entropy (SRILM -prune)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("model", help=NGRAM_MODEL_HELP)
-    p.add_argument("--threshold", type=nonnegative_float, required=True,
+    p.add_argument("--threshold", type=positive_float, required=True,
                    help="drop an n-gram if removing it raises perplexity by a relative amount below this")
     p.add_argument("--arpa", type=output_file, help="output ARPA path, written atomically (default: stdout)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
@@ -34,5 +34,5 @@ def run(args) -> int:
     before = lm.tables.sizes()
     pruned = lm.prune_entropy(args.threshold)
     progress(f"n-grams per order {before} -> {pruned.tables.sizes()}")
-    save_arpa(pruned, args.arpa if args.arpa else sys.stdout.buffer)
+    save_arpa(pruned, sys.stdout.buffer if args.arpa in (None, "-") else args.arpa)
     return 0

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from .._io import read_stream_batches
-from ..errors import CorpusError, LmlabError
+from ..errors import CorpusError, LmlabError, NotNormalizedError
 from ..eval.perplexity import LN10, report_from_scores
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.model import NgramLM
@@ -40,8 +40,11 @@ def run(args) -> int:
     lm = load(args.model)
     if not isinstance(lm, NgramLM):
         raise LmlabError("query needs an n-gram model; use 'lmlab perplexity' for other models")
+    if not lm.normalized:  # as 'lmlab perplexity' (one answer for one model): no perplexity of scores
+        raise NotNormalizedError(f"{args.model}: {lm.not_probabilities()}: lmlab does not report its perplexity"
+                                 " (use a smoothed method: witten_bell, modified_kneser_ney...)")
     # stdin is scored as lines arrive (interactive use); a file in one batch
-    batches = [input_lines(args.text)] if args.text and args.text != "-" else \
+    batches = [input_lines(args.text)] if args.text not in (None, "-") else \
         read_stream_batches(sys.stdin.buffer, "<stdin>")
     out = sys.stdout
     scores, targets, n_lines = [], [], 0
@@ -58,7 +61,7 @@ def run(args) -> int:
             _write_lines(out, args.verbose, tokens, enc, lp10, length)
             out.flush()
     if not n_lines:
-        raise CorpusError(f"{args.text or '<stdin>'}: the input is empty (no lines)")
+        raise CorpusError(f"{'<stdin>' if args.text in (None, '-') else args.text}: the input is empty (no lines)")
     report = report_from_scores(np.concatenate(scores) * LN10, np.concatenate(targets), n_lines)
     out.write(report.kenlm_summary())
     return 0

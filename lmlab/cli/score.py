@@ -11,7 +11,7 @@ import math
 
 from ..eval.scoring import parse_nbest, rerank, score_sentences
 from ..models.loading import load
-from ._common import MODEL_HELP, Formatter, input_lines
+from ._common import MODEL_HELP, Formatter, finite_float, input_lines
 
 RERANK_DESCRIPTION = """``lmlab rerank``: re-rank n-best lists (speech recognition, translation) with any model.
 
@@ -58,8 +58,8 @@ def add_rerank_parser(sub):
                        description=RERANK_DESCRIPTION, epilog=RERANK_EXAMPLES, formatter_class=Formatter)
     p.add_argument("model", help=MODEL_HELP)
     p.add_argument("--nbest", required=True, help="Moses 'id ||| hyp ||| feats ||| score' or plain groups")
-    p.add_argument("--lm_weight", type=float, default=1.0, help="weight of the LM's natural-log probability")
-    p.add_argument("--score_weight", type=float, default=0.0, help="weight of the n-best's own score")
+    p.add_argument("--lm_weight", type=finite_float, default=1.0, help="weight of the LM's natural-log probability")
+    p.add_argument("--score_weight", type=finite_float, default=0.0, help="weight of the n-best's own score")
     p.add_argument("--best", action="store_true", help="print only the best hypothesis of each group")
     return p
 

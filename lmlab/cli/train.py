@@ -20,7 +20,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError, ModelFormatError
-from ._common import Formatter, input_lines
+from ._common import Formatter, applies_only, input_lines, positive_int
 
 EXAMPLES = """examples:
   lmlab train --data ptb --model lstm --emsize 200 --nhid 200 --nlayers 2 --dropout 0.2 --bptt 35 --epochs 6 --save runs/ptb-lstm
@@ -71,15 +71,15 @@ def add_parser(sub):
     p.add_argument("--lr", type=float, default=20.0, help="initial learning rate (SGD: divided by 4 when validation stalls)")
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"), help="optimiser")
     p.add_argument("--clip", type=float, default=0.25, help="gradient clipping: largest global norm")
-    p.add_argument("--epochs", type=int, help="epochs in all (default 6; with --resume: the run's own)")
+    p.add_argument("--epochs", type=positive_int, help="epochs in all (default 6; with --resume: the run's own)")
     p.add_argument("--batch_size", type=int, default=20, help="sequences per batch")
     p.add_argument("--bptt", type=int, default=35, help="truncated backpropagation length in tokens")
     p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
                    help="stream: truncated BPTT over the whole text; sentence: reset the state at every line")
     p.add_argument("--patience", type=int, default=0, help="early stopping after N epochs without improvement")
     p.add_argument("--seed", type=int, default=1111, help="random seed (initialisation, dropout, batch order)")
-    p.add_argument("--threads", type=int, help="torch threads (default: the free cores)")
-    p.add_argument("--max_batches", type=int, help="at most N batches per epoch (default: all)")
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: the free cores)")
+    p.add_argument("--max_batches", type=positive_int, help="at most N batches per epoch (default: all)")
     p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     p.add_argument("--dry-run", dest="dry_run", action="store_true", help="two batches of one epoch")
@@ -92,7 +92,16 @@ def add_parser(sub):
         if spec.available and spec.cli_options is not None:
             spec.cli_options_function()(p)
     _note_given_options(p)
+    # (with --resume, _resume names every option that cannot be given)
+    applies_only(p, "freeze", lambda a: a.resume or a.pretrained is not None, "with --pretrained")
+    applies_only(p, "context", lambda a: a.resume or a.model == "window", "with --model window")
+    for dest in RNN_ONLY:
+        applies_only(p, dest, lambda a: a.resume or a.model != "window", "with a recurrent --model (not window)")
     return p
+
+
+# options of the recurrent models that the fixed-window model does not have
+RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze")
 
 
 # With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
@@ -144,7 +153,7 @@ def _resume(args, given):
     check_resume_options(args, given)
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-    if args.data or args.train:
+    if args.data is not None or args.train is not None:
         trainer.source = _data_source(args)
     elif trainer.source is None:
         raise ConfigError(f"{args.save}: the run does not record its data (it was started by an older lmlab); "
@@ -187,7 +196,7 @@ def run_lm(args) -> int:
         trainer, src = _resume(args, given)
         vocab = trainer.vocab
     else:
-        if not args.data and not args.train:
+        if args.data is None and args.train is None:
             raise ConfigError("give --data NAME or --train FILE (and --valid FILE)")
         check_save_dir(Path(args.save), args.overwrite)  # before reading any data
         resolve_device(args.device)
@@ -211,7 +220,7 @@ def run_lm(args) -> int:
                                init=args.init, freeze_embeddings=args.freeze,
                                adaptive_cutoffs=tuple(args.adaptive or ()))
             problems = mcfg.problems()
-        tcfg = TrainConfig(epochs=args.epochs or 6, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
+        tcfg = TrainConfig(epochs=6 if args.epochs is None else args.epochs, lr=args.lr, optimizer=args.optimizer, clip=args.clip,
                            bptt=args.bptt, batch_size=args.batch_size, mode=args.mode, seed=args.seed,
                            threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
                            device=args.device, patience=args.patience, progress=not args.quiet)

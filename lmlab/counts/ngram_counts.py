@@ -97,7 +97,8 @@ def count_ngrams(ids: np.ndarray, starts: np.ndarray, order: int, vocab_size: in
     V = int(vocab_size)
     # Positions i whose token may end an m-gram of order >= 2: not the first of a sentence.
     can_extend = np.ones(len(tok), dtype=bool)
-    can_extend[np.asarray(starts[:-1], dtype=np.int64)] = False
+    first = np.asarray(starts[:-1], dtype=np.int64)
+    can_extend[first[first < len(tok)]] = False  # an empty last sentence (order 1: no padding) starts at the end
 
     unigram = np.bincount(tok, minlength=V).astype(np.int64)
     keys = [np.arange(V, dtype=np.int64)]

@@ -20,16 +20,22 @@ def lm_lines(name: str, split: str) -> list[str]:
 
 
 def tinyshakespeare_text(split: str) -> str:
-    """Tiny Shakespeare split by characters as char-rnn/nanoGPT do (``train`` 90%, ``valid`` 10%)."""
+    """Tiny Shakespeare split by characters as char-rnn/nanoGPT do (``train`` 90%, ``valid`` 10%).
+
+    It has no test split: ``valid`` is its held-out text, and ``test`` is refused (not silently
+    the same text under another name)."""
+    if split == "test":
+        raise ConfigError("tinyshakespeare has no test split: its held-out text is the valid split "
+                          "(the last 10%, as char-rnn's); give --split valid")
+    if split not in ("train", "valid", "all"):
+        raise ConfigError(f"tinyshakespeare has splits train, valid (the held-out text) and all; got {split!r}")
     text = read_text(resolve("tinyshakespeare", "all"))
     cut = int(len(text) * TINYSHAKESPEARE_TRAIN_FRACTION)
     if split == "train":
         return text[:cut]
-    if split in ("valid", "test"):
+    if split == "valid":
         return text[cut:]
-    if split == "all":
-        return text
-    raise ConfigError(f"tinyshakespeare has splits train, valid (= test) and all; got {split!r}")
+    return text
 
 
 def tinyshakespeare_speeches() -> list[tuple[str, str]]:

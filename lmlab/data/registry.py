@@ -203,7 +203,7 @@ def sha256_of(path: Path) -> str:
 
 def download(df: DataFile, dest: Path, *, url: str | None = None, timeout: float = 30.0) -> Path:
     """Fetch ``df`` to ``dest``, verify its sha256, and rename it into place atomically."""
-    url = url or df.url
+    url = df.url if url is None else url
     if os.environ.get("LMLAB_OFFLINE") == "1":
         raise DataUnavailableError(_missing_message(df, dest, "LMLAB_OFFLINE=1 forbids downloads"))
     try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .._io import read_bytes, read_lines
-from ..errors import ConfigError, DataFormatError
+from ..errors import ConfigError, CorpusError, DataFormatError
 from .columns import TaggedSentence, conll2000
 from .conllu import ud_english_ewt
 from .readers import tinyshakespeare_speeches
@@ -141,7 +141,7 @@ def tagging_task(name: str, split: str, labels: str | None = None) -> list[Tagge
     A column file of your own: :func:`lmlab.data.columns.read_columns`."""
     if name not in TAGGING_TASKS:
         raise ConfigError(f"unknown tagging task {name!r}; known: {', '.join(TAGGING_TASKS)}")
-    labels = labels or TAGGING_TASKS[name][0]
+    labels = TAGGING_TASKS[name][0] if labels is None else labels
     if name == "conll2000":
         return conll2000(split, labels)
     return ud_english_ewt(split, labels)
@@ -158,4 +158,6 @@ def parse_labeled(lines: list[str], name: str = "<labeled>") -> list[tuple[str, 
         if not found or not label.strip() or not text.strip():
             raise ConfigError(f"{name}: line {no}: expected LABEL{'<TAB>' if sep == chr(9) else ' '}TEXT, got {ln[:60]!r}")
         out.append((label.strip(), text.strip()))
+    if not out:
+        raise CorpusError(f"{name}: no labelled lines (only blank lines); expected LABEL<TAB>TEXT lines")
     return out

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError, NotNormalizedError
 from ..models.base import LanguageModel
+from ..text.inputs import sentence_tokens, sentences_of
 from .metrics import accuracy, classification_report  # noqa: F401 - their home is metrics
 
 
@@ -31,8 +32,8 @@ class LMClassifier:
             raise ConfigError("a classifier needs language models for at least two classes")
         for c, m in models.items():
             if not m.normalized:
-                raise NotNormalizedError(f"the model of class {c!r} gives scores, not probabilities; "
-                                         "adding log-priors to them means nothing: use a normalised smoothing")
+                raise NotNormalizedError(f"the model of class {c!r}: {m.not_probabilities()}; adding log-priors "
+                                         "to its scores means nothing: use a normalised smoothing")
         self.models = dict(models)
         n = len(self.models)
         self.log_priors = {c: math.log((priors or {}).get(c, 1.0 / n)) for c in self.models}
@@ -43,7 +44,7 @@ class LMClassifier:
         out = np.empty((len(texts), len(labels)))
         for j, c in enumerate(labels):
             lm = self.models[c]
-            enc = [lm.encode(t) for t in texts]
+            enc = [lm.encode(t) for t in sentences_of(texts, "texts")]
             out[:, j] = [float(x.sum()) for x in lm.corpus_token_logprobs(enc)]
             out[:, j] += self.log_priors[c]
         return labels, out
@@ -64,7 +65,7 @@ def train_class_lms(examples: Sequence[tuple[str, str]], *, order: int = 3, smoo
 
     if priors not in ("frequency", "uniform"):
         raise ConfigError(f"priors must be 'frequency' or 'uniform', got {priors!r}")
-    if not examples:
+    if not sentences_of(examples, "examples"):
         raise ConfigError("no training examples")
     tok = Tokenizer(kind="character" if char else "whitespace")
     tokens = [(label, tok.tokenize(text)) for label, text in examples]
@@ -100,7 +101,7 @@ def correct(lm: LanguageModel, sentence: str | Sequence[str], *, max_edits: int 
     """The corrected tokens and the corrections made (left to right, each in the corrected context)."""
     if max_edits not in (1, 2):
         raise ConfigError(f"max_edits must be 1 or 2, got {max_edits}")
-    tokens = lm.vocab.tokenize(sentence) if isinstance(sentence, str) else list(sentence)
+    tokens = sentence_tokens(sentence, lm.vocab.tokenize)
     vocab = lm.vocab
     fixes: list[Correction] = []
     for i, tok in enumerate(tokens):

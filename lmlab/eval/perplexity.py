@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import CorpusError, NotNormalizedError
 from ..models.base import LanguageModel
+from ..text.inputs import sentences_of
 from ..text.specials import UNK_ID
 
 LN10 = math.log(10.0)
@@ -108,15 +109,14 @@ def report_from_scores(token_logprobs: np.ndarray, token_ids: np.ndarray, n_sent
 
 
 def encode_sentences(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> list[np.ndarray]:
-    return [lm.encode(s) for s in sentences]
+    return [lm.encode(s) for s in sentences_of(sentences)]
 
 
 def evaluate(lm: LanguageModel, sentences: Iterable[str | Sequence[str]]) -> PerplexityReport:
     """Perplexity report of ``lm`` on sentences (strings are split by the model's tokenizer)."""
     if not lm.normalized:
-        raise NotNormalizedError(
-            f"{type(lm).__name__} gives scores that are not probabilities; perplexity is undefined"
-        )
+        raise NotNormalizedError(f"{lm.not_probabilities()}: lmlab does not report its perplexity"
+                                 " (use a smoothed method: witten_bell, modified_kneser_ney...)")
     enc = encode_sentences(lm, sentences)
     if not enc:
         raise CorpusError("cannot compute perplexity of an empty text (no lines)")

@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, EOS_ID, UNK
+from .prompt import prompt_state, prompt_tokens
 
 
 class StepDecoder(Protocol):
@@ -196,10 +197,7 @@ def lm_beam_search(
 
     ``<s>`` and the ``banned`` tokens (by default ``<unk>``) are never generated, as in
     :func:`lmlab.generate.decode.generate`, whose greedy output is ``beam=1``'s."""
-    tokens = lm.vocab.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
-    state = lm.begin_state()
-    for t in tokens:
-        state = lm.advance(state, lm.vocab.lookup(t))
+    state = prompt_state(lm, prompt_tokens(lm, prompt))
     ban = {BOS_ID} | {lm.vocab.lookup(b) for b in banned if b in lm.vocab}
     return beam_search(LMDecoder(lm), state, start_token=None, beam=beam, nbest=nbest, max_len=max_len,
                        alpha=alpha, banned=sorted(ban))

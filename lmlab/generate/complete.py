@@ -15,12 +15,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, EOS_ID, UNK_ID
 from ..text.tokenize import SPACE_TOKEN
 from ..text.vocab import Vocab
 from .beam import beam_search
 from .beam import top_ids as _top
+from .prompt import check_count, prompt_state, prompt_tokens
 
 _PREFIX_INDEX: dict[str, tuple[list[str], np.ndarray]] = {}
 
@@ -64,10 +66,9 @@ def complete(
     ``include_unk``.  For a character-level
     model use :func:`complete_word`, which spells out whole words.
     """
-    tokens = lm.vocab.tokenize(prefix) if isinstance(prefix, str) else list(prefix)
-    state = lm.begin_state() if sentence_start else lm.null_state()
-    for t in tokens:
-        state = lm.advance(state, lm.vocab.lookup(t))
+    if problems := check_count("k", k):
+        raise ConfigError(problems)
+    state = prompt_state(lm, prompt_tokens(lm, prefix), sentence_start=sentence_start)
     lp = lm.next_logprobs([state])[0].copy()
     lp[[BOS_ID, EOS_ID]] = -np.inf
     if not include_unk:
@@ -123,11 +124,11 @@ def complete_word(
     finished with the total probability of those endings.  The search stops when no live
     hypothesis can beat the k-th finished word, or after ``max_chars`` characters.
     """
+    if problems := check_count("k", k) + check_count("beam", beam) + check_count("max_chars", max_chars):
+        raise ConfigError(problems)
     vocab = lm.vocab
-    tokens = vocab.tokenize(text)
-    state = lm.begin_state() if sentence_start else lm.null_state()
-    for t in tokens:
-        state = lm.advance(state, vocab.lookup(t))
+    tokens = prompt_tokens(lm, text)
+    state = prompt_state(lm, tokens, sentence_start=sentence_start)
     stem = _word_stem(tokens)
     word_ids, end_mask = _per_vocab(_WORD_CHARS, vocab, _word_char_index)
     best = beam_search(_WordSpeller(lm, word_ids, end_mask), state, start_token=None, beam=beam, nbest=k,
@@ -170,7 +171,7 @@ def complete_text(lm: LanguageModel, text: str, k: int = 5, *, partial: bool = F
     words (:func:`complete_word`)."""
     if is_character_model(lm):
         return complete_word(lm, text, k), _word_stem(lm.vocab.tokenize(text))
-    tokens = lm.vocab.tokenize(text)
+    tokens = prompt_tokens(lm, text)
     stem = ""
     if partial and tokens and not text[-1:].isspace():
         stem = tokens.pop()

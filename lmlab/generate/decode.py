@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..models.base import LanguageModel
 from ..text.specials import BOS_ID, EOS_ID, UNK
 from . import sampling
+from .prompt import check_count, prompt_state, prompt_tokens
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,18 @@ def generate(
     ``seed`` gives the same text.  ``greedy`` (or ``temperature=0`` or ``top_k=1``) takes the
     most likely token; otherwise tokens are sampled after temperature, top-k and top-p.
     """
-    tokens = lm.vocab.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
-    state = lm.begin_state()
-    for t in tokens:
-        state = lm.advance(state, lm.vocab.lookup(t))
+    problems = check_count("max_tokens", max_tokens)
+    if not temperature >= 0:
+        problems.append(f"temperature must be >= 0, got {temperature}")
+    if top_k is not None:
+        problems += check_count("top_k", top_k)
+    if top_p is not None and not 0 < top_p <= 1:
+        problems.append(f"top_p must be in (0, 1], got {top_p}")
+    if seed is not None:
+        problems += check_count("seed", seed, 0)
+    if problems:
+        raise ConfigError(problems)
+    state = prompt_state(lm, prompt_tokens(lm, prompt))
     rng = np.random.default_rng(seed)
     banned_ids = {BOS_ID} | {lm.vocab.lookup(b) for b in banned if b in lm.vocab}
     if not stop_at_eos:

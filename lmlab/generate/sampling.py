@@ -21,7 +21,7 @@ def _normalise(lp: np.ndarray) -> np.ndarray:
 
 def apply_temperature(lp: np.ndarray, temperature: float) -> np.ndarray:
     """Sharpen (< 1) or flatten (> 1) the distribution; ``temperature == 0`` keeps only the argmax."""
-    if temperature < 0:
+    if not temperature >= 0:  # nan too
         raise ConfigError(f"temperature must be >= 0, got {temperature}")
     if temperature == 0:
         out = np.full_like(lp, -np.inf)

@@ -26,6 +26,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from ..errors import InputTypeError
+from ..text.inputs import sentence_tokens, words_of
 from ..text.specials import EOS_ID, UNK_ID
 from ..text.vocab import Vocab
 
@@ -37,6 +39,10 @@ class LanguageModel(ABC):
 
     #: True when every next-token distribution sums to 1.
     normalized: bool = True
+
+    def not_probabilities(self) -> str:
+        """Why this model's scores are not probabilities (for the refusal of what needs them)."""
+        return f"{type(self).__name__} gives scores, not probabilities"
 
     @property
     @abstractmethod
@@ -92,8 +98,7 @@ class LanguageModel(ABC):
 
     # -- conveniences written once --------------------------------------------------------
     def encode(self, sentence: str | Sequence[str]) -> np.ndarray:
-        tokens = self.vocab.tokenize(sentence) if isinstance(sentence, str) else list(sentence)
-        return self.vocab.encode(tokens)
+        return self.vocab.encode(sentence_tokens(sentence, self.vocab.tokenize))
 
     def sentence_logprob(self, sentence: str | Sequence[str], *, bos: bool = True, eos: bool = True) -> float:
         """Natural-log probability of a sentence (a string is tokenized with the vocab's tokenizer)."""
@@ -101,8 +106,10 @@ class LanguageModel(ABC):
 
     def logprob(self, word: str, context: Sequence[str] = ()) -> float:
         """ln P(word | context); the context is taken as it is (no ``<s>`` added)."""
+        if not isinstance(word, str):
+            raise InputTypeError(f"a word must be a string, not {type(word).__name__} ({word!r})")
         state = self.null_state()
-        for t in context:
+        for t in words_of(context):
             state = self.advance(state, self.vocab.lookup(t))
         return float(self.next_logprobs([state])[0, self.vocab.lookup(word)])
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, CorpusError, NotNormalizedError
+from ..text.inputs import sentences_of
 from ..text.vocab import Vocab
 from .base import LanguageModel
 
@@ -40,7 +41,7 @@ class MixtureLM(LanguageModel):
             raise ConfigError("a mixture needs at least one model")
         for i, m in enumerate(models):
             if not m.normalized:
-                raise NotNormalizedError(f"component {i} gives scores, not probabilities; it cannot be mixed")
+                raise NotNormalizedError(f"component {i}: {m.not_probabilities()}; it cannot be mixed")
             if i:
                 models[0].vocab.check_same(m.vocab, f"component {i}")
         self.models = list(models)
@@ -92,7 +93,7 @@ class MixtureLM(LanguageModel):
         """The mixture (EM weights tuned on held-out sentences, or the given ``weights``), the
         held-out sentences' ids and the (K + 1, N) per-token log-probabilities of every component
         and (last row) of the mixture: each model scores the text once."""
-        enc = [models[0].encode(s) for s in heldout]
+        enc = [models[0].encode(s) for s in sentences_of(heldout, "heldout")]
         lp = np.stack([np.concatenate(m.corpus_token_logprobs(enc)) for m in models])
         mix = cls(models, em_weights(lp, **kw)[0] if weights is None else weights)
         with np.errstate(divide="ignore"):

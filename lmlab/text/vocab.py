@@ -25,6 +25,7 @@ import numpy as np
 
 from .._json import INT, OBJECT, STR, check_fields, list_of
 from ..errors import ConfigError, ModelFormatError, VocabMismatchError
+from .inputs import sentences_of, words_of
 from .specials import BOS, BOS_ID, EOS, EOS_ID, SPECIALS, UNK, UNK_ID
 from .tokenize import Tokenizer
 
@@ -84,7 +85,7 @@ class Vocab:
         if problems:
             raise ConfigError(problems)
         counts: Counter[str] = Counter()
-        for sent in sentences:
+        for sent in sentences_of(sentences):
             counts.update(sent)
         for special in (BOS, EOS):
             counts.pop(special, None)
@@ -98,6 +99,8 @@ class Vocab:
     @classmethod
     def from_tokens(cls, tokens: Iterable[str], tokenizer: Tokenizer | None = None) -> Vocab:
         """Vocabulary with the specials first, then ``tokens`` (specials among them are skipped)."""
+        if isinstance(tokens, str):
+            words_of(tokens, "Vocab.from_tokens")  # refuses it: a string is not a sequence of tokens
         seen = dict.fromkeys(t for t in tokens if t not in SPECIALS)
         return cls(SPECIALS + tuple(seen), tokenizer)
 
@@ -138,6 +141,8 @@ class Vocab:
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
         """Ids of the words of a text; unknown words, and a literal ``<s>``/``</s>``, are ``<unk>``."""
+        if isinstance(tokens, str):
+            words_of(tokens, "Vocab.encode")  # refuses it: a string is not a sequence of words
         # map() with a repeated default is twice as fast as a generator expression
         return np.fromiter(map(self._words.get, tokens, repeat(UNK_ID)), dtype=np.int32, count=len(tokens))
 
@@ -239,6 +244,7 @@ def encode_corpus(
     pad with more symbols (nltk.lm pads ``order - 1`` of each).  A literal ``<s>``/``</s>`` inside
     a line is ``<unk>``, as in :meth:`Vocab.encode`.
     """
+    sentences_of(sentences)
     get = vocab._words.get  # noqa: SLF001 - hot loop
     n_words = sum(len(s) for s in sentences)
     flat = np.fromiter(map(get, chain.from_iterable(sentences), repeat(UNK_ID)), dtype=np.int32, count=n_words)

@@ -175,3 +175,69 @@ def test_nltk_lm_refuses_language_model_operations(tmp_path):
         nl.tables  # noqa: B018
     with pytest.raises(LmlabError, match="NltkLM"):
         NgramLM(3, "kneser_ney", compat="nltk")
+
+
+# -- an empty sentence last, and unk_cutoff above the padding's count ---------------------------
+def _scores_equal(ref, ours, words, contexts):
+    for ctx in contexts:
+        for w in words:
+            assert ours.score(w, list(ctx)) == pytest.approx(ref.score(w, ctx), rel=1e-12, abs=1e-15), (w, ctx)
+
+
+MODEL_IDS = [f"{m[0]}{m[1].get('k', m[1].get('discount', ''))}" for m in MODELS]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "make"), MODELS, ids=MODEL_IDS)
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("supplied", [False, True])
+def test_an_empty_last_sentence_is_counted_as_nltk_counts_it(name, kwargs, make, order, supplied):
+    """Order 1 has no padding, so an empty sentence holds nothing (it once ended in an IndexError)."""
+    if name == "kneser_ney" and order == 1:
+        pytest.skip("nltk's KneserNeyInterpolated(1) divides by zero")
+    train = [["a", "b", "a"], ["b"], []]
+    vocab = ["a", "b", "c", "<s>", "</s>"]
+    if supplied:
+        ref = make(order, vocabulary=Vocabulary(vocab, unk_cutoff=1))
+        ref.fit([padded_everygrams(order, s) for s in train])
+        ours = NltkLM(order, name, vocabulary=vocab, **kwargs).fit(train)
+    else:
+        ref = make(order)
+        ref.fit(*padded_everygram_pipeline(order, train))
+        ours = NltkLM(order, name, **kwargs).fit(train)
+    assert sorted(ours.vocab) == sorted(ref.vocab)
+    _scores_equal(ref, ours, [*ref.vocab, "zebra"], [(), ("a",), ("<s>",), ("b", "a")])
+    for seed in range(4):
+        assert ours.generate(6, random_seed=seed) == ref.generate(6, random_seed=seed)
+
+
+@pytest.mark.parametrize("smoothing", sorted(__import__("lmlab.models.ngram.smoothing.registry",
+                                                        fromlist=["SMOOTHERS"]).SMOOTHERS))
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_ngram_lm_counts_an_empty_last_sentence(smoothing, order):
+    lm = NgramLM(order, smoothing, discount_fallback=(0.5, 1, 1.5)).fit([["a", "b", "a"], ["b"], []])
+    assert lm.counts["</s>"] == 3 and lm.counts["a"] == 2
+    if lm.normalized:
+        p = sum(lm.score(w, ["a"][: order - 1]) for w in lm.vocab.tokens if w != "<s>")
+        assert p == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "make"), MODELS, ids=MODEL_IDS)
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("unk_cutoff", [1, 2, 3])
+def test_unk_cutoff_above_the_padding_count_makes_the_padding_unk(name, kwargs, make, order, unk_cutoff):
+    """nltk's vocabulary counts the padding with the words: padding seen fewer than unk_cutoff
+    times is ``<UNK>`` in the counts, the scores and generation (with one sentence, order 2
+    pads one <s>: cutoff 2 leaves it out)."""
+    if name == "kneser_ney" and order == 1:
+        pytest.skip("nltk's KneserNeyInterpolated(1) divides by zero")
+    for train in ([list("ecaeec")], [list("ecaeec"), list("aab")], TRAIN[:3]):
+        ref = make(order, vocabulary=Vocabulary(unk_cutoff=unk_cutoff))
+        ref.fit(*padded_everygram_pipeline(order, train))
+        ours = NltkLM(order, name, unk_cutoff=unk_cutoff, **kwargs).fit(train)
+        assert sorted(ours.vocab) == sorted(ref.vocab)
+        words = sorted({w for s in train for w in s}) + ["<s>", "</s>", "<UNK>", "zebra"]
+        _scores_equal(ref, ours, words, [(), ("a",), ("<s>",), ("<UNK>",), ("<s>", "<s>"), ("e", "c"), ("the",)])
+        for seed in range(4):
+            for text_seed in (None, ["a"], ["<s>"]):
+                assert ours.generate(6, text_seed=text_seed, random_seed=seed) == \
+                    ref.generate(6, text_seed=text_seed, random_seed=seed), (seed, text_seed)

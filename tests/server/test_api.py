@@ -266,7 +266,7 @@ def test_every_model_kind_is_prepared_and_served(kind):
     if lm.normalized:
         assert p.status_code == 200 and p.json()["perplexity"] > 1
     else:
-        assert p.status_code == 422 and "perplexity is undefined" in p.json()["detail"]
+        assert p.status_code == 422 and "does not report its perplexity" in p.json()["detail"]
 
 
 @pytest.mark.parametrize("raw", [b'{"text": "\xff"}', b'{"prefix": "the \xc3"}', b'\xfe\xff', b'{"text": "\xed\xa0\x80"}'])

@@ -103,6 +103,7 @@ def test_limit_vocab(smoothing, tmp_path):
     text = tmp_path / "t.txt"
     text.write_text("\n".join(TRAIN) + "\n")
     out = tmp_path / "m.arpa"
-    assert main(["ngram", "-o", "3", "--smoothing", smoothing, "--discount_fallback", "--text", str(text),
+    fallback = ["--discount_fallback"] if smoothing == "modified_kneser_ney" else []  # refused where it does nothing
+    assert main(["ngram", "-o", "3", "--smoothing", smoothing, *fallback, "--text", str(text),
                  "--limit_vocab_file", str(vocab_file), "--arpa", str(out), "--quiet"]) == 0
     assert NgramLM.from_arpa(out).vocab.tokens == lm.vocab.tokens

@@ -18,6 +18,7 @@ import numpy as np
 from ...counts.counter import NgramCounter
 from ...counts.ngram_counts import NgramCounts, count_ngrams
 from ...errors import ConfigError, CorpusError, NotFittedError, VocabMismatchError
+from ...text.inputs import sentences_tokens, words_of
 from ...text.specials import BOS_ID, EOS_ID
 from ...text.tokenize import Tokenizer
 from ...text.vocab import Vocab, encode_corpus, flatten_ids
@@ -30,10 +31,7 @@ _BUILD_LOCK = threading.Lock()
 
 
 def _as_token_lists(sentences: Iterable[str | Sequence[str]], tokenizer: Tokenizer) -> list[list[str]]:
-    out = []
-    for s in sentences:
-        out.append(tokenizer.tokenize(s) if isinstance(s, str) else list(s))
-    return out
+    return sentences_tokens(sentences, tokenizer.tokenize)
 
 
 class NgramLM(LanguageModel):
@@ -272,11 +270,11 @@ class NgramLM(LanguageModel):
     # -- nltk.lm-style API ----------------------------------------------------------------
     def score(self, word: str, context: Sequence[str] | None = None) -> float:
         """P(word | context) (a probability, as in nltk.lm); unknown words are scored as <unk>."""
-        return math.exp(self.logprob(word, context or ()))
+        return math.exp(self.logprob(word, () if context is None else context))
 
     def logscore(self, word: str, context: Sequence[str] | None = None) -> float:
         """log2 P(word | context), as nltk.lm's ``logscore``."""
-        return self.logprob(word, context or ()) / math.log(2)
+        return self.logprob(word, () if context is None else context) / math.log(2)
 
     def _encode_all(self, sentences: Iterable[str | Sequence[str]]) -> list[np.ndarray]:
         return [self.vocab.encode(t) for t in _as_token_lists(sentences, self.vocab.tokenizer)]
@@ -294,21 +292,26 @@ class NgramLM(LanguageModel):
         """Cross-entropy in bits per token (log2 of :meth:`perplexity`)."""
         return math.log2(self.perplexity(sentences))
 
+    def not_probabilities(self) -> str:
+        spec = registry.SMOOTHERS.get(self.smoothing)
+        return f"{self.smoothing} " + (spec.not_probabilities if spec else "gives scores, not probabilities")
+
     def _require_normalized(self, what: str) -> None:
         if not self.normalized:
             from ...errors import NotNormalizedError
 
-            raise NotNormalizedError(
-                f"{self.smoothing} gives scores, not probabilities, so {what} is undefined for it"
-            )
+            raise NotNormalizedError(f"{self.not_probabilities()}: lmlab does not report its {what}"
+                                     " (use a smoothed method: witten_bell, modified_kneser_ney...)")
 
     def generate(
         self, num_words: int = 1, text_seed: Sequence[str] | None = None, random_seed: int | None = None
     ) -> str | list[str]:
         """Sample ``num_words`` words after ``text_seed`` (nltk.lm's signature and return type)."""
+        if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 1:
+            raise ConfigError(f"num_words must be a positive integer, got {num_words!r}")
         rng = random.Random(random_seed)
         state = self.null_state()
-        for t in text_seed or ["<s>"]:
+        for t in ["<s>"] if text_seed is None else words_of(text_seed, "text_seed") or ["<s>"]:
             state = self.advance(state, self.vocab.lookup(t))
         words = []
         for _ in range(num_words):

@@ -12,7 +12,8 @@ Its contract is nltk.lm's, not lmlab's :class:`~lmlab.models.base.LanguageModel`
   counts, as nltk's ``fit`` does.
 * The vocabulary is the one supplied (``vocabulary=``: any iterable of words, e.g. an
   ``nltk.lm.Vocabulary``) or the words of the padded training text seen at least ``unk_cutoff``
-  times, plus ``<UNK>``; any other word is ``<UNK>``.  ``len(lm.vocab)`` is add-k's |V|.
+  times, plus ``<UNK>``; any other word is ``<UNK>`` (the padding too, when it is seen fewer
+  than ``unk_cutoff`` times, as in nltk).  ``len(lm.vocab)`` is add-k's |V|.
 * ``score(word, context)`` is nltk's: ``<s>`` is a word like any other; a context is used as
   given (MLE/add-k count at order ``len(context) + 1``, so a short context uses lower-order
   counts and one longer than ``order - 1`` has no counts: 0 for MLE, ``1/|V|`` for add-k); the
@@ -48,6 +49,7 @@ import numpy as np
 from ...counts.counter import NgramCounter
 from ...counts.ngram_counts import NgramCounts, count_ngrams
 from ...errors import ConfigError, CorpusError, NotALanguageModelError, NotFittedError
+from ...text.inputs import sentences_of, sentences_tokens, words_of
 from ...text.specials import BOS, BOS_ID, EOS, EOS_ID, UNK, UNK_ID
 from ...text.tokenize import Tokenizer
 from ...text.vocab import Vocab, encode_corpus
@@ -173,7 +175,7 @@ class NltkLM:
         self.discount = NLTK_DISCOUNTS.get(smoothing, 0.0) if discount is None else float(discount)
         self.unk_cutoff = unk_cutoff
         self.tokenizer = tokenizer or Tokenizer()
-        self._vocabulary = None if vocabulary is None else list(vocabulary)
+        self._vocabulary = None if vocabulary is None else words_of(vocabulary, "vocabulary")
         self._vocab: NltkVocabulary | None = None
         self._sentences: list[list[str]] = []
         self._counts: NgramCounts | None = None
@@ -192,19 +194,19 @@ class NltkLM:
 
     def fit(self, sentences: Iterable[str | Sequence[str]]) -> NltkLM:
         """Count the sentences (strings or token lists), adding to earlier fits.  Returns ``self``."""
-        new = [self.tokenizer.tokenize(s) if isinstance(s, str) else list(s) for s in sentences]
+        new = sentences_tokens(sentences, self.tokenizer.tokenize)
         if not new and not self._sentences:
             raise CorpusError("cannot fit a language model on an empty corpus (no lines)")
         for s in new:
-            for t in s:
-                if not isinstance(t, str):
-                    raise TypeError(f"a word must be a string, not {type(t).__name__} ({t!r})")
+            words_of(s, "a sentence")  # every word a string (nltk's sizes: checked word by word)
         if self._vocab is None:
             self._vocab = self._build_vocab(new)
         self._sentences += new
         vocab = self._vocab._vocab  # noqa: SLF001
         masked = [[w if self._vocab._id(w) != UNK_ID else UNK for w in s] for s in self._sentences]  # noqa: SLF001
         ids, starts = encode_corpus(vocab, masked, n_bos=self.n_pad, n_eos=self.n_pad)
+        # padding seen fewer than unk_cutoff times is not in the vocabulary: nltk counts it as <UNK>
+        ids[~self._vocab._member[ids]] = UNK_ID  # noqa: SLF001
         self._counts = count_ngrams(ids, starts, self.order, len(vocab))
         self._prepare()
         return self
@@ -331,9 +333,7 @@ class NltkLM:
     def _ids(self, context) -> tuple[int, ...]:
         if not context:
             return ()
-        if isinstance(context, str):
-            raise TypeError("a context is a sequence of words, not a string")
-        return tuple(self.vocab._id(t) for t in context)  # noqa: SLF001
+        return tuple(self.vocab._id(t) for t in words_of(context))  # noqa: SLF001
 
     def score(self, word: str, context: Sequence[str] | None = None) -> float:
         """P(word | context), nltk.lm's ``score`` (words outside the vocabulary are ``<UNK>``)."""
@@ -347,15 +347,14 @@ class NltkLM:
     def text_ngrams(self, sentences: Iterable[str | Sequence[str]]) -> list[tuple[str, ...]]:
         """The padded ``order``-grams of sentences (nltk: ``ngrams(pad_both_ends(s, n), n)``)."""
         out = []
-        for s in sentences:
-            toks = self.tokenizer.tokenize(s) if isinstance(s, str) else list(s)
+        for toks in sentences_tokens(sentences, self.tokenizer.tokenize):
             padded = [BOS] * self.n_pad + toks + [EOS] * self.n_pad
             out += [tuple(padded[i:i + self.order]) for i in range(len(padded) - self.order + 1)]
         return out
 
     def entropy(self, text_ngrams: Iterable[Sequence[str]]) -> float:
         """Cross-entropy (bits) over n-gram tuples: minus the mean :meth:`logscore` (nltk's)."""
-        scores = [self.logscore(g[-1], g[:-1]) for g in text_ngrams]
+        scores = [self.logscore(g[-1], g[:-1]) for g in sentences_of(text_ngrams, "text_ngrams")]
         if not scores:
             raise CorpusError("cannot compute entropy of no n-grams")
         return -sum(scores) / len(scores)
@@ -368,10 +367,9 @@ class NltkLM:
     def generate(self, num_words: int = 1, text_seed: Sequence[str] | None = None,
                  random_seed: int | random.Random | None = None) -> str | list[str]:
         """nltk.lm's ``generate``: the same words for the same ``random_seed``."""
-        seed = [] if text_seed is None else list(text_seed)
-        for t in seed:
-            if not isinstance(t, str):
-                raise TypeError(f"text_seed holds {t!r}; its words must be strings")
+        if isinstance(num_words, bool) or not isinstance(num_words, int) or num_words < 1:
+            raise ConfigError(f"num_words must be a positive integer, got {num_words!r}")
+        seed = [] if text_seed is None else words_of(text_seed, "text_seed")
         rng = random_seed if isinstance(random_seed, random.Random) else random.Random(random_seed)
         if num_words == 1:
             return self._generate_one(seed, rng)

@@ -28,6 +28,8 @@ class SmootherSpec:
     default_interpolate: bool
     normalized: bool = True
     description: str = ""
+    #: why its scores are not probabilities (``normalized=False``)
+    not_probabilities: str = "gives scores, not probabilities"
 
 
 def _finish(lm, counts: NgramCounts, est) -> BackoffTables:
@@ -104,9 +106,12 @@ SMOOTHERS: dict[str, SmootherSpec] = {
     "mle": SmootherSpec(
         _direct(lambda lm, counts: additive_tables(counts, None)), (False,), False, normalized=False,
         description="maximum likelihood (0 for unseen events)",
+        not_probabilities="gives probability 0 to every word and context unseen in training (log10 -99 in an "
+                          "ARPA file), so its perplexity is infinite for any text holding one",
     ),
     "stupid_backoff": SmootherSpec(
         _direct(lambda lm, counts: stupid_backoff_tables(counts, lm.alpha)), (False,), False,
         normalized=False, description="Brants et al. 2007: scores, not probabilities",
+        not_probabilities="gives scores, not probabilities (they do not sum to 1 over the vocabulary)",
     ),
 }

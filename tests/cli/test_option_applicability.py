@@ -1,0 +1,174 @@
+"""Options that apply only with others (declared with ``lmlab.cli._common.applies_only``) are
+refused, with one line naming them, where they would have no effect; and every numeric option's
+value is checked when it is parsed (finite numbers, ranges), before any work.
+
+The test walks the declarations of every command: each needs a case below (a command line where
+the option has no effect, and one where it has), so a declaration added later is covered."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import pytest
+
+from lmlab.cli import _common
+from lmlab.cli.main import build_parser, main
+
+M = "m.arpa"
+# (command, option dest, what it applies with) -> (argv where it has no effect, argv where it has)
+CASES = {
+    ("convert", "quantize", "to a binary output (*.lmbin)"): (["convert", M, "x.arpa", "-q", "8"],
+                                                              ["convert", M, "x.lmbin", "-q", "8"]),
+    ("ngram", "k", "with --smoothing additive"): (["ngram", "-o", "2", "-k", "2"],
+                                                   ["ngram", "-o", "2", "-k", "2", "--smoothing", "additive"]),
+    ("ngram", "discount", "with --smoothing modified_kneser_ney or kneser_ney or absolute_discounting"): (
+        ["ngram", "-o", "2", "--smoothing", "witten_bell", "--discount", "0.5"],
+        ["ngram", "-o", "2", "--smoothing", "kneser_ney", "--discount", "0.5"]),
+    ("ngram", "discount_fallback", "with --smoothing modified_kneser_ney or kneser_ney or absolute_discounting"): (
+        ["ngram", "-o", "2", "--smoothing", "good_turing", "--discount_fallback"],
+        ["ngram", "-o", "2", "--smoothing", "absolute_discounting", "--discount_fallback"]),
+    ("ngram", "discount_fallback", "without --discount (fixed discounts)"): (
+        ["ngram", "-o", "2", "--discount", "0.5", "--discount_fallback"], ["ngram", "-o", "2", "--discount_fallback"]),
+    ("ngram", "prune", "with a smoothing other than additive, mle, stupid_backoff"): (
+        ["ngram", "-o", "2", "--smoothing", "mle", "--prune", "0", "1"], ["ngram", "-o", "2", "--prune", "0", "1"]),
+    ("ngram", "limit_vocab_file", "with a smoothing other than additive, mle, stupid_backoff"): (
+        ["ngram", "-o", "2", "--smoothing", "stupid_backoff", "--limit_vocab_file", "{WORDS}"],
+        ["ngram", "-o", "2", "--limit_vocab_file", "{WORDS}"]),
+    ("perplexity", "columns", "with --stream"): (["perplexity", M, "--columns", "1"],
+                                                 ["perplexity", M, "--columns", "1", "--stream"]),
+    ("perplexity", "split", "with --data"): (["perplexity", M, "--split", "valid"],
+                                             ["perplexity", M, "--split", "valid", "--data", "ptb"]),
+    ("compare", "split", "with --data"): (["compare", M, "--split", "valid"],
+                                          ["compare", M, "--split", "valid", "--data", "ptb"]),
+    ("compare", "weights", "with --mix"): (["compare", M, M, "--weights", "0.5", "0.5"],
+                                           ["compare", M, M, "--mix", "--weights", "0.5", "0.5"]),
+    ("compare", "heldout", "with --mix"): (["compare", M, M, "--heldout", "h.txt"],
+                                           ["compare", M, M, "--mix", "--heldout", "h.txt"]),
+    ("compare", "heldout", "without --weights (it tunes the weights by EM)"): (
+        ["compare", M, M, "--mix", "--weights", "0.5", "0.5", "--heldout", "h.txt"],
+        ["compare", M, M, "--mix", "--heldout", "h.txt"]),
+    **{("generate", opt, "when sampling (not with --greedy)"): (["generate", M, "--greedy", f"--{opt}", v],
+                                                                 ["generate", M, f"--{opt}", v])
+       for opt, v in (("temperature", "0.5"), ("top_k", "3"), ("top_p", "0.9"), ("seed", "1"))},
+    ("classify", "test", "with --train (a --task has its own test set)"): (
+        ["classify", "--task", "sst2", "--test", "t.tsv"], ["classify", "--train", "a.tsv", "--test", "t.tsv"]),
+    ("classify", "test", "without --predict (which prints labels, no report)"): (
+        ["classify", "--train", "a.tsv", "--test", "t.tsv", "--predict", "p.txt"],
+        ["classify", "--train", "a.tsv", "--test", "t.tsv"]),
+    ("classify", "json", "with a labelled test set (--predict prints labels)"): (
+        ["classify", "--train", "a.tsv", "--predict", "p.txt", "--json"],
+        ["classify", "--train", "a.tsv", "--test", "t.tsv", "--json"]),
+    ("train", "freeze", "with --pretrained"): (["train", "--save", "r", "--freeze"],
+                                               ["train", "--save", "r", "--freeze", "--pretrained", "v.txt"]),
+    ("train", "context", "with --model window"): (["train", "--save", "r", "--context", "3"],
+                                                  ["train", "--save", "r", "--context", "3", "--model", "window"]),
+    **{("train", dest, "with a recurrent --model (not window)"): (
+        ["train", "--save", "r", "--model", "window", f"--{dest}", *v], ["train", "--save", "r", f"--{dest}", *v])
+       for dest, v in (("nlayers", ["1"]), ("dropout_emb", ["0.1"]), ("dropout_between", ["0.1"]),
+                       ("dropout_out", ["0.1"]), ("tied", []), ("init", ["orthogonal"]), ("adaptive", ["5"]))},
+    ("train", "freeze", "with a recurrent --model (not window)"): (
+        ["train", "--save", "r", "--model", "window", "--pretrained", "v.txt", "--freeze"],
+        ["train", "--save", "r", "--pretrained", "v.txt", "--freeze"]),
+}
+
+
+def command_parsers():
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices
+
+
+def declarations():
+    return [(name, rule) for name, p in command_parsers().items() for rule in p.applies]
+
+
+def test_every_declaration_has_a_case_and_every_case_a_declaration():
+    declared = {(name, r.dest, r.only) for name, r in declarations()}
+    assert declared == set(CASES)
+    assert len(declared) >= 25
+
+
+def _parse_only(argv):
+    """Parse ``argv`` as lmlab does (no command runs): the exit code and the error line."""
+    parser = build_parser(argv[0])
+    try:
+        parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+@pytest.mark.parametrize("case", sorted(CASES), ids=["-".join(c[:2]) + f"-{i}" for i, c in enumerate(sorted(CASES))])
+def test_an_option_without_effect_is_refused_by_name(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "words.txt").write_text("a b\n")
+    refused, accepted = ([a.replace("{WORDS}", "words.txt") for a in argv] for argv in CASES[case])
+    parser = command_parsers()[case[0]]
+    flag = parser.flag(case[1])
+    assert _parse_only(refused) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"argument {flag}: applies only {case[2]}" in err, err
+    assert _parse_only(accepted) == 0, capsys.readouterr().err
+    # and through main(): exit 2, one line, before any file is opened (m.arpa does not exist)
+    assert main(refused) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_given_records_options_at_their_default_value():
+    p = build_parser("ngram")
+    args = p.parse_args(["ngram", "-o", "2", "--smoothing", "additive", "-k", "1"])
+    assert {"order", "smoothing", "k"} <= _common.given(args) and "min_count" not in _common.given(args)
+    assert _parse_only(["ngram", "-o", "2", "-k", "1"]) == 2  # the default value, given, still has no effect
+
+
+# -- option values are checked when parsed -----------------------------------------------------
+NUMERIC_TYPES = {_common.finite_float, _common.positive_float, _common.nonnegative_float, _common.probability,
+                 _common.positive_int, _common.nonnegative_int, _common.port_number, _common.quant_bits,
+                 _common.vocab_size}
+NOT_YET_TYPED = {"train"}  # lmlab train's options are checked by TrainConfig / the model configs
+
+
+def test_every_numeric_option_has_a_checked_type():
+    bare = [f"{name} {a.option_strings[0]}" for name, p in command_parsers().items() if name not in NOT_YET_TYPED
+            for a in p._actions if a.option_strings and a.type in (int, float) and a.choices is None]
+    assert not bare, f"options parsed with a bare int/float (nan, inf, 0, negatives pass): {bare}"
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_no_numeric_option_takes_nan_or_infinity(bad, capsys):
+    for name, p in command_parsers().items():
+        if name in NOT_YET_TYPED:
+            continue
+        for a in p._actions:
+            if a.type in NUMERIC_TYPES:
+                with pytest.raises(argparse.ArgumentTypeError):
+                    a.type(bad)
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["prune", M, "--threshold", "0"], "not a positive number"),
+    (["ngram", "-o", "2", "--min_count", "0"], "not a positive integer"),
+    (["ngram", "-o", "2", "--max_vocab", "0"], "at least 4"),
+    (["ngram", "-o", "2", "--max_vocab", "3"], "at least 4"),
+    (["convert", M, "x.lmbin", "-q", "0"], "from 1 to 8"),
+    (["convert", M, "x.lmbin", "-q", "9"], "from 1 to 8"),
+    (["rerank", M, "--nbest", "n.txt", "--lm_weight", "nan"], "not a finite number"),
+    (["rerank", M, "--nbest", "n.txt", "--score_weight", "inf"], "not a finite number"),
+    (["compare", M, M, "--mix", "--weights", "nan", "1"], "not a non-negative number"),
+    (["mix", M, M, "--weights", "-1", "2", "--save", "x.json"], "not a non-negative number"),
+    (["ngram", "-o", "2", "--discount", "inf"], "not a non-negative number"),
+    (["train", "--save", "r", "--epochs", "0"], "not a positive integer"),
+    (["train", "--save", "r", "--epochs", "-1"], "not a positive integer"),
+    (["ngram", "-o", "2", "--limit_vocab_file", "empty.txt"], "empty.txt is empty"),
+])
+def test_bad_values_are_refused_before_any_work(argv, says, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.txt").write_text("")
+    assert main(argv) == 2  # M does not exist: refused before it is read
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and "Traceback" not in err, err
+
+
+def test_finite_float_accepts_every_finite_number():
+    assert [_common.finite_float(x) for x in ("0", "-1.5", "1e300")] == [0.0, -1.5, 1e300]
+    assert math.isfinite(_common.positive_float("1e-300"))
