@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import Formatter, positive_int
+from ._common import Formatter, column_number, positive_int
 from .predict import load_task_model
 
 EXAMPLES = """examples:
@@ -30,8 +30,8 @@ def add_parser(sub):
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags (instead of --data)")
-    p.add_argument("--word_column", type=int, default=1, help="--test: column of the words (from 1; negative: from the end)")
-    p.add_argument("--label_column", type=int, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
+    p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
+    p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
     p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: none)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
@@ -60,12 +60,12 @@ def run(args) -> int:
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
 
-    if bool(args.data) == bool(args.test):
+    if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
     model, _, _ = load_task_model(args.model, ("tag",), "evaluate", args.device)
     scheme = args.scheme
-    if args.data:
-        labels = args.labels or _trained_labels(args.model)
+    if args.data is not None:
+        labels = _trained_labels(args.model) if args.labels is None else args.labels
         sentences = tagging_task(args.data, args.split, labels)
         if args.data == "conll2000" and (labels or "chunk") == "chunk" and scheme is None:
             scheme = "iob2"

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, ModelFormatError
+from ._common import column_number
 
 HOLDOUT = 1000
 # The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
@@ -26,9 +27,9 @@ def add_options(p) -> None:
     g = p.add_argument_group("--kind tag")
     g.add_argument("--labels", help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
                                     "or pos (conll2000) (default: the dataset's first)")
-    g.add_argument("--word_column", type=int, default=1,
+    g.add_argument("--word_column", type=column_number, default=1,
                    help="--kind tag with --train FILE: column of the words (from 1; negative: from the end)")
-    g.add_argument("--label_column", type=int, default=-1,
+    g.add_argument("--label_column", type=column_number, default=-1,
                    help="--kind tag with --train FILE: column of the tags (from 1; negative: from the end)")
     g.add_argument("--scheme", choices=("iob1", "iob2", "iobes"),
                    help="--kind tag: the chunk scheme of the file's tags (checked; span F1 is then the dev metric) "
@@ -97,9 +98,9 @@ def run(args) -> int:
         if not src.get("data") and not src.get("train"):
             raise ModelFormatError(f"{args.save}: the run does not record its data")
     else:
-        if not args.data and not args.train:
+        if args.data is None and args.train is None:
             raise ConfigError("--kind tag: give --data NAME (ud-english-ewt, conll2000) or --train FILE")
-        if args.data and args.train:
+        if args.data is not None and args.train is not None:
             raise ConfigError(f"give a training file or a named dataset, not both ({args.train} and --data {args.data})")
         check_save_dir(Path(args.save), args.overwrite)
         src = {"data": args.data, "labels": args.labels, "train": absolute(args.train), "valid": absolute(args.valid),

@@ -213,7 +213,7 @@ def test_a_short_run_learns_to_reverse_sequences(att):
     for _ in range(40):
         s = [letters[i] for i in rng.integers(0, 6, size=int(rng.integers(2, 6)))]
         pairs.append((" ".join(s), " ".join(reversed(s))))
-    vocab = Vocab.from_tokens(letters)
+    vocab = Vocab.from_tokens(list(letters))
     torch.manual_seed(0)
     m = Seq2Seq(vocab, vocab, emsize=16, hidden_size=24, cell="gru", attention=att)
     opt = torch.optim.Adam(m.parameters(), lr=0.03)
