@@ -77,6 +77,7 @@ nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a non-negat
 probability = _number(float, lambda v: 0 < v <= 1, "a probability in (0, 1]")
 port_number = _number(int, lambda v: 0 <= v <= 65535, "a port number (0-65535)")
 column_number = _number(int, lambda v: v != 0, "a column number (from 1, or negative: from the end)")
+dropout_rate = _number(float, lambda v: 0 <= v < 1, "a dropout rate in [0, 1)")
 quant_bits = _number(int, lambda v: 1 <= v <= 8, "a number of bits from 1 to 8")
 vocab_size = _number(int, lambda v: v >= 4, "a vocabulary size of at least 4 (3 specials + 1 word)")
 

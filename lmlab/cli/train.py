@@ -20,7 +20,16 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError, ModelFormatError
-from ._common import Formatter, applies_only, input_lines, positive_int
+from ._common import (
+    Formatter,
+    applies_only,
+    dropout_rate,
+    input_lines,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 
 EXAMPLES = """examples:
   lmlab train --data ptb --model lstm --emsize 200 --nhid 200 --nlayers 2 --dropout 0.2 --bptt 35 --epochs 6 --save runs/ptb-lstm
@@ -52,35 +61,35 @@ def add_parser(sub):
     p.add_argument("--model", default="lstm", choices=sorted(CELL_NAMES) + ["window"],
                    help="recurrent cell, or window: the fixed-window (Bengio) model")
     p.add_argument("--char", action="store_true", help="character level")
-    p.add_argument("--emsize", type=int, default=200, help="size of the word embeddings")
-    p.add_argument("--nhid", type=int, default=200, help="hidden units per layer")
-    p.add_argument("--nlayers", type=int, default=2, help="recurrent layers")
-    p.add_argument("--dropout", type=float, default=0.2, help="dropout on the embeddings, between layers "
+    p.add_argument("--emsize", type=positive_int, default=200, help="size of the word embeddings")
+    p.add_argument("--nhid", type=positive_int, default=200, help="hidden units per layer")
+    p.add_argument("--nlayers", type=positive_int, default=2, help="recurrent layers")
+    p.add_argument("--dropout", type=dropout_rate, default=0.2, help="dropout on the embeddings, between layers "
                    "and on the top layer (each place can be set apart below)")
-    p.add_argument("--dropout_emb", "--dropouti", type=float, help="dropout on the embedding output (default: --dropout)")
-    p.add_argument("--dropout_between", "--dropouth", type=float, help="dropout between recurrent layers (default: --dropout)")
-    p.add_argument("--dropout_out", type=float, help="dropout on the top layer's output (default: --dropout)")
+    p.add_argument("--dropout_emb", "--dropouti", type=dropout_rate, help="dropout on the embedding output (default: --dropout)")
+    p.add_argument("--dropout_between", "--dropouth", type=dropout_rate, help="dropout between recurrent layers (default: --dropout)")
+    p.add_argument("--dropout_out", type=dropout_rate, help="dropout on the top layer's output (default: --dropout)")
     p.add_argument("--tied", action="store_true", help="tie the input and output embeddings (needs emsize = nhid)")
     p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"),
                    help="recurrent weight initialisation (identity: Le et al.'s IRNN)")
-    p.add_argument("--adaptive", nargs="+", type=int, metavar="CUTOFF",
+    p.add_argument("--adaptive", nargs="+", type=positive_int, metavar="CUTOFF",
                    help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2) (default: full softmax)")
     p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
     p.add_argument("--freeze", action="store_true", help="keep the (pretrained) embeddings fixed")
-    p.add_argument("--context", type=int, default=4, help="window model: tokens of context (an LM: before the word; a tagger: on each side)")
-    p.add_argument("--lr", type=float, default=20.0, help="initial learning rate (SGD: divided by 4 when validation stalls)")
+    p.add_argument("--context", type=positive_int, default=4, help="window model: tokens of context (an LM: before the word; a tagger: on each side)")
+    p.add_argument("--lr", type=positive_float, default=20.0, help="initial learning rate (SGD: divided by 4 when validation stalls)")
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"), help="optimiser")
-    p.add_argument("--clip", type=float, default=0.25, help="gradient clipping: largest global norm")
+    p.add_argument("--clip", type=nonnegative_float, default=0.25, help="gradient clipping: largest global norm")
     p.add_argument("--epochs", type=positive_int, help="epochs in all (default 6; with --resume: the run's own)")
-    p.add_argument("--batch_size", type=int, default=20, help="sequences per batch")
-    p.add_argument("--bptt", type=int, default=35, help="truncated backpropagation length in tokens")
+    p.add_argument("--batch_size", type=positive_int, default=20, help="sequences per batch")
+    p.add_argument("--bptt", type=positive_int, default=35, help="truncated backpropagation length in tokens")
     p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
                    help="stream: truncated BPTT over the whole text; sentence: reset the state at every line")
-    p.add_argument("--patience", type=int, default=0, help="early stopping after N epochs without improvement")
-    p.add_argument("--seed", type=int, default=1111, help="random seed (initialisation, dropout, batch order)")
+    p.add_argument("--patience", type=nonnegative_int, default=0, help="early stopping after N epochs without improvement")
+    p.add_argument("--seed", type=nonnegative_int, default=1111, help="random seed (initialisation, dropout, batch order)")
     p.add_argument("--threads", type=positive_int, help="torch threads (default: the free cores)")
     p.add_argument("--max_batches", type=positive_int, help="at most N batches per epoch (default: all)")
-    p.add_argument("--min_count", type=int, default=1, help="words seen fewer times become <unk>")
+    p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
     p.add_argument("--dry-run", dest="dry_run", action="store_true", help="two batches of one epoch")
     p.add_argument("--resume", action="store_true",

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, ModelFormatError
-from ._common import column_number
+from ._common import column_number, dropout_rate, nonnegative_int, positive_int
 
 HOLDOUT = 1000
 # The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
@@ -34,13 +34,13 @@ def add_options(p) -> None:
     g.add_argument("--scheme", choices=("iob1", "iob2", "iobes"),
                    help="--kind tag: the chunk scheme of the file's tags (checked; span F1 is then the dev metric) "
                         "(default: none, token accuracy)")
-    g.add_argument("--char_emsize", type=int, default=50, help="--kind tag: character embedding size")
-    g.add_argument("--char_hidden", type=int, default=50,
+    g.add_argument("--char_emsize", type=positive_int, default=50, help="--kind tag: character embedding size")
+    g.add_argument("--char_hidden", type=nonnegative_int, default=50,
                    help="--kind tag: character BiLSTM units per direction (0: no character features)")
     g.add_argument("--crf", action="store_true", help="--kind tag: a linear-chain CRF output layer")
     g.add_argument("--unidirectional", action="store_true",
                    help="--kind tag: a left-to-right encoder (default: bidirectional)")
-    g.add_argument("--word_dropout", type=float, default=0.0,
+    g.add_argument("--word_dropout", type=dropout_rate, default=0.0,
                    help="--kind tag: in training, a word becomes <unk> with this probability")
     g.add_argument("--lowercase", action="store_true", help="--kind tag: look words up lower-cased")
 

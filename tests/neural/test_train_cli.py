@@ -4,6 +4,7 @@ total, and the scoring mode named beside every perplexity."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -228,7 +229,15 @@ def _example_value(action) -> list[str]:
         return []
     if action.choices:
         return [str(next(iter(action.choices)))]
-    return ["1"] if action.type is not None else ["x.txt"]  # train's typed options are numbers
+    if action.type is None:
+        return ["x.txt"]
+    for value in ("1", "0.5", "0"):  # train's typed options are numbers: the first its type takes
+        try:
+            action.type(value)
+            return [value]
+        except argparse.ArgumentTypeError:
+            pass
+    raise AssertionError(f"no example value for {action.option_strings[0]}")
 
 
 def test_resume_refuses_every_other_option_even_at_its_default(tmp_path, capsys):
