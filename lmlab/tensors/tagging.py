@@ -44,7 +44,7 @@ from ..text.labels import LabelSet
 from ..text.specials import PAD_ID
 from ..text.tokenize import Tokenizer
 from ..text.vocab import Vocab
-from .batch import Batch
+from .batch import Batch, bucketed_order
 
 VOCAB_NAMES = ("tokens", "chars", "tags")
 
@@ -190,27 +190,12 @@ def encode_sentences(sentences, vocabs: Mapping) -> TaggingData:
 
 def length_batches(lengths: Sequence[int], batch_size: int, *, shuffle: bool = False, seed: int = 0,
                    epoch: int = 0, pool: int = 50) -> list[list[int]]:
-    """Rows of each batch (sentences of length 0 left out).
-
-    Without ``shuffle``: sentences sorted by length (stable), cut into batches, in that order.
-    With it: a permutation drawn from ``(seed, epoch)`` is cut into pools of ``pool`` batches, each
-    pool sorted by length and cut, and the batches of all pools are shuffled."""
-    if batch_size < 1:
-        raise ConfigError(f"batch size must be at least 1, got {batch_size}")
+    """Rows of each batch: :func:`lmlab.tensors.batch.bucketed_order` over the sentences that have
+    words (those of length 0 are left out), seeded with ``(seed, epoch)``."""
     lengths = np.asarray(lengths, dtype=np.int64)
     keep = np.flatnonzero(lengths > 0)
-    if not shuffle:
-        order = keep[np.argsort(lengths[keep], kind="stable")]
-        return [order[i: i + batch_size].tolist() for i in range(0, len(order), batch_size)]
-    rng = np.random.default_rng([seed, epoch])
-    perm = keep[rng.permutation(len(keep))]
-    out = []
-    step = batch_size * pool
-    for p in range(0, len(perm), step):
-        chunk = perm[p: p + step]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        out.extend(chunk[i: i + batch_size].tolist() for i in range(0, len(chunk), batch_size))
-    return [out[i] for i in rng.permutation(len(out))]
+    return [keep[sub].tolist() for sub in bucketed_order(lengths[keep], batch_size, shuffle=shuffle,
+                                                          seed=(seed, epoch), pool=pool)]
 
 
 class TaggingBatches:

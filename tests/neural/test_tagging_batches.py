@@ -86,7 +86,7 @@ def test_length_batches_partition_the_sentences_and_bucket_them():
             assert [LENGTHS[i] for i in b] == sorted(LENGTHS[i] for i in b)
     e0, e1 = (length_batches(LENGTHS, 4, shuffle=True, seed=3, epoch=e, pool=2) for e in (0, 1))
     assert e0 != e1 and e0 != length_batches(LENGTHS, 4, shuffle=True, seed=4, epoch=0, pool=2)
-    with pytest.raises(ConfigError, match="batch size"):
+    with pytest.raises(ConfigError, match="batch_size"):
         length_batches(LENGTHS, 0)
 
 
