@@ -4,6 +4,11 @@ FILE``): token accuracy, macro F1 and per-tag precision, recall and F1; for chun
 (conll2000's chunks, or a file with ``--scheme``) conlleval's span precision, recall and F1 with
 per-type figures as well.  Gold tags that training never saw are counted and reported (each is
 an error), never a crash.  ``--labels`` defaults to the one the model was trained on.
+
+A classifier checkpoint (``lmlab train --kind classify``) on ``--data sst2|sst5|mr`` (MR: ``--fold
+K``, default the fold it was trained with; ``--split valid`` is its dev split) or a ``LABEL TEXT``
+file (``--test FILE``): sentence accuracy, macro F1, per-class precision, recall and F1, the
+confusion matrix (in ``--json``); gold labels training never saw are counted and reported.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import Formatter, column_number, positive_int
+from ._common import Formatter, applies_only, column_number, given, nonnegative_int, positive_int
 from .predict import load_task_model
 
 EXAMPLES = """examples:
@@ -23,24 +28,29 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub):
-    p = sub.add_parser("evaluate", help="score a trained tagger on a test set (accuracy, per-tag report, span F1)",
+    from ..data.tasks import MR_FOLDS
+
+    p = sub.add_parser("evaluate", help="score a trained tagger or classifier on a test set (accuracy, per-class report, span F1)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model", help="a tagger's model folder (lmlab train --kind tag)")
-    p.add_argument("--data", help="named tagging dataset (ud-english-ewt, conll2000)")
+    p.add_argument("model", help="a tagger's or a classifier's model folder (lmlab train --kind tag|classify)")
+    p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000) or classification (sst2, sst5, mr)")
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
-    p.add_argument("--test", help="a column file of gold tags (instead of --data)")
+    p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
     p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
     p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
     p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: none)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
+                   help="--data mr: the test fold of cross-validation (default: the one trained on)")
+    applies_only(p, "fold", lambda a: a.data == "mr", "with --data mr")
     return p
 
 
-def _trained_labels(folder: str) -> str | None:
-    """The ``--labels`` the run in ``folder`` trained on, if its trainer state says."""
+def _trained_labels(folder: str, key: str = "labels"):
+    """The ``--labels`` (or ``--fold``: ``key``) the run in ``folder`` trained on, if its trainer state says."""
     from .._json import read_json
     from ..errors import LmlabError
 
@@ -51,8 +61,8 @@ def _trained_labels(folder: str) -> str | None:
         source = read_json(path, "an lmlab trainer state").get("source")
     except LmlabError:
         return None
-    labels = source.get("labels") if isinstance(source, dict) else None
-    return labels if isinstance(labels, str) else None
+    value = source.get(key) if isinstance(source, dict) else None
+    return value if isinstance(value, str if key == "labels" else int) and not isinstance(value, bool) else None
 
 
 def run(args) -> int:
@@ -62,7 +72,9 @@ def run(args) -> int:
 
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
-    model, _, _ = load_task_model(args.model, ("tag",), "evaluate", args.device)
+    model, _, _ = load_task_model(args.model, ("tag", "classify"), "evaluate", args.device)
+    if model.kind == "classify":
+        return _classifier(model, args)
     scheme = args.scheme
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
@@ -74,4 +86,26 @@ def run(args) -> int:
                                  scheme=scheme)
     rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)
     print(json.dumps(rep, indent=2) if args.json else format_tagging_report(rep))
+    return 0
+
+
+TAGGER_ONLY = ("labels", "word_column", "label_column", "scheme")
+
+
+def _classifier(model, args) -> int:
+    """A classifier's report: accuracy, macro F1, per-class figures; unseen gold labels counted."""
+    from ..data.tasks import classification_split
+    from ..eval.classification import evaluate_classifier, format_classification_report
+    from .train_classify import read_examples
+
+    wrong = [f"--{d}" for d in TAGGER_ONLY if d in given(args)]
+    if wrong:
+        raise ConfigError(f"{', '.join(wrong)}: for a tagger; {args.model} is a classifier (classify)")
+    if args.data is not None:
+        fold = _trained_labels(args.model, "fold") if args.fold is None else args.fold
+        examples = classification_split(args.data, args.split, fold)
+    else:
+        examples = read_examples(args.test)
+    rep = evaluate_classifier(model, examples, batch_size=args.batch_size, device=args.device)
+    print(json.dumps(rep, indent=2) if args.json else format_classification_report(rep))
     return 0

@@ -5,6 +5,10 @@ Output, one sentence a line in input order: ``word/TAG`` tokens (``--format text
 ``--format conll`` (``word<TAB>TAG`` lines, a blank line after each sentence), or ``--format
 json`` (one ``{"words": [...], "tags": [...]}`` object a line).  An empty input line gives an
 empty output line (an empty sentence in CoNLL and JSON), so the output stays aligned.
+
+From a classifier checkpoint (``lmlab train --kind classify``): one label a line (``--format
+text``) or one ``{"text": ..., "label": ...}`` object a line (``--format json``); an empty input
+line gives an empty line (label null in JSON).
 """
 
 from __future__ import annotations
@@ -18,16 +22,18 @@ from ._common import Formatter, input_lines, positive_int
 EXAMPLES = """examples:
   echo "The cat sat on the mat ." | lmlab predict runs/upos
   lmlab predict runs/chunks --text sentences.txt --format conll
+  lmlab predict runs/sst2 --text reviews.txt --format json
 """
 
-#: the kinds ``lmlab predict`` serves (a classifier's labels, a seq2seq model's translations: to come)
-PREDICTS = ("tag",)
+#: the kinds ``lmlab predict`` serves (a classifier: one label a line; ``--format json``:
+#: ``{"text": ..., "label": ...}``; an empty line gives an empty line, label null in JSON)
+PREDICTS = ("tag", "classify")
 
 
 def add_parser(sub):
-    p = sub.add_parser("predict", help="tag text with a trained tagger (word/TAG per token)", description=__doc__,
+    p = sub.add_parser("predict", help="tag or classify text with a trained tagger (word/TAG per token) or classifier (a label a line)", description=__doc__,
                        epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model", help="a tagger's model folder (lmlab train --kind tag)")
+    p.add_argument("model", help="a tagger's or a classifier's model folder (lmlab train --kind tag|classify)")
     p.add_argument("--text", help="input text, one sentence a line ('-' for stdin) (default: stdin)")
     p.add_argument("--format", default="text", choices=("text", "conll", "json"), help="output format")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
@@ -52,6 +58,8 @@ def load_task_model(path: str, kinds: tuple[str, ...], command: str, device: str
 def run(args) -> int:
     model, _, _ = load_task_model(args.model, PREDICTS, "predict", args.device)
     lines = input_lines(args.text)
+    if model.kind == "classify":
+        return _labels(model, lines, args)
     sentences = [line.split() for line in lines]
     tags = model.tag(sentences, batch_size=args.batch_size, device=args.device)
     if len(tags) != len(sentences):
@@ -64,4 +72,17 @@ def run(args) -> int:
             out.write("".join(f"{w}\t{t}\n" for w, t in zip(words, ts, strict=True)) + "\n")
         else:
             out.write(json.dumps({"words": words, "tags": ts}, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _labels(model, lines, args) -> int:
+    """A classifier's label for each line (``lmlab train --kind classify``)."""
+    if args.format == "conll":
+        raise ConfigError("--format conll is for a tagger's tags; a classifier prints text or json")
+    labels = model.classify(lines, batch_size=args.batch_size, device=args.device)
+    for line, label in zip(lines, labels, strict=True):
+        if args.format == "text":
+            sys.stdout.write(("" if label is None else label) + "\n")
+        else:
+            sys.stdout.write(json.dumps({"text": line, "label": label}, ensure_ascii=False) + "\n")
     return 0

@@ -38,15 +38,31 @@ def add_options(p) -> None:
     g.add_argument("--char_hidden", type=nonnegative_int, default=50,
                    help="--kind tag: character BiLSTM units per direction (0: no character features)")
     g.add_argument("--crf", action="store_true", help="--kind tag: a linear-chain CRF output layer")
-    g.add_argument("--unidirectional", action="store_true",
-                   help="--kind tag: a left-to-right encoder (default: bidirectional)")
     g.add_argument("--word_dropout", type=dropout_rate, default=0.0,
                    help="--kind tag: in training, a word becomes <unk> with this probability")
     g.add_argument("--lowercase", action="store_true", help="--kind tag: look words up lower-cased")
 
 
-def _setting(args, given, name):
-    return getattr(args, name) if name in given or name not in DEFAULTS else DEFAULTS[name]
+def _setting(args, given, name, defaults=None):
+    defaults = DEFAULTS if defaults is None else defaults
+    return getattr(args, name) if name in given or name not in defaults else defaults[name]
+
+
+def train_config(args, given, defaults=None):
+    """The run's TrainConfig: options given, else the kind's ``defaults`` (the tagger's), else lmlab train's."""
+    from ..train.loop import TrainConfig
+
+    def setting(name):
+        return _setting(args, given, name, defaults)
+
+    tcfg = TrainConfig(epochs=setting("epochs") if args.epochs is None else args.epochs, lr=setting("lr"),
+                       optimizer=setting("optimizer"), clip=setting("clip"), batch_size=setting("batch_size"),
+                       seed=args.seed, threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
+                       device=args.device, patience=args.patience, progress=not args.quiet)
+    problems = tcfg.problems()
+    if problems:
+        raise ConfigError(problems)
+    return tcfg
 
 
 def read_sentences(src: dict, split: str):
@@ -85,7 +101,7 @@ def run(args) -> int:
 
     from ..models.neural.tagger import TaggingModel
     from ..tensors.tagging import build_tagging_vocabs, encode_sentences
-    from ..train.loop import TrainConfig, Trainer, check_save_dir
+    from ..train.loop import Trainer, check_save_dir
     from ..train.tag_task import make_task
     from .train import CELL_NAMES, RESUME_APPLIES
 
@@ -121,14 +137,7 @@ def run(args) -> int:
                       "word_dropout": args.word_dropout, "freeze_embeddings": args.freeze}
             if args.char_hidden == 0:
                 vocabs.pop("chars")
-        tcfg = TrainConfig(epochs=_setting(args, given, "epochs") if args.epochs is None else args.epochs,
-                           lr=_setting(args, given, "lr"), optimizer=_setting(args, given, "optimizer"),
-                           clip=_setting(args, given, "clip"), batch_size=_setting(args, given, "batch_size"),
-                           seed=args.seed, threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
-                           device=args.device, patience=args.patience, progress=not args.quiet)
-        problems = tcfg.problems()
-        if problems:
-            raise ConfigError(problems)
+        tcfg = train_config(args, given)
         torch.manual_seed(tcfg.seed)
         model = TaggingModel.from_config(config, vocabs)
         trainer = Trainer(model, tcfg, vocabs, args.save, pretrained=args.pretrained, overwrite=args.overwrite,

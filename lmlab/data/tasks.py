@@ -132,6 +132,33 @@ def classification_task(name: str, split: str, fold: int | None = None) -> list[
     return TASKS[name](SPLIT_ALIASES.get(split, split), fold)
 
 
+#: every DEV_EVERY-th training example of each label is the dev split of a task without one
+DEV_EVERY = 10
+WITH_DEV = ("sst2", "sst5")  # the classification tasks with their own dev split
+
+
+def hold_out_dev(examples: list[tuple[str, str]], every: int = DEV_EVERY) -> tuple[list, list]:
+    """``(train, dev)`` of ``(label, text)`` pairs without a dev split: the first fold of
+    :func:`stratified_folds` (``k = every``) is dev -- the 1st, 11th, 21st, ... example of each
+    label in their order --, the rest train.  No random numbers: the same split on every run."""
+    if len(examples) < 2 * every:
+        raise ConfigError(f"{len(examples)} training examples are too few to hold out a dev split "
+                          f"(1 in {every} of each label): give a dev file")
+    dev = set(stratified_folds([label for label, _ in examples], every)[0])
+    return ([x for i, x in enumerate(examples) if i not in dev], [x for i, x in enumerate(examples) if i in dev])
+
+
+def classification_split(name: str, split: str, fold: int | None = None) -> list[tuple[str, str]]:
+    """The ``train``/``valid``/``test`` split a classifier trains and is scored on: SST's own
+    splits; for a task without a dev split (``mr`` with ``fold``, ``shakespeare-speakers``) the
+    dev split is :func:`hold_out_dev` of its training examples, and ``train`` is the rest."""
+    split = SPLIT_ALIASES.get(split, split)
+    if name in WITH_DEV or split not in ("train", "valid"):
+        return classification_task(name, split, fold)
+    train, dev = hold_out_dev(classification_task(name, "train", fold))
+    return train if split == "train" else dev
+
+
 TAGGING_TASKS = {"ud-english-ewt": ("upos", "xpos"), "conll2000": ("chunk", "pos")}  # first: the default
 
 

@@ -67,6 +67,12 @@ CASES = {
         ["train", "--save", "r", "--model", "window", f"--{dest}", *v], ["train", "--save", "r", f"--{dest}", *v])
        for dest, v in (("nlayers", ["1"]), ("dropout_emb", ["0.1"]), ("dropout_between", ["0.1"]),
                        ("dropout_out", ["0.1"]), ("tied", []), ("init", ["orthogonal"]), ("adaptive", ["5"]))},
+    ("train", "pooling", "with --kind classify"): (["train", "--save", "r", "--pooling", "mean"],
+                                                   ["train", "--save", "r", "--kind", "classify", "--pooling", "mean"]),
+    ("train", "fold", "with --data mr"): (["train", "--save", "r", "--kind", "classify", "--data", "sst2", "--fold", "1"],
+                                          ["train", "--save", "r", "--kind", "classify", "--data", "mr", "--fold", "1"]),
+    ("evaluate", "fold", "with --data mr"): (["evaluate", M, "--data", "sst2", "--fold", "1"],
+                                             ["evaluate", M, "--data", "mr", "--fold", "1"]),
     ("train", "freeze", "with a recurrent --model (not window)"): (
         ["train", "--save", "r", "--model", "window", "--pretrained", "v.txt", "--freeze"],
         ["train", "--save", "r", "--pretrained", "v.txt", "--freeze"]),

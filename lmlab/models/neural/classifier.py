@@ -11,12 +11,14 @@ the sentences; the prediction is the best-scoring label's id.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
 from ...errors import ConfigError
+from ...tensors.classification import text_batches
+from ...tensors.tagging import in_input_order
 from ...text.labels import LabelSet
 from ...text.specials import PAD_ID
 from ...text.vocab import Vocab
@@ -79,6 +81,18 @@ class Classifier(TaskModel):
     def predict(self, batch: Batch) -> list[int]:
         """The best label id of each row (ties: the lower id)."""
         return self(batch["tokens"], batch["lengths"]).argmax(dim=1).tolist()
+
+    def classify(self, texts: Sequence[str], batch_size: int = 64,
+                 device: torch.device | str | None = None) -> list[str | None]:
+        """The label of each text, in input order; a text with no tokens gets ``None``."""
+        batches = text_batches(texts, self.tokens, batch_size=batch_size)
+        was = self.training
+        self.eval()
+        try:
+            out = [(b.index, self.predict(b if device is None else b.to(device))) for b in batches]
+        finally:
+            self.train(was)
+        return [None if i is None else self.labels[i] for i in in_input_order(len(texts), out, empty=lambda: None)]
 
     def config_dict(self) -> dict:
         return {"kind": self.kind, **self._config}

@@ -85,8 +85,9 @@ REGISTRY: dict[str, KindSpec] = {s.kind: s for s in (
              "lmlab.cli.train:run_lm", config_kinds=("rnnlm", "window")),  # its options: lmlab.cli.train's own
     KindSpec("tag", "a tagger", "lmlab.models.neural.tagger:TaggingModel", "lmlab.train.tag_task:make_task",
              "lmlab.cli.train_tag:run", "lmlab.cli.train_tag:add_options"),
+    KindSpec("classify", "a classifier", "lmlab.models.neural.classifier:Classifier",
+             "lmlab.train.classify_task:make_task", "lmlab.cli.train_classify:run", "lmlab.cli.train_classify:add_options"),
     # models in, not yet their trainer task and CLI: their checkpoints load, --kind is refused
-    KindSpec("classify", "a classifier", "lmlab.models.neural.classifier:Classifier"),
     KindSpec("seq2seq", "an encoder-decoder", "lmlab.models.neural.seq2seq:Seq2Seq"),
     KindSpec("conditional-lm", "a conditional language model", None),
 )}
