@@ -44,13 +44,18 @@ def add_parser(sub):
 def load_task_model(path: str, kinds: tuple[str, ...], command: str, device: str = "cpu"):
     """(model, vocabs, config) of a checkpoint of one of ``kinds`` (an error naming both kinds otherwise)."""
     from ..models.neural.checkpoint import load_checkpoint, read_config_dict
-    from ..models.neural.kinds import check_kind, kind_of_config
+    from ..errors import KindMismatchError
+    from ..models.neural.kinds import REGISTRY, check_kind, kind_of_config
 
     try:
         kind = kind_of_config(read_config_dict(path))
     except Exception:  # noqa: BLE001 - load_checkpoint reports a bad folder, naming it
         kind = None
     if kind is not None and kind not in kinds:
+        if len(kinds) > 1 and kind in REGISTRY:  # check_kind's message, naming every kind the command takes
+            raise KindMismatchError(f"{path}: the checkpoint is {REGISTRY[kind].describe()}, not "
+                                    f"{' or '.join(REGISTRY[k].describe() for k in kinds)}; lmlab {command} "
+                                    f"takes kind {' or '.join(kinds)}")
         check_kind(kind, kinds[0], str(path), f"lmlab {command} takes kind {' or '.join(kinds)}")
     return load_checkpoint(path, device, kind=kinds[0] if len(kinds) == 1 else None)
 
