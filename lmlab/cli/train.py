@@ -1,7 +1,8 @@
 """``lmlab train``: train a neural model; --kind lm (the default) is a language model, with the
 flags of pytorch/examples' word_language_model.  Every kind trains with the same loop, options
 (--epochs, --lr, --optimizer, --clip, --patience, --seed, --threads, --device, --dry-run) and
-model folder; --kind tag, classify, seq2seq and conditional-lm are refused until their models
+model folder; --kind tag is a tagger (lmlab.cli.train_tag), --kind classify a sentence
+classifier (lmlab.cli.train_classify); seq2seq and conditional-lm are refused until their models
 are in lmlab.
 
 --save names a new folder; one that already holds a model is refused unless --resume (continue
