@@ -43,8 +43,8 @@ def add_parser(sub):
 
 def load_task_model(path: str, kinds: tuple[str, ...], command: str, device: str = "cpu"):
     """(model, vocabs, config) of a checkpoint of one of ``kinds`` (an error naming both kinds otherwise)."""
-    from ..models.neural.checkpoint import load_checkpoint, read_config_dict
     from ..errors import KindMismatchError
+    from ..models.neural.checkpoint import load_checkpoint, read_config_dict
     from ..models.neural.kinds import REGISTRY, check_kind, kind_of_config
 
     try:
