@@ -100,9 +100,14 @@ def add_parser(sub):
                         "may be given with it (see above)")
     p.add_argument("--overwrite", action="store_true", help="replace the model already in --save")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
-    for spec in REGISTRY.values():  # each kind's own options (lmlab.models.neural.kinds)
+    for spec in REGISTRY.values():  # each kind's own options (lmlab.models.neural.kinds), refused with another kind
         if spec.available and spec.cli_options is not None:
+            before = len(p._actions)  # noqa: SLF001 - argparse has no public list of actions
             spec.cli_options_function()(p)
+            for action in p._actions[before:]:  # noqa: SLF001
+                applies_only(p, action.dest, lambda a, k=spec.kind: a.resume or a.kind == k, f"with --kind {spec.kind}")
+    for dest in LM_ONLY:
+        applies_only(p, dest, lambda a: a.resume or a.kind == "lm", "with --kind lm")
     _note_given_options(p)
     # (with --resume, _resume names every option that cannot be given)
     applies_only(p, "freeze", lambda a: a.resume or a.pretrained is not None, "with --pretrained")
@@ -112,6 +117,8 @@ def add_parser(sub):
     return p
 
 
+# options only a language model has (the other kinds' own options are refused with any other kind too)
+LM_ONLY = ("char", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "bptt", "mode")
 # options of the recurrent models that the fixed-window model does not have
 RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze")
 

@@ -31,7 +31,6 @@ def add_options(p) -> None:
     g.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
                    help=f"--kind classify --data mr: the test fold (0..{MR_FOLDS - 1}) of {MR_FOLDS}-fold "
                         "cross-validation; the other nine train, one tenth of them is dev")
-    applies_only(p, "pooling", lambda a: a.resume or a.kind == "classify", "with --kind classify")
     applies_only(p, "fold", lambda a: a.resume or a.data == "mr", "with --data mr")
 
 

@@ -67,8 +67,6 @@ CASES = {
         ["train", "--save", "r", "--model", "window", f"--{dest}", *v], ["train", "--save", "r", f"--{dest}", *v])
        for dest, v in (("nlayers", ["1"]), ("dropout_emb", ["0.1"]), ("dropout_between", ["0.1"]),
                        ("dropout_out", ["0.1"]), ("tied", []), ("init", ["orthogonal"]), ("adaptive", ["5"]))},
-    ("train", "pooling", "with --kind classify"): (["train", "--save", "r", "--pooling", "mean"],
-                                                   ["train", "--save", "r", "--kind", "classify", "--pooling", "mean"]),
     ("train", "fold", "with --data mr"): (["train", "--save", "r", "--kind", "classify", "--data", "sst2", "--fold", "1"],
                                           ["train", "--save", "r", "--kind", "classify", "--data", "mr", "--fold", "1"]),
     ("evaluate", "fold", "with --data mr"): (["evaluate", M, "--data", "sst2", "--fold", "1"],
@@ -77,6 +75,32 @@ CASES = {
         ["train", "--save", "r", "--model", "window", "--pretrained", "v.txt", "--freeze"],
         ["train", "--save", "r", "--pretrained", "v.txt", "--freeze"]),
 }
+
+
+def _kind_cases() -> dict:
+    """``lmlab train``'s options of one kind (each kind's own, and the LM's): refused with another kind."""
+    from lmlab.cli.train import LM_ONLY
+    from lmlab.models.neural.kinds import REGISTRY
+
+    p = build_parser("train")
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
+    dests = [("lm", d) for d in LM_ONLY] + [(r.only.split()[-1], r.dest) for r in sub.applies
+                                             if r.only.startswith("with --kind ") and r.only.split()[-1] != "lm"]
+    cases = {}
+    for kind, dest in dests:
+        assert kind in REGISTRY, kind
+        action = next(a for a in sub._actions if a.dest == dest and a.option_strings)
+        value = ([] if action.nargs == 0 else [str(next(iter(action.choices)))] if action.choices is not None
+                 else ["0.1"] if action.type is _common.dropout_rate else ["1"])
+        extra = ["--data", "mr"] if dest == "fold" else []  # it applies with --data mr only
+        other = "tag" if kind == "lm" else "lm"
+        cases[("train", dest, f"with --kind {kind}")] = (
+            ["train", "--save", "r", "--kind", other, *extra, action.option_strings[0], *value],
+            ["train", "--save", "r", "--kind", kind, *extra, action.option_strings[0], *value])
+    return cases
+
+
+CASES.update(_kind_cases())
 
 
 def command_parsers():
