@@ -248,3 +248,37 @@ def test_mr_folds_train_dev_and_test_partition_the_data():
         assert sorted(x for p in parts for x in p) == sorted(rows)
         assert len(parts[1]) == pytest.approx(len(rows) * 0.09, abs=2)
         assert {label for label, _ in parts[1]} == {"0", "1"}
+
+
+def test_pretrained_vectors_are_loaded_and_freeze_keeps_them(tmp_path, files, capsys):
+    vectors = tmp_path / "vec.txt"
+    known = {"good": [0.5] * 8, "bad": [-0.5] * 8, "film": [0.25, -0.25] * 4}
+    vectors.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in known.items()))
+    run = tmp_path / "frozen"
+    code, _, err = cli(capsys, "train", "--kind", "classify", "--train", files[0], "--valid", files[1], "--save", run,
+                       *[x for x in TINY if x != "--quiet"], "--epochs", "2", "--pretrained", vectors, "--freeze")
+    assert code == 0, err
+    assert "pretrained vectors cover" in err
+    model, _, config = load_checkpoint(run)
+    assert config["freeze_embeddings"] is True
+    weight = model.encoder.embedding.weight
+    for word, vec in known.items():
+        assert weight[model.tokens.lookup(word)].tolist() == pytest.approx(vec)  # unchanged by two epochs
+    err = cli_error(capsys, "train", "--kind", "classify", "--train", files[0], "--valid", files[1], "--save",
+                    tmp_path / "r", *TINY, "--emsize", "4", "--pretrained", vectors)
+    assert "8-dimensional vectors but --emsize is 4" in err
+
+
+@pytest.mark.slow
+def test_mr_fold_end_to_end(tmp_path, capsys):
+    run = tmp_path / "mr"
+    code, _, err = cli(capsys, "train", "--kind", "classify", "--data", "mr", "--fold", "4", "--dry-run", "--save", run,
+                       *TINY)
+    assert code == 0, err
+    assert state(run)["source"]["fold"] == 4
+    code, out, err = cli(capsys, "evaluate", run, "--data", "mr", "--split", "valid", "--json")  # the fold trained on
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == pytest.approx(state(run)["best"], abs=1e-12)
+    code, out, err = cli(capsys, "evaluate", run, "--data", "mr", "--split", "test", "--json")
+    assert code == 0, err
+    assert json.loads(out)["n"] == len(classification_split("mr", "test", 4))
