@@ -39,7 +39,7 @@ def add_options(p) -> None:
                    help="--kind tag: character BiLSTM units per direction (0: no character features)")
     g.add_argument("--crf", action="store_true", help="--kind tag: a linear-chain CRF output layer")
     g.add_argument("--unidirectional", action="store_true",
-                   help="--kind tag: a left-to-right encoder (default: bidirectional)")
+                   help="--kind tag or seq2seq: a left-to-right encoder (default: bidirectional)")
     g.add_argument("--word_dropout", type=dropout_rate, default=0.0,
                    help="--kind tag: in training, a word becomes <unk> with this probability")
     g.add_argument("--lowercase", action="store_true", help="--kind tag: look words up lower-cased")
