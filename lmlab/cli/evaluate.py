@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ._common import Formatter, column_number, positive_int
+from . import evaluate_seq2seq
 from .predict import load_task_model
 
 EXAMPLES = """examples:
@@ -26,7 +27,7 @@ def add_parser(sub):
     p = sub.add_parser("evaluate", help="score a trained tagger on a test set (accuracy, per-tag report, span F1)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("model", help="a tagger's model folder (lmlab train --kind tag)")
-    p.add_argument("--data", help="named tagging dataset (ud-english-ewt, conll2000)")
+    p.add_argument("--data", help="named dataset (ud-english-ewt, conll2000; multi30k for an encoder-decoder)")
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags (instead of --data)")
@@ -36,6 +37,7 @@ def add_parser(sub):
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate_seq2seq.add_options(p)
     return p
 
 
@@ -60,6 +62,9 @@ def run(args) -> int:
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
 
+    if evaluate_seq2seq.is_seq2seq(args.model):  # BLEU (lmlab.cli.evaluate_seq2seq)
+        return evaluate_seq2seq.run(args)
+    evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
     model, _, _ = load_task_model(args.model, ("tag",), "evaluate", args.device)
