@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import Formatter, column_number, positive_int
 from . import evaluate_seq2seq
+from ._common import Formatter, column_number, positive_int
 from .predict import load_task_model
 
 EXAMPLES = """examples:

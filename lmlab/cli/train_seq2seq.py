@@ -76,7 +76,7 @@ def _splits(src: dict):
 
 
 def _source(args) -> dict:
-    absolute = lambda f: None if f is None else str(Path(f).resolve())  # noqa: E731
+    absolute = lambda f: None if f is None else str(Path(f).resolve())
     if args.data is None and args.train_source is None:
         raise ConfigError("--kind seq2seq: give --data multi30k (--source, --target) or --train_source FILE "
                           "--train_target FILE")

@@ -76,11 +76,10 @@ def run(args) -> int:
     if args.attention is not None and model.attention == "none":
         raise ConfigError(f"--attention {args.attention}: {args.model} has no attention (trained with --attention "
                           "none): no weights to write")
-    lines = input_lines(args.text)
     result = translate_lines(model, lines, beam=beam, nbest=nbest, max_len=args.max_len, alpha=args.alpha,
                              batch_size=args.batch_size, device=args.device, with_attention=args.attention is not None)
     hyps, weights = result if args.attention is not None else (result, None)
-    words = lambda h: " ".join(model.target.decode(h.tokens))  # noqa: E731
+    words = lambda h: " ".join(model.target.decode(h.tokens))
     out = sys.stdout
     for i, hs in enumerate(hyps):
         if args.nbest is None:

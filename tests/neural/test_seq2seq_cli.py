@@ -15,12 +15,12 @@ import pytest
 torch = pytest.importorskip("torch")
 sacrebleu = pytest.importorskip("sacrebleu")
 
-from lmlab.cli.main import main  # noqa: E402
-from lmlab.eval.scoring import parse_nbest  # noqa: E402
-from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors  # noqa: E402
-from lmlab.tensors.parallel import source_batches  # noqa: E402
+from lmlab.cli.main import main
+from lmlab.eval.scoring import parse_nbest
+from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors
+from lmlab.tensors.parallel import source_batches
 
-LETTERS = "a b c d e f".split()
+LETTERS = ["a", "b", "c", "d", "e", "f"]
 
 
 def reverse(s: str) -> str:
@@ -135,9 +135,10 @@ def test_attention_rows_sum_to_one_over_the_source(run, capsys, tmp_path, monkey
 def test_evaluate_bleu_equals_sacrebleu_both_ways(run, capsys, tmp_path):
     from sacremoses import MosesDetokenizer
 
-    raw = [reverse(s).capitalize() + " ." for s in (run / "test.src").read_text().splitlines()]  # cased, punctuated
+    test = (run / "test.src").read_text().splitlines()
+    (tmp_path / "tok.tgt").write_text("".join(reverse(s) + " .\n" for s in test))  # tokenised references
+    raw = [reverse(s).capitalize() + "." for s in test]  # raw ones: other case, "." attached
     (tmp_path / "raw.tgt").write_text("".join(r + "\n" for r in raw))
-    (tmp_path / "tok.tgt").write_text("".join(r.lower().replace(" .", " .") + "\n" for r in raw))
     code, hyp, _ = cli(capsys, "translate", run / "model", "--text", run / "test.src", "--beam", "2")
     hyps = hyp.splitlines()
     refs = (tmp_path / "tok.tgt").read_text().splitlines()
@@ -151,6 +152,7 @@ def test_evaluate_bleu_equals_sacrebleu_both_ways(run, capsys, tmp_path):
     detok = [MosesDetokenizer(lang="en").detokenize(h.split()) for h in hyps]
     assert rep["detokenized"]["score"] == pytest.approx(
         sacrebleu.corpus_bleu(detok, [raw], lowercase=True).score, abs=1e-9)
+    assert 20 < rep["tokenized"]["score"] < 100 and 20 < rep["detokenized"]["score"] < 100
     assert "tok:none" in rep["tokenized"]["signature"] and "case:lc" in rep["detokenized"]["signature"]
     code, out, err = cli(capsys, "evaluate", run / "model", "--source_file", run / "test.src", "--reference_file",
                          tmp_path / "tok.tgt", "--raw_reference_file", tmp_path / "raw.tgt", "--beam", "2")
