@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, ModelFormatError
-from ._common import applies_only, positive_int
+from ..errors import ConfigError, CorpusError, ModelFormatError
+from ._common import applies_only, given, positive_int
 
 HOLDOUT = 1000
 DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "clip": 1.0, "dropout": 0.3, "epochs": 10,
@@ -60,7 +60,12 @@ def read_pairs(src: dict, split: str) -> list[tuple[str, str]]:
 
     if src.get("data"):
         return multi30k(split, src["source"], src["target"])
-    return read_parallel(src[f"{split}_source"], src[f"{split}_target"])
+    pairs = read_parallel(src[f"{split}_source"], src[f"{split}_target"])
+    empty = next((i for i, (s, _) in enumerate(pairs, start=1) if not s.split()), None)
+    if empty is not None:
+        raise CorpusError(f"{src[f'{split}_source']}: line {empty}: an empty source sentence (an encoder has "
+                          "nothing to encode); drop the pair")
+    return pairs
 
 
 def _splits(src: dict):
@@ -87,6 +92,8 @@ def _source(args) -> dict:
             raise ConfigError(f"--kind seq2seq: give --{split}_source and --{split}_target together")
     if args.data is not None and args.valid_source is not None:
         raise ConfigError("--valid_source/--valid_target: --data multi30k has its own dev set")
+    if args.data is None and {"source", "target"} & given(args):
+        raise ConfigError("--source/--target name multi30k's languages: give them with --data multi30k")
     if args.train is not None or args.valid is not None:
         raise ConfigError("--kind seq2seq reads two files a split: --train_source/--train_target "
                           "(--valid_source/--valid_target), not --train/--valid")

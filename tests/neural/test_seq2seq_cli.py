@@ -200,6 +200,12 @@ def test_bad_inputs_exit_2_with_one_line(run, capsys, tmp_path):
     err = cli_error(capsys, "evaluate", run / "model", "--source_file", tmp_path / "short.src", "--reference_file",
                     tmp_path / "short.tgt")
     assert "has 5 lines" in err and "has 4" in err
+    write_pairs(tmp_path, "gap", ["a b", "", "c"], ["B A", "", "C"])
+    err = cli_error(capsys, *train_args(run, tmp_path / "r3")[:3], "--train_source", tmp_path / "gap.src",
+                    "--train_target", tmp_path / "gap.tgt", "--save", tmp_path / "r3", "--quiet")
+    assert "gap.src: line 2: an empty source sentence" in err
+    err = cli_error(capsys, *train_args(run, tmp_path / "r4"), "--source", "de")
+    assert "--data multi30k" in err
     err = cli_error(capsys, "translate", run / "model", "--text", run / "test.src", "--beam", "2", "--nbest", "3")
     assert "--nbest 3 is more than --beam 2" in err
     err = cli_error(capsys, "train", "--save", tmp_path / "lm", "--train", run / "train.src", "--attention", "dot")
