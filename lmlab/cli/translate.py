@@ -58,7 +58,7 @@ def decode_settings(args) -> tuple[int, int]:
     """(beam, nbest) of the options: --beam defaults to --nbest; nbest > beam is refused."""
     from ._common import given
 
-    nbest = args.nbest or 1
+    nbest = 1 if args.nbest is None else args.nbest
     beam = args.beam if "beam" in given(args) else max(args.beam, nbest)
     if nbest > beam:
         raise ConfigError(f"--nbest {nbest} is more than --beam {beam}: the beam keeps only {beam} hypotheses")
