@@ -24,14 +24,15 @@ HOLDOUT = 1000
 DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "clip": 1.0, "dropout": 0.3, "epochs": 10,
             "emsize": 256, "nhid": 256, "nlayers": 1, "model": "gru"}
 FILES = ("train_source", "train_target", "valid_source", "valid_target")
+# lmlab.models.neural.seq2seq.ATTENTIONS and lmlab.train.seq2seq_task.DEV_METRICS (both import torch; building
+# the parser must not: tests/neural/test_seq2seq_cli.py checks they are equal)
+ATTENTIONS = ("none", "bahdanau", "dot", "general")
+DEV_METRICS = ("ppl", "bleu")
 # options only an encoder-decoder has (refused with another --kind)
 OWN = ("source", "target", *FILES, "attention", "input_feed", "decoder_hidden", "dev_metric")
 
 
 def add_options(p) -> None:
-    from ..models.neural.seq2seq import ATTENTIONS
-    from ..train.seq2seq_task import DEV_METRICS
-
     g = p.add_argument_group("--kind seq2seq")
     g.add_argument("--source", default="en", help="--kind seq2seq with --data multi30k: the source language (en, de)")
     g.add_argument("--target", default="de", help="--kind seq2seq with --data multi30k: the target language (en, de)")
@@ -47,7 +48,7 @@ def add_options(p) -> None:
     g.add_argument("--dev_metric", default="ppl", choices=DEV_METRICS,
                    help="--kind seq2seq: ppl (dev target perplexity, cheap) or bleu (greedy dev BLEU, decodes the dev set)")
     for dest in OWN:
-        applies_only(p, dest, lambda a: a.kind == "seq2seq", "with --kind seq2seq")
+        applies_only(p, dest, lambda a: a.resume or a.kind == "seq2seq", "with --kind seq2seq")  # --resume: refused
 
 
 def _setting(args, given, name):

@@ -449,7 +449,6 @@ def test_checkpoints_written_before_the_generic_core_load_with_identical_scores(
 
 # -- lmlab train --kind -----------------------------------------------------------------------------
 @pytest.mark.parametrize("kind,why", [("classify", "cannot be trained by lmlab train yet"),
-                                      ("seq2seq", "cannot be trained by lmlab train yet"),
                                       ("conditional-lm", "is not in lmlab yet")])
 def test_train_refuses_kinds_not_in_lmlab_yet(tmp_path, capsys, kind, why):
     err = cli_error(capsys, ["train", "--kind", kind, "--data", "ptb", "--save", tmp_path / "r"])

@@ -225,3 +225,11 @@ def test_bad_inputs_exit_2_with_one_line(run, capsys, tmp_path):
     assert "language model (lm)" in err and "encoder-decoder (seq2seq)" in err
     err = cli_error(capsys, "predict", run / "model", "--text", run / "test.src")
     assert "encoder-decoder (seq2seq)" in err and "tagger (tag)" in err
+
+
+def test_the_cli_choices_are_the_models():
+    from lmlab.cli import train_seq2seq
+    from lmlab.models.neural.seq2seq import ATTENTIONS
+    from lmlab.train.seq2seq_task import DEV_METRICS
+
+    assert train_seq2seq.ATTENTIONS == ATTENTIONS and train_seq2seq.DEV_METRICS == DEV_METRICS
