@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
+from . import evaluate_seq2seq
 from ._common import Formatter, applies_only, column_number, given, nonnegative_int, positive_int
 from .predict import load_task_model
 
@@ -32,8 +33,8 @@ def add_parser(sub):
 
     p = sub.add_parser("evaluate", help="score a trained tagger or classifier on a test set (accuracy, per-class report, span F1)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model", help="a tagger's or a classifier's model folder (lmlab train --kind tag|classify)")
-    p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000) or classification (sst2, sst5, mr)")
+    p.add_argument("model", help="a tagger's, a classifier's or an encoder-decoder's model folder (lmlab train --kind tag|classify|seq2seq)")
+    p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000), classification (sst2, sst5, mr) or translation (multi30k)")
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
@@ -46,6 +47,7 @@ def add_parser(sub):
     p.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
                    help="--data mr: the test fold of cross-validation (default: the one trained on)")
     applies_only(p, "fold", lambda a: a.data == "mr", "with --data mr")
+    evaluate_seq2seq.add_options(p)
     return p
 
 
@@ -70,6 +72,9 @@ def run(args) -> int:
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
 
+    if evaluate_seq2seq.is_seq2seq(args.model):  # BLEU (lmlab.cli.evaluate_seq2seq)
+        return evaluate_seq2seq.run(args)
+    evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
     model, _, _ = load_task_model(args.model, ("tag", "classify"), "evaluate", args.device)

@@ -37,6 +37,7 @@ COMMANDS = {
     "train": "train",
     "predict": "predict",
     "evaluate": "evaluate",
+    "translate": "translate",
     "complete": "complete",
     "score": "score",
     "rerank": "rerank",

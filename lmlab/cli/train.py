@@ -63,7 +63,7 @@ def add_parser(sub):
                    help="recurrent cell, or window: the fixed-window (Bengio) model")
     p.add_argument("--char", action="store_true", help="character level")
     p.add_argument("--unidirectional", action="store_true",
-                   help="--kind tag, classify: a left-to-right encoder (default: bidirectional)")
+                   help="--kind tag, classify, seq2seq: a left-to-right encoder (default: bidirectional)")
     p.add_argument("--emsize", type=positive_int, default=200, help="size of the word embeddings")
     p.add_argument("--nhid", type=positive_int, default=200, help="hidden units per layer")
     p.add_argument("--nlayers", type=positive_int, default=2, help="recurrent layers")

@@ -36,3 +36,26 @@ def attention(model: Seq2Seq, batch: Batch, best: list[Hypothesis]):
 
 
 __all__ = ["attention", "translate"]
+
+
+def translate_lines(model: Seq2Seq, lines: list[str], *, beam: int = 1, nbest: int = 1, max_len: int | None = None,
+                    alpha: float = 0.0, batch_size: int = 64, device="cpu", with_attention: bool = False):
+    """The ``nbest`` best translations of each source line, in the lines' order (an empty line:
+    no hypothesis), and with ``with_attention`` the best one's attention weights (None for an
+    empty line) as a second list."""
+    from ..tensors.parallel import source_batches
+
+    out: list[list[Hypothesis]] = [[] for _ in lines]
+    weights: list = [None] * len(lines)
+    for batch in source_batches(lines, model.source, batch_size=batch_size):
+        batch = batch.to(device)
+        hyps = translate(model, batch, beam=beam, nbest=nbest, max_len=max_len, alpha=alpha)
+        if with_attention:
+            for i, w in zip(batch.index, attention(model, batch, [h[0] for h in hyps]), strict=True):
+                weights[i] = w
+        for i, h in zip(batch.index, hyps, strict=True):
+            out[i] = h
+    return (out, weights) if with_attention else out
+
+
+__all__ += ["translate_lines"]

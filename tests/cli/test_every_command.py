@@ -42,9 +42,10 @@ CASES = {
     "data": ["data", "verify", "ptb"],
     "predict": ["predict", MODEL],
     "evaluate": ["evaluate", MODEL, "--data", "conll2000"],
+    "translate": ["translate", MODEL, "--text", TEXT],
 }
 # invocations that reach run() only with bad values (a good one would train a model or start a server)
-NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate"}  # the last two need a tagger
+NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate", "translate"}  # the last three: a tagger or seq2seq
 EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],

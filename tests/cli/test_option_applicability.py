@@ -74,6 +74,17 @@ CASES = {
     ("train", "freeze", "with a recurrent --model (not window)"): (
         ["train", "--save", "r", "--model", "window", "--pretrained", "v.txt", "--freeze"],
         ["train", "--save", "r", "--pretrained", "v.txt", "--freeze"]),
+    **{("train", dest, "with --kind seq2seq"): (
+        ["train", "--save", "r", f"--{dest}", *v], ["train", "--save", "r", "--kind", "seq2seq", f"--{dest}", *v])
+       for dest, v in (("source", ["de"]), ("target", ["en"]), ("train_source", ["a"]), ("train_target", ["b"]),
+                       ("valid_source", ["a"]), ("valid_target", ["b"]), ("attention", ["dot"]), ("input_feed", []),
+                       ("decoder_hidden", ["8"]), ("dev_metric", ["bleu"]))},
+    ("evaluate", "raw_reference_file", "with --reference_file"): (
+        ["evaluate", "m", "--source_file", "s", "--raw_reference_file", "r"],
+        ["evaluate", "m", "--source_file", "s", "--reference_file", "t", "--raw_reference_file", "r"]),
+    ("evaluate", "resamples", "with --baseline"): (["evaluate", "m", "--data", "multi30k", "--resamples", "10"],
+                                                   ["evaluate", "m", "--data", "multi30k", "--baseline", "b",
+                                                    "--resamples", "10"]),
 }
 
 

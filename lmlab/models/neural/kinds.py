@@ -87,8 +87,9 @@ REGISTRY: dict[str, KindSpec] = {s.kind: s for s in (
              "lmlab.cli.train_tag:run", "lmlab.cli.train_tag:add_options"),
     KindSpec("classify", "a classifier", "lmlab.models.neural.classifier:Classifier",
              "lmlab.train.classify_task:make_task", "lmlab.cli.train_classify:run", "lmlab.cli.train_classify:add_options"),
-    # models in, not yet their trainer task and CLI: their checkpoints load, --kind is refused
-    KindSpec("seq2seq", "an encoder-decoder", "lmlab.models.neural.seq2seq:Seq2Seq"),
+    KindSpec("seq2seq", "an encoder-decoder", "lmlab.models.neural.seq2seq:Seq2Seq", "lmlab.train.seq2seq_task:make_task",
+             "lmlab.cli.train_seq2seq:run", "lmlab.cli.train_seq2seq:add_options"),
+    # not in lmlab yet: --kind is refused
     KindSpec("conditional-lm", "a conditional language model", None),
 )}
 #: The kinds ``lmlab train --kind`` takes (``lm`` is the default).
