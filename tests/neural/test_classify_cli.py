@@ -5,17 +5,15 @@ and direction, the bad inputs, and MR's folds with their fixed dev split."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from lmlab.cli.main import main  # noqa: E402
 from lmlab.data.tasks import classification_split, hold_out_dev, mr_examples  # noqa: E402
 from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors, save_checkpoint  # noqa: E402
+from tests.cli_run import cli, cli_error
 
 TRAIN = ["1 a good film", "0 bad", "1 good good fun", "0 a bad bad plot", "1 fun", "0 plot and bad film",
          "1 great fun film", "0 dull and bad", "1 a great film", "0 a dull plot"]
@@ -30,21 +28,6 @@ def files(tmp_path):
     train.write_text("\n".join(TRAIN * 3) + "\n")
     valid.write_text("\n".join(VALID) + "\n")
     return train, valid
-
-
-def cli(capsys, *argv, stdin: bytes | None = None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def cli_error(capsys, *argv) -> str:
-    code, out, err = cli(capsys, *argv)
-    assert code == 2, (code, out, err)
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def train(capsys, files, save, *extra):

@@ -5,10 +5,8 @@ weights, BLEU equal to sacrebleu's own, resume = uninterrupted, and bad inputs."
 
 from __future__ import annotations
 
-import io
 import json
 import random
-import sys
 
 import pytest
 
@@ -19,6 +17,7 @@ from lmlab.cli.main import main
 from lmlab.eval.scoring import parse_nbest
 from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors
 from lmlab.tensors.parallel import source_batches
+from tests.cli_run import cli, cli_error
 
 LETTERS = ["a", "b", "c", "d", "e", "f"]
 
@@ -40,21 +39,6 @@ def write_pairs(folder, name, sources, targets=None):
 
 
 TINY = ["--emsize", "16", "--nhid", "32", "--lr", "0.01", "--batch_size", "16", "--threads", "1", "--quiet"]
-
-
-def cli(capsys, *argv, stdin: str | None = None, monkeypatch=None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8"))
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def cli_error(capsys, *argv, **kw) -> str:
-    code, out, err = cli(capsys, *argv, **kw)
-    assert code == 2, (code, out, err)
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def train_args(d, save, *extra):

@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lmlab.cli.main import main  # noqa: E402
 from lmlab.models.neural.checkpoint import read_tensors  # noqa: E402
+from tests.cli_run import cli, cli_error
 
 TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "saw": "VERB",
         "ran": "VERB", "on": "ADP", "big": "ADJ"}
@@ -37,19 +37,6 @@ def files(tmp_path):
 
 TINY = ["--emsize", "8", "--nhid", "8", "--nlayers", "1", "--char_emsize", "4", "--char_hidden", "4",
         "--lr", "0.05", "--batch_size", "4", "--threads", "1", "--quiet"]
-
-
-def cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def cli_error(capsys, *argv) -> str:
-    code, out, err = cli(capsys, *argv)
-    assert code == 2, (code, out, err)
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def train(capsys, files, save, *extra):

@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lmlab.cli.main import build_parser, main  # noqa: E402
+from lmlab.cli.main import build_parser  # noqa: E402
 from lmlab.cli.train import RESUME_ALSO, RESUME_APPLIES  # noqa: E402
 from lmlab.errors import ConfigError, TrainingDivergedError  # noqa: E402
 from lmlab.models.neural.adapter import TorchLM  # noqa: E402
@@ -23,6 +23,7 @@ from lmlab.models.neural.config import RNNLMConfig, WindowLMConfig  # noqa: E402
 from lmlab.models.neural.scoring import stream_logprobs, target_logprobs  # noqa: E402
 from lmlab.text.vocab import Vocab, encode_corpus  # noqa: E402
 from lmlab.train.loop import TrainConfig, Trainer  # noqa: E402
+from tests.cli_run import cli, cli_error
 
 LINES = ["the cat sat on the mat", "a dog saw the cat", "the dog sat", "a cat ran"] * 12
 VOCAB = Vocab.build([s.split() for s in LINES])
@@ -36,19 +37,6 @@ def text(tmp_path):
     path = tmp_path / "t.txt"
     path.write_text("\n".join(LINES) + "\n")
     return path
-
-
-def cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def cli_error(capsys, *argv) -> str:
-    code, out, err = cli(capsys, *argv)
-    assert code == 2, (code, out, err)
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def train(capsys, text, save, *extra):
