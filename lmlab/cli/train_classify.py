@@ -13,11 +13,11 @@ learning rate 0.001, batch 32, clip 5, dropout 0.5, 10 epochs, 100-d embeddings.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from ..errors import ConfigError, ModelFormatError
+from ..errors import ConfigError
 from ._common import applies_only, nonnegative_int
+from ._task_train import absolute, new_trainer, one_source, report, resume, setting, train_config
 
 POOLING = ("last", "max", "mean")
 
@@ -68,23 +68,16 @@ def run(args) -> int:
     from ..text.tokenize import Tokenizer
     from ..text.vocab import Vocab
     from ..train.classify_task import make_task
-    from ..train.loop import Trainer, check_save_dir
-    from .train import CELL_NAMES, RESUME_APPLIES
-    from .train_tag import _setting, train_config
+    from ..train.loop import check_save_dir
+    from .train import CELL_NAMES
+    from .train_tag import DEFAULTS as TAG_DEFAULTS  # the tagger's defaults (Adam, lr 0.001, ...)
 
     given = getattr(args, "_given", frozenset())
-    absolute = lambda f: None if f is None else str(Path(f).resolve())  # noqa: E731
     if args.resume:
-        overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
-        trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-        src = trainer.source or {}
-        if not src.get("data") and not src.get("train"):
-            raise ModelFormatError(f"{args.save}: the run does not record its data")
+        trainer = resume(args, given, ("data", "train"))
+        src = trainer.source
     else:
-        if args.data is None and args.train is None:
-            raise ConfigError("--kind classify: give --data NAME (sst2, sst5, mr --fold K) or --train FILE")
-        if args.data is not None and args.train is not None:
-            raise ConfigError(f"give a training file or a named dataset, not both ({args.train} and --data {args.data})")
+        one_source(args, "classify", "sst2, sst5, mr --fold K")
         if args.model == "window":
             raise ConfigError("--kind classify: --model window is not a classifier; give a recurrent --model "
                               "(lstm, gru, rnn_tanh, ...)")
@@ -95,19 +88,12 @@ def run(args) -> int:
         tokenizer = Tokenizer()
         tokens = Vocab.build([tokenizer.tokenize(t) for _, t in train], min_count=args.min_count, tokenizer=tokenizer)
         labels = LabelSet.build([label for label, _ in train], name="labels")
-        config = {"kind": "classify", "emsize": _setting(args, given, "emsize"), "hidden_size": args.nhid,
+        config = {"kind": "classify", "emsize": setting(args, given, "emsize", TAG_DEFAULTS), "hidden_size": args.nhid,
                   "num_layers": args.nlayers, "cell": CELL_NAMES[args.model], "bidirectional": not args.unidirectional,
-                  "pooling": args.pooling, "dropout": _setting(args, given, "dropout"), "freeze_embeddings": args.freeze}
-        tcfg = train_config(args, given)
+                  "pooling": args.pooling, "dropout": setting(args, given, "dropout", TAG_DEFAULTS), "freeze_embeddings": args.freeze}
+        tcfg = train_config(args, given, TAG_DEFAULTS)
         torch.manual_seed(tcfg.seed)
         vocabs = {"tokens": tokens, "labels": labels}
         model = Classifier.from_config(config, vocabs)
-        trainer = Trainer(model, tcfg, vocabs, args.save, pretrained=args.pretrained, overwrite=args.overwrite,
-                          task=make_task(tcfg, model), source=src)
-        if trainer.coverage is not None and not args.quiet:
-            print(f"pretrained vectors cover {trainer.coverage:.1%} of the vocabulary", file=sys.stderr)
-    history = trainer.fit(train, dev)
-    if history:
-        print(f"best dev {trainer.task.metric} {trainer.best:.4f} ({trainer.metric_label}) after {len(history)} "
-              f"epochs; model in {args.save}")
-    return 0
+        trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model), src)
+    return report(trainer, trainer.fit(train, dev), args.save)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, CorpusError, ModelFormatError
+from ..errors import ConfigError, CorpusError
 from ._common import applies_only, given, positive_int
+from ._task_train import new_trainer, report, resume, setting, train_config
 
 HOLDOUT = 1000
 DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "clip": 1.0, "dropout": 0.3, "epochs": 10,
@@ -52,7 +53,7 @@ def add_options(p) -> None:
 
 
 def _setting(args, given, name):
-    return getattr(args, name) if name in given or name not in DEFAULTS else DEFAULTS[name]
+    return setting(args, given, name, DEFAULTS)
 
 
 def read_pairs(src: dict, split: str) -> list[tuple[str, str]]:
@@ -107,17 +108,14 @@ def run(args) -> int:
 
     from ..models.neural.seq2seq import Seq2Seq
     from ..text.vocab import Vocab
-    from ..train.loop import TrainConfig, Trainer, check_save_dir
+    from ..train.loop import check_save_dir
     from ..train.seq2seq_task import make_task
-    from .train import CELL_NAMES, RESUME_APPLIES
+    from .train import CELL_NAMES
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
-        overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
-        trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-        src = trainer.source or {}
-        if not src.get("data") and not src.get("train_source"):
-            raise ModelFormatError(f"{args.save}: the run does not record its data")
+        trainer = resume(args, given, ("data", "train_source"))
+        src = trainer.source
     else:
         src = _source(args)
         check_save_dir(Path(args.save), args.overwrite)
@@ -133,20 +131,9 @@ def run(args) -> int:
                   "bidirectional": not args.unidirectional, "attention": args.attention,
                   "decoder_hidden_size": args.decoder_hidden, "input_feed": args.input_feed,
                   "dropout": _setting(args, given, "dropout")}
-        tcfg = TrainConfig(epochs=_setting(args, given, "epochs") if args.epochs is None else args.epochs,
-                           lr=_setting(args, given, "lr"), optimizer=_setting(args, given, "optimizer"),
-                           clip=_setting(args, given, "clip"), batch_size=_setting(args, given, "batch_size"),
-                           seed=args.seed, threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
-                           device=args.device, patience=args.patience, progress=not args.quiet)
-        problems = tcfg.problems()
-        if problems:
-            raise ConfigError(problems)
+        tcfg = train_config(args, given, DEFAULTS)
         torch.manual_seed(tcfg.seed)
         model = Seq2Seq(vocabs["source"], vocabs["target"], **config)
-        trainer = Trainer(model, tcfg, model.vocabs, args.save, overwrite=args.overwrite,
-                          task=make_task(tcfg, model, args.dev_metric), source=src)
-    history = trainer.fit(train_pairs, dev_pairs)
-    if history:
-        print(f"best dev {trainer.task.metric} {trainer.best:.4f} ({trainer.metric_label}) after {len(history)} "
-              f"epochs; model in {args.save}")
-    return 0
+        trainer = new_trainer(args, model, tcfg, model.vocabs, make_task(tcfg, model, args.dev_metric), src,
+                              pretrained=False)
+    return report(trainer, trainer.fit(train_pairs, dev_pairs), args.save)

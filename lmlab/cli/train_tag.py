@@ -11,11 +11,11 @@ defaults: Adam, learning rate 0.001, batch 32, clip 5, dropout 0.5, 10 epochs.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from ..errors import ConfigError, ModelFormatError
+from ..errors import ConfigError
 from ._common import column_number, dropout_rate, nonnegative_int, positive_int
+from ._task_train import absolute, new_trainer, one_source, report, resume, setting, train_config
 
 HOLDOUT = 1000
 # The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
@@ -43,26 +43,8 @@ def add_options(p) -> None:
     g.add_argument("--lowercase", action="store_true", help="--kind tag: look words up lower-cased")
 
 
-def _setting(args, given, name, defaults=None):
-    defaults = DEFAULTS if defaults is None else defaults
-    return getattr(args, name) if name in given or name not in defaults else defaults[name]
-
-
-def train_config(args, given, defaults=None):
-    """The run's TrainConfig: options given, else the kind's ``defaults`` (the tagger's), else lmlab train's."""
-    from ..train.loop import TrainConfig
-
-    def setting(name):
-        return _setting(args, given, name, defaults)
-
-    tcfg = TrainConfig(epochs=setting("epochs") if args.epochs is None else args.epochs, lr=setting("lr"),
-                       optimizer=setting("optimizer"), clip=setting("clip"), batch_size=setting("batch_size"),
-                       seed=args.seed, threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
-                       device=args.device, patience=args.patience, progress=not args.quiet)
-    problems = tcfg.problems()
-    if problems:
-        raise ConfigError(problems)
-    return tcfg
+def _setting(args, given, name):
+    return setting(args, given, name, DEFAULTS)
 
 
 def read_sentences(src: dict, split: str):
@@ -101,23 +83,16 @@ def run(args) -> int:
 
     from ..models.neural.tagger import TaggingModel
     from ..tensors.tagging import build_tagging_vocabs, encode_sentences
-    from ..train.loop import Trainer, check_save_dir
+    from ..train.loop import check_save_dir
     from ..train.tag_task import make_task
-    from .train import CELL_NAMES, RESUME_APPLIES
+    from .train import CELL_NAMES
 
     given = getattr(args, "_given", frozenset())
-    absolute = lambda f: None if f is None else str(Path(f).resolve())  # noqa: E731
     if args.resume:
-        overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
-        trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-        src = trainer.source or {}
-        if not src.get("data") and not src.get("train"):
-            raise ModelFormatError(f"{args.save}: the run does not record its data")
+        trainer = resume(args, given, ("data", "train"))
+        src = trainer.source
     else:
-        if args.data is None and args.train is None:
-            raise ConfigError("--kind tag: give --data NAME (ud-english-ewt, conll2000) or --train FILE")
-        if args.data is not None and args.train is not None:
-            raise ConfigError(f"give a training file or a named dataset, not both ({args.train} and --data {args.data})")
+        one_source(args, "tag", "ud-english-ewt, conll2000")
         check_save_dir(Path(args.save), args.overwrite)
         src = {"data": args.data, "labels": args.labels, "train": absolute(args.train), "valid": absolute(args.valid),
                "word_column": args.word_column, "label_column": args.label_column, "scheme": args.scheme}
@@ -137,16 +112,9 @@ def run(args) -> int:
                       "word_dropout": args.word_dropout, "freeze_embeddings": args.freeze}
             if args.char_hidden == 0:
                 vocabs.pop("chars")
-        tcfg = train_config(args, given)
+        tcfg = train_config(args, given, DEFAULTS)
         torch.manual_seed(tcfg.seed)
         model = TaggingModel.from_config(config, vocabs)
-        trainer = Trainer(model, tcfg, vocabs, args.save, pretrained=args.pretrained, overwrite=args.overwrite,
-                          task=make_task(tcfg, model, _scheme(src)), source=src)
-        if trainer.coverage is not None and not args.quiet:
-            print(f"pretrained vectors cover {trainer.coverage:.1%} of the vocabulary", file=sys.stderr)
+        trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model, _scheme(src)), src)
     train_data = encode_sentences(train_sents, trainer.vocabs)
-    history = trainer.fit(train_data, dev_sents)
-    if history:
-        print(f"best dev {trainer.task.metric} {trainer.best:.4f} ({trainer.metric_label}) after {len(history)} "
-              f"epochs; model in {args.save}")
-    return 0
+    return report(trainer, trainer.fit(train_data, dev_sents), args.save)
