@@ -139,26 +139,25 @@ def read_text(path: str | os.PathLike) -> str:
     return decode_utf8(read_bytes(path), str(path))
 
 
-def read_lines(path: str | os.PathLike) -> list[str]:
-    """Lines of a text file without their line endings (strict UTF-8).
-
-    A final line without a newline counts as a line; an empty file has no lines.
-    """
-    text = read_text(path)
+def split_lines(text: str) -> list[str]:
+    """Lines of a text without their line endings (``\n`` or ``\r\n``; no other character ends
+    a line).  A final line without a newline counts as a line; an empty text has no lines."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """Lines of a text file (strict UTF-8), as :func:`split_lines` cuts them."""
+    return split_lines(read_text(path))
 
 
 def read_stream_lines(stream: BinaryIO | io.TextIOBase, name: str = "<stdin>") -> list[str]:
     """Lines of an open stream (stdin); bytes are decoded strictly as UTF-8."""
     data = stream.read()
     text = decode_utf8(data, name) if isinstance(data, bytes) else data.removeprefix("\ufeff")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return split_lines(text)
 
 
 def read_stream_batches(stream: BinaryIO, name: str = "<stdin>", chunk: int = 1 << 16) -> Iterator[list[str]]:

@@ -30,6 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from .._io import split_lines
 from ..errors import LmlabError
 from ..eval.perplexity import evaluate
 from ..eval.scoring import score_sentences
@@ -152,7 +153,7 @@ def create_app(lm: LanguageModel, *, name: str = "model", max_body_bytes: int | 
 
     @app.post("/perplexity", summary="perplexity of lines of text, with and without OOVs", responses=_ERRORS)
     async def perplexity(req: PerplexityRequest) -> dict:
-        report = await long.run(lambda: evaluate(lm, req.text.split("\n")), limits.request_timeout)
+        report = await long.run(lambda: evaluate(lm, split_lines(req.text)), limits.request_timeout)
         return report.to_dict()
 
     return app

@@ -60,6 +60,10 @@ def test_score_complete_generate_perplexity(client, lm):
     p = client.post("/perplexity", json={"text": "the stock market fell\nnew york"}).json()
     assert p == pytest.approx(evaluate(lm, ["the stock market fell", "new york"]).to_dict())
     assert p["sentences"] == 2 and p["tokens"] == 8
+    # lines are cut as lmlab cuts a file's: a final newline ends the last line, \r\n is one ending
+    for text, lines in [("the stock\n", ["the stock"]), ("\n\nthe\r\n", ["", "", "the"])]:
+        p = client.post("/perplexity", json={"text": text}).json()
+        assert p == pytest.approx(evaluate(lm, lines).to_dict()), text
 
     info = client.get("/info").json()
     assert info["vocab_size"] == len(lm.vocab) and info["name"] == "toy" and info["order"] == 3
