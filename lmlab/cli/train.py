@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import ConfigError, ModelFormatError
+from ..errors import ConfigError, CorpusError, ModelFormatError
 from ._common import (
     Formatter,
     applies_only,
@@ -57,7 +57,8 @@ def add_parser(sub):
                         f"(in lmlab now: {', '.join(k for k, v in REGISTRY.items() if v.available)})")
     p.add_argument("--data", help="named dataset (ptb, wikitext-2, tinyshakespeare)")
     p.add_argument("--train", help="training text file (instead of --data)")
-    p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of --train)")
+    p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of "
+                                   "--train, or its last tenth if shorter (one line at least), held out from training)")
     p.add_argument("--save", required=True, help="model folder (config.json, vocab.json, model.safetensors)")
     p.add_argument("--model", default="lstm", choices=sorted(CELL_NAMES) + ["window"],
                    help="recurrent cell, or window: the fixed-window (Bengio) model")
@@ -150,6 +151,19 @@ def _note_given_options(parser: argparse.ArgumentParser) -> None:
             action.__class__ = type(type(action).__name__, (_NotesGiven, type(action)), {})
 
 
+HOLDOUT = 1000  # lines of --train held out for validation when no --valid is given
+
+
+def held_out(lines: list[str], path: str) -> tuple[list[str], list[str]]:
+    """(training lines, validation lines) of a --train file without --valid: its last
+    :data:`HOLDOUT` lines, or its last tenth when that is fewer (one line at least), are
+    validation only."""
+    n = min(HOLDOUT, max(1, len(lines) // 10))
+    if len(lines) < 2:
+        raise CorpusError(f"{path}: {len(lines)} line is too few to hold one out for validation; give --valid FILE")
+    return lines[:-n], lines[-n:]
+
+
 def _data_source(args) -> dict:
     """What the run reads, saved with it for --resume (file paths made absolute)."""
     absolute = lambda f: None if f is None else str(Path(f).resolve())  # noqa: E731
@@ -221,8 +235,10 @@ def run_lm(args) -> int:
         resolve_device(args.device)
         src = _data_source(args)
     train_lines = input_lines(src["train"], src["data"], "train")
-    valid_lines = input_lines(src["valid"], src["data"], "valid") if (src["valid"] or src["data"]) \
-        else train_lines[-1000:]
+    if src["valid"] is not None or src["data"] is not None:
+        valid_lines = input_lines(src["valid"], src["data"], "valid")
+    else:  # held out from training, so validation never scores text the model trained on
+        train_lines, valid_lines = held_out(train_lines, src["train"])
     tokenizer = Tokenizer(kind="character" if args.char else "whitespace")
     if not args.resume:
         vocab = Vocab.build((tokenizer.tokenize(x) for x in train_lines), min_count=args.min_count,

@@ -118,7 +118,7 @@ def test_a_failed_run_leaves_no_folder(tmp_path, text, capsys):
     nested = tmp_path / "a" / "b" / "run"
     assert "invalid UTF-8" in cli_error(capsys, "train", "--train", bad, "--save", nested, *TINY)
     short = tmp_path / "short.txt"
-    short.write_text("a b\n")
+    short.write_text("a b\nc d\n")
     assert "fewer than one BPTT window" in cli_error(capsys, "train", "--train", short, "--save", nested, *TINY)
     assert not (tmp_path / "a").exists()
     trainer = Trainer(small(), tcfg(lr=1e30, clip=0), VOCAB, nested)  # diverges in the first epoch
@@ -402,3 +402,28 @@ def test_resume_through_the_api_applies_or_refuses_the_same_way(tmp_path):
     resumed.fit(STREAM, STREAM)
     assert resumed.step == step + 1 and resumed.history[-1]["lr"] == 0.003
     assert resumed.tcfg.optimizer == "adam" and resumed.tcfg.batch_size == 4
+
+
+def test_without_valid_the_held_out_lines_are_not_trained_on(tmp_path, capsys):
+    """--train without --valid: the last tenth (at most 1000 lines) is validation only, so a word
+    seen only there is not in the vocabulary, and validation never scores text trained on."""
+    from lmlab.cli.train import HOLDOUT, held_out
+
+    lines = [f"w{i % 7} w{(i + 3) % 7} w{(i + 5) % 7}" for i in range(18)] + ["zebra w1", "zebra w2"]
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(lines) + "\n")
+    code, _, err = cli(capsys, "train", "--train", text, "--save", tmp_path / "r", "--epochs", "1", *TINY)
+    assert code == 0, err
+    assert "zebra" not in json.loads((tmp_path / "r" / "vocab.json").read_text())["tokens"]
+    assert held_out(lines, "t") == (lines[:18], lines[18:])
+    big = [str(i) for i in range(30_000)]
+    assert held_out(big, "t") == (big[:-HOLDOUT], big[-HOLDOUT:])
+    assert held_out(["a", "b"], "t") == (["a"], ["b"])
+    assert "1 line is too few" in cli_error(capsys, "train", "--train", _one_line(tmp_path), "--save",
+                                            tmp_path / "r2", *TINY)
+
+
+def _one_line(folder):
+    path = folder / "one.txt"
+    path.write_text("a b c\n")
+    return path
