@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         old_term = None
     try:
         try:
-            args = parser.parse_args(argv)
+            args, extras = parser.parse_known_args(argv)
+            if extras:  # name the command whose options they are not, and point to its own help
+                sub = parser._subparsers._group_actions[0].choices.get(getattr(args, "command", None), parser)  # noqa: SLF001
+                sub.error(f"unrecognized arguments: {' '.join(extras)}")
         except SystemExit as exc:  # --help, --version, a bad option (one line on stderr, exit 2)
             code = exc.code if isinstance(exc.code, int) else 2
         else:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shutil
 import sys
@@ -33,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -61,6 +63,7 @@ from ..text.vocab import Vocab
 from .lm_task import EpochResult, stream_perplexity  # noqa: F401 - their home before the loop was generic
 from .tasks import Task
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 LAST, OPTIM, STATE, LOG, STEPS = ("last.safetensors", "optimizer.safetensors", "trainer_state.json", "log.jsonl",
                                   "steps.jsonl")
 
@@ -94,10 +97,10 @@ class TrainConfig:
         for name in ("epochs", "bptt", "batch_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            out.append(f"lr must be > 0, got {self.lr}")
-        if self.clip < 0:
-            out.append(f"clip must be >= 0, got {self.clip}")
+        if not 0 < self.lr <= FLOAT32_MAX:  # the optimizers hold it as a float32 tensor
+            out.append(f"lr must be > 0 and at most {FLOAT32_MAX:.3g}, got {self.lr}")
+        if not 0 <= self.clip < math.inf:
+            out.append(f"clip must be >= 0 and finite, got {self.clip}")
         if self.anneal < 1:
             out.append(f"anneal must be >= 1, got {self.anneal}")
         return out

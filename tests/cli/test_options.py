@@ -127,3 +127,18 @@ def test_bad_values_refused(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and err.startswith(f"lmlab {argv[0]}: error: ")
+
+
+def test_an_unknown_option_names_its_command(capsys):
+    """``lmlab predict M --zzz``: the error is the subcommand's, pointing to its own --help."""
+    from lmlab.cli.main import COMMANDS, main
+
+    named = 0
+    for command in COMMANDS:
+        assert main([command, "x", "--zzz-not-an-option"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"lmlab {command}: error: "), err
+        if "unrecognized arguments" in err:  # (else a required option is missing, said first)
+            named += 1
+            assert "--zzz-not-an-option" in err and f"(see 'lmlab {command} --help')" in err, err
+    assert named >= len(COMMANDS) // 2

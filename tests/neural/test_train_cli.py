@@ -427,3 +427,12 @@ def _one_line(folder):
     path = folder / "one.txt"
     path.write_text("a b c\n")
     return path
+
+
+@pytest.mark.parametrize("flag,value,says", [("--lr", "1e300", "lr must be > 0 and at most 3.4e+38"),
+                                             ("--lr", "inf", "--lr"), ("--clip", "nan", "--clip")])
+def test_learning_rates_the_optimizer_cannot_hold_are_refused_before_any_work(tmp_path, capsys, flag, value, says):
+    text = tmp_path / "t.txt"
+    text.write_text("a b c\nd e f\n" * 20)
+    assert says in cli_error(capsys, "train", "--train", text, "--save", tmp_path / "r", *TINY, flag, value)
+    assert not (tmp_path / "r").exists()
