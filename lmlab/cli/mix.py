@@ -57,10 +57,10 @@ def run(args) -> int:
         mix, enc, lp = MixtureLM.tuned_with_scores(models, held, args.weights)
         ids = np.concatenate([np.append(s, EOS_ID) for s in enc])
         ppl = [report_from_scores(row, ids, len(enc)).perplexity for row in (lp[-1], *lp[:-1])]
-        report["heldout_perplexity"] = dict(zip(["mixture", *args.models], ppl, strict=True))
+        report["heldout_perplexity"] = dict(zip(["mixture", *_distinct(args.models)], ppl, strict=True))
         report["mode"] = "sentence"  # every held-out line scored from <s>, for every model
     write_mixture_spec(args.save, args.models, mix.weights)
-    report["weights"] = dict(zip(args.models, map(float, mix.weights), strict=True))
+    report["weights"] = dict(zip(_distinct(args.models), map(float, mix.weights), strict=True))
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -70,3 +70,13 @@ def run(args) -> int:
         print(f"held-out perplexity {ppl:10.2f}  {name}  (sentence mode)")
     print(f"mixture written to {args.save}")
     return 0
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """The models' names as report keys: a model given twice is ``NAME`` then ``NAME #2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return out

@@ -7,7 +7,7 @@ no NaN or infinity, and bounds on every number and string.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: the largest seed (numpy takes any non-negative integer; 32 bits is plenty and exact in the JSON schema)
 MAX_SEED = 2**32 - 1
@@ -47,6 +47,14 @@ class GenerateRequest(_Strict):
     top_p: float | None = Field(default=None, gt=0.0, le=1.0, description="nucleus sampling mass")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="the same seed gives the same text")
     greedy: bool = Field(default=False, description="always take the most likely token")
+
+    @model_validator(mode="after")
+    def _sampling_knobs_need_sampling(self):
+        """As the CLI: temperature, top_k and top_p have no effect with greedy decoding."""
+        given = [name for name in ("temperature", "top_k", "top_p") if name in self.model_fields_set]
+        if self.greedy and given:
+            raise ValueError(f"{', '.join(given)} cannot be given with greedy (they only shape sampling)")
+        return self
 
 
 REQUESTS = {"/score": ScoreRequest, "/perplexity": PerplexityRequest, "/complete": CompleteRequest,

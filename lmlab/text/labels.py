@@ -194,6 +194,8 @@ class LabelSet:
             raise ConfigError(f"not an lmlab label set (missing format: {FORMAT})")
         if not isinstance(data.get("labels"), list):
             raise ConfigError("an lmlab label set needs a list of labels")
+        if data.get("version", 1) != 1:
+            raise ConfigError(f"label set format version {data['version']}; this lmlab reads version 1")
         ls = cls(data["labels"], data.get("name", "labels"))
         if "fingerprint" in data and data["fingerprint"] != ls.fingerprint:
             raise VocabMismatchError(

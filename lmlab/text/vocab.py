@@ -206,6 +206,9 @@ class Vocab:
         and so is the fingerprint when the dict has one (:class:`VocabMismatchError`).
         """
         check_fields(data, _FIELDS, where=source, error=ModelFormatError, required=("format", "tokens"))
+        if data.get("version", 1) != 1:
+            raise ModelFormatError(f"{source}: vocabulary format version {data['version']}; this lmlab reads "
+                                   "version 1 (a newer lmlab wrote it?)")
         if data["format"] != "lmlab-vocab":
             raise ModelFormatError(f"{source}: not an lmlab vocabulary (format {data['format']!r}, "
                                    "expected 'lmlab-vocab')")

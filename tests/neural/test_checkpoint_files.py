@@ -228,3 +228,17 @@ def test_malformed_trainer_state(run_dir, capsys, change, expected):
     path.write_text(change(json.loads(path.read_text())))
     err = cli_error(capsys, ["train", "--resume", "--save", run_dir, "--epochs", "2"])
     assert str(path) in err and expected in err
+
+
+def test_a_vocabulary_or_label_set_of_another_format_version_is_refused():
+    from lmlab.errors import ConfigError, ModelFormatError
+    from lmlab.text.labels import LabelSet
+    from lmlab.text.vocab import Vocab
+
+    data = Vocab.from_tokens(["a", "b"]).to_dict()
+    with pytest.raises(ModelFormatError, match="version 99"):
+        Vocab.from_dict({**data, "version": 99}, "v.json")
+    labels = LabelSet.build(["x", "y"]).to_dict()
+    with pytest.raises(ConfigError, match="version 2"):
+        LabelSet.from_dict({**labels, "version": 2})
+    assert Vocab.from_dict(data).tokens == Vocab.from_tokens(["a", "b"]).tokens

@@ -310,3 +310,12 @@ def test_head_health_on_a_real_server(lm):
             assert resp.status == 200 and json.loads(resp.read())["status"] == "ready"
         finally:
             conn.close()
+
+
+@pytest.mark.parametrize("knob", [{"temperature": 0.5}, {"top_k": 3}, {"top_p": 0.9}])
+def test_generate_refuses_sampling_knobs_with_greedy(client, knob):
+    """As the CLI does: a knob that only shapes sampling has no effect with greedy decoding."""
+    r = client.post("/generate", json={"prompt": "the", "greedy": True, **knob})
+    assert r.status_code == 422 and "greedy" in r.text
+    assert client.post("/generate", json={"prompt": "the", "greedy": True}).status_code == 200
+    assert client.post("/generate", json={"prompt": "the", **knob, "seed": 1}).status_code == 200

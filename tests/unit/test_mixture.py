@@ -138,6 +138,10 @@ def test_mix_command_static_and_em_weights(tmp_path, capsys):
     assert out["heldout_perplexity"]["mixture"] <= min(v for k, v in out["heldout_perplexity"].items()
                                                        if k != "mixture") + 1e-9
     assert out["mode"] == "sentence"  # the figures say how the text was scored (issue 13 item 22)
+    # a model given twice is reported twice, not folded into one entry
+    assert main(["mix", str(a), str(a), "--weights", "0.3", "0.7", "--save", str(tmp_path / "aa.json")]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[:2] == [f"0.3000  {a}", f"0.7000  {a} #2"]
     assert main(["mix", str(a), str(b), "--heldout", str(held), "--save", str(tmp_path / "em.json")]) == 0
     text = capsys.readouterr().out.splitlines()
     assert sum("held-out perplexity" in x and x.endswith("(sentence mode)") for x in text) == 3
