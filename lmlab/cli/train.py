@@ -168,15 +168,15 @@ def check_resume_options(args, given) -> None:
 def _resume(args, given):
     from .._json import BOOL, INT, STR, check_fields, optional
     from ..train.loop import STATE, Trainer
+    from ._task_train import resumed_source
 
     check_resume_options(args, given)
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-    if args.data is not None or args.train is not None:
-        trainer.source = _data_source(args)
-    elif trainer.source is None:
+    if trainer.source is None and not {"data", "train"} & given:
         raise ConfigError(f"{args.save}: the run does not record its data (it was started by an older lmlab); "
                           "give --data NAME or --train FILE (and --valid FILE)")
+    trainer.source = resumed_source(trainer.source or _data_source(args), args, given)
     src = check_fields(trainer.source, {"data": optional(STR), "train": optional(STR), "valid": optional(STR),
                                         "char": BOOL, "min_count": INT},
                        where=f"{Path(args.save) / STATE}: source", error=ModelFormatError, allow_unknown=True)
@@ -209,6 +209,7 @@ def run_lm(args) -> int:
     from ..text.tokenize import Tokenizer
     from ..text.vocab import Vocab, encode_corpus
     from ..train.loop import TrainConfig, Trainer, check_save_dir
+    from ._task_train import nothing_to_train
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
@@ -255,6 +256,8 @@ def run_lm(args) -> int:
     tok = vocab.tokenizer
     train_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in train_lines])
     valid_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in valid_lines])
+    if args.resume and nothing_to_train(trainer, args.save):
+        return 0
     history = trainer.fit(train_ids, valid_ids)
     if history:
         print(f"best valid perplexity {trainer.best:.2f} ({trainer.valid_mode_label}) after {len(history)} epochs; "

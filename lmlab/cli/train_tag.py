@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ._common import column_number, dropout_rate, nonnegative_int, positive_int
-from ._task_train import absolute, new_trainer, one_source, report, resume, setting, train_config
+from ._task_train import absolute, fit_and_report, new_trainer, one_source, resume, setting, train_config
 
 HOLDOUT = 1000
 # The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
@@ -117,4 +117,4 @@ def run(args) -> int:
         model = TaggingModel.from_config(config, vocabs)
         trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model, _scheme(src)), src)
     train_data = encode_sentences(train_sents, trainer.vocabs)
-    return report(trainer, trainer.fit(train_data, dev_sents), args.save)
+    return fit_and_report(args, trainer, train_data, dev_sents)

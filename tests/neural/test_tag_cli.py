@@ -186,3 +186,21 @@ def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, c
     rep = json.loads(out)
     assert rep["unseen"] == {"NOVEL": 2} and rep["n_unseen"] == 2 and rep["n"] == 5
     assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
+
+
+def test_resume_reads_the_data_options_given_and_records_them(tmp_path, files, capsys):
+    """The same rule as the LM's: --train/--valid given with --resume replace the recorded files."""
+    run = tmp_path / "r"
+    train(capsys, files, run, "--epochs", "1")
+    new_train = column_file(tmp_path / "u.tsv", SENTS[:2] * 4)
+    new_valid = column_file(tmp_path / "uv.tsv", SENTS[2:])
+    code, _, err = cli(capsys, "train", "--resume", "--save", run, "--epochs", "2", "--train", new_train,
+                       "--valid", new_valid, "--quiet")
+    assert code == 0, err
+    src = state(run)["source"]
+    assert (src["train"], src["valid"]) == (str(new_train), str(new_valid))
+    new_valid.write_text("")  # now read again: an empty file is refused, so it is read
+    err = cli_error(capsys, "train", "--resume", "--save", run, "--epochs", "3", "--valid", new_valid)
+    assert str(new_valid) in err and "no sentences" in err
+    code, _, err = cli(capsys, "train", "--resume", "--save", run, "--epochs", "2", "--valid", files[1], "--quiet")
+    assert code == 0 and "nothing to train" in err
