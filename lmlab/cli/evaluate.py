@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from . import evaluate_seq2seq
-from ._common import Formatter, applies_only, column_number, given, nonnegative_int, positive_int
+from ._common import Formatter, applies_only, column_number, given, nonempty_name, nonnegative_int, positive_int
 from .predict import load_task_model
 
 EXAMPLES = """examples:
@@ -36,7 +36,7 @@ def add_parser(sub):
     p.add_argument("model", help="a tagger's, a classifier's or an encoder-decoder's model folder (lmlab train --kind tag|classify|seq2seq)")
     p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000), classification (sst2, sst5, mr) or translation (multi30k)")
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
-    p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
+    p.add_argument("--labels", type=nonempty_name, help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
     p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
     p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
@@ -47,6 +47,9 @@ def add_parser(sub):
     p.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
                    help="--data mr: the test fold of cross-validation (default: the one trained on)")
     applies_only(p, "fold", lambda a: a.data == "mr", "with --data mr")
+    applies_only(p, "labels", lambda a: a.test is None, "with --data (a --test file's tags are in --label_column)")
+    for dest in ("word_column", "label_column"):
+        applies_only(p, dest, lambda a: a.data is None, "with --test FILE (a --data set has its own columns)")
     evaluate_seq2seq.add_options(p)
     return p
 

@@ -114,13 +114,21 @@ def add_parser(sub):
     applies_only(p, "context", lambda a: a.resume or a.model == "window", "with --model window")
     for dest in RNN_ONLY:
         applies_only(p, dest, lambda a: a.resume or a.model != "window", "with a recurrent --model (not window)")
+    applies_only(p, "bptt", lambda a: a.resume or a.mode != "sentence", "with --mode stream (a sentence is one sequence)")
+    for dest in TAG_FILE_ONLY:
+        applies_only(p, dest, lambda a: a.resume or a.data is None, "with --train FILE (a --data set has its own)")
+    applies_only(p, "labels", lambda a: a.resume or a.train is None, "with --data (a --train file's tags are in "
+                 "--label_column)")
     return p
 
 
 # options only a language model has (the other kinds' own options are refused with any other kind too)
 LM_ONLY = ("char", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "bptt", "mode")
 # options of the recurrent models that the fixed-window model does not have
-RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze")
+RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze",
+            "bptt", "mode", "unidirectional", "crf", "char_hidden", "char_emsize")
+# the tagger's options that describe a --train column file (a named dataset has its own)
+TAG_FILE_ONLY = ("word_column", "label_column", "scheme")
 
 
 # With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import column_number, dropout_rate, nonnegative_int, positive_int
+from ._common import column_number, dropout_rate, nonempty_name, nonnegative_int, positive_int
 from ._task_train import absolute, fit_and_report, new_trainer, one_source, resume, setting, train_config
 
 HOLDOUT = 1000
@@ -25,7 +25,7 @@ DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "clip": 5.0, "dr
 
 def add_options(p) -> None:
     g = p.add_argument_group("--kind tag")
-    g.add_argument("--labels", help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
+    g.add_argument("--labels", type=nonempty_name, help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
                                     "or pos (conll2000) (default: the dataset's first)")
     g.add_argument("--word_column", type=column_number, default=1,
                    help="--kind tag with --train FILE: column of the words (from 1; negative: from the end)")

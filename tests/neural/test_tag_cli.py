@@ -42,8 +42,9 @@ TINY = ["--emsize", "8", "--nhid", "8", "--nlayers", "1", "--char_emsize", "4", 
 def train(capsys, files, save, *extra):
     train_file, valid_file = files
     tiny = TINY
-    if "window" in extra:  # a window tagger has no recurrent layers: --nlayers would be refused
-        tiny = [x for i, x in enumerate(TINY) if "--nlayers" not in TINY[max(i - 1, 0):i + 1]]
+    if "window" in extra:  # a window tagger has no recurrent layers nor characters: those options are refused
+        rnn = ("--nlayers", "--char_emsize", "--char_hidden")
+        tiny = [x for i, x in enumerate(TINY) if not set(rnn) & set(TINY[max(i - 1, 0):i + 1])]
     code, out, err = cli(capsys, "train", "--kind", "tag", "--train", train_file, "--valid", valid_file,
                          "--save", save, *tiny, *extra)
     assert code == 0, err
