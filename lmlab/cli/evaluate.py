@@ -18,7 +18,15 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from . import evaluate_seq2seq
-from ._common import Formatter, applies_only, column_number, given, nonempty_name, nonnegative_int, positive_int
+from ._common import (
+    Formatter,
+    applies_only,
+    column_number,
+    given,
+    nonempty_name,
+    nonnegative_int,
+    positive_int,
+)
 from .predict import load_task_model
 
 EXAMPLES = """examples:
