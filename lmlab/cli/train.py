@@ -2,8 +2,8 @@
 flags of pytorch/examples' word_language_model.  Every kind trains with the same loop, options
 (--epochs, --lr, --optimizer, --clip, --patience, --seed, --threads, --device, --dry-run) and
 model folder; --kind tag is a tagger (lmlab.cli.train_tag), --kind classify a sentence
-classifier (lmlab.cli.train_classify); seq2seq and conditional-lm are refused until their models
-are in lmlab.
+classifier (lmlab.cli.train_classify), --kind seq2seq an encoder-decoder (lmlab.cli.train_seq2seq);
+{refused} refused until their models are in lmlab.
 
 --save names a new folder; one that already holds a model is refused unless --resume (continue
 it) or --overwrite (replace it; the old model stays until the first epoch's checkpoint).
@@ -47,15 +47,40 @@ CELL_NAMES = {"lstm": "lstm", "gru": "gru", "gru_cho": "gru_cho", "rnn_tanh": "r
               "rnn_sigmoid": "rnn_sigmoid", "tanh": "rnn_tanh", "relu": "rnn_relu", "sigmoid": "rnn_sigmoid"}
 
 
+def refused_kinds() -> list[str]:
+    """The kinds ``--kind`` refuses (their models are not in lmlab yet), from the registry."""
+    from ..models.neural.kinds import REGISTRY
+
+    return [k for k, v in REGISTRY.items() if not v.available]
+
+
+def description() -> str:
+    refused = refused_kinds()
+    said = (" and ".join(refused) + (" is" if len(refused) == 1 else " are")) if refused else "no kind is"
+    return __doc__.replace("{refused}", said)
+
+
+# language-modelling corpora (lmlab.data.readers.lm_lines); the other kinds' from lmlab.data.tasks
+LM_CORPORA = ("ptb", "wikitext-2", "tinyshakespeare")
+
+
+def datasets() -> dict[str, tuple[str, ...]]:
+    """The named datasets of each kind ``--data`` takes."""
+    from ..data.tasks import TAGGING_TASKS, TASKS
+
+    return {"lm": LM_CORPORA, "tag": tuple(TAGGING_TASKS), "classify": tuple(TASKS), "seq2seq": ("multi30k",)}
+
+
 def add_parser(sub):
     from ..models.neural.kinds import REGISTRY
 
-    p = sub.add_parser("train", help="train a neural model: LM (RNN/LSTM/GRU/fixed-window), ...", description=__doc__,
+    p = sub.add_parser("train", help="train a neural model: LM (RNN/LSTM/GRU/fixed-window), ...", description=description(),
                        epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("--kind", default="lm", choices=tuple(REGISTRY),
                    help="what to train: lm (a language model), tag, classify, seq2seq or conditional-lm "
                         f"(in lmlab now: {', '.join(k for k, v in REGISTRY.items() if v.available)})")
-    p.add_argument("--data", help="named dataset (ptb, wikitext-2, tinyshakespeare)")
+    p.add_argument("--data", help="named dataset: " + "; ".join(f"--kind {k}: {', '.join(names)}"
+                                                              for k, names in datasets().items()))
     p.add_argument("--train", help="training text file (instead of --data)")
     p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of --train)")
     p.add_argument("--save", required=True, help="model folder (config.json, vocab.json, model.safetensors)")

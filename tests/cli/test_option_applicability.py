@@ -232,3 +232,19 @@ def test_bad_values_are_refused_before_any_work(argv, says, tmp_path, monkeypatc
 def test_finite_float_accepts_every_finite_number():
     assert [_common.finite_float(x) for x in ("0", "-1.5", "1e300")] == [0.0, -1.5, 1e300]
     assert math.isfinite(_common.positive_float("1e-300"))
+
+
+# -- lmlab train --help says what the registry says ---------------------------------------------
+def test_train_help_names_the_refused_kinds_of_the_registry(capsys):
+    import re
+
+    from lmlab.models.neural.kinds import REGISTRY
+
+    with pytest.raises(SystemExit):
+        build_parser("train").parse_args(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    said = re.search(r"; ([\w\- ]+?) (?:is|are) refused until their models are in lmlab", text)
+    assert said, text
+    assert said.group(1).split(" and ") == [k for k, v in REGISTRY.items() if not v.available]
+    for kind, names in __import__("lmlab.cli.train", fromlist=["datasets"]).datasets().items():
+        assert kind in REGISTRY and f"--kind {kind}: {', '.join(names)}" in text
