@@ -3,7 +3,7 @@ flags of pytorch/examples' word_language_model.  Every kind trains with the same
 (--epochs, --lr, --optimizer, --clip, --patience, --seed, --threads, --device, --dry-run) and
 model folder; --kind tag is a tagger (lmlab.cli.train_tag), --kind classify a sentence
 classifier (lmlab.cli.train_classify), --kind seq2seq an encoder-decoder (lmlab.cli.train_seq2seq);
-{refused} refused until their models are in lmlab.
+{refused} refused (its model is not in lmlab yet).
 
 --save names a new folder; one that already holds a model is refused unless --resume (continue
 it) or --overwrite (replace it; the old model stays until the first epoch's checkpoint).
@@ -57,7 +57,8 @@ def refused_kinds() -> list[str]:
 def description() -> str:
     refused = refused_kinds()
     said = (" and ".join(refused) + (" is" if len(refused) == 1 else " are")) if refused else "no kind is"
-    return __doc__.replace("{refused}", said)
+    return __doc__.replace("{refused}", said).replace("(its model is", "(its model is" if len(refused) == 1
+                                                       else "(their models are")
 
 
 # language-modelling corpora (lmlab.data.readers.lm_lines); the other kinds' from lmlab.data.tasks

@@ -243,7 +243,7 @@ def test_train_help_names_the_refused_kinds_of_the_registry(capsys):
     with pytest.raises(SystemExit):
         build_parser("train").parse_args(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    said = re.search(r"; ([\w\- ]+?) (?:is|are) refused until their models are in lmlab", text)
+    said = re.search(r"; ([\w\- ]+?) (?:is|are) refused \((?:its model is|their models are) not in lmlab yet\)", text)
     assert said, text
     assert said.group(1).split(" and ") == [k for k, v in REGISTRY.items() if not v.available]
     for kind, names in __import__("lmlab.cli.train", fromlist=["datasets"]).datasets().items():
