@@ -94,9 +94,9 @@ def run(args) -> int:
     scheme = args.scheme
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
-        sentences = tagging_task(args.data, args.split, labels)
         if args.data == "conll2000" and (labels or "chunk") == "chunk" and scheme is None:
             scheme = "iob2"
+        sentences = tagging_task(args.data, args.split, labels, scheme)
     else:
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
                                  scheme=scheme)

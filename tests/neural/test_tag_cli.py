@@ -205,3 +205,21 @@ def test_resume_reads_the_data_options_given_and_records_them(tmp_path, files, c
     assert str(new_valid) in err and "no sentences" in err
     code, _, err = cli(capsys, "train", "--resume", "--save", run, "--epochs", "2", "--valid", files[1], "--quiet")
     assert code == 0 and "nothing to train" in err
+
+
+def test_errors_name_the_file_or_the_dataset_and_split(tmp_path, files, capsys, monkeypatch):
+    from lmlab.data import tasks
+    from lmlab.data.columns import TaggedSentence
+
+    run = tmp_path / "r"
+    train(capsys, files, run, "--epochs", "1")
+    blank = tmp_path / "blank.col"
+    blank.write_text("\n\n  \n")
+    err = cli_error(capsys, "evaluate", run, "--test", blank)
+    assert f"{blank}: no sentences" in err
+    err = cli_error(capsys, "train", "--kind", "tag", "--train", blank, "--valid", files[1], "--save", tmp_path / "n")
+    assert f"{blank}: no sentences" in err
+    monkeypatch.setattr(tasks, "ud_english_ewt", lambda split, labels: [
+        TaggedSentence(("a", "dog"), ("B-NP", "I-NP"), 3), TaggedSentence(("the", "cat"), ("B-NP", "NOUN"), 7)])
+    err = cli_error(capsys, "evaluate", run, "--data", "ud-english-ewt", "--scheme", "iob2")
+    assert "--data ud-english-ewt (split test, labels upos): the sentence at line 7, word 2: chunk tag 'NOUN'" in err
