@@ -108,6 +108,6 @@ def fit_and_report(args, trainer, train_data, dev_data) -> int:
 
 def report(trainer, history, save) -> int:
     if history:
-        print(f"best dev {trainer.task.metric} {trainer.best:.4f} ({trainer.metric_label}) after {len(history)} "
+        print(f"best dev {trainer.task.metric} {trainer.task.format_metric(trainer.best).strip()} ({trainer.metric_label}) after {len(history)} "
               f"epochs; model in {save}")
     return 0

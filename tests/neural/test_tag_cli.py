@@ -223,3 +223,27 @@ def test_errors_name_the_file_or_the_dataset_and_split(tmp_path, files, capsys, 
         TaggedSentence(("a", "dog"), ("B-NP", "I-NP"), 3), TaggedSentence(("the", "cat"), ("B-NP", "NOUN"), 7)])
     err = cli_error(capsys, "evaluate", run, "--data", "ud-english-ewt", "--scheme", "iob2")
     assert "--data ud-english-ewt (split test, labels upos): the sentence at line 7, word 2: chunk tag 'NOUN'" in err
+
+
+def test_every_printed_figure_says_its_unit(tmp_path, capsys):
+    """Token accuracy and span F1 side by side: both percentages, marked %, in evaluate's text, the
+    training log and its closing line; --json keeps the numbers and says which unit each has."""
+    import re
+
+    chunks = (column_file(tmp_path / "c.tsv", SENTS * 6, chunks=True), column_file(tmp_path / "cv.tsv", SENTS, chunks=True))
+    run = tmp_path / "r"
+    code, out, err = cli(capsys, "train", "--kind", "tag", "--train", chunks[0], "--valid", chunks[1], "--save", run,
+                         *[x for x in TINY if x != "--quiet"], "--scheme", "iob2", "--epochs", "1")
+    assert code == 0, err
+    assert re.search(r"best dev span_f1 \d+\.\d\d% \(conlleval span F1, IOB2\)", out), out
+    assert re.search(r"valid span_f1 +\d+\.\d\d% ", err), err
+    code, out, _ = cli(capsys, "evaluate", run, "--test", chunks[1], "--scheme", "iob2")
+    assert code == 0
+    assert re.search(r"^accuracy \d+\.\d\d% on \d+ tokens \(majority class \d+\.\d\d%\); macro F1 \d+\.\d\d%$", out, re.M), out
+    assert re.search(r"precision \d+\.\d\d%  recall \d+\.\d\d%  F1 \d+\.\d\d%", out), out
+    code, out, _ = cli(capsys, "evaluate", run, "--test", chunks[1], "--scheme", "iob2", "--json")
+    rep = json.loads(out)
+    assert 0 <= rep["accuracy"] <= 1 and rep["units"]["tokens"].startswith("fraction")
+    assert rep["units"]["spans"].startswith("percent") and 0 <= rep["span_f1"] <= 100
+    printed = float(re.search(r"accuracy (\d+\.\d\d)%", cli(capsys, "evaluate", run, "--test", chunks[1])[1]).group(1))
+    assert printed == pytest.approx(100 * rep["accuracy"], abs=0.006)
