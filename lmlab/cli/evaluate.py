@@ -94,7 +94,7 @@ def run(args) -> int:
     scheme = args.scheme
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
-        if args.data == "conll2000" and (labels or "chunk") == "chunk" and scheme is None:
+        if args.data == "conll2000" and ("chunk" if labels is None else labels) == "chunk" and scheme is None:
             scheme = "iob2"
         sentences = tagging_task(args.data, args.split, labels, scheme)
     else:

@@ -12,7 +12,9 @@ it) or --overwrite (replace it; the old model stays until the first epoch's chec
 threads and data (recorded when the run started).  Of the other options, these apply to the
 resumed run: --epochs (the total), --max_batches, --patience, --lr (from the next epoch on),
 --clip, --device, --dry-run, --quiet, and --data/--train/--valid (other text, encoded with the
-run's vocabulary).  Any other option given with --resume is refused.
+run's vocabulary: they replace the recorded data and are recorded; --valid alone replaces only the
+dev file).  Any other option given with --resume is refused.  A run already at --epochs has
+nothing to train: one line on stderr says so, and the exit code is 0.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def read_sentences(src: dict, split: str):
 
 
 def _scheme(src: dict) -> str | None:
-    if src.get("data") == "conll2000" and (src.get("labels") or "chunk") == "chunk":
+    if src.get("data") == "conll2000" and (src.get("labels") is None or src["labels"] == "chunk"):
         return "iob2"
     return src.get("scheme")
 
