@@ -98,6 +98,16 @@ def nonempty_file(text: str) -> str:
 nonempty_file.__name__ = "non-empty file"
 
 
+def nonempty_name(text: str) -> str:
+    """A name (a tag column: upos, chunk, ...): an empty value is refused, never read as "not given"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name")
+    return text
+
+
+nonempty_name.__name__ = "name"
+
+
 def output_file(text: str) -> str:
     """An output path, checked before any work is done: not a folder, in a folder that exists and
     is writable (for a symlink, the folder of the file it points at, which is what is replaced);

@@ -32,15 +32,44 @@ def train_config(args, given, defaults: dict):
     return tcfg
 
 
-def resume(args, given, data_keys: tuple[str, ...]):
-    """``--resume``: the run in ``--save`` with the options it may change; it must record its data
-    (one of ``data_keys`` in its source)."""
+def resumed_source(recorded: dict | None, args, given, files: tuple[str, ...] = ("train", "valid")) -> dict:
+    """The data of a resumed run: the data options given with --resume replace the recorded ones
+    (the same rule for every kind).  --data or --train names new training data (the recorded
+    dataset and ``files`` are dropped; --valid, if given, is the new dev file); --valid alone
+    replaces only the dev file."""
+    if args.data is not None and args.train is not None:
+        raise ConfigError(f"give a training file or a named dataset, not both ({args.train} and --data {args.data})")
+    source = dict(recorded or {})
+    if {"data", "train"} & given:
+        source.update({k: None for k in files})
+        source.update(data=args.data, train=absolute(args.train), valid=absolute(args.valid))
+    elif "valid" in given:
+        if source.get("data"):
+            raise ConfigError(f"--valid: the run in {args.save} reads --data {source['data']}, which has its own dev set")
+        source["valid"] = absolute(args.valid)
+    return source
+
+
+def nothing_to_train(trainer, save) -> bool:
+    """A resumed run already at its --epochs: say so (one line on stderr; exit 0) instead of training."""
+    if trainer.epoch < trainer.tcfg.epochs:
+        return False
+    print(f"nothing to train: the run in {save} has done {trainer.epoch} of {trainer.tcfg.epochs} epochs "
+          f"(give --epochs above {trainer.epoch} to train more)", file=sys.stderr)
+    return True
+
+
+def resume(args, given, data_keys: tuple[str, ...], files: tuple[str, ...] = ("train", "valid")):
+    """``--resume``: the run in ``--save`` with the options it may change and the data options
+    given (:func:`resumed_source`, recorded with the run); it must then name its data (one of
+    ``data_keys``)."""
     from ..train.loop import Trainer
     from .train import RESUME_APPLIES
 
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-    if not any((trainer.source or {}).get(k) for k in data_keys):
+    trainer.source = resumed_source(trainer.source, args, given, files)
+    if not any(trainer.source.get(k) for k in data_keys):
         raise ModelFormatError(f"{args.save}: the run does not record its data")
     return trainer
 
@@ -70,8 +99,15 @@ def new_trainer(args, model, tcfg, vocabs, task, source: dict, *, pretrained: bo
     return trainer
 
 
+def fit_and_report(args, trainer, train_data, dev_data) -> int:
+    """Train (a resumed run already at its --epochs: nothing to train, said on stderr) and report."""
+    if args.resume and nothing_to_train(trainer, args.save):
+        return 0
+    return report(trainer, trainer.fit(train_data, dev_data), args.save)
+
+
 def report(trainer, history, save) -> int:
     if history:
-        print(f"best dev {trainer.task.metric} {trainer.best:.4f} ({trainer.metric_label}) after {len(history)} "
+        print(f"best dev {trainer.task.metric} {trainer.task.format_metric(trainer.best).strip()} ({trainer.metric_label}) after {len(history)} "
               f"epochs; model in {save}")
     return 0

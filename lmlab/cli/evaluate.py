@@ -18,7 +18,15 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from . import evaluate_seq2seq
-from ._common import Formatter, applies_only, column_number, given, nonnegative_int, positive_int
+from ._common import (
+    Formatter,
+    applies_only,
+    column_number,
+    given,
+    nonempty_name,
+    nonnegative_int,
+    positive_int,
+)
 from .predict import load_task_model
 
 EXAMPLES = """examples:
@@ -36,7 +44,7 @@ def add_parser(sub):
     p.add_argument("model", help="a tagger's, a classifier's or an encoder-decoder's model folder (lmlab train --kind tag|classify|seq2seq)")
     p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000), classification (sst2, sst5, mr) or translation (multi30k)")
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
-    p.add_argument("--labels", help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
+    p.add_argument("--labels", type=nonempty_name, help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
     p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
     p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
@@ -47,6 +55,9 @@ def add_parser(sub):
     p.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
                    help="--data mr: the test fold of cross-validation (default: the one trained on)")
     applies_only(p, "fold", lambda a: a.data == "mr", "with --data mr")
+    applies_only(p, "labels", lambda a: a.test is None, "with --data (a --test file's tags are in --label_column)")
+    for dest in ("word_column", "label_column"):
+        applies_only(p, dest, lambda a: a.data is None, "with --test FILE (a --data set has its own columns)")
     evaluate_seq2seq.add_options(p)
     return p
 
@@ -83,9 +94,9 @@ def run(args) -> int:
     scheme = args.scheme
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
-        sentences = tagging_task(args.data, args.split, labels)
-        if args.data == "conll2000" and (labels or "chunk") == "chunk" and scheme is None:
+        if args.data == "conll2000" and ("chunk" if labels is None else labels) == "chunk" and scheme is None:
             scheme = "iob2"
+        sentences = tagging_task(args.data, args.split, labels, scheme)
     else:
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
                                  scheme=scheme)

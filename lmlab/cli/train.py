@@ -2,8 +2,8 @@
 flags of pytorch/examples' word_language_model.  Every kind trains with the same loop, options
 (--epochs, --lr, --optimizer, --clip, --patience, --seed, --threads, --device, --dry-run) and
 model folder; --kind tag is a tagger (lmlab.cli.train_tag), --kind classify a sentence
-classifier (lmlab.cli.train_classify); seq2seq and conditional-lm are refused until their models
-are in lmlab.
+classifier (lmlab.cli.train_classify), --kind seq2seq an encoder-decoder (lmlab.cli.train_seq2seq);
+{refused} refused (its model is not in lmlab yet).
 
 --save names a new folder; one that already holds a model is refused unless --resume (continue
 it) or --overwrite (replace it; the old model stays until the first epoch's checkpoint).
@@ -12,7 +12,9 @@ it) or --overwrite (replace it; the old model stays until the first epoch's chec
 threads and data (recorded when the run started).  Of the other options, these apply to the
 resumed run: --epochs (the total), --max_batches, --patience, --lr (from the next epoch on),
 --clip, --device, --dry-run, --quiet, and --data/--train/--valid (other text, encoded with the
-run's vocabulary).  Any other option given with --resume is refused.
+run's vocabulary: they replace the recorded data and are recorded; --valid alone replaces only the
+dev file).  Any other option given with --resume is refused.  A run already at --epochs has
+nothing to train: one line on stderr says so, and the exit code is 0.
 """
 
 from __future__ import annotations
@@ -47,15 +49,41 @@ CELL_NAMES = {"lstm": "lstm", "gru": "gru", "gru_cho": "gru_cho", "rnn_tanh": "r
               "rnn_sigmoid": "rnn_sigmoid", "tanh": "rnn_tanh", "relu": "rnn_relu", "sigmoid": "rnn_sigmoid"}
 
 
+def refused_kinds() -> list[str]:
+    """The kinds ``--kind`` refuses (their models are not in lmlab yet), from the registry."""
+    from ..models.neural.kinds import REGISTRY
+
+    return [k for k, v in REGISTRY.items() if not v.available]
+
+
+def description() -> str:
+    refused = refused_kinds()
+    said = (" and ".join(refused) + (" is" if len(refused) == 1 else " are")) if refused else "no kind is"
+    return __doc__.replace("{refused}", said).replace("(its model is", "(its model is" if len(refused) == 1
+                                                       else "(their models are")
+
+
+# language-modelling corpora (lmlab.data.readers.lm_lines); the other kinds' from lmlab.data.tasks
+LM_CORPORA = ("ptb", "wikitext-2", "tinyshakespeare")
+
+
+def datasets() -> dict[str, tuple[str, ...]]:
+    """The named datasets of each kind ``--data`` takes."""
+    from ..data.tasks import TAGGING_TASKS, TASKS
+
+    return {"lm": LM_CORPORA, "tag": tuple(TAGGING_TASKS), "classify": tuple(TASKS), "seq2seq": ("multi30k",)}
+
+
 def add_parser(sub):
     from ..models.neural.kinds import REGISTRY
 
-    p = sub.add_parser("train", help="train a neural model: LM (RNN/LSTM/GRU/fixed-window), ...", description=__doc__,
+    p = sub.add_parser("train", help="train a neural model: LM (RNN/LSTM/GRU/fixed-window), ...", description=description(),
                        epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("--kind", default="lm", choices=tuple(REGISTRY),
                    help="what to train: lm (a language model), tag, classify, seq2seq or conditional-lm "
                         f"(in lmlab now: {', '.join(k for k, v in REGISTRY.items() if v.available)})")
-    p.add_argument("--data", help="named dataset (ptb, wikitext-2, tinyshakespeare)")
+    p.add_argument("--data", help="named dataset: " + "; ".join(f"--kind {k}: {', '.join(names)}"
+                                                              for k, names in datasets().items()))
     p.add_argument("--train", help="training text file (instead of --data)")
     p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of "
                                    "--train, or its last tenth if shorter (one line at least), held out from training)")
@@ -115,13 +143,21 @@ def add_parser(sub):
     applies_only(p, "context", lambda a: a.resume or a.model == "window", "with --model window")
     for dest in RNN_ONLY:
         applies_only(p, dest, lambda a: a.resume or a.model != "window", "with a recurrent --model (not window)")
+    applies_only(p, "bptt", lambda a: a.resume or a.mode != "sentence", "with --mode stream (a sentence is one sequence)")
+    for dest in TAG_FILE_ONLY:
+        applies_only(p, dest, lambda a: a.resume or a.data is None, "with --train FILE (a --data set has its own)")
+    applies_only(p, "labels", lambda a: a.resume or a.train is None, "with --data (a --train file's tags are in "
+                 "--label_column)")
     return p
 
 
 # options only a language model has (the other kinds' own options are refused with any other kind too)
 LM_ONLY = ("char", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "bptt", "mode")
 # options of the recurrent models that the fixed-window model does not have
-RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze")
+RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze",
+            "bptt", "mode", "unidirectional", "crf", "char_hidden", "char_emsize")
+# the tagger's options that describe a --train column file (a named dataset has its own)
+TAG_FILE_ONLY = ("word_column", "label_column", "scheme")
 
 
 # With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
@@ -182,15 +218,15 @@ def check_resume_options(args, given) -> None:
 def _resume(args, given):
     from .._json import BOOL, INT, STR, check_fields, optional
     from ..train.loop import STATE, Trainer
+    from ._task_train import resumed_source
 
     check_resume_options(args, given)
     overrides = {k: getattr(args, k) for k in RESUME_APPLIES if k in given}
     trainer = Trainer.resume(args.save, **overrides, dry_run=args.dry_run, progress=not args.quiet)
-    if args.data is not None or args.train is not None:
-        trainer.source = _data_source(args)
-    elif trainer.source is None:
+    if trainer.source is None and not {"data", "train"} & given:
         raise ConfigError(f"{args.save}: the run does not record its data (it was started by an older lmlab); "
                           "give --data NAME or --train FILE (and --valid FILE)")
+    trainer.source = resumed_source(trainer.source or _data_source(args), args, given)
     src = check_fields(trainer.source, {"data": optional(STR), "train": optional(STR), "valid": optional(STR),
                                         "char": BOOL, "min_count": INT},
                        where=f"{Path(args.save) / STATE}: source", error=ModelFormatError, allow_unknown=True)
@@ -223,6 +259,7 @@ def run_lm(args) -> int:
     from ..text.tokenize import Tokenizer
     from ..text.vocab import Vocab, encode_corpus
     from ..train.loop import TrainConfig, Trainer, check_save_dir
+    from ._task_train import nothing_to_train
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
@@ -271,6 +308,8 @@ def run_lm(args) -> int:
     tok = vocab.tokenizer
     train_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in train_lines])
     valid_ids, _ = encode_corpus(vocab, [tok.tokenize(x) for x in valid_lines])
+    if args.resume and nothing_to_train(trainer, args.save):
+        return 0
     history = trainer.fit(train_ids, valid_ids)
     if history:
         print(f"best valid perplexity {trainer.best:.2f} ({trainer.valid_mode_label}) after {len(history)} epochs; "

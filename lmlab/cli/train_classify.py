@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ._common import applies_only, nonnegative_int
-from ._task_train import absolute, new_trainer, one_source, report, resume, setting, train_config
+from ._task_train import absolute, fit_and_report, new_trainer, one_source, resume, setting, train_config
 
 POOLING = ("last", "max", "mean")
 
@@ -96,4 +96,4 @@ def run(args) -> int:
         vocabs = {"tokens": tokens, "labels": labels}
         model = Classifier.from_config(config, vocabs)
         trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model), src)
-    return report(trainer, trainer.fit(train, dev), args.save)
+    return fit_and_report(args, trainer, train, dev)

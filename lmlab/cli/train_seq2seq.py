@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, CorpusError
 from ._common import applies_only, given, positive_int
-from ._task_train import new_trainer, report, resume, setting, train_config
+from ._task_train import fit_and_report, new_trainer, resume, setting, train_config
 
 HOLDOUT = 1000
 DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "clip": 1.0, "dropout": 0.3, "epochs": 10,
@@ -114,7 +114,9 @@ def run(args) -> int:
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
-        trainer = resume(args, given, ("data", "train_source"))
+        if {"train", "valid"} & given:
+            raise ConfigError("--kind seq2seq reads two files a split (--train_source ...), not --train/--valid")
+        trainer = resume(args, given, ("data", "train_source"), files=FILES)
         src = trainer.source
     else:
         src = _source(args)
@@ -136,4 +138,4 @@ def run(args) -> int:
         model = Seq2Seq(vocabs["source"], vocabs["target"], **config)
         trainer = new_trainer(args, model, tcfg, model.vocabs, make_task(tcfg, model, args.dev_metric), src,
                               pretrained=False)
-    return report(trainer, trainer.fit(train_pairs, dev_pairs), args.save)
+    return fit_and_report(args, trainer, train_pairs, dev_pairs)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import column_number, dropout_rate, nonnegative_int, positive_int
-from ._task_train import absolute, new_trainer, one_source, report, resume, setting, train_config
+from ._common import column_number, dropout_rate, nonempty_name, nonnegative_int, positive_int
+from ._task_train import absolute, fit_and_report, new_trainer, one_source, resume, setting, train_config
 
 HOLDOUT = 1000
 # The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
@@ -25,7 +25,7 @@ DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "clip": 5.0, "dr
 
 def add_options(p) -> None:
     g = p.add_argument_group("--kind tag")
-    g.add_argument("--labels", help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
+    g.add_argument("--labels", type=nonempty_name, help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
                                     "or pos (conll2000) (default: the dataset's first)")
     g.add_argument("--word_column", type=column_number, default=1,
                    help="--kind tag with --train FILE: column of the words (from 1; negative: from the end)")
@@ -60,7 +60,7 @@ def read_sentences(src: dict, split: str):
 
 
 def _scheme(src: dict) -> str | None:
-    if src.get("data") == "conll2000" and (src.get("labels") or "chunk") == "chunk":
+    if src.get("data") == "conll2000" and (src.get("labels") is None or src["labels"] == "chunk"):
         return "iob2"
     return src.get("scheme")
 
@@ -117,4 +117,4 @@ def run(args) -> int:
         model = TaggingModel.from_config(config, vocabs)
         trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model, _scheme(src)), src)
     train_data = encode_sentences(train_sents, trainer.vocabs)
-    return report(trainer, trainer.fit(train_data, dev_sents), args.save)
+    return fit_and_report(args, trainer, train_data, dev_sents)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from .._io import read_lines
-from ..errors import ConfigError, DataFormatError
+from ..errors import ConfigError, CorpusError, DataFormatError
 from .registry import get_file, resolve
 from .tagschemes import check_scheme, check_tag, convert_tags
 
@@ -91,6 +91,9 @@ def read_columns(
         rows.append(fields)
         lines_of.append(no)
     flush()
+    if not out:
+        raise CorpusError(f"{name}: no sentences (the file has only blank lines); expected one word a line, "
+                          "its columns separated by whitespace, sentences separated by a blank line")
     return out
 
 

@@ -22,6 +22,7 @@ from .columns import TaggedSentence, conll2000
 from .conllu import ud_english_ewt
 from .readers import tinyshakespeare_speeches
 from .registry import SPLIT_ALIASES, resolve
+from .tagschemes import check_tag
 
 SPEAKERS = 10  # the most frequent speakers of tiny-shakespeare
 TEST_EVERY = 5  # every fifth speech of each speaker is test
@@ -162,16 +163,24 @@ def classification_split(name: str, split: str, fold: int | None = None) -> list
 TAGGING_TASKS = {"ud-english-ewt": ("upos", "xpos"), "conll2000": ("chunk", "pos")}  # first: the default
 
 
-def tagging_task(name: str, split: str, labels: str | None = None) -> list[TaggedSentence]:
+def tagging_task(name: str, split: str, labels: str | None = None, scheme: str | None = None) -> list[TaggedSentence]:
     """Tagged sentences of a named tagging task: ``ud-english-ewt`` (labels ``upos``, ``xpos``;
     splits train/valid (dev)/test) or ``conll2000`` (labels ``chunk``, ``pos``; train/test).
-    A column file of your own: :func:`lmlab.data.columns.read_columns`."""
+    With ``scheme`` every tag is checked to be a chunk tag of it.  A column file of your own:
+    :func:`lmlab.data.columns.read_columns`."""
     if name not in TAGGING_TASKS:
         raise ConfigError(f"unknown tagging task {name!r}; known: {', '.join(TAGGING_TASKS)}")
     labels = TAGGING_TASKS[name][0] if labels is None else labels
-    if name == "conll2000":
-        return conll2000(split, labels)
-    return ud_english_ewt(split, labels)
+    sentences = conll2000(split, labels) if name == "conll2000" else ud_english_ewt(split, labels)
+    if scheme is not None:  # every tag must be a chunk tag of the scheme: an error names the set, split and line
+        for i, s in enumerate(sentences, start=1):
+            for j, tag in enumerate(s.tags, start=1):
+                try:
+                    check_tag(tag, scheme)
+                except ConfigError as exc:
+                    at = f"the sentence at line {s.line}" if s.line else f"sentence {i}"
+                    raise ConfigError(f"--data {name} (split {split}, labels {labels}): {at}, word {j}: {exc}") from None
+    return sentences
 
 
 def parse_labeled(lines: list[str], name: str = "<labeled>") -> list[tuple[str, str]]:

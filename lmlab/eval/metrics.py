@@ -91,14 +91,21 @@ def tagging_report(pred: Sequence[Sequence[str]], gold: Sequence[Sequence[str]],
     return rep
 
 
-def format_report(rep: dict, item: str = "items") -> str:
-    """A :func:`classification_report` as plain text: the summary line, then one row per label."""
-    lines = [(f"accuracy {rep['accuracy']:.4f} on {rep['n']} {item} "
-              f"(majority class {rep['majority_baseline']:.4f}); macro F1 {rep['macro_f1']:.4f}")]
+def format_report(rep: dict, item: str = "items", *, percent: bool = False) -> str:
+    """A :func:`classification_report` as plain text: the summary line, then one row per label
+    (its fractions, or with ``percent`` as percentages, each marked %)."""
+    if percent:
+        def f(v, w=0):
+            return f"{100 * v:{max(w - 1, 0)}.2f}%"
+    else:
+        def f(v, w=0):
+            return f"{v:{w}.4f}"
+    lines = [(f"accuracy {f(rep['accuracy'])} on {rep['n']} {item} "
+              f"(majority class {f(rep['majority_baseline'])}); macro F1 {f(rep['macro_f1'])}")]
     width = max([len("label")] + [len(c) for c in rep["per_class"]])
     lines.append(f"{'label':{width}s}  precision  recall      F1  support")
     for c, d in rep["per_class"].items():
-        lines.append(f"{c:{width}s}  {d['precision']:9.4f}  {d['recall']:6.4f}  {d['f1']:6.4f}  {d['support']:7d}")
+        lines.append(f"{c:{width}s}  {f(d['precision'], 9)}  {f(d['recall'], 6)}  {f(d['f1'], 6)}  {d['support']:7d}")
     if rep.get("n_unseen"):
         shown = ", ".join(f"{c} ({n})" for c, n in rep["unseen"].items())
         lines.append(f"{rep['n_unseen']} gold {item} have labels never seen in training: {shown}")

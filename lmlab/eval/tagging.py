@@ -43,7 +43,14 @@ def tagging_scores(pred: Sequence[Sequence[str]], gold: Sequence[Sequence[str]],
         rep["chunks"] = {k: v for k, v in chunks.to_dict().items() if k not in ("tokens", "accuracy")}
         rep["scheme"] = scheme
         rep["span_f1"] = chunks.f1
+    rep["units"] = UNITS if scheme is not None else {k: v for k, v in UNITS.items() if k == "tokens"}
     return rep
+
+
+# what the numbers of a tagging report are (its --json says so): token figures are fractions,
+# span figures percentages (conlleval's own)
+UNITS = {"tokens": "fraction (accuracy, majority_baseline, macro_f1, per_class)",
+         "spans": "percent (chunks: precision, recall, f1, per_type; span_f1)"}
 
 
 def evaluate_tagger(model, sentences, *, scheme: str | None = None, batch_size: int = 64, device=None) -> dict:
@@ -65,15 +72,15 @@ def evaluate_tagger(model, sentences, *, scheme: str | None = None, batch_size: 
 
 def format_tagging_report(rep: dict) -> str:
     """:func:`~lmlab.eval.metrics.format_report` over tokens, then the span figures (if any)."""
-    lines = [format_report(rep, "tokens")]
+    lines = [format_report(rep, "tokens", percent=True)]  # every figure a percentage, marked %
     if "chunks" in rep:
         c = rep["chunks"]
-        lines.append(f"spans ({rep['scheme'].upper()}, conlleval): precision {c['precision']:.2f}  recall "
-                     f"{c['recall']:.2f}  F1 {c['f1']:.2f}  ({c['correct_chunks']} correct of {c['pred_chunks']} "
+        lines.append(f"spans ({rep['scheme'].upper()}, conlleval): precision {c['precision']:.2f}%  recall "
+                     f"{c['recall']:.2f}%  F1 {c['f1']:.2f}%  ({c['correct_chunks']} correct of {c['pred_chunks']} "
                      f"found, {c['gold_chunks']} gold)")
         width = max([len("type")] + [len(t) for t in c["per_type"]])
         lines.append(f"{'type':{width}s}  precision  recall      F1  gold  found")
         for t, d in c["per_type"].items():
-            lines.append(f"{t:{width}s}  {d['precision']:9.2f}  {d['recall']:6.2f}  {d['f1']:6.2f}  "
+            lines.append(f"{t:{width}s}  {d['precision']:8.2f}%  {d['recall']:5.2f}%  {d['f1']:5.2f}%  "
                          f"{d['gold_chunks']:4d}  {d['pred_chunks']:5d}")
     return "\n".join(lines)

@@ -37,6 +37,10 @@ class TagTask(Task):
     def metric_label(self) -> str:
         return f"conlleval span F1, {self.scheme.upper()}" if self.scheme else "token accuracy"
 
+    def format_metric(self, value: float) -> str:
+        """A percentage, marked % (span F1 is conlleval's percentage; token accuracy, a fraction, is scaled)."""
+        return f"{value if self.scheme else 100 * value:6.2f}%"
+
     def evaluate(self, model, sentences, device="cpu", progress: bool = False) -> float:
         rep = evaluate_tagger(model, sentences, scheme=self.scheme, device=device)
         return float(rep["span_f1"] if self.scheme else rep["accuracy"])

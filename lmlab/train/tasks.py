@@ -62,6 +62,10 @@ class Task(ABC):
         """How the metric is measured, beside every figure (e.g. ``stream, 10 columns``)."""
         return self.metric
 
+    def format_metric(self, value: float) -> str:
+        """The dev metric as printed (a task whose figures are percentages marks them %)."""
+        return f"{value:8.4f}"
+
     def config_dict(self) -> dict:
         """Options of the task saved with the run (``make_task(train_config, model, **options)``)."""
         return {}
@@ -75,7 +79,7 @@ class Task(ABC):
 
     def epoch_message(self, row: dict) -> str:
         return (f"| epoch {row['epoch']:3d} | {row['seconds']:6.1f}s | lr {row['lr']:.4g} | train loss "
-                f"{row['train_loss']:8.4f} | valid {self.metric} {row[f'valid_{self.metric}']:8.4f} "
+                f"{row['train_loss']:8.4f} | valid {self.metric} {self.format_metric(row[f'valid_{self.metric}'])} "
                 f"({self.metric_label}) | {row['items_per_s']:.0f} {self.item}s/s")
 
     def postfix(self, loss: float, items_per_s: float) -> dict:

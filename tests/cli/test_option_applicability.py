@@ -64,9 +64,26 @@ CASES = {
     ("train", "context", "with --model window"): (["train", "--save", "r", "--context", "3"],
                                                   ["train", "--save", "r", "--context", "3", "--model", "window"]),
     **{("train", dest, "with a recurrent --model (not window)"): (
-        ["train", "--save", "r", "--model", "window", f"--{dest}", *v], ["train", "--save", "r", f"--{dest}", *v])
-       for dest, v in (("nlayers", ["1"]), ("dropout_emb", ["0.1"]), ("dropout_between", ["0.1"]),
-                       ("dropout_out", ["0.1"]), ("tied", []), ("init", ["orthogonal"]), ("adaptive", ["5"]))},
+        ["train", "--save", "r", *k, "--model", "window", f"--{dest}", *v], ["train", "--save", "r", *k, f"--{dest}", *v])
+       for dest, v, k in (("nlayers", ["1"], []), ("dropout_emb", ["0.1"], []), ("dropout_between", ["0.1"], []),
+                          ("dropout_out", ["0.1"], []), ("tied", [], []), ("init", ["orthogonal"], []),
+                          ("adaptive", ["5"], []), ("bptt", ["10"], []), ("mode", ["sentence"], []),
+                          *((d, v, ["--kind", "tag"]) for d, v in (("unidirectional", []), ("crf", []),
+                                                                   ("char_hidden", ["4"]), ("char_emsize", ["4"]))))},
+    ("train", "bptt", "with --mode stream (a sentence is one sequence)"): (
+        ["train", "--save", "r", "--mode", "sentence", "--bptt", "10"], ["train", "--save", "r", "--bptt", "10"]),
+    **{("train", dest, "with --train FILE (a --data set has its own)"): (
+        ["train", "--save", "r", "--kind", "tag", "--data", "conll2000", f"--{dest}", v],
+        ["train", "--save", "r", "--kind", "tag", "--train", "a.col", f"--{dest}", v])
+       for dest, v in (("word_column", "1"), ("label_column", "2"), ("scheme", "iob2"))},
+    ("train", "labels", "with --data (a --train file's tags are in --label_column)"): (
+        ["train", "--save", "r", "--kind", "tag", "--train", "a.col", "--labels", "pos"],
+        ["train", "--save", "r", "--kind", "tag", "--data", "conll2000", "--labels", "pos"]),
+    ("evaluate", "labels", "with --data (a --test file's tags are in --label_column)"): (
+        ["evaluate", M, "--test", "t.col", "--labels", "upos"], ["evaluate", M, "--data", "conll2000", "--labels", "pos"]),
+    **{("evaluate", dest, "with --test FILE (a --data set has its own columns)"): (
+        ["evaluate", M, "--data", "conll2000", f"--{dest}", "2"], ["evaluate", M, "--test", "t.col", f"--{dest}", "2"])
+       for dest in ("word_column", "label_column")},
     ("train", "fold", "with --data mr"): (["train", "--save", "r", "--kind", "classify", "--data", "sst2", "--fold", "1"],
                                           ["train", "--save", "r", "--kind", "classify", "--data", "mr", "--fold", "1"]),
     ("evaluate", "fold", "with --data mr"): (["evaluate", M, "--data", "sst2", "--fold", "1"],
@@ -201,6 +218,8 @@ def test_no_numeric_option_takes_nan_or_infinity(bad, capsys):
     (["train", "--save", "r", "--epochs", "0"], "not a positive integer"),
     (["train", "--save", "r", "--epochs", "-1"], "not a positive integer"),
     (["ngram", "-o", "2", "--limit_vocab_file", "empty.txt"], "empty.txt is empty"),
+    (["evaluate", M, "--data", "conll2000", "--labels", ""], "an empty name"),
+    (["train", "--save", "r", "--kind", "tag", "--data", "conll2000", "--labels", " "], "an empty name"),
 ])
 def test_bad_values_are_refused_before_any_work(argv, says, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -213,3 +232,19 @@ def test_bad_values_are_refused_before_any_work(argv, says, tmp_path, monkeypatc
 def test_finite_float_accepts_every_finite_number():
     assert [_common.finite_float(x) for x in ("0", "-1.5", "1e300")] == [0.0, -1.5, 1e300]
     assert math.isfinite(_common.positive_float("1e-300"))
+
+
+# -- lmlab train --help says what the registry says ---------------------------------------------
+def test_train_help_names_the_refused_kinds_of_the_registry(capsys):
+    import re
+
+    from lmlab.models.neural.kinds import REGISTRY
+
+    with pytest.raises(SystemExit):
+        build_parser("train").parse_args(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    said = re.search(r"; ([\w\- ]+?) (?:is|are) refused \((?:its model is|their models are) not in lmlab yet\)", text)
+    assert said, text
+    assert said.group(1).split(" and ") == [k for k, v in REGISTRY.items() if not v.available]
+    for kind, names in __import__("lmlab.cli.train", fromlist=["datasets"]).datasets().items():
+        assert kind in REGISTRY and f"--kind {kind}: {', '.join(names)}" in text

@@ -42,8 +42,9 @@ TINY = ["--emsize", "8", "--nhid", "8", "--nlayers", "1", "--char_emsize", "4", 
 def train(capsys, files, save, *extra):
     train_file, valid_file = files
     tiny = TINY
-    if "window" in extra:  # a window tagger has no recurrent layers: --nlayers would be refused
-        tiny = [x for i, x in enumerate(TINY) if "--nlayers" not in TINY[max(i - 1, 0):i + 1]]
+    if "window" in extra:  # a window tagger has no recurrent layers nor characters: those options are refused
+        rnn = ("--nlayers", "--char_emsize", "--char_hidden")
+        tiny = [x for i, x in enumerate(TINY) if not set(rnn) & set(TINY[max(i - 1, 0):i + 1])]
     code, out, err = cli(capsys, "train", "--kind", "tag", "--train", train_file, "--valid", valid_file,
                          "--save", save, *tiny, *extra)
     assert code == 0, err
@@ -186,3 +187,63 @@ def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, c
     rep = json.loads(out)
     assert rep["unseen"] == {"NOVEL": 2} and rep["n_unseen"] == 2 and rep["n"] == 5
     assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
+
+
+def test_resume_reads_the_data_options_given_and_records_them(tmp_path, files, capsys):
+    """The same rule as the LM's: --train/--valid given with --resume replace the recorded files."""
+    run = tmp_path / "r"
+    train(capsys, files, run, "--epochs", "1")
+    new_train = column_file(tmp_path / "u.tsv", SENTS[:2] * 4)
+    new_valid = column_file(tmp_path / "uv.tsv", SENTS[2:])
+    code, _, err = cli(capsys, "train", "--resume", "--save", run, "--epochs", "2", "--train", new_train,
+                       "--valid", new_valid, "--quiet")
+    assert code == 0, err
+    src = state(run)["source"]
+    assert (src["train"], src["valid"]) == (str(new_train), str(new_valid))
+    new_valid.write_text("")  # now read again: an empty file is refused, so it is read
+    err = cli_error(capsys, "train", "--resume", "--save", run, "--epochs", "3", "--valid", new_valid)
+    assert str(new_valid) in err and "no sentences" in err
+    code, _, err = cli(capsys, "train", "--resume", "--save", run, "--epochs", "2", "--valid", files[1], "--quiet")
+    assert code == 0 and "nothing to train" in err
+
+
+def test_errors_name_the_file_or_the_dataset_and_split(tmp_path, files, capsys, monkeypatch):
+    from lmlab.data import tasks
+    from lmlab.data.columns import TaggedSentence
+
+    run = tmp_path / "r"
+    train(capsys, files, run, "--epochs", "1")
+    blank = tmp_path / "blank.col"
+    blank.write_text("\n\n  \n")
+    err = cli_error(capsys, "evaluate", run, "--test", blank)
+    assert f"{blank}: no sentences" in err
+    err = cli_error(capsys, "train", "--kind", "tag", "--train", blank, "--valid", files[1], "--save", tmp_path / "n")
+    assert f"{blank}: no sentences" in err
+    monkeypatch.setattr(tasks, "ud_english_ewt", lambda split, labels: [
+        TaggedSentence(("a", "dog"), ("B-NP", "I-NP"), 3), TaggedSentence(("the", "cat"), ("B-NP", "NOUN"), 7)])
+    err = cli_error(capsys, "evaluate", run, "--data", "ud-english-ewt", "--scheme", "iob2")
+    assert "--data ud-english-ewt (split test, labels upos): the sentence at line 7, word 2: chunk tag 'NOUN'" in err
+
+
+def test_every_printed_figure_says_its_unit(tmp_path, capsys):
+    """Token accuracy and span F1 side by side: both percentages, marked %, in evaluate's text, the
+    training log and its closing line; --json keeps the numbers and says which unit each has."""
+    import re
+
+    chunks = (column_file(tmp_path / "c.tsv", SENTS * 6, chunks=True), column_file(tmp_path / "cv.tsv", SENTS, chunks=True))
+    run = tmp_path / "r"
+    code, out, err = cli(capsys, "train", "--kind", "tag", "--train", chunks[0], "--valid", chunks[1], "--save", run,
+                         *[x for x in TINY if x != "--quiet"], "--scheme", "iob2", "--epochs", "1")
+    assert code == 0, err
+    assert re.search(r"best dev span_f1 \d+\.\d\d% \(conlleval span F1, IOB2\)", out), out
+    assert re.search(r"valid span_f1 +\d+\.\d\d% ", err), err
+    code, out, _ = cli(capsys, "evaluate", run, "--test", chunks[1], "--scheme", "iob2")
+    assert code == 0
+    assert re.search(r"^accuracy \d+\.\d\d% on \d+ tokens \(majority class \d+\.\d\d%\); macro F1 \d+\.\d\d%$", out, re.M), out
+    assert re.search(r"precision \d+\.\d\d%  recall \d+\.\d\d%  F1 \d+\.\d\d%", out), out
+    code, out, _ = cli(capsys, "evaluate", run, "--test", chunks[1], "--scheme", "iob2", "--json")
+    rep = json.loads(out)
+    assert 0 <= rep["accuracy"] <= 1 and rep["units"]["tokens"].startswith("fraction")
+    assert rep["units"]["spans"].startswith("percent") and 0 <= rep["span_f1"] <= 100
+    printed = float(re.search(r"accuracy (\d+\.\d\d)%", cli(capsys, "evaluate", run, "--test", chunks[1])[1]).group(1))
+    assert printed == pytest.approx(100 * rep["accuracy"], abs=0.006)

@@ -436,3 +436,27 @@ def test_learning_rates_the_optimizer_cannot_hold_are_refused_before_any_work(tm
     text.write_text("a b c\nd e f\n" * 20)
     assert says in cli_error(capsys, "train", "--train", text, "--save", tmp_path / "r", *TINY, flag, value)
     assert not (tmp_path / "r").exists()
+
+
+# -- issue 13 review: the data options given with --resume replace the recorded ones -----------
+def test_resume_with_valid_alone_reads_and_records_it(tmp_path, text, capsys):
+    other = tmp_path / "v.txt"
+    other.write_text("the cat ran\na dog sat on the mat\n")
+    for name, extra in (("same", []), ("new", ["--valid", other])):
+        train(capsys, text, tmp_path / name, "--epochs", "1")
+        code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / name, "--epochs", "2", "--quiet", *extra)
+        assert code == 0, err
+    assert state(tmp_path / "new")["source"]["valid"] == str(other)
+    assert state(tmp_path / "new")["source"]["train"] == str(text)
+    same, new = state(tmp_path / "same")["history"][-1], state(tmp_path / "new")["history"][-1]
+    assert same["valid_ppl"] != new["valid_ppl"]  # the other dev text was read
+
+
+def test_resume_with_nothing_left_to_train_says_so(tmp_path, text, capsys):
+    run = tmp_path / "r"
+    train(capsys, text, run, "--epochs", "2")
+    before = files(run)
+    code, out, err = cli(capsys, "train", "--resume", "--save", run, "--epochs", "1", "--quiet")
+    assert code == 0 and out == ""
+    assert err.count("\n") == 1 and "nothing to train" in err and "2 of 1 epochs" in err, err
+    assert files(run) == before
