@@ -25,7 +25,7 @@ from ...text.vocab import Vocab
 from .embeddings import load_pretrained
 from .encoder import RecurrentEncoder
 from .pooling import POOLING_MODES, pool
-from .task import Batch, TaskModel
+from .task import Batch, TaskModel, settings_of
 
 
 class Classifier(TaskModel):
@@ -86,12 +86,7 @@ class Classifier(TaskModel):
                  device: torch.device | str | None = None) -> list[str | None]:
         """The label of each text, in input order; a text with no tokens gets ``None``."""
         batches = text_batches(texts, self.tokens, batch_size=batch_size)
-        was = self.training
-        self.eval()
-        try:
-            out = [(b.index, self.predict(b if device is None else b.to(device))) for b in batches]
-        finally:
-            self.train(was)
+        out = self.predict_batches(batches, device)
         return [None if i is None else self.labels[i] for i in in_input_order(len(texts), out, empty=lambda: None)]
 
     def config_dict(self) -> dict:
@@ -99,11 +94,7 @@ class Classifier(TaskModel):
 
     @classmethod
     def from_config(cls, config: Mapping, vocabs: Mapping) -> Classifier:
-        params = {k: v for k, v in config.items() if k != "kind"}
-        unknown = sorted(set(params) - set(_DEFAULTS))
-        if unknown:
-            raise ConfigError(f"unknown classifier settings: {', '.join(unknown)}")
-        return cls(vocabs["tokens"], vocabs["labels"], **params)
+        return cls(vocabs["tokens"], vocabs["labels"], **settings_of(config, _DEFAULTS, "classifier"))
 
 
 _DEFAULTS = {"emsize", "hidden_size", "num_layers", "cell", "bidirectional", "pooling", "dropout", "freeze_embeddings"}

@@ -49,7 +49,7 @@ from ...text.vocab import Vocab
 from .cells import recurrent_layers
 from .encoder import RecurrentEncoder
 from .masking import length_mask
-from .task import Batch, TaskModel
+from .task import Batch, TaskModel, settings_of
 
 ATTENTIONS = ("none", "bahdanau", "dot", "general")
 
@@ -319,11 +319,7 @@ class Seq2Seq(TaskModel):
 
     @classmethod
     def from_config(cls, config: Mapping, vocabs: Mapping) -> Seq2Seq:
-        params = {k: v for k, v in config.items() if k != "kind"}
-        unknown = sorted(set(params) - set(_SETTINGS))
-        if unknown:
-            raise ConfigError(f"unknown seq2seq settings: {', '.join(unknown)}")
-        return cls(vocabs["source"], vocabs["target"], **params)
+        return cls(vocabs["source"], vocabs["target"], **settings_of(config, _SETTINGS, "seq2seq"))
 
 
 _SETTINGS = ("emsize", "hidden_size", "num_layers", "cell", "bidirectional", "attention", "decoder_hidden_size",

@@ -98,12 +98,7 @@ class TaggingModel(TaskModel):
         """The tags of each sentence (a list of words), in input order; no words, no tags."""
         data = encode_tagging(sentences, self.vocabs)
         batches = TaggingBatches(data, batch_size, shuffle=False)
-        was = self.training
-        self.eval()
-        try:
-            out = [(b.index, self.predict(b if device is None else b.to(device))) for b in batches]
-        finally:
-            self.train(was)
+        out = self.predict_batches(batches, device)
         return [self.tags.decode(ids) for ids in in_input_order(len(data), out)]
 
     @classmethod

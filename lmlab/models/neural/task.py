@@ -20,12 +20,13 @@ dev metric, exact resume, the NaN guard, atomic checkpoints, progress, threads) 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from ...errors import ConfigError
 from ...tensors.batch import Batch  # its home is the tensors layer, where the batch makers build it
 from .kinds import KINDS  # noqa: F401 - the kinds ``lmlab train --kind`` takes; the table is there
 
@@ -51,3 +52,23 @@ class TaskModel(nn.Module, ABC):
     @abstractmethod
     def from_config(cls, config: Mapping, vocabs: Mapping[str, Any]) -> TaskModel:
         """The model ``config_dict`` describes, over these named vocabularies (untrained weights)."""
+
+    def predict_batches(self, batches: Iterable[Batch],
+                        device: torch.device | str | None = None) -> list[tuple[list[int], list[Any]]]:
+        """``(batch.index, predict(batch))`` of each batch, in eval mode (the mode is restored after)."""
+        was = self.training
+        self.eval()
+        try:
+            return [(b.index, self.predict(b if device is None else b.to(device))) for b in batches]
+        finally:
+            self.train(was)
+
+
+def settings_of(config: Mapping, allowed: Collection[str], what: str) -> dict:
+    """A ``config.json``'s settings without its ``kind``; one the model does not have is an error
+    naming it (``what``: e.g. "classifier")."""
+    params = {k: v for k, v in config.items() if k != "kind"}
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ConfigError(f"unknown {what} settings: {', '.join(unknown)}")
+    return params
