@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
-from ..data.tasks import TASKS, classification_task, parse_labeled
+from ..data.tasks import MR_FOLDS, TASKS, classification_task, parse_labeled
 from ..errors import ConfigError
 from ..eval.applications import classification_report, train_class_lms
 from ..models.ngram.smoothing.registry import SMOOTHERS
-from ._common import Formatter, applies_only, input_lines, positive_int
+from ._common import Formatter, applies_only, input_lines, nonnegative_int, positive_int
 
 EXAMPLES = """examples:
   lmlab classify --task shakespeare-speakers --char --order 5 --smoothing kneser_ney
@@ -37,6 +37,9 @@ def add_parser(sub):
     p.add_argument("--priors", default="frequency", choices=("frequency", "uniform"),
                    help="label priors: training frequencies or uniform")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
+                   help=f"--task mr: the test fold of its fixed {MR_FOLDS}-fold cross-validation (0-{MR_FOLDS - 1})")
+    applies_only(p, "fold", lambda a: a.task == "mr", "with --task mr (the other tasks have their own test set)")
     applies_only(p, "test", lambda a: a.task is None, "with --train (a --task has its own test set)")
     applies_only(p, "test", lambda a: a.predict is None, "without --predict (which prints labels, no report)")
     applies_only(p, "json", lambda a: a.predict is None, "with a labelled test set (--predict prints labels)")
@@ -47,8 +50,10 @@ def run(args) -> int:
     if (args.task is None) == (args.train is None):
         raise ConfigError("give --task NAME or --train FILE" + (", not both" if args.task is not None else ""))
     if args.task is not None:
-        train = classification_task(args.task, "train")
-        test = classification_task(args.task, "test")
+        if args.task == "mr" and args.fold is None:
+            raise ConfigError(f"--task mr has no fixed split: give --fold K (0-{MR_FOLDS - 1}), the test fold")
+        train = classification_task(args.task, "train", args.fold)
+        test = classification_task(args.task, "test", args.fold)
     else:
         train = parse_labeled(input_lines(args.train), args.train)
         test = parse_labeled(input_lines(args.test), args.test) if args.test is not None else []

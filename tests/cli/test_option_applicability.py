@@ -56,6 +56,8 @@ CASES = {
     ("classify", "test", "without --predict (which prints labels, no report)"): (
         ["classify", "--train", "a.tsv", "--test", "t.tsv", "--predict", "p.txt"],
         ["classify", "--train", "a.tsv", "--test", "t.tsv"]),
+    ("classify", "fold", "with --task mr (the other tasks have their own test set)"): (
+        ["classify", "--task", "sst2", "--fold", "1"], ["classify", "--task", "mr", "--fold", "1"]),
     ("classify", "json", "with a labelled test set (--predict prints labels)"): (
         ["classify", "--train", "a.tsv", "--predict", "p.txt", "--json"],
         ["classify", "--train", "a.tsv", "--test", "t.tsv", "--json"]),

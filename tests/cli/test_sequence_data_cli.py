@@ -19,3 +19,20 @@ def test_classify_sst5_and_mr_needs_a_fold(data_root, capsys):
     assert main(["classify", "--task", "mr"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "mr has no fixed split" in err
+
+
+def test_classify_mr_with_a_fold_tests_on_that_fold(data_root, capsys):
+    """--fold K: train on nine folds, test on fold K (1066 or 1067 texts, both labels balanced)."""
+    import json
+
+    from lmlab.data.tasks import classification_task
+
+    assert main(["classify", "--task", "mr", "--fold", "3", "--order", "1", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    test = classification_task("mr", "test", 3)
+    assert rep["n"] == len(test) and rep["train_examples"] == len(classification_task("mr", "train", 3))
+    assert rep["n"] + rep["train_examples"] == 10_662
+    assert main(["classify", "--task", "mr", "--fold", "10"]) == 2
+    assert main(["classify", "--task", "sst2", "--fold", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "applies only with --task mr" in err
