@@ -24,3 +24,26 @@ def cli_error(capsys, *argv, **kw) -> str:
     assert code == 2, (code, out, err)
     assert err.count("\n") == 1 and "Traceback" not in err, err
     return err
+
+
+def state(folder) -> dict:
+    """A run's trainer_state.json."""
+    import json
+    from pathlib import Path
+
+    return json.loads((Path(folder) / "trainer_state.json").read_text())
+
+
+def assert_resume_repeats_the_run(capsys, full, part, epochs: int) -> None:
+    """``part`` (a shorter run of the same settings as ``full``) resumed to ``epochs`` ends with the
+    same weights and the same per-step log as ``full`` ran uninterrupted."""
+    import torch
+
+    from lmlab.models.neural.checkpoint import read_tensors
+
+    code, _, err = cli(capsys, "train", "--resume", "--save", part, "--epochs", epochs, "--quiet")
+    assert code == 0, err
+    a, _ = read_tensors(full / "last.safetensors")
+    b, _ = read_tensors(part / "last.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert (full / "steps.jsonl").read_text() == (part / "steps.jsonl").read_text()

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 from lmlab.data.tasks import classification_split, hold_out_dev, mr_examples  # noqa: E402
 from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors, save_checkpoint  # noqa: E402
-from tests.cli_run import cli, cli_error
+from tests.cli_run import assert_resume_repeats_the_run, cli, cli_error, state
 
 TRAIN = ["1 a good film", "0 bad", "1 good good fun", "0 a bad bad plot", "1 fun", "0 plot and bad film",
          "1 great fun film", "0 dull and bad", "1 a great film", "0 a dull plot"]
@@ -35,10 +35,6 @@ def train(capsys, files, save, *extra):
                          "--save", save, *TINY, *extra)
     assert code == 0, err
     return out
-
-
-def state(folder):
-    return json.loads((folder / "trainer_state.json").read_text())
 
 
 def test_train_predict_and_evaluate_a_classifier(tmp_path, files, capsys, monkeypatch):
@@ -103,12 +99,7 @@ def test_a_checkpoint_round_trip_gives_identical_predictions(tmp_path, files, ca
 def test_resume_equals_uninterrupted(tmp_path, files, capsys):
     train(capsys, files, tmp_path / "full", "--epochs", "3", "--dropout", "0.3")
     train(capsys, files, tmp_path / "part", "--epochs", "1", "--dropout", "0.3")
-    code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / "part", "--epochs", "3", "--quiet")
-    assert code == 0, err
-    a, _ = read_tensors(tmp_path / "full" / "last.safetensors")
-    b, _ = read_tensors(tmp_path / "part" / "last.safetensors")
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert (tmp_path / "full" / "steps.jsonl").read_text() == (tmp_path / "part" / "steps.jsonl").read_text()
+    assert_resume_repeats_the_run(capsys, tmp_path / "full", tmp_path / "part", 3)
     assert [h["valid_accuracy"] for h in state(tmp_path / "full")["history"]] == \
         [h["valid_accuracy"] for h in state(tmp_path / "part")["history"]]
     err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--pooling", "max", "--epochs", "4")

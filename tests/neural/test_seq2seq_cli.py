@@ -15,9 +15,9 @@ sacrebleu = pytest.importorskip("sacrebleu")
 
 from lmlab.cli.main import main
 from lmlab.eval.scoring import parse_nbest
-from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors
+from lmlab.models.neural.checkpoint import load_checkpoint
 from lmlab.tensors.parallel import source_batches
-from tests.cli_run import cli, cli_error
+from tests.cli_run import assert_resume_repeats_the_run, cli, cli_error
 
 LETTERS = ["a", "b", "c", "d", "e", "f"]
 
@@ -155,12 +155,7 @@ def test_resume_equals_uninterrupted(run, capsys, tmp_path):
     extra = ["--attention", "general", "--input_feed", "--model", "lstm", "--dropout", "0.2"]
     assert cli(capsys, *train_args(run, tmp_path / "full", "--epochs", "3", *extra))[0] == 0
     assert cli(capsys, *train_args(run, tmp_path / "part", "--epochs", "1", *extra))[0] == 0
-    code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / "part", "--epochs", "3", "--quiet")
-    assert code == 0, err
-    a, _ = read_tensors(tmp_path / "full" / "last.safetensors")
-    b, _ = read_tensors(tmp_path / "part" / "last.safetensors")
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert (tmp_path / "full" / "steps.jsonl").read_text() == (tmp_path / "part" / "steps.jsonl").read_text()
+    assert_resume_repeats_the_run(capsys, tmp_path / "full", tmp_path / "part", 3)
 
 
 def test_bleu_dev_metric_and_an_attention_free_model(run, capsys, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lmlab.models.neural.checkpoint import read_tensors  # noqa: E402
-from tests.cli_run import cli, cli_error
+from tests.cli_run import assert_resume_repeats_the_run, cli, cli_error, state
 
 TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "saw": "VERB",
         "ran": "VERB", "on": "ADP", "big": "ADJ"}
@@ -49,10 +49,6 @@ def train(capsys, files, save, *extra):
                          "--save", save, *tiny, *extra)
     assert code == 0, err
     return out
-
-
-def state(folder):
-    return json.loads((folder / "trainer_state.json").read_text())
 
 
 def test_train_predict_and_evaluate_a_tagger(tmp_path, files, capsys, monkeypatch):
@@ -115,12 +111,7 @@ def test_tagger_and_lm_checkpoints_are_not_confused(tmp_path, files, capsys):
 def test_resume_equals_uninterrupted(tmp_path, files, capsys):
     train(capsys, files, tmp_path / "full", "--epochs", "3", "--dropout", "0.3", "--word_dropout", "0.1")
     train(capsys, files, tmp_path / "part", "--epochs", "1", "--dropout", "0.3", "--word_dropout", "0.1")
-    code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / "part", "--epochs", "3", "--quiet")
-    assert code == 0, err
-    a, _ = read_tensors(tmp_path / "full" / "last.safetensors")
-    b, _ = read_tensors(tmp_path / "part" / "last.safetensors")
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert (tmp_path / "full" / "steps.jsonl").read_text() == (tmp_path / "part" / "steps.jsonl").read_text()
+    assert_resume_repeats_the_run(capsys, tmp_path / "full", tmp_path / "part", 3)
     assert [h["valid_accuracy"] for h in state(tmp_path / "full")["history"]] == \
         [h["valid_accuracy"] for h in state(tmp_path / "part")["history"]]
     err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "tag", "--epochs", "4")
