@@ -135,22 +135,21 @@ def test_unwritable_folder(arpa, tmp_path, capsys):
 def test_signal_during_write_removes_the_temp_file(sig, code, data_root, tmp_path):
     """SIGTERM (what `timeout` sends) is handled as Ctrl-C: the temp file is removed, the old file
     is untouched, exit 143 (130 for SIGINT)."""
-    out = tmp_path / "lm.arpa"
-    out.write_text("the old model\n")
-    proc = subprocess.Popen([sys.executable, "-m", "lmlab", "ngram", "-o", "3", "--data", "ptb", "--quiet",
+    out = tmp_path / "lm.arpa.gz"  # compressing makes the write last seconds: the signal lands inside it
+    out.write_bytes(b"the old model\n")
+    proc = subprocess.Popen([sys.executable, "-m", "lmlab", "ngram", "-o", "4", "--data", "ptb", "--quiet",
                              "--arpa", str(out)], env={**ENV, "LMLAB_DATA": str(data_root)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):  # the writer has started
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.005)
-    time.sleep(0.05)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert err.decode().count("\n") == 1 and "Traceback" not in err.decode()
-    assert out.read_text() == "the old model\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lm.arpa"]
+    assert out.read_bytes() == b"the old model\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lm.arpa.gz"]
 
 
 def test_sigterm_handler_restored_after_main(arpa, tmp_path, capsys):
