@@ -1,0 +1,74 @@
+"""The resumable benchmark scripts' cells are commands lmlab accepts, and their reports render.
+
+Every cell's ``lmlab train`` and ``lmlab evaluate`` arguments go through lmlab's own parser
+(option names, value checks and the options-without-effect rule), so a cell that would fail an
+hour into a benchmark session fails here instead."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from lmlab.cli.main import build_parser
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+SCRIPTS = {"classifier_bench": lambda m: m.cells(), "tagger_bench": lambda m: m.CELLS,
+           "seq2seq_bench": lambda m: m.CELLS}
+
+
+def _cells(script):
+    return SCRIPTS[script](importlib.import_module(script))
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_every_cell_parses(script):
+    cells = _cells(script)
+    assert cells
+    for name, cell in cells.items():
+        args = build_parser("train").parse_args(["train", *cell.train, "--threads", "1", "--save", f"runs/{name}"])
+        assert args.kind in ("tag", "classify", "seq2seq"), name
+        build_parser("evaluate").parse_args(["evaluate", f"runs/{name}", *cell.evaluate, "--json"])
+
+
+def test_tagger_and_classifier_cells_are_the_issues_grid():
+    cells = _cells("classifier_bench")
+    sst2 = [c.info for c in cells.values() if c.info["data"] == "sst2"]
+    assert {(i["pooling"], i["direction"]) for i in sst2} == {(p, d) for p in ("last", "max", "mean") for d in ("uni", "bi")}
+    assert len(sst2) == 18  # 3 seeds in every cell
+    tagger = _cells("tagger_bench")
+    assert any("--crf" in c.train for c in tagger.values()) and any(
+        "--crf" not in c.train and "conll2000" in c.train for c in tagger.values())
+
+
+def _row(info, report, **extra):
+    return {**info, "cell": "x", "report": report, "best_dev": 0.9, "epochs": 3, "train_seconds": 120.0,
+            "items_per_s": 1000.0, "wall_seconds_this_run": 1.0, "dry_run": False, "threads": 1,
+            "command": "lmlab train ...", "evaluate": "lmlab evaluate ...", "date": "2026-12-02", "machine": "cpu, 2 cores",
+            **extra}
+
+
+def test_reports_render_recorded_rows(tmp_path):
+    tagger = importlib.import_module("tagger_bench")
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"conll2000-bilstm-crf": _row(tagger.CELLS["conll2000-bilstm-crf"].info,
+                                                             {"accuracy": 0.95, "span_f1": 93.25})}))
+    text = "\n".join(tagger.report_lines(path))
+    assert "| conll2000 chunks | BiLSTM + chars + CRF | 95.0 | 93.25 |" in text
+    seq = importlib.import_module("seq2seq_bench")
+    rep = {"tokenized": {"score": 30.04, "signature": "tok:none"}, "detokenized": {"score": 31.5, "signature": "tok:13a"}}
+    path.write_text(json.dumps({"de-en-bahdanau": _row(
+        seq.CELLS["de-en-bahdanau"].info, rep, beam_report=rep,
+        decode_sentences_per_s={"greedy_batch1": 10.0, "greedy_batched": 100.0, "beam5_batch1": 5.0})}))
+    text = "\n".join(seq.report_lines(path))
+    assert "| de-en | bahdanau | 30.0 | 31.5 | 30.0 | 31.5 | 3 | 2.0 | 10.0 | 100.0 | 5.0 |" in text
+    assert "`tok:none`" in text and "28.3" in text
+    cls = importlib.import_module("classifier_bench")
+    cells = cls.cells()
+    path.write_text(json.dumps({n: _row(cells[n].info, {"accuracy": a, "macro_f1": a})
+                                for n, a in (("sst2-max-bi-s1", 0.80), ("sst2-max-bi-s2", 0.82))}))
+    assert "| sst2 | max | bi | 2 | 81.0 ± 1.4 | 81.0 ± 1.4 |" in "\n".join(cls.report_lines(path))
