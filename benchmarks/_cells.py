@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import statistics
 import sys
 import time
@@ -70,7 +71,8 @@ def run_cell(name: str, cell: Cell, *, threads: int, runs: Path, results: Path, 
            "wall_seconds_this_run": time.perf_counter() - t0, "dry_run": dry_run, "threads": threads,
            "command": f"lmlab train {' '.join(cell.train)} --threads {threads} --save {rel}",
            "evaluate": f"lmlab evaluate {rel} {' '.join(cell.evaluate)}",
-           "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_line()}
+           "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_line(),
+           "loadavg_15min_at_end": os.getloadavg()[2]}  # other work on the machine stretches the times
     if extra is not None:
         row.update(extra(save, row))
     done = load(results)
