@@ -72,3 +72,24 @@ def test_reports_render_recorded_rows(tmp_path):
     path.write_text(json.dumps({n: _row(cells[n].info, {"accuracy": a, "macro_f1": a})
                                 for n, a in (("sst2-max-bi-s1", 0.80), ("sst2-max-bi-s2", 0.82))}))
     assert "| sst2 | max | bi | 2 | 81.0 ± 1.4 | 81.0 ± 1.4 |" in "\n".join(cls.report_lines(path))
+
+
+def test_task_speed_report_and_alternation(tmp_path):
+    speed = importlib.import_module("task_speed")
+    order = []
+    spent = speed.alternate({"lmlab": lambda i: order.append(("lmlab", i)), "plain": lambda i: order.append(("plain", i))},
+                            2, 2)
+    # each step runs both sides, the order swapped step by step and round by round
+    assert order == [("lmlab", 0), ("plain", 0), ("plain", 1), ("lmlab", 1),
+                     ("plain", 0), ("lmlab", 0), ("lmlab", 1), ("plain", 1)]
+    assert {k: len(v) for k, v in spent.items()} == {"lmlab": 2, "plain": 2}
+    v = speed._versus({"lmlab": [1.0, 2.0, 4.0], "plain": [2.0, 2.0, 2.0]}, 100, "tokens")
+    assert v["tokens_per_s"] == {"lmlab": 50.0, "plain": 50.0} and v["ratio_lmlab_to_plain"] == 1.0
+    path = tmp_path / "s.json"
+    base = {"threads": 2, "machine": "cpu, 2 cores", "load_average": [0.5, 0.5, 0.5]}
+    path.write_text(json.dumps({"tag": {**base, "what": "tagger", "tokens_per_s": {"lmlab": 950, "plain": 1000},
+                                        "ratio_lmlab_to_plain": 0.95},
+                                "predict": {**base, "what": "p", "tagger_tokens_per_s": 9000,
+                                            "tagger_crf_tokens_per_s": 5000, "classifier_sentences_per_s": 900}}))
+    text = "\n".join(speed.report_lines(path))
+    assert "| tagger (tokens/s) | 950 | 1000 | 0.95x | 0.50 |" in text and "classifier 900 sentences/s" in text
