@@ -47,20 +47,55 @@ def _lmlab(argv: list[str]) -> str:
     return out.getvalue()
 
 
+def _flag(argv: list[str], name: str, default: str | None = None) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else default
+
+
+def _with_epochs(argv: list[str], epochs: int) -> list[str]:
+    argv = list(argv)
+    if "--epochs" in argv:
+        argv[argv.index("--epochs") + 1] = str(epochs)
+    else:
+        argv += ["--epochs", str(epochs)]
+    return argv
+
+
+def finished(save: Path, cell: Cell) -> bool:
+    """The cell's run in ``save`` has trained all its epochs, or stopped early."""
+    if not (save / "trainer_state.json").is_file():
+        return False
+    state = json.loads((save / "trainer_state.json").read_text())
+    patience = int(_flag(cell.train, "--patience", "0"))
+    total = int(_flag(cell.train, "--epochs", str(state["train_config"]["epochs"])))
+    return state["epoch"] >= total or bool(patience and state["bad_epochs"] >= patience) \
+        or bool(state["train_config"].get("dry_run"))
+
+
 def run_cell(name: str, cell: Cell, *, threads: int, runs: Path, results: Path, dry_run: bool = False,
-             extra: Callable[[Path, dict], dict] | None = None) -> dict:
-    """Train (or resume) ``cell``, evaluate it, record and return its row."""
+             extra: Callable[[Path, dict], dict] | None = None, epochs_per_run: int | None = None) -> dict | None:
+    """Train (or resume) ``cell``, evaluate it, record and return its row; with ``epochs_per_run``
+    train at most that many epochs now and return None while the cell is unfinished (the epochs
+    count is only the loop's bound: a run continued epoch by epoch is the uninterrupted one)."""
     from lmlab._io import write_text_atomic
     from _sections import machine_line
 
     save = runs / name
     t0 = time.perf_counter()
     flags = ["--quiet"] + (["--dry-run"] if dry_run else [])
+    total = int(_flag(cell.train, "--epochs", "0")) or None
     if (save / "trainer_state.json").is_file():
-        print(f"resuming {name}", file=sys.stderr)
-        _lmlab(["train", "--resume", "--save", str(save), *flags])
+        done_epochs = json.loads((save / "trainer_state.json").read_text())["epoch"]
+        more = [] if not (epochs_per_run and total) else ["--epochs", str(min(total, done_epochs + epochs_per_run))]
+        if not finished(save, cell):
+            print(f"resuming {name} at epoch {done_epochs}", file=sys.stderr)
+            _lmlab(["train", "--resume", "--save", str(save), *more, *flags])
     else:
-        _lmlab(["train", *cell.train, "--threads", str(threads), "--save", str(save), *flags])
+        argv = cell.train if not (epochs_per_run and total) else _with_epochs(cell.train, min(total, epochs_per_run))
+        _lmlab(["train", *argv, "--threads", str(threads), "--save", str(save), *flags])
+    if not finished(save, cell):
+        epoch = json.loads((save / "trainer_state.json").read_text())["epoch"]
+        print(f"{name}: {epoch} of {total} epochs trained; run again to continue", file=sys.stderr)
+        return None
     report = json.loads(_lmlab(["evaluate", str(save), *cell.evaluate, "--json"]))
     state = json.loads((save / "trainer_state.json").read_text())
     hist = state["history"]
@@ -110,6 +145,7 @@ def main(doc: str, cells: dict[str, Cell], *, section: str, results: Path, runs:
     ap.add_argument("--all", action="store_true", help="every cell not yet recorded, in order, within --budget")
     ap.add_argument("--budget", type=float, default=45.0, help="--all: start no new cell after this many minutes")
     ap.add_argument("--report", action="store_true", help=f"write the {section} section of BENCHMARKS.md")
+    ap.add_argument("--epochs-per-run", type=int, help="train at most this many epochs of a cell in this invocation")
     ap.add_argument("--threads", type=int, default=default_threads, help="torch threads (recorded with each cell)")
     ap.add_argument("--smoke", action="store_true",
                     help="a check of this script: --dry-run training into --runs/--results, BENCHMARKS.md untouched")
@@ -131,7 +167,9 @@ def main(doc: str, cells: dict[str, Cell], *, section: str, results: Path, runs:
             print(f"budget of {args.budget:g} min spent; run again to continue", file=sys.stderr)
             break
         row = run_cell(name, cells[name], threads=args.threads, runs=args.runs, results=args.results,
-                       dry_run=args.smoke, extra=extra)
+                       dry_run=args.smoke, extra=extra, epochs_per_run=args.epochs_per_run)
+        if row is None:  # unfinished: the budget is a cell's epochs now
+            break
         print(json.dumps({k: v for k, v in row.items() if k != "report"}), flush=True)
         if args.smoke and args.all:
             break

@@ -93,3 +93,23 @@ def test_task_speed_report_and_alternation(tmp_path):
                                             "tagger_crf_tokens_per_s": 5000, "classifier_sentences_per_s": 900}}))
     text = "\n".join(speed.report_lines(path))
     assert "| tagger (tokens/s) | 950 | 1000 | 0.95x | 0.50 |" in text and "classifier 900 sentences/s" in text
+
+
+def test_a_cell_trained_a_few_epochs_per_run_is_the_uninterrupted_run(tmp_path):
+    cells = importlib.import_module("_cells")
+    data = tmp_path / "train.txt"
+    data.write_text("".join(f"{'pos' if i % 2 else 'neg'} {'good' if i % 2 else 'bad'} film number {i % 5}\n"
+                            for i in range(24)))
+    cell = cells.Cell(["--kind", "classify", "--train", str(data), "--valid", str(data), "--epochs", "3",
+                       "--emsize", "8", "--nhid", "8", "--batch_size", "4", "--seed", "3"], ["--test", str(data)], {"x": 1})
+    whole = cells.run_cell("whole", cell, threads=1, runs=tmp_path / "runs", results=tmp_path / "r.json")
+    rows = [cells.run_cell("parts", cell, threads=1, runs=tmp_path / "runs", results=tmp_path / "r.json",
+                           epochs_per_run=1) for _ in range(3)]
+    assert rows[0] is None and rows[1] is None and rows[2] is not None
+    assert rows[2]["epochs"] == whole["epochs"] == 3
+    for key in ("report", "best_dev"):
+        assert rows[2][key] == whole[key]
+    hist = [json.loads(line) for line in (tmp_path / "runs" / "parts" / "log.jsonl").read_text().splitlines()]
+    assert [h["train_loss"] for h in hist] == [json.loads(line)["train_loss"] for line in
+                                               (tmp_path / "runs" / "whole" / "log.jsonl").read_text().splitlines()]
+    assert set(json.loads((tmp_path / "r.json").read_text())) == {"whole", "parts"}
