@@ -58,7 +58,8 @@ class PosteriorMixture(MixtureLM):
 
     def next_logprobs(self, states) -> np.ndarray:
         logw = np.array([s[1] for s in states]).T  # (K, B)
-        return _logsumexp(self._component_logprobs(states) + logw[:, :, None], axis=0)
+        with np.errstate(divide="ignore"):  # <s>: -inf under every component
+            return _logsumexp(self._component_logprobs(states) + logw[:, :, None], axis=0)
 
     def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """``log P(w_t | w_<t)`` of each token: the running posterior over components, batched."""
@@ -68,7 +69,8 @@ class PosteriorMixture(MixtureLM):
         for i in range(len(sentences)):
             lp = np.stack([p[i] for p in per])  # (K, n + 1)
             before = logp + np.concatenate([np.zeros((lp.shape[0], 1)), np.cumsum(lp, axis=1)[:, :-1]], axis=1)
-            out.append(_logsumexp(before + lp, axis=0) - _logsumexp(before, axis=0))
+            with np.errstate(divide="ignore"):
+                out.append(_logsumexp(before + lp, axis=0) - _logsumexp(before, axis=0))
         return out
 
 

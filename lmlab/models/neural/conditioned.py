@@ -89,16 +89,23 @@ class ConditionedLM(LanguageModel):
 
     def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Every sentence from ``<s>`` under this condition, in padded batches (``</s>`` last)."""
-        from ...tensors.conditional import id_batches
+        cond = next(iter(self._condition.values())).cpu().numpy()
+        return token_logprobs(self.model, sentences, np.repeat(cond, len(sentences), axis=0), self.batch_size)
 
-        rows = [np.asarray(s, dtype=np.int64) for s in sentences]
-        key = next(iter(self._condition))
-        cond = np.repeat(self._condition[key].cpu().numpy(), len(rows), axis=0)
-        out: list[np.ndarray | None] = [None] * len(rows)
-        for b in id_batches(rows, cond, self.vocab, batch_size=self.batch_size):
-            for i, lp in zip(b.index, self.model.predict(b.to(self.device)), strict=True):
-                out[i] = lp
-        return out  # type: ignore[return-value]
+
+def token_logprobs(model: ConditionalLM, sentences: Sequence[Sequence[int]], conditions: np.ndarray,
+                   batch_size: int = 64) -> list[np.ndarray]:
+    """Per sentence of token ids, given its own condition (``conditions``: label ids ``(N,)`` or
+    vectors ``(N, F)``): the natural-log probability of each token and of ``</s>``, in padded batches."""
+    from ...tensors.conditional import id_batches
+
+    rows = [np.asarray(s, dtype=np.int64) for s in sentences]
+    out: list[np.ndarray | None] = [None] * len(rows)
+    device = next(model.parameters()).device
+    for b in model.predict_batches(id_batches(rows, conditions, model.tokens, batch_size=batch_size), device):
+        for i, lp in zip(*b, strict=True):
+            out[i] = lp
+    return out  # type: ignore[return-value]
 
 
 def label_marginal(model: ConditionalLM, batch_size: int = 64) -> LanguageModel:
@@ -111,4 +118,4 @@ def label_marginal(model: ConditionalLM, batch_size: int = 64) -> LanguageModel:
     return PosteriorMixture(parts, model.label_prior)
 
 
-__all__ = ["ConditionedLM", "ConditionedState", "label_id", "label_marginal"]
+__all__ = ["ConditionedLM", "ConditionedState", "label_id", "label_marginal", "token_logprobs"]
