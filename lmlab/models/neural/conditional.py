@@ -19,8 +19,9 @@ matrix more than the input feed alone.
 
 The decoder is the shared :class:`~lmlab.models.neural.encoder.RecurrentEncoder` (unidirectional,
 packed over true lengths, so a padded batch gives each sentence exactly its own loss) with ``c``
-as its per-token extra features; one linear layer maps its top state to the vocabulary, ``<s>``
-is never predicted.  Batches (:func:`lmlab.tensors.conditional.conditional_batches`):
+as its per-token extra features; one linear layer maps its top state to the vocabulary; ``<s>`` is
+never predicted (its logit is ``-inf`` in training too, so the training loss, the dev perplexity
+and ``lmlab evaluate``'s perplexity are one figure).  Batches (:func:`lmlab.tensors.conditional.conditional_batches`):
 ``target_input (B, T)`` (``<s> y1 .. yn``), ``target_output`` (``y1 .. yn </s>``, ``PAD_ID`` at
 padding), ``target_lengths``, and ``labels (B,)`` or ``features (B, F)``.  The loss is the
 summed negative log-likelihood of the target tokens (``</s>`` included; ``n_items`` counts
@@ -95,6 +96,7 @@ class ConditionalLM(TaskModel):
         self.bridge = nn.Linear(C, num_layers * hidden_size)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, len(tokens))
+        self.register_buffer("_bos", torch.tensor([BOS_ID]), persistent=False)
 
     @property
     def vocabs(self) -> dict:
@@ -125,9 +127,7 @@ class ConditionalLM(TaskModel):
     # -- the decoder ----------------------------------------------------------------------
     def logits(self, top: torch.Tensor) -> torch.Tensor:
         """Scores over the vocabulary from top-layer states (any leading shape); ``<s>``: ``-inf``."""
-        out = self.out(top)
-        out[..., BOS_ID] = float("-inf")
-        return out
+        return self.out(top).index_fill(-1, self._bos, float("-inf"))
 
     def teacher_forced(self, c: torch.Tensor, target_input: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The top states ``(B, T, H)`` after each input token (zeros at padding)."""
@@ -145,7 +145,7 @@ class ConditionalLM(TaskModel):
     # -- the task protocol ----------------------------------------------------------------
     def loss(self, batch: Batch) -> tuple[torch.Tensor, int]:
         states = self.teacher_forced(self.condition_vectors(batch), batch["target_input"], batch["target_lengths"])
-        logits = self.out(self.drop(states))  # <s> is never a target: no mask needed in training
+        logits = self.logits(self.drop(states))  # <s> masked here too: the loss is the perplexity evaluate reports
         y = batch["target_output"]
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), y.reshape(-1), ignore_index=PAD_ID,
                                            reduction="sum")
