@@ -53,10 +53,10 @@ def run(args) -> int:
     from ..data.features import write_features
     from .predict import load_task_model
 
+    lines = input_lines(args.text)
     model, _, _ = load_task_model(args.model, ("seq2seq",), "encode", args.device)
     if model.attention != "none":
         raise ConfigError(f"{args.model}: an encoder-decoder with attention {model.attention} reads every source "
                           "state, not one vector; lmlab encode takes one trained with --attention none")
-    lines = input_lines(args.text)
     write_features(args.output, context_vectors(model, lines, args.text or "<stdin>", args.batch_size, args.device))
     return 0

@@ -51,6 +51,15 @@ CASES = {
     **{("generate", opt, "when sampling (not with --greedy)"): (["generate", M, "--greedy", f"--{opt}", v],
                                                                  ["generate", M, f"--{opt}", v])
        for opt, v in (("temperature", "0.5"), ("top_k", "3"), ("top_p", "0.9"), ("seed", "1"))},
+    **{("generate", opt, "when sampling (not with --beam)"): (["generate", M, "--beam", "2", f"--{opt}", v],
+                                                               ["generate", M, f"--{opt}", v])
+       for opt, v in (("temperature", "0.5"), ("top_k", "3"), ("top_p", "0.9"), ("seed", "1"))},
+    ("generate", "greedy", "without --beam (--beam 1 is greedy)"): (["generate", M, "--beam", "2", "--greedy"],
+                                                                     ["generate", M, "--greedy"]),
+    ("generate", "stop", "without --beam (a hypothesis ends at </s>)"): (["generate", M, "--beam", "2", "--no-stop"],
+                                                                          ["generate", M, "--no-stop"]),
+    ("generate", "num", "without --beam (it prints the best hypothesis)"): (["generate", M, "--beam", "2", "-n", "3"],
+                                                                             ["generate", M, "-n", "3"]),
     ("classify", "test", "with --train (a --task has its own test set)"): (
         ["classify", "--task", "sst2", "--test", "t.tsv"], ["classify", "--train", "a.tsv", "--test", "t.tsv"]),
     ("classify", "test", "without --predict (which prints labels, no report)"): (
