@@ -70,7 +70,8 @@ def train_argv(cell: dict, save: Path, threads: int, dry_run: bool) -> list[str]
 
 
 def run_cell(name: str, threads: int, runs: Path, results: Path, dry_run: bool = False) -> dict:
-    from lmlab.cli.main import main as lmlab
+    from _cells import record, train_or_resume
+
     from lmlab.data.tasks import classification_split
     from lmlab.eval.classification import evaluate_classifier
     from lmlab.models.neural.checkpoint import load_checkpoint
@@ -78,13 +79,7 @@ def run_cell(name: str, threads: int, runs: Path, results: Path, dry_run: bool =
     cell = cells()[name]
     save = runs / name
     t0 = time.perf_counter()
-    if (save / "trainer_state.json").is_file():
-        argv = ["train", "--resume", "--save", str(save), "--quiet"] + (["--dry-run"] if dry_run else [])
-        print(f"resuming {name}", file=sys.stderr)
-    else:
-        argv = train_argv(cell, save, threads, dry_run)
-    if lmlab(argv) != 0:
-        raise SystemExit(f"{name}: lmlab {' '.join(argv)} failed")
+    train_or_resume(name, save, train_argv(cell, save, threads, dry_run), dry_run)
     state = json.loads((save / "trainer_state.json").read_text())
     model, _, _ = load_checkpoint(save)
     rep = evaluate_classifier(model, classification_split(cell["data"], "test", cell["fold"]))
@@ -100,12 +95,7 @@ def run_cell(name: str, threads: int, runs: Path, results: Path, dry_run: bool =
     from _sections import machine_line
 
     row["machine"] = machine_line()
-    done = json.loads(results.read_text()) if results.is_file() else {}
-    done[name] = row
-    from lmlab._io import write_text_atomic
-
-    results.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(results, json.dumps(done, indent=2))
+    record(results, name, row)
     return row
 
 

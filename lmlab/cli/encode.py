@@ -32,25 +32,9 @@ def add_parser(sub):
     return p
 
 
-def context_vectors(model, lines: list[str], name: str, batch_size: int = 64, device="cpu"):
-    """The ``(N, M)`` context vectors (float64) of source ``lines``, in their order."""
-    import numpy as np
-
-    from ..tensors.parallel import source_batches
-
-    for no, line in enumerate(lines, start=1):
-        if not model.source.tokenize(line):
-            raise ConfigError(f"{name}: line {no}: an empty source sentence has no encoding (a feature file needs "
-                              "a vector for every line)")
-    out = np.zeros((len(lines), model.encoder.output_size))
-    model.eval()
-    for batch in source_batches(lines, model.source, batch_size=batch_size):
-        out[batch.index] = model.context_vectors(batch.to(device)).double().cpu().numpy()
-    return out
-
-
 def run(args) -> int:
     from ..data.features import write_features
+    from ..generate.translate import context_vectors
     from .predict import load_task_model
 
     lines = input_lines(args.text)
@@ -58,5 +42,6 @@ def run(args) -> int:
     if model.attention != "none":
         raise ConfigError(f"{args.model}: an encoder-decoder with attention {model.attention} reads every source "
                           "state, not one vector; lmlab encode takes one trained with --attention none")
-    write_features(args.output, context_vectors(model, lines, args.text or "<stdin>", args.batch_size, args.device))
+    write_features(args.output, context_vectors(model, lines, args.text or "<stdin>", batch_size=args.batch_size,
+                                                    device=args.device))
     return 0
