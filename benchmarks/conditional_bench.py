@@ -46,7 +46,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ TARGETS = "≥ 85% classified as their label, ≥ 95% distinct, ≤ 5% copied; t
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _train(name: str, save: Path, argv: list[str], threads: int, smoke: bool) -> dict:
@@ -245,19 +245,23 @@ def multi30k(args) -> dict:
 
 
 # -- the report ----------------------------------------------------------------------------------
+def _kn_cell(r: dict) -> str:
+    return f"{r['perplexity']:.1f} / {r['perplexity_excluding_oovs']:.1f}, {100 * r['oov_rate']:.1f}%"
+
+
 def report_lines(results: Path) -> list[str]:
     from _cells import read_results
 
     done = read_results(results)
     lines = ["## One-to-many: conditional LMs", "",
-             "From `python benchmarks/conditional_bench.py --sst2 --classifier C` and `--multi30k MODEL` (resumable "
-             f"stages; settings fixed in the script). Issue 9's targets: {TARGETS}.", ""]
+             ("From `python benchmarks/conditional_bench.py --sst2 --classifier C` and `--multi30k MODEL` (resumable "
+              f"stages; settings fixed in the script). Issue 9's targets: {TARGETS}."), ""]
     if "sst2:judge" not in done and not any(k.endswith(":bleu") for k in done):
         return lines + ["No stage has been run yet."]
     if "sst2:train" in done:
         t = done["sst2:train"]
-        lines += [f"Machine: {t['machine']}.", "", f"SST-2 generator: `{t['command']}` ({t['epochs']} epochs, "
-                  f"{t['train_seconds'] / 60:.1f} min, best dev perplexity {t['best_dev_perplexity']:.2f}).", ""]
+        lines += [f"Machine: {t['machine']}.", "", (f"SST-2 generator: `{t['command']}` ({t['epochs']} epochs, "
+                  f"{t['train_seconds'] / 60:.1f} min, best dev perplexity {t['best_dev_perplexity']:.2f})."), ""]
     if "sst2:judge" in done:
         j = done["sst2:judge"]
         n = done["sst2:samples"]["n"]
@@ -269,25 +273,25 @@ def report_lines(results: Path) -> list[str]:
                          f"{100 * r['copied_from_training']:.1f}% | {r['mean_tokens']:.1f} |")
     if "sst2:test_ppl" in done:
         p = done["sst2:test_ppl"]
-        lines += ["", f"SST-2 test perplexity ({p['tokens']} tokens, `</s>` included): given the true label "
-                  f"{p['true']:.2f}, the flipped label {p['flipped']:.2f}, unconditionally (the labels' mixture with "
-                  f"the training prior) {p['unconditional']:.2f}."]
+        lines += ["", (f"SST-2 test perplexity ({p['tokens']} tokens, `</s>` included): given the true label "
+                       f"{p['true']:.2f}, the flipped label {p['flipped']:.2f}, unconditionally (the labels' mixture "
+                       f"with the training prior) {p['unconditional']:.2f}.")]
     if "sst2:kn" in done:
         k = done["sst2:kn"]
         lines += ["", f"Under KN {k['order']}-grams (perplexity incl. OOVs / excl. OOVs, OOV rate):", "",
                   "| KN trained on | samples | real test sentences |", "|---|---:|---:|"]
         for name in ("wikitext-2", "sst2-train"):
-            cell = lambda r: f"{r['perplexity']:.1f} / {r['perplexity_excluding_oovs']:.1f}, {100 * r['oov_rate']:.1f}%"  # noqa: E731
-            lines.append(f"| {name} | {cell(k[name]['samples'])} | {cell(k[name]['test_sentences'])} |")
+            lines.append(f"| {name} | {_kn_cell(k[name]['samples'])} | {_kn_cell(k[name]['test_sentences'])} |")
     if "sst2:judge" in done:
         lines += ["", "Samples (the first five of each label):", ""]
         for label, r in done["sst2:judge"]["per_label"].items():
             lines += [f"- label {label}: " + " / ".join(f"`{x}`" for x in r["shown"])]
     for key in sorted(k for k in done if k.endswith(":bleu")):
         b, pair = done[key], key.split(":")[1]
-        lines += ["", f"Multi30k {pair}, test_2016_flickr, BLEU ({b['signature']}): a conditional LM trained on the "
-                  f"attention-free encoder-decoder's context vectors, beam {b['beam']}: {b['conditional_lm_bleu']:.2f}; "
-                  f"that encoder-decoder's own greedy translations: {b['encoder_decoder_bleu']:.2f}."]
+        lines += ["", (f"Multi30k {pair}, test_2016_flickr, BLEU ({b['signature']}): a conditional LM trained on the "
+                       f"attention-free encoder-decoder's context vectors, beam {b['beam']}: "
+                       f"{b['conditional_lm_bleu']:.2f}; that encoder-decoder's own greedy translations: "
+                       f"{b['encoder_decoder_bleu']:.2f}.")]
     return lines
 
 

@@ -42,6 +42,6 @@ def run(args) -> int:
     if model.attention != "none":
         raise ConfigError(f"{args.model}: an encoder-decoder with attention {model.attention} reads every source "
                           "state, not one vector; lmlab encode takes one trained with --attention none")
-    write_features(args.output, context_vectors(model, lines, args.text or "<stdin>", batch_size=args.batch_size,
-                                                    device=args.device))
+    name = "<stdin>" if args.text is None else args.text
+    write_features(args.output, context_vectors(model, lines, name, batch_size=args.batch_size, device=args.device))
     return 0

@@ -105,7 +105,9 @@ def run(args) -> int:
         check_save_dir(Path(args.save), args.overwrite)
     train, dev = splits(src)
     if not args.resume:
-        value = lambda name: setting(args, given, name, DEFAULTS)  # noqa: E731
+        def value(name):
+            return setting(args, given, name, DEFAULTS)
+
         cell = value("model")
         if cell == "window":
             raise ConfigError("--kind conditional-lm: --model names the recurrent cell (lstm, gru, rnn_tanh, ...), "
