@@ -229,3 +229,25 @@ def test_encode_refuses_attention_and_empty_lines(noatt, capsys, tmp_path):
                                   "--threads", "1"]]) == 0
     err = cli_error(capsys, "encode", att, "--text", noatt / "s.txt", "--output", tmp_path / "v.txt")
     assert "attention bahdanau" in err and "--attention none" in err
+
+
+def test_options_that_do_not_fit_a_conditional_lm_run_are_refused(toy, tmp_path, capsys):
+    run = ["train", "--kind", "conditional-lm", "--save", tmp_path / "r", *TINY]
+    assert "--data mr has no fixed split" in cli_error(capsys, *run, "--data", "mr")
+    assert "give --data NAME" in cli_error(capsys, *run)
+    err = cli_error(capsys, *run, "--train", toy / "train.txt", "--valid", toy / "valid.txt", "--valid_features",
+                    toy / "f.txt")
+    assert "--valid_features" in err and "--features FILE" in err
+    assert "not window" in cli_error(capsys, *run, "--train", toy / "train.txt", "--model", "window")
+    assert "applies only with --train FILE" in cli_error(capsys, *run, "--data", "sst2", "--features", toy / "f.txt")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_named_dataset_trains_and_evaluates(tmp_path, capsys):
+    """SST-2 (two batches): the label set is the dataset's, the prior its training labels' frequencies."""
+    code, _, err = cli(capsys, "train", "--kind", "conditional-lm", "--data", "sst2", "--save", tmp_path / "s",
+                       "--dry-run", *TINY)
+    assert code == 0, err
+    _, vocabs, config = load_checkpoint(tmp_path / "s", kind="conditional-lm")
+    assert vocabs["labels"].labels == ("0", "1") and sum(config["label_prior"]) == pytest.approx(1.0)
+    assert 0.4 < config["label_prior"][1] < 0.6
