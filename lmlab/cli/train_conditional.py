@@ -101,6 +101,10 @@ def run(args) -> int:
             raise ConfigError(f"--resume: the run in {args.save} reads a text with its feature file; its data "
                               "cannot be replaced on resume (--data/--train/--valid)")
     else:
+        for dest, why in (("unidirectional", "its decoder reads left to right: it is never bidirectional"),
+                          ("freeze", "its embeddings are trained (--pretrained vectors only initialise them)")):
+            if dest in given:
+                raise ConfigError(f"--{dest}: no effect with --kind conditional-lm ({why})")
         src = _source(args)
         check_save_dir(Path(args.save), args.overwrite)
     train, dev = splits(src)

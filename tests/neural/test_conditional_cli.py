@@ -240,6 +240,9 @@ def test_options_that_do_not_fit_a_conditional_lm_run_are_refused(toy, tmp_path,
     assert "--valid_features" in err and "--features FILE" in err
     assert "not window" in cli_error(capsys, *run, "--train", toy / "train.txt", "--model", "window")
     assert "applies only with --train FILE" in cli_error(capsys, *run, "--data", "sst2", "--features", toy / "f.txt")
+    assert "--unidirectional: no effect" in cli_error(capsys, *run, "--train", toy / "train.txt", "--unidirectional")
+    assert "--freeze: no effect" in cli_error(capsys, *run, "--train", toy / "train.txt", "--pretrained",
+                                              toy / "f.txt", "--freeze")
     assert not (tmp_path / "r").exists()
 
 
