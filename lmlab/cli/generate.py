@@ -68,11 +68,18 @@ def add_parser(sub):
 def models(args) -> list:
     """The LanguageModels to generate from, in output order: the model itself, or a conditional LM
     given ``--label`` (none: the labels' mixture) or each line of ``--features``."""
-    from ..errors import ConfigError
-    from ..models.neural.checkpoint import is_checkpoint, read_config_dict
-    from ..models.neural.kinds import kind_of_config
+    from pathlib import Path
 
-    if not (is_checkpoint(args.model) and kind_of_config(read_config_dict(args.model)) == "conditional-lm"):
+    from .._json import read_json
+    from ..errors import ConfigError, LmlabError
+    from ..models.neural.kinds import kind_of_config  # no torch: an n-gram model's generate does not load it
+
+    config = Path(args.model) / "config.json"
+    try:
+        conditional = config.is_file() and kind_of_config(read_json(config, "a model config")) == "conditional-lm"
+    except LmlabError:  # the loader names what is wrong with the folder
+        conditional = False
+    if not conditional:
         for name in ("label", "features"):
             if getattr(args, name) is not None:
                 raise ConfigError(f"--{name}: {args.model} is not a conditional LM (lmlab train --kind conditional-lm)")
