@@ -254,3 +254,20 @@ def test_a_named_dataset_trains_and_evaluates(tmp_path, capsys):
     _, vocabs, config = load_checkpoint(tmp_path / "s", kind="conditional-lm")
     assert vocabs["labels"].labels == ("0", "1") and sum(config["label_prior"]) == pytest.approx(1.0)
     assert 0.4 < config["label_prior"][1] < 0.6
+
+
+def test_generate_from_an_ngram_model_does_not_import_torch(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lmlab.models.ngram.model import NgramLM
+
+    NgramLM(2, "witten_bell").fit(["a b c", "a b"] * 3).to_arpa(tmp_path / "m.arpa")
+    code = ("import sys; from lmlab.cli.main import main; "
+            f"assert main(['generate', {str(tmp_path / 'm.arpa')!r}, '--beam', '2']) == 0; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                         env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "False"
