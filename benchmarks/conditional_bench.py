@@ -34,8 +34,9 @@ the test vectors, beside the encoder-decoder's own greedy translations: how much
 translation the one vector carries to a decoder trained apart from the encoder.
 
 Every stage records its result in ``benchmarks/results/conditional.json`` and is skipped when run
-again; training checkpoints each epoch (stop it any time: run again and it resumes from the last
-finished epoch).  ``--smoke`` runs the whole script with ``--dry-run`` training, ``SMOKE_SAMPLES``
+again.  The two trainings are cells of the shared runner (``_cells.run_cell``: ``lmlab train``,
+resumed where it stopped, then ``lmlab evaluate --json``, whose report -- the test perplexities --
+is recorded with the cell); ``--epochs-per-run N`` bounds one invocation to N epochs of a training.  ``--smoke`` runs the whole script with ``--dry-run`` training, ``SMOKE_SAMPLES``
 samples, a tiny model, parts of the test sets and small n-gram corpora into ``--runs``/``--results``
 (BENCHMARKS.md untouched).
 """
@@ -71,29 +72,38 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _train(name: str, save: Path, argv: list[str], threads: int, smoke: bool) -> dict:
-    from _cells import train_or_resume
+def _cell(train: list[str], evaluate: list[str], info: dict, smoke: bool):
+    from _cells import Cell
 
-    argv = [*argv, "--save", str(save), "--threads", str(threads), "--quiet"] + (["--dry-run", *SMOKE_SIZE] if smoke
-                                                                                  else [])
-    t0 = time.perf_counter()
-    train_or_resume(name, save, argv, smoke)
-    state = json.loads((save / "trainer_state.json").read_text())
-    return {"command": "lmlab " + " ".join(argv), "epochs": len(state["history"]),
-            "train_seconds": sum(h["seconds"] for h in state["history"]), "best_dev_perplexity": state["best"],
-            "wall_seconds_this_run": time.perf_counter() - t0}
+    return Cell([*train, *(SMOKE_SIZE if smoke else [])], evaluate, info)
+
+
+def _trained(args, name: str, cell) -> dict | None:
+    """The recorded row of training cell ``name`` (its ``lmlab evaluate --json`` report included),
+    training or resuming it first (``_cells.run_cell``; None while ``--epochs-per-run`` leaves it unfinished)."""
+    from _cells import load, run_cell
+
+    done = load(args.results)
+    if name in done:
+        return done[name]
+    return run_cell(name, cell, threads=args.threads, runs=args.runs, results=args.results, dry_run=args.smoke,
+                    epochs_per_run=args.epochs_per_run)
 
 
 def _stage(results: Path, key: str, fn) -> dict:
     """The recorded result of stage ``key``, or ``fn()`` recorded."""
-    from _cells import read_results, record
+    from _cells import load
     from _sections import machine_line
 
-    done = read_results(results)
+    from lmlab._io import write_text_atomic
+
+    done = load(results)
     if key in done:
         return done[key]
     row = {**fn(), "date": _now(), "machine": machine_line()}
-    record(results, key, row)
+    done[key] = row
+    results.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(results, json.dumps(done, indent=2))
     print(json.dumps({key: row})[:2000], flush=True)
     return row
 
@@ -116,10 +126,12 @@ def _ppl(lm, lines: list[str]) -> dict:
 def sst2(args) -> dict:
     from lmlab.data.tasks import classification_split
 
-    runs, results, smoke = args.runs, args.results, args.smoke
-    save = runs / "sst2"
-    _stage(results, "sst2:train", lambda: _train("sst2", save, ["train", "--kind", "conditional-lm", "--data", "sst2",
-                                                                *SETTINGS], args.threads, smoke))
+    results, smoke = args.results, args.smoke
+    save = args.runs / "sst2"
+    cell = _cell(["--kind", "conditional-lm", "--data", "sst2", *SETTINGS], ["--data", "sst2", "--split", "test"],
+                 {"data": "sst2"}, smoke)
+    if _trained(args, "sst2", cell) is None:  # its lmlab evaluate report: test ppl true, flipped, unconditional
+        return None
     from lmlab.models.neural.checkpoint import load_checkpoint
 
     model, _, _ = load_checkpoint(save, kind="conditional-lm")
@@ -140,7 +152,7 @@ def sst2(args) -> dict:
 
     samples = _stage(results, "sst2:samples", sample)["samples"]
     train = classification_split("sst2", "train")
-    test = classification_split("sst2", "test")[: 200 if smoke else None]
+    test = classification_split("sst2", "test")
 
     def judge():
         from lmlab.models.neural.checkpoint import load_checkpoint
@@ -158,14 +170,6 @@ def sst2(args) -> dict:
         return {"per_label": out, "classifier": str(args.classifier)}
 
     _stage(results, "sst2:judge", judge)
-
-    def perplexities():
-        from lmlab.eval.conditional import conditional_perplexities
-
-        rep = conditional_perplexities(model, [t for _, t in test], [y for y, _ in test])
-        return {k: v["perplexity"] for k, v in rep["perplexity"].items()} | {"tokens": rep["tokens"]}
-
-    _stage(results, "sst2:test_ppl", perplexities)
 
     def kn():
         from lmlab.data.readers import lm_lines
@@ -192,12 +196,12 @@ def multi30k(args) -> dict:
     from lmlab.generate.translate import context_vectors
     from lmlab.models.neural.checkpoint import load_checkpoint
 
-    runs, results, smoke = args.runs, args.results, args.smoke
+    results, smoke = args.results, args.smoke
     s2s, _, _ = load_checkpoint(args.multi30k, kind="seq2seq")
     state = json.loads((Path(args.multi30k) / "trainer_state.json").read_text())
     src, tgt = state["source"]["source"], state["source"]["target"]
-    key = f"multi30k:{src}-{tgt}"
-    folder = runs / f"multi30k-{src}-{tgt}"
+    key = f"multi30k-{src}-{tgt}"
+    folder = args.runs / f"multi30k-{src}-{tgt}.data"  # the vectors and target files
     pairs = {split: pairs_of(split, src, tgt) for split in ("train", "valid", "test")}
     if smoke:
         pairs = {k: v[:200] for k, v in pairs.items()}
@@ -212,11 +216,14 @@ def multi30k(args) -> dict:
                 "encoder_decoder": str(args.multi30k)}
 
     _stage(results, f"{key}:encode", encode)
-    save = folder / "clm"
-    _stage(results, f"{key}:train", lambda: _train(key, save, [
-        "train", "--kind", "conditional-lm", "--train", str(folder / f"train.{tgt}"), "--features",
-        str(folder / "train.features"), "--valid", str(folder / f"valid.{tgt}"), "--valid_features",
-        str(folder / "valid.features"), *M30K_SETTINGS], args.threads, smoke))
+    save = args.runs / key  # where _cells.run_cell trains the cell named key
+    cell = _cell(["--kind", "conditional-lm", "--train", str(folder / f"train.{tgt}"), "--features",
+                  str(folder / "train.features"), "--valid", str(folder / f"valid.{tgt}"), "--valid_features",
+                  str(folder / "valid.features"), *M30K_SETTINGS],
+                 ["--test", str(folder / f"test.{tgt}"), "--features", str(folder / "test.features")],
+                 {"data": "multi30k", "source": src, "target": tgt}, smoke)
+    if _trained(args, key, cell) is None:
+        return None
 
     def bleu_rows():
         from lmlab.data.features import read_features
@@ -250,18 +257,18 @@ def _kn_cell(r: dict) -> str:
 
 
 def report_lines(results: Path) -> list[str]:
-    from _cells import read_results
+    from _cells import load
 
-    done = read_results(results)
+    done = load(results)
     lines = ["## One-to-many: conditional LMs", "",
              ("From `python benchmarks/conditional_bench.py --sst2 --classifier C` and `--multi30k MODEL` (resumable "
               f"stages; settings fixed in the script). Issue 9's targets: {TARGETS}."), ""]
     if "sst2:judge" not in done and not any(k.endswith(":bleu") for k in done):
         return lines + ["No stage has been run yet."]
-    if "sst2:train" in done:
-        t = done["sst2:train"]
+    if "sst2" in done:
+        t = done["sst2"]
         lines += [f"Machine: {t['machine']}.", "", (f"SST-2 generator: `{t['command']}` ({t['epochs']} epochs, "
-                  f"{t['train_seconds'] / 60:.1f} min, best dev perplexity {t['best_dev_perplexity']:.2f})."), ""]
+                  f"{t['train_seconds'] / 60:.1f} min, best dev perplexity {t['best_dev']:.2f})."), ""]
     if "sst2:judge" in done:
         j = done["sst2:judge"]
         n = done["sst2:samples"]["n"]
@@ -271,8 +278,9 @@ def report_lines(results: Path) -> list[str]:
         for label, r in j["per_label"].items():
             lines.append(f"| {label} | {100 * r['classified_as_label']:.1f}% | {100 * r['distinct']:.1f}% | "
                          f"{100 * r['copied_from_training']:.1f}% | {r['mean_tokens']:.1f} |")
-    if "sst2:test_ppl" in done:
-        p = done["sst2:test_ppl"]
+    if "sst2" in done:
+        rep = done["sst2"]["report"]
+        p = {k: v["perplexity"] for k, v in rep["perplexity"].items()} | {"tokens": rep["tokens"]}
         lines += ["", (f"SST-2 test perplexity ({p['tokens']} tokens, `</s>` included): given the true label "
                        f"{p['true']:.2f}, the flipped label {p['flipped']:.2f}, unconditionally (the labels' mixture "
                        f"with the training prior) {p['unconditional']:.2f}.")]
@@ -287,7 +295,7 @@ def report_lines(results: Path) -> list[str]:
         for label, r in done["sst2:judge"]["per_label"].items():
             lines += [f"- label {label}: " + " / ".join(f"`{x}`" for x in r["shown"])]
     for key in sorted(k for k in done if k.endswith(":bleu")):
-        b, pair = done[key], key.split(":")[1]
+        b, pair = done[key], key.split(":")[0].removeprefix("multi30k-")
         lines += ["", (f"Multi30k {pair}, test_2016_flickr, BLEU ({b['signature']}): a conditional LM trained on the "
                        f"attention-free encoder-decoder's context vectors, beam {b['beam']}: "
                        f"{b['conditional_lm_bleu']:.2f}; that encoder-decoder's own greedy translations: "
@@ -304,6 +312,7 @@ def main() -> int:
     ap.add_argument("--beam", type=int, default=1, help="--multi30k: the conditional LM's beam (1: greedy)")
     ap.add_argument("--report", action="store_true", help="write the conditional section of BENCHMARKS.md")
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
+    ap.add_argument("--epochs-per-run", type=int, help="train at most this many epochs of a model in this invocation")
     ap.add_argument("--smoke", action="store_true", help="a check of this script: --dry-run training, few samples, "
                                                          "small n-gram corpora; BENCHMARKS.md untouched")
     ap.add_argument("--runs", type=Path, default=RUNS, help="folder of the runs")

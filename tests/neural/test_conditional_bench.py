@@ -32,11 +32,12 @@ def test_the_benchmark_smoke_runs_every_stage_and_resumes(tmp_path, capsys):
     first = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
     assert first.returncode == 0, first.stderr[-2000:]
     done = json.loads((tmp_path / "r.json").read_text())
-    assert set(done) == {"sst2:train", "sst2:samples", "sst2:judge", "sst2:test_ppl", "sst2:kn",
-                         "multi30k:en-de:encode", "multi30k:en-de:train", "multi30k:en-de:bleu"}
+    assert set(done) == {"sst2", "sst2:samples", "sst2:judge", "sst2:kn", "multi30k-en-de:encode", "multi30k-en-de",
+                         "multi30k-en-de:bleu"}
     judge = done["sst2:judge"]["per_label"]
     assert set(judge) == {"0", "1"} and all(0 <= r["classified_as_label"] <= 1 for r in judge.values())
-    assert {"true", "flipped", "unconditional"} <= set(done["sst2:test_ppl"])
+    assert {"true", "flipped", "unconditional"} <= set(done["sst2"]["report"]["perplexity"])
+    assert {"true", "shuffled"} <= set(done["multi30k-en-de"]["report"]["perplexity"])
     for line in ("classified as its label", "given the true label", "KN 2-grams", "label 0:", "Multi30k en-de"):
         assert line in first.stdout
     again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)  # every stage recorded: skipped
