@@ -78,6 +78,12 @@ def _cell(train: list[str], evaluate: list[str], info: dict, smoke: bool):
     return Cell([*train, *(SMOKE_SIZE if smoke else [])], evaluate, info)
 
 
+def sst2_cell(smoke: bool = False):
+    """The SST-2 generator's cell (``lmlab evaluate --json`` of it: the test perplexities)."""
+    return _cell(["--kind", "conditional-lm", "--data", "sst2", *SETTINGS], ["--data", "sst2", "--split", "test"],
+                 {"data": "sst2"}, smoke)
+
+
 def _trained(args, name: str, cell) -> dict | None:
     """The recorded row of training cell ``name`` (its ``lmlab evaluate --json`` report included),
     training or resuming it first (``_cells.run_cell``; None while ``--epochs-per-run`` leaves it unfinished)."""
@@ -128,9 +134,7 @@ def sst2(args) -> dict:
 
     results, smoke = args.results, args.smoke
     save = args.runs / "sst2"
-    cell = _cell(["--kind", "conditional-lm", "--data", "sst2", *SETTINGS], ["--data", "sst2", "--split", "test"],
-                 {"data": "sst2"}, smoke)
-    if _trained(args, "sst2", cell) is None:  # its lmlab evaluate report: test ppl true, flipped, unconditional
+    if _trained(args, "sst2", sst2_cell(smoke)) is None:  # its lmlab evaluate report: test ppl true, flipped, unconditional
         return None
     from lmlab.models.neural.checkpoint import load_checkpoint
 
