@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from . import evaluate_seq2seq
+from . import evaluate_conditional, evaluate_seq2seq
 from ._common import (
     Formatter,
     applies_only,
@@ -41,7 +41,7 @@ def add_parser(sub):
 
     p = sub.add_parser("evaluate", help="score a trained tagger or classifier on a test set (accuracy, per-class report, span F1)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
-    p.add_argument("model", help="a tagger's, a classifier's or an encoder-decoder's model folder (lmlab train --kind tag|classify|seq2seq)")
+    p.add_argument("model", help="a tagger's, a classifier's, an encoder-decoder's or a conditional LM's model folder (lmlab train --kind tag|classify|seq2seq|conditional-lm)")
     p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000), classification (sst2, sst5, mr) or translation (multi30k)")
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", type=nonempty_name, help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
@@ -59,6 +59,7 @@ def add_parser(sub):
     for dest in ("word_column", "label_column"):
         applies_only(p, dest, lambda a: a.data is None, "with --test FILE (a --data set has its own columns)")
     evaluate_seq2seq.add_options(p)
+    evaluate_conditional.add_options(p)
     return p
 
 
@@ -83,6 +84,9 @@ def run(args) -> int:
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
 
+    if evaluate_conditional.is_conditional(args.model):  # perplexities given conditions (lmlab.cli.evaluate_conditional)
+        return evaluate_conditional.run(args)
+    evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, "this model's evaluation (a conditional LM's)")
     if evaluate_seq2seq.is_seq2seq(args.model):  # BLEU (lmlab.cli.evaluate_seq2seq)
         return evaluate_seq2seq.run(args)
     evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")

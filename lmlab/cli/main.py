@@ -38,6 +38,7 @@ COMMANDS = {
     "predict": "predict",
     "evaluate": "evaluate",
     "translate": "translate",
+    "encode": "encode",
     "complete": "complete",
     "score": "score",
     "rerank": "rerank",

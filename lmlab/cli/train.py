@@ -2,8 +2,9 @@
 flags of pytorch/examples' word_language_model.  Every kind trains with the same loop, options
 (--epochs, --lr, --optimizer, --clip, --patience, --seed, --threads, --device, --dry-run) and
 model folder; --kind tag is a tagger (lmlab.cli.train_tag), --kind classify a sentence
-classifier (lmlab.cli.train_classify), --kind seq2seq an encoder-decoder (lmlab.cli.train_seq2seq);
-{refused} refused (its model is not in lmlab yet).
+classifier (lmlab.cli.train_classify), --kind seq2seq an encoder-decoder (lmlab.cli.train_seq2seq),
+--kind conditional-lm a conditional LM that generates a sentence from its label or from a feature
+vector (lmlab.cli.train_conditional){refused}.
 
 --save names a new folder; one that already holds a model is refused unless --resume (continue
 it) or --overwrite (replace it; the old model stays until the first epoch's checkpoint).
@@ -58,9 +59,9 @@ def refused_kinds() -> list[str]:
 
 def description() -> str:
     refused = refused_kinds()
-    said = (" and ".join(refused) + (" is" if len(refused) == 1 else " are")) if refused else "no kind is"
-    return __doc__.replace("{refused}", said).replace("(its model is", "(its model is" if len(refused) == 1
-                                                       else "(their models are")
+    said = "" if not refused else (f"; {' and '.join(refused)} {'is' if len(refused) == 1 else 'are'} refused "
+                                   f"({'its model is' if len(refused) == 1 else 'their models are'} not in lmlab yet)")
+    return __doc__.replace("{refused}", said)
 
 
 # language-modelling corpora (lmlab.data.readers.lm_lines); the other kinds' from lmlab.data.tasks
@@ -71,7 +72,8 @@ def datasets() -> dict[str, tuple[str, ...]]:
     """The named datasets of each kind ``--data`` takes."""
     from ..data.tasks import TAGGING_TASKS, TASKS
 
-    return {"lm": LM_CORPORA, "tag": tuple(TAGGING_TASKS), "classify": tuple(TASKS), "seq2seq": ("multi30k",)}
+    return {"lm": LM_CORPORA, "tag": tuple(TAGGING_TASKS), "classify": tuple(TASKS), "seq2seq": ("multi30k",),
+            "conditional-lm": tuple(n for n in TASKS if n != "mr")}
 
 
 def add_parser(sub):

@@ -59,3 +59,30 @@ def translate_lines(model: Seq2Seq, lines: list[str], *, beam: int = 1, nbest: i
 
 
 __all__ += ["translate_lines"]
+
+
+def context_vectors(model: Seq2Seq, lines: list[str], name: str = "<input>", *, batch_size: int = 64, device="cpu"):
+    """The ``(N, M)`` context vectors (float64) of source ``lines``, in their order: what an
+    attention-free decoder is conditioned on (``lmlab encode`` writes them as a feature file).  An
+    empty line has no encoding: an error naming ``name`` and the line."""
+    import numpy as np
+
+    from ..errors import ConfigError
+    from ..tensors.parallel import source_batches
+
+    for no, line in enumerate(lines, start=1):
+        if not model.source.tokenize(line):
+            raise ConfigError(f"{name}: line {no}: an empty source sentence has no encoding (a feature file needs "
+                              "a vector for every line)")
+    out = np.zeros((len(lines), model.encoder.output_size))
+    was = model.training
+    model.eval()
+    try:
+        for batch in source_batches(lines, model.source, batch_size=batch_size):
+            out[batch.index] = model.context_vectors(batch.to(device)).double().cpu().numpy()
+    finally:
+        model.train(was)
+    return out
+
+
+__all__ += ["context_vectors"]

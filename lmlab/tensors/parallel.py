@@ -37,11 +37,18 @@ def parallel_batches(pairs: Sequence[tuple[str, str]], source: Vocab, target: Vo
     out = []
     for idx in bucketed_order(key, batch_size, shuffle=shuffle, seed=seed):
         s, sl = pad([src[i] for i in idx], source.pad_id)
-        t_in, tl = pad([np.concatenate([[BOS_ID], tgt[i]]) for i in idx], target.pad_id)
-        t_out, _ = pad([np.concatenate([tgt[i], [EOS_ID]]) for i in idx], PAD_ID)
-        out.append(Batch({"source": s, "source_lengths": sl, "target_input": t_in, "target_output": t_out,
-                          "target_lengths": tl}, int(tl.sum()), [int(i) for i in idx]))
+        targets = target_tensors([tgt[i] for i in idx], target)
+        out.append(Batch({"source": s, "source_lengths": sl, **targets}, int(targets["target_lengths"].sum()),
+                         [int(i) for i in idx]))
     return out
+
+
+def target_tensors(rows: Sequence[np.ndarray], target: Vocab) -> dict:
+    """A decoder's teacher-forced ``target_input`` (``<s> y1 .. yn``, ``target.pad_id`` at padding),
+    ``target_output`` (``y1 .. yn </s>``, ``PAD_ID`` at padding) and ``target_lengths`` (``n + 1``)."""
+    t_in, tl = pad([np.concatenate([[BOS_ID], r]) for r in rows], target.pad_id)
+    t_out, _ = pad([np.concatenate([r, [EOS_ID]]) for r in rows], PAD_ID)
+    return {"target_input": t_in, "target_output": t_out, "target_lengths": tl}
 
 
 def source_batches(lines: Sequence[str], source: Vocab, *, batch_size: int = 64) -> list[Batch]:

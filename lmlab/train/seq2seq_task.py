@@ -16,7 +16,7 @@ import torch
 
 from ..errors import ConfigError, CorpusError
 from ..tensors.parallel import parallel_batches
-from .tasks import Task
+from .tasks import Task, batches_perplexity
 
 DEV_METRICS = ("ppl", "bleu")
 
@@ -71,11 +71,7 @@ class Seq2SeqTask(Task):
 @torch.no_grad()
 def dev_perplexity(model, pairs, batch_size: int = 64, device="cpu") -> float:
     """exp(mean negative log-likelihood of the target tokens, ``</s>`` included), teacher forced."""
-    total, n = 0.0, 0
-    for b in parallel_batches(pairs, model.source, model.target, batch_size=batch_size):
-        loss, items = model.loss(b.to(device))
-        total, n = total + float(loss), n + items
-    return math.exp(total / n) if n else math.nan
+    return batches_perplexity(model, parallel_batches(pairs, model.source, model.target, batch_size=batch_size), device)
 
 
 def make_task(train_config, model, dev_metric: str = "ppl") -> Seq2SeqTask:

@@ -15,6 +15,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
+import torch
+
 from ..models.neural.task import Batch, TaskModel
 
 
@@ -85,3 +87,13 @@ class Task(ABC):
     def postfix(self, loss: float, items_per_s: float) -> dict:
         """The progress bar's figures after a step (``loss`` is the step's normalised loss)."""
         return {"loss": f"{loss:.3f}", f"{self.item[:3]}_s": f"{items_per_s:.0f}"}
+
+
+@torch.no_grad()
+def batches_perplexity(model, batches, device="cpu") -> float:
+    """exp(summed loss / items) of a model's :meth:`loss` over ``batches`` (NaN for no items)."""
+    total, n = 0.0, 0
+    for b in batches:
+        loss, items = model.loss(b.to(device))
+        total, n = total + float(loss), n + items
+    return math.exp(total / n) if n else math.nan

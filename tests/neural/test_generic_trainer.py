@@ -17,6 +17,7 @@ from torch import nn
 
 from lmlab.cli.main import main
 from lmlab.errors import (
+    ConfigError,
     KindMismatchError,
     ModelFormatError,
     TrainingDivergedError,
@@ -416,15 +417,30 @@ def test_a_checkpoint_of_another_kind_is_refused_naming_both(tmp_path, toy_kind,
         load_checkpoint(tmp_path / "lm", kind="classify")
 
 
-def test_a_kind_not_in_lmlab_yet_is_named_too(tmp_path, capsys):
-    """A conditional LM's folder (its model not in this lmlab) given to an LM command."""
+@pytest.fixture
+def unbuilt_kind(monkeypatch):
+    """A kind registered without its model (as conditional-lm was before it was written): what a
+    kind not in lmlab yet looks like to the loader and to lmlab train."""
+    monkeypatch.setitem(kinds.REGISTRY, "future", kinds.KindSpec("future", "a future model", None))
+
+
+def test_a_kind_not_in_lmlab_yet_is_named_too(tmp_path, capsys, unbuilt_kind):
+    """A folder of a kind whose model is not in this lmlab, given to an LM command."""
+    d = tmp_path / "fut"
+    d.mkdir()
+    (d / "config.json").write_text('{"kind": "future", "nhid": 4}')
+    err = cli_error(capsys, ["perplexity", d, "--text", d / "config.json"])
+    assert "the checkpoint is a future model (future), not a language model (lm)" in err
+    with pytest.raises(Exception, match="of kind future, which this lmlab cannot load yet"):
+        load_checkpoint(d)
+
+
+def test_a_conditional_lm_folder_given_to_an_lm_command_names_both_kinds(tmp_path, capsys):
     d = tmp_path / "clm"
     d.mkdir()
     (d / "config.json").write_text('{"kind": "conditional-lm", "nhid": 4}')
     err = cli_error(capsys, ["perplexity", d, "--text", d / "config.json"])
     assert "the checkpoint is a conditional language model (conditional-lm), not a language model (lm)" in err
-    with pytest.raises(Exception, match="of kind conditional-lm, which this lmlab cannot load yet"):
-        load_checkpoint(d)
 
 
 # -- old checkpoints ------------------------------------------------------------------------------
@@ -448,11 +464,11 @@ def test_checkpoints_written_before_the_generic_core_load_with_identical_scores(
 
 
 # -- lmlab train --kind -----------------------------------------------------------------------------
-@pytest.mark.parametrize("kind,why", [("conditional-lm", "is not in lmlab yet")])
-def test_train_refuses_kinds_not_in_lmlab_yet(tmp_path, capsys, kind, why):
-    err = cli_error(capsys, ["train", "--kind", kind, "--data", "ptb", "--save", tmp_path / "r"])
-    assert f"--kind {kind}: " in err and why in err and "kinds that train today: lm, tag, classify, seq2seq" in err
-    assert not (tmp_path / "r").exists()
+def test_train_refuses_kinds_not_in_lmlab_yet(tmp_path, unbuilt_kind):
+    with pytest.raises(ConfigError, match="--kind future: a future model is not in lmlab yet .*kinds that train "
+                                          "today: lm, tag, classify, seq2seq, conditional-lm"):
+        kinds.spec("future")
+    assert "conditional-lm" in [k for k, v in kinds.REGISTRY.items() if v.available]
 
 
 def test_train_kind_lm_is_the_default(tmp_path, capsys):

@@ -89,8 +89,9 @@ REGISTRY: dict[str, KindSpec] = {s.kind: s for s in (
              "lmlab.train.classify_task:make_task", "lmlab.cli.train_classify:run", "lmlab.cli.train_classify:add_options"),
     KindSpec("seq2seq", "an encoder-decoder", "lmlab.models.neural.seq2seq:Seq2Seq", "lmlab.train.seq2seq_task:make_task",
              "lmlab.cli.train_seq2seq:run", "lmlab.cli.train_seq2seq:add_options"),
-    # not in lmlab yet: --kind is refused
-    KindSpec("conditional-lm", "a conditional language model", None),
+    KindSpec("conditional-lm", "a conditional language model", "lmlab.models.neural.conditional:ConditionalLM",
+             "lmlab.train.conditional_task:make_task", "lmlab.cli.train_conditional:run",
+             "lmlab.cli.train_conditional:add_options"),
 )}
 #: The kinds ``lmlab train --kind`` takes (``lm`` is the default).
 KINDS = tuple(REGISTRY)
