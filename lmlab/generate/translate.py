@@ -59,3 +59,12 @@ def translate_lines(model: Seq2Seq, lines: list[str], *, beam: int = 1, nbest: i
 
 
 __all__ += ["translate_lines"]
+
+
+def best_translations(model: Seq2Seq, lines: list[str], **options) -> list[str]:
+    """The best translation of each source line as a line of target tokens (an empty line for an
+    empty one); ``options`` are :func:`translate_lines`'s."""
+    return [" ".join(model.target.decode(h[0].tokens)) if h else "" for h in translate_lines(model, lines, **options)]
+
+
+__all__ += ["best_translations"]
