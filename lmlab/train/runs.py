@@ -89,3 +89,22 @@ def from_args(settings_class, args, given, defaults: Mapping[str, Any]):
     else the kind's default (``defaults``), else lmlab train's."""
     return settings_class(**{f.name: getattr(args, f.name) if f.name in given or f.name not in defaults
                              else defaults[f.name] for f in dataclasses.fields(settings_class)})
+
+
+def recorded_source(folder) -> dict | None:
+    """The data a run in ``folder`` recorded (``trainer_state.json``'s ``source``), or None when
+    the folder has no readable run record (a model saved without its run)."""
+    from pathlib import Path
+
+    from .._json import read_json
+    from ..errors import LmlabError
+    from .loop import STATE
+
+    path = Path(folder) / STATE
+    if not path.is_file():
+        return None
+    try:
+        source = read_json(path, "an lmlab trainer state").get("source")
+    except LmlabError:
+        return None
+    return source if isinstance(source, dict) else None
