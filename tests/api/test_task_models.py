@@ -272,3 +272,41 @@ def test_a_checkpoint_of_another_kind_names_both(tagger, translator, tmp_path):
         translator.predict(["a b"], beam=0)
     with pytest.raises(ConfigError, match="a loaded model is not trained again"):
         lmlab.SequenceTagger.load(tmp_path / "t").fit(TAGGED, TAGGED)
+
+
+# -- named datasets: the same run and record as lmlab train --data, resumable by the CLI --------
+NAMED = {  # (kind, dataset, API keywords, the same as flags)
+    "sst2": ("classify", "sst2", {}, []),
+    "mr": ("classify", "mr", {"fold": 3}, ["--fold", 3]),
+    "conll2000": ("tag", "conll2000", {}, []),
+    "ud-english-ewt": ("tag", "ud-english-ewt", {"labels": "xpos"}, ["--labels", "xpos"]),
+    "multi30k": ("seq2seq", "multi30k", {"source": "de", "target": "en"}, ["--source", "de", "--target", "en"]),
+}
+SLOW_NAMED = ("conll2000", "ud-english-ewt", "multi30k")  # a few seconds each: reading and encoding the data
+
+
+@pytest.mark.parametrize("name", [n if n not in SLOW_NAMED else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in NAMED])
+def test_a_named_dataset_run_is_lmlab_trains_and_resumes_in_the_cli(name, data_root, tmp_path, capsys):
+    kind, data, keywords, flags = NAMED[name]
+    cls = KINDS[kind][0]
+    small = {"emsize": 8, "nhid": 8, "nlayers": 1}
+    api = cls(**small).fit(data, dry_run=True, epochs=1, save=tmp_path / "api", **keywords, **FIT)
+    code, _, err = cli(capsys, "train", "--kind", kind, "--data", data, *flags, "--emsize", 8, "--nhid", 8,
+                       "--nlayers", 1, "--dry-run", "--epochs", 1, "--batch_size", 8, "--threads", 1, "--quiet",
+                       "--save", tmp_path / "cli")
+    assert code == 0, err
+    a, b = (json.loads((tmp_path / r / "trainer_state.json").read_text()) for r in ("api", "cli"))
+    assert a["source"] == b["source"] and a["source"]["data"] == data
+    for run in ("api", "cli"):  # the API's run goes on in the CLI as the CLI's own does
+        code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / run, "--epochs", 2, "--max_batches", 2,
+                           "--quiet")
+        assert code == 0, err
+    x, _ = read_tensors(tmp_path / "api" / "last.safetensors")
+    y, _ = read_tensors(tmp_path / "cli" / "last.safetensors")
+    assert x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
+    # the report of the named test split, with the defaults the run recorded (labels, mr's fold, languages)
+    code, out, err = cli(capsys, "evaluate", tmp_path / "cli", "--data", data, "--json")
+    assert code == 0, err
+    assert json.loads(out) == json.loads(json.dumps(cls.load(tmp_path / "cli").evaluate(data)))
+    assert api.source == a["source"]
