@@ -5,10 +5,19 @@ kind's module there (:mod:`lmlab.train.tag_run`, ...), which the Python API uses
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 from ..errors import ConfigError, ModelFormatError
+
+
+def from_args(settings_class, args, given, defaults: dict):
+    """A kind's hyper-parameters (e.g. :class:`lmlab.train.tag_run.TagSettings`) from lmlab train's
+    options: each as given on the command line, else the kind's default (``defaults``), else lmlab
+    train's."""
+    return settings_class(**{f.name: getattr(args, f.name) if f.name in given or f.name not in defaults
+                             else defaults[f.name] for f in dataclasses.fields(settings_class)})
 
 
 def train_options(args, given, defaults: dict) -> dict:

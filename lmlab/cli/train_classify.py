@@ -17,9 +17,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..train.classify_run import POOLING
-from ..train.runs import from_args
 from ._common import applies_only, nonnegative_int
-from ._task_train import absolute, fit_and_report, one_source, resume, train_options
+from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
 
 
 def add_options(p) -> None:

@@ -18,10 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..train.runs import from_args
 from ..train.seq2seq_run import ATTENTIONS, DEV_METRICS, FILES
 from ._common import applies_only, given, positive_int
-from ._task_train import fit_and_report, resume, train_options
+from ._task_train import fit_and_report, from_args, resume, train_options
 
 # options only an encoder-decoder has (refused with another --kind)
 OWN = ("source", "target", *FILES, "attention", "input_feed", "decoder_hidden", "dev_metric")

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..train.runs import from_args
 from ._common import column_number, dropout_rate, nonempty_name, nonnegative_int, positive_int
-from ._task_train import absolute, fit_and_report, one_source, resume, train_options
+from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
 
 
 def add_options(p) -> None:

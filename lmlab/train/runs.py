@@ -84,13 +84,6 @@ def settings_problems(settings, choices: Mapping[str, Sequence], positive: Seque
     return out
 
 
-def from_args(settings_class, args, given, defaults: Mapping[str, Any]):
-    """A kind's hyper-parameters from ``lmlab train``'s options: each as given on the command line,
-    else the kind's default (``defaults``), else lmlab train's."""
-    return settings_class(**{f.name: getattr(args, f.name) if f.name in given or f.name not in defaults
-                             else defaults[f.name] for f in dataclasses.fields(settings_class)})
-
-
 def recorded_source(folder) -> dict | None:
     """The data a run in ``folder`` recorded (``trainer_state.json``'s ``source``), or None when
     the folder has no readable run record (a model saved without its run)."""

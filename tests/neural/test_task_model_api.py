@@ -208,10 +208,10 @@ def test_evaluate_equals_lmlab_evaluate_json(tagger, classifier, translator, tmp
 # -- the hyper-parameters and training options are lmlab train's -----------------------------
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_defaults_are_lmlab_trains(kind):
-    from lmlab.cli._task_train import train_options
+    from lmlab.cli._task_train import from_args, train_options
     from lmlab.cli.main import build_parser
     from lmlab.train import classify_run, seq2seq_run, tag_run
-    from lmlab.train.runs import from_args, train_config
+    from lmlab.train.runs import train_config
 
     module = {"tag": tag_run, "classify": classify_run, "seq2seq": seq2seq_run}[kind]
     args = build_parser().parse_args(["train", "--kind", kind, "--data", "x", "--save", "y"])
