@@ -16,6 +16,7 @@ then the dev metric and in the report.
 from __future__ import annotations
 
 from ..errors import CorpusError
+from ..text.inputs import sentences_of
 from ..train.tag_run import TagSettings
 from .base import TaskModelAPI, named, no_dataset_option, pairs_of, tokens_of
 
@@ -54,11 +55,10 @@ class SequenceTagger(TaskModelAPI):
     def predict(self, sentences, *, batch_size: int = 64) -> list[list[str]]:
         """The tags of each sentence (a list of words, or a whitespace-separated string), in order;
         a sentence without words gets no tags."""
-        from .base import lines_of
+        from ..text.inputs import sentences_tokens
 
         model = self._trained("predict")
-        words = [line.split() for line in lines_of(sentences)]
-        return model.tag(words, batch_size=batch_size, device=self.device)
+        return model.tag(sentences_tokens(sentences, str.split), batch_size=batch_size, device=self.device)
 
     def evaluate(self, data, *, split: str = "test", labels: str | None = None, scheme: str | None = None,
                  batch_size: int = 64) -> dict:
@@ -95,11 +95,11 @@ def sentences(data, what: str, scheme: str | None = None) -> list:
     from ..data.tagschemes import check_tag
     from ..errors import ConfigError
 
-    items = list(data) if not isinstance(data, (str, bytes)) else data
+    items = list(sentences_of(data, what))
     if items and all(hasattr(s, "words") and hasattr(s, "tags") for s in items):
         pairs = [(s.words, s.tags) for s in items]
     else:
-        pairs = pairs_of(data, what, "words, tags")
+        pairs = pairs_of(items, what, "words, tags")
     out = []
     for i, (w, t) in enumerate(pairs, start=1):
         words, tags = tokens_of(w, f"{what}: sentence {i}: words"), tokens_of(t, f"{what}: sentence {i}: tags")

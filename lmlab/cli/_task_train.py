@@ -12,12 +12,15 @@ from pathlib import Path
 from ..errors import ConfigError, ModelFormatError
 
 
+def setting(args, given, name, defaults: dict):
+    """An option's value: as given on the command line, else the kind's default, else lmlab train's."""
+    return getattr(args, name) if name in given or name not in defaults else defaults[name]
+
+
 def from_args(settings_class, args, given, defaults: dict):
     """A kind's hyper-parameters (e.g. :class:`lmlab.train.tag_run.TagSettings`) from lmlab train's
-    options: each as given on the command line, else the kind's default (``defaults``), else lmlab
-    train's."""
-    return settings_class(**{f.name: getattr(args, f.name) if f.name in given or f.name not in defaults
-                             else defaults[f.name] for f in dataclasses.fields(settings_class)})
+    options (:func:`setting` of each)."""
+    return settings_class(**{f.name: setting(args, given, f.name, defaults) for f in dataclasses.fields(settings_class)})
 
 
 def train_options(args, given, defaults: dict) -> dict:
@@ -30,6 +33,22 @@ def train_options(args, given, defaults: dict) -> dict:
             "batch_size": value("batch_size"), "seed": args.seed, "threads": args.threads,
             "max_batches": args.max_batches, "dry_run": args.dry_run, "device": args.device,
             "patience": args.patience, "progress": not args.quiet}
+
+
+def train_config(args, given, defaults: dict):
+    """The run's TrainConfig (:func:`lmlab.train.runs.train_config` of :func:`train_options`)."""
+    from ..train.runs import train_config as config
+
+    return config(defaults, **train_options(args, given, defaults))
+
+
+def new_trainer(args, model, tcfg, vocabs, task, source: dict, *, pretrained: bool = True):
+    """The trainer of a new run into --save (:func:`lmlab.train.runs.new_trainer`; with
+    ``pretrained``: the --pretrained vectors loaded, their coverage reported)."""
+    from ..train.runs import new_trainer as trainer
+
+    return trainer(model, tcfg, vocabs, task, args.save, source, pretrained=args.pretrained if pretrained else None,
+                   overwrite=args.overwrite, quiet=args.quiet)
 
 
 def resumed_source(recorded: dict | None, args, given, files: tuple[str, ...] = ("train", "valid")) -> dict:
