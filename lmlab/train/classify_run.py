@@ -10,27 +10,21 @@ training examples without dev examples -- gives one tenth of its examples to dev
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..errors import ConfigError
-from .runs import CELL_NAMES, new_trainer, settings_problems, train_config
-from .tag_run import DEFAULTS  # a classifier keeps the tagger's defaults (Adam, lr 0.001, ...)
+from .runs import CELL_NAMES, EncoderSettings, new_trainer, settings_problems, train_config
+from .runs import TASK_DEFAULTS as DEFAULTS  # a classifier keeps the tagger's defaults (Adam, lr 0.001, ...)
 
 POOLING = ("last", "max", "mean")  # lmlab.models.neural.pooling.POOLING_MODES (which imports torch)
 
 
 @dataclass(frozen=True)
-class ClassifySettings:
+class ClassifySettings(EncoderSettings):
     """A classifier's hyper-parameters, named (and defaulting) as ``lmlab train --kind classify``'s
     options: ``model`` is the recurrent cell, ``pooling`` how the sentence vector is made from the
     encoder's states over the true length."""
 
-    model: str = "lstm"
-    emsize: int = DEFAULTS["emsize"]
-    nhid: int = 200
-    nlayers: int = 2
-    dropout: float = DEFAULTS["dropout"]
-    unidirectional: bool = False
     pooling: str = "max"
     min_count: int = 1
     pretrained: str | None = None
@@ -48,9 +42,6 @@ class ClassifySettings:
         return {"kind": "classify", "emsize": self.emsize, "hidden_size": self.nhid, "num_layers": self.nlayers,
                 "cell": CELL_NAMES[self.model], "bidirectional": not self.unidirectional, "pooling": self.pooling,
                 "dropout": self.dropout, "freeze_embeddings": self.freeze}
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def source(data: str | None = None, fold: int | None = None, train: str | None = None,

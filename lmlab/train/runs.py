@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,26 @@ CELL_NAMES = {"lstm": "lstm", "gru": "gru", "gru_cho": "gru_cho", "rnn_tanh": "r
 
 #: a tagger's or an encoder-decoder's training items held out for dev data when none is given
 HOLDOUT = 1000
+
+#: the tagger's and the classifier's defaults where ``lmlab train``'s (an LM's) do not fit
+TASK_DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "clip": 5.0, "dropout": 0.5, "epochs": 10,
+                 "emsize": 100}
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """The recurrent encoder's hyper-parameters every task kind has, named (and defaulting) as
+    ``lmlab train``'s options: ``model`` is the cell."""
+
+    model: str = "lstm"
+    emsize: int = TASK_DEFAULTS["emsize"]
+    nhid: int = 200
+    nlayers: int = 2
+    dropout: float = TASK_DEFAULTS["dropout"]
+    unidirectional: bool = False
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 def train_config(defaults: Mapping[str, Any], **options):

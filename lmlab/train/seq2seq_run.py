@@ -9,10 +9,10 @@ perplexity (``dev_metric="ppl"``) or greedy dev BLEU (``"bleu"``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..errors import ConfigError, CorpusError
-from .runs import CELL_NAMES, hold_out, new_trainer, settings_problems, train_config
+from .runs import CELL_NAMES, EncoderSettings, hold_out, new_trainer, settings_problems, train_config
 
 DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "clip": 1.0, "dropout": 0.3, "epochs": 10,
             "emsize": 256, "nhid": 256, "nlayers": 1, "model": "gru"}
@@ -24,7 +24,7 @@ DEV_METRICS = ("ppl", "bleu")
 
 
 @dataclass(frozen=True)
-class Seq2SeqSettings:
+class Seq2SeqSettings(EncoderSettings):
     """An encoder-decoder's hyper-parameters, named (and defaulting) as ``lmlab train --kind
     seq2seq``'s options: ``model`` is the cell of both stacks, ``nhid`` the encoder's units per
     direction, ``decoder_hidden`` the decoder's (None: the encoder's output size)."""
@@ -34,7 +34,6 @@ class Seq2SeqSettings:
     nhid: int = DEFAULTS["nhid"]
     nlayers: int = DEFAULTS["nlayers"]
     dropout: float = DEFAULTS["dropout"]
-    unidirectional: bool = False
     attention: str = "bahdanau"
     input_feed: bool = False
     decoder_hidden: int | None = None
@@ -50,9 +49,6 @@ class Seq2SeqSettings:
         return {"emsize": self.emsize, "hidden_size": self.nhid, "num_layers": self.nlayers,
                 "cell": CELL_NAMES[self.model], "bidirectional": not self.unidirectional, "attention": self.attention,
                 "decoder_hidden_size": self.decoder_hidden, "input_feed": self.input_feed, "dropout": self.dropout}
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def source(data: str | None = None, source: str = "en", target: str = "de", **files: str | None) -> dict:

@@ -9,28 +9,21 @@ last 1000 training sentences are held out for it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..errors import ConfigError
-from .runs import CELL_NAMES, hold_out, new_trainer, settings_problems, train_config
+from .runs import CELL_NAMES, TASK_DEFAULTS, EncoderSettings, hold_out, new_trainer, settings_problems, train_config
 
 # The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
-DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "clip": 5.0, "dropout": 0.5, "epochs": 10,
-            "emsize": 100}
+DEFAULTS = TASK_DEFAULTS
 
 
 @dataclass(frozen=True)
-class TagSettings:
+class TagSettings(EncoderSettings):
     """A tagger's hyper-parameters, named (and defaulting) as ``lmlab train --kind tag``'s options:
     ``model`` is the recurrent cell or ``window`` (Collobert's window MLP over ``context`` words on
     each side); ``char_hidden=0``: no character features."""
 
-    model: str = "lstm"
-    emsize: int = DEFAULTS["emsize"]
-    nhid: int = 200
-    nlayers: int = 2
-    dropout: float = DEFAULTS["dropout"]
-    unidirectional: bool = False
     char_emsize: int = 50
     char_hidden: int = 50
     crf: bool = False
@@ -64,9 +57,6 @@ class TagSettings:
                 "num_layers": self.nlayers, "cell": CELL_NAMES[self.model], "bidirectional": not self.unidirectional,
                 "dropout": self.dropout, "char_emsize": self.char_emsize, "char_hidden_size": self.char_hidden,
                 "crf": self.crf, "word_dropout": self.word_dropout, "freeze_embeddings": self.freeze}
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def source(data: str | None = None, labels: str | None = None, train: str | None = None, valid: str | None = None,
