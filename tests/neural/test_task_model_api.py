@@ -133,11 +133,29 @@ KINDS = {  # kind: (API class, model options as flags, API keywords, data files,
 }
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_fit_is_lmlab_train_and_checkpoints_cross_over(kind, tmp_path, capsys):
+# other models of a kind: (kind, model options as flags, API keywords)
+VARIANTS = {"tag-window": ("tag", ["--model", "window", "--context", 1, "--emsize", 8, "--nhid", 8],
+                           {"model": "window", "context": 1, "emsize": 8, "nhid": 8}),
+            "tag-chars-crf": ("tag", ["--emsize", 8, "--nhid", 8, "--nlayers", 1, "--char_emsize", 4, "--char_hidden", 4,
+                                      "--crf", "--lowercase", "--model", "gru"],
+                              {"emsize": 8, "nhid": 8, "nlayers": 1, "char_emsize": 4, "char_hidden": 4, "crf": True,
+                               "lowercase": True, "model": "gru"}),
+            "classify-last-uni": ("classify", ["--pooling", "last", "--unidirectional", "--emsize", 8, "--nhid", 8],
+                                  {"pooling": "last", "unidirectional": True, "emsize": 8, "nhid": 8}),
+            "seq2seq-luong": ("seq2seq", ["--attention", "general", "--input_feed", "--model", "lstm", "--emsize", 8,
+                                          "--nhid", 8, "--decoder_hidden", 12],
+                              {"attention": "general", "input_feed": True, "model": "lstm", "emsize": 8, "nhid": 8,
+                               "decoder_hidden": 12})}
+
+
+@pytest.mark.parametrize("case", [*KINDS, *VARIANTS])
+def test_fit_is_lmlab_train_and_checkpoints_cross_over(case, tmp_path, capsys):
     """API fit(save=...) and lmlab train on the same data and options: identical weights, steps
     and run record; the CLI's checkpoint in the API and the API's in the CLI predict alike."""
+    kind = VARIANTS[case][0] if case in VARIANTS else case
     cls, flags, keywords, files, data = KINDS[kind]
+    if case in VARIANTS:
+        flags, keywords = VARIANTS[case][1:]
     data_flags, _ = files(tmp_path)
     code, _, err = cli(capsys, "train", "--kind", kind, *data_flags, *flags, "--epochs", 2, "--batch_size", 8,
                        "--threads", 1, "--quiet", "--save", tmp_path / "cli")
