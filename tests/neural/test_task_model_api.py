@@ -328,3 +328,20 @@ def test_a_named_dataset_run_is_lmlab_trains_and_resumes_in_the_cli(name, data_r
     assert code == 0, err
     assert json.loads(out) == json.loads(json.dumps(cls.load(tmp_path / "cli").evaluate(data)))
     assert api.source == a["source"]
+
+
+@pytest.mark.parametrize("cls", [lmlab.SequenceTagger, lmlab.TextClassifier])
+def test_pretrained_vectors_are_loaded_and_freeze_keeps_them(cls, tmp_path, capsys):
+    vectors = tmp_path / "vec.txt"
+    known = {"good": [0.5] * 8, "the": [-0.5] * 8, "cat": [0.25, -0.25] * 4}
+    vectors.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in known.items()))
+    data = TAGGED if cls is lmlab.SequenceTagger else LABELLED
+    small = {"emsize": 8, "nhid": 8, "nlayers": 1}
+    api = cls(**small, pretrained=str(vectors), freeze=True).fit(data, data, epochs=1, batch_size=8, threads=1)
+    assert "pretrained vectors cover" in capsys.readouterr().err
+    embedding = api.model.encoder.embedding
+    for word, vec in known.items():
+        if word in api.model.tokens:
+            assert embedding.weight[api.model.tokens.lookup(word)].tolist() == pytest.approx(vec)
+    with pytest.raises(ConfigError, match="8-dimensional vectors but"):
+        cls(emsize=4, nhid=8, nlayers=1, pretrained=str(vectors)).fit(data, data, epochs=1, quiet=True)
