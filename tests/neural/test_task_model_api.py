@@ -50,7 +50,7 @@ FIT = {"batch_size": 8, "threads": 1, "quiet": True}
 
 @pytest.fixture(scope="module")
 def tagger():
-    return lmlab.SequenceTagger(**TAG).fit(TAGGED, TAGGED, epochs=12, lr=0.05, **FIT)
+    return lmlab.SequenceTagger(**TAG).fit(TAGGED, TAGGED, epochs=8, lr=0.05, **FIT)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def classifier():
 
 @pytest.fixture(scope="module")
 def translator():
-    return lmlab.Translator(**S2S).fit(PAIRS, PAIRS, epochs=25, lr=0.01, **FIT)
+    return lmlab.Translator(**S2S).fit(PAIRS, PAIRS, epochs=12, lr=0.03, **FIT)
 
 
 def test_the_tagger_learns_word_identity(tagger):
@@ -68,7 +68,7 @@ def test_the_tagger_learns_word_identity(tagger):
     assert tagger.predict(["the cat sat", [], ["a", "dog"]]) == [["THE", "CAT", "SAT"], [], ["A", "DOG"]]
     rep = tagger.evaluate(TAGGED)
     assert rep["accuracy"] == 1.0 and rep["per_class"]["CAT"]["f1"] == 1.0
-    assert len(tagger.history) == 12 and tagger.history[-1]["valid_accuracy"] == 1.0
+    assert len(tagger.history) == 8 and tagger.history[-1]["valid_accuracy"] == 1.0
 
 
 def test_the_classifier_learns_the_presence_of_a_word(classifier):
@@ -300,7 +300,7 @@ NAMED = {  # (kind, dataset, API keywords, the same as flags)
     "ud-english-ewt": ("tag", "ud-english-ewt", {"labels": "xpos"}, ["--labels", "xpos"]),
     "multi30k": ("seq2seq", "multi30k", {"source": "de", "target": "en"}, ["--source", "de", "--target", "en"]),
 }
-SLOW_NAMED = ("conll2000", "ud-english-ewt", "multi30k")  # a few seconds each: reading and encoding the data
+SLOW_NAMED = ("mr", "conll2000", "ud-english-ewt", "multi30k")  # a few seconds each: reading and encoding the data
 
 
 @pytest.mark.parametrize("name", [n if n not in SLOW_NAMED else pytest.param(n, marks=pytest.mark.slow)
