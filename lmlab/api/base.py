@@ -84,9 +84,8 @@ class TaskModelAPI:
             raise ConfigError(f"{type(self).__name__}.fit: a loaded model is not trained again here; continue its "
                               "run with lmlab train --resume --save FOLDER, or fit a new "
                               f"{type(self).__name__}(...)")
-        for name in ("source", "save_dir", "progress"):
-            if name in options:
-                raise ConfigError(f"{type(self).__name__}.fit: unknown option {name!r}")
+        if "progress" in options:
+            raise ConfigError(f"{type(self).__name__}.fit: progress is said with quiet (quiet=True: no progress)")
         options = dict(options, progress=not quiet)
         device = options.get("device") or "cpu"
 
