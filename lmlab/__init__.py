@@ -5,11 +5,21 @@ The public API (torch-free; the neural models live in ``lmlab.models.neural``)::
     from lmlab import NgramLM, Vocab, Tokenizer, evaluate, complete, load
     lm = NgramLM(order=5, smoothing="modified_kneser_ney").fit(lines)
     lm.perplexity(test_lines)
+
+and the task models (``lmlab.api``; torch is imported when one is trained or loaded)::
+
+    from lmlab import SequenceTagger, TextClassifier, Translator
+    tagger = SequenceTagger().fit("ud-english-ewt", labels="upos")
+    tagger.predict(["The cat sat ."]); tagger.evaluate("ud-english-ewt")["accuracy"]
 """
 
 from ._version import __version__
 
-__all__ = ["NgramLM", "NltkLM", "MixtureLM", "Vocab", "Tokenizer", "evaluate", "complete", "load", "__version__"]
+__all__ = ["NgramLM", "NltkLM", "MixtureLM", "Vocab", "Tokenizer", "evaluate", "complete", "load",
+           "SequenceTagger", "TextClassifier", "Translator", "__version__"]
+
+# the task models of the Python API: name -> module of lmlab.api
+_TASK_MODELS = {"SequenceTagger": "tagger", "TextClassifier": "classifier", "Translator": "translator"}
 
 
 def __getattr__(name: str):
@@ -46,4 +56,8 @@ def __getattr__(name: str):
         from .models.loading import load
 
         return load
+    if name in _TASK_MODELS:
+        import importlib
+
+        return getattr(importlib.import_module(f".api.{_TASK_MODELS[name]}", __name__), name)
     raise AttributeError(f"module 'lmlab' has no attribute {name!r}")

@@ -1,9 +1,11 @@
-"""What ``lmlab train --kind tag|classify|seq2seq`` share: a kind's defaults, the training config,
-resuming a run, building the trainer and the closing line.  Each kind's module reads its data and
-builds its model; everything else is here once."""
+"""What ``lmlab train --kind tag|classify|seq2seq`` share on the command line: the options as a
+kind's hyper-parameters and training options, resuming a run, and the closing line.  The run itself
+(data, vocabularies, model, task, trainer) is the library's: :mod:`lmlab.train.runs` and each
+kind's module there (:mod:`lmlab.train.tag_run`, ...), which the Python API uses too."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -15,21 +17,38 @@ def setting(args, given, name, defaults: dict):
     return getattr(args, name) if name in given or name not in defaults else defaults[name]
 
 
-def train_config(args, given, defaults: dict):
-    """The run's TrainConfig: options given, else the kind's ``defaults``, else lmlab train's."""
-    from ..train.loop import TrainConfig
+def from_args(settings_class, args, given, defaults: dict):
+    """A kind's hyper-parameters (e.g. :class:`lmlab.train.tag_run.TagSettings`) from lmlab train's
+    options (:func:`setting` of each)."""
+    return settings_class(**{f.name: setting(args, given, f.name, defaults) for f in dataclasses.fields(settings_class)})
 
+
+def train_options(args, given, defaults: dict) -> dict:
+    """lmlab train's training options for :func:`lmlab.train.runs.train_config`: each as given,
+    else None (the kind's default, in ``defaults``) where the kind has one, else lmlab train's."""
     def value(name):
-        return setting(args, given, name, defaults)
+        return getattr(args, name) if name in given or name not in defaults else None
 
-    tcfg = TrainConfig(epochs=value("epochs") if args.epochs is None else args.epochs, lr=value("lr"),
-                       optimizer=value("optimizer"), clip=value("clip"), batch_size=value("batch_size"),
-                       seed=args.seed, threads=args.threads, max_batches=args.max_batches, dry_run=args.dry_run,
-                       device=args.device, patience=args.patience, progress=not args.quiet)
-    problems = tcfg.problems()
-    if problems:
-        raise ConfigError(problems)
-    return tcfg
+    return {"epochs": args.epochs, "lr": value("lr"), "optimizer": value("optimizer"), "clip": value("clip"),
+            "batch_size": value("batch_size"), "seed": args.seed, "threads": args.threads,
+            "max_batches": args.max_batches, "dry_run": args.dry_run, "device": args.device,
+            "patience": args.patience, "progress": not args.quiet}
+
+
+def train_config(args, given, defaults: dict):
+    """The run's TrainConfig (:func:`lmlab.train.runs.train_config` of :func:`train_options`)."""
+    from ..train.runs import train_config as config
+
+    return config(defaults, **train_options(args, given, defaults))
+
+
+def new_trainer(args, model, tcfg, vocabs, task, source: dict, *, pretrained: bool = True):
+    """The trainer of a new run into --save (:func:`lmlab.train.runs.new_trainer`; with
+    ``pretrained``: the --pretrained vectors loaded, their coverage reported)."""
+    from ..train.runs import new_trainer as trainer
+
+    return trainer(model, tcfg, vocabs, task, args.save, source, pretrained=args.pretrained if pretrained else None,
+                   overwrite=args.overwrite, quiet=args.quiet)
 
 
 def resumed_source(recorded: dict | None, args, given, files: tuple[str, ...] = ("train", "valid")) -> dict:
@@ -85,18 +104,6 @@ def one_source(args, kind: str, names: str) -> None:
 def absolute(path: str | None) -> str | None:
     """A data file's path as recorded with the run (so --resume works from any folder)."""
     return None if path is None else str(Path(path).resolve())
-
-
-def new_trainer(args, model, tcfg, vocabs, task, source: dict, *, pretrained: bool = True):
-    """The trainer of a new run (with ``pretrained``: ``--pretrained`` vectors loaded, their coverage
-    reported)."""
-    from ..train.loop import Trainer
-
-    trainer = Trainer(model, tcfg, vocabs, args.save, pretrained=args.pretrained if pretrained else None,
-                      overwrite=args.overwrite, task=task, source=source)
-    if trainer.coverage is not None and not args.quiet:
-        print(f"pretrained vectors cover {trainer.coverage:.1%} of the vocabulary", file=sys.stderr)
-    return trainer
 
 
 def fit_and_report(args, trainer, train_data, dev_data) -> int:

@@ -14,7 +14,6 @@ confusion matrix (in ``--json``); gold labels training never saw are counted and
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ..errors import ConfigError
 from . import evaluate_conditional, evaluate_seq2seq
@@ -65,17 +64,10 @@ def add_parser(sub):
 
 def _trained_labels(folder: str, key: str = "labels"):
     """The ``--labels`` (or ``--fold``: ``key``) the run in ``folder`` trained on, if its trainer state says."""
-    from .._json import read_json
-    from ..errors import LmlabError
+    from ..train.runs import recorded_source
 
-    path = Path(folder) / "trainer_state.json"
-    if not path.is_file():
-        return None
-    try:
-        source = read_json(path, "an lmlab trainer state").get("source")
-    except LmlabError:
-        return None
-    value = source.get(key) if isinstance(source, dict) else None
+    source = recorded_source(folder)
+    value = source.get(key) if source is not None else None
     return value if isinstance(value, str if key == "labels" else int) and not isinstance(value, bool) else None
 
 
@@ -83,6 +75,7 @@ def run(args) -> int:
     from ..data.columns import read_columns
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
+    from ..train.tag_run import chunk_scheme
 
     if evaluate_conditional.is_conditional(args.model):  # perplexities given conditions (lmlab.cli.evaluate_conditional)
         return evaluate_conditional.run(args)
@@ -98,8 +91,8 @@ def run(args) -> int:
     scheme = args.scheme
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
-        if args.data == "conll2000" and ("chunk" if labels is None else labels) == "chunk" and scheme is None:
-            scheme = "iob2"
+        if scheme is None:
+            scheme = chunk_scheme(args.data, labels)
         sentences = tagging_task(args.data, args.split, labels, scheme)
     else:
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,

@@ -67,8 +67,8 @@ def _languages(folder: str) -> tuple[str, str]:
 def run(args) -> int:
     from .._io import read_lines
     from ..data.parallel import multi30k, read_parallel
-    from ..eval.bleu import bleu_report, format_bleu_report, paired_bootstrap
-    from ..generate.translate import translate_lines
+    from ..eval.bleu import format_bleu_report
+    from ..train.seq2seq_run import bleu_of
     from .predict import load_task_model
 
     refuse(args, TAGGER_ONLY, "an encoder-decoder's evaluation (they are the tagger's)")
@@ -88,16 +88,12 @@ def run(args) -> int:
         raw, target = None, "en"
         if args.raw_reference_file is not None:
             raw = [t for _, t in read_parallel(args.source_file, args.raw_reference_file)]
-    hyps = translate_lines(model, [s for s, _ in pairs], beam=args.beam, max_len=args.max_len, alpha=args.alpha,
-                           batch_size=args.batch_size, device=args.device)
-    out = [" ".join(model.target.decode(h[0].tokens)) if h else "" for h in hyps]
-    refs = [t for _, t in pairs]
-    rep = bleu_report(out, refs, raw, lang=target)
-    rep["beam"], rep["alpha"] = args.beam, args.alpha
+    baseline = None
     if args.baseline is not None:
-        base = read_lines(args.baseline)
-        if len(base) != len(refs):
-            raise ConfigError(f"{args.baseline} has {len(base)} lines but the test set has {len(refs)} sentences")
-        rep["bootstrap"] = paired_bootstrap(base, out, refs, resamples=args.resamples)
+        baseline = read_lines(args.baseline)
+        if len(baseline) != len(pairs):
+            raise ConfigError(f"{args.baseline} has {len(baseline)} lines but the test set has {len(pairs)} sentences")
+    rep = bleu_of(model, pairs, raw, lang=target, beam=args.beam, alpha=args.alpha, max_len=args.max_len,
+                  batch_size=args.batch_size, device=args.device, baseline=baseline, resamples=args.resamples)
     print(json.dumps(rep, indent=2) if args.json else format_bleu_report(rep))
     return 0

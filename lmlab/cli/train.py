@@ -24,6 +24,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError, CorpusError, ModelFormatError
+from ..train.runs import CELL_NAMES  # --model's names (the kinds' runs in lmlab.train use them too)
 from ._common import (
     Formatter,
     applies_only,
@@ -46,8 +47,6 @@ EXAMPLES = """examples:
   lmlab perplexity runs/ptb-lstm --data ptb --split test
 """
 
-CELL_NAMES = {"lstm": "lstm", "gru": "gru", "gru_cho": "gru_cho", "rnn_tanh": "rnn_tanh", "rnn_relu": "rnn_relu",
-              "rnn_sigmoid": "rnn_sigmoid", "tanh": "rnn_tanh", "relu": "rnn_relu", "sigmoid": "rnn_sigmoid"}
 
 
 def refused_kinds() -> list[str]:

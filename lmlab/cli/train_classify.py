@@ -16,10 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..train.classify_run import POOLING
 from ._common import applies_only, nonnegative_int
-from ._task_train import absolute, fit_and_report, new_trainer, one_source, resume, setting, train_config
-
-POOLING = ("last", "max", "mean")
+from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
 
 
 def add_options(p) -> None:
@@ -43,34 +42,16 @@ def read_examples(path: str) -> list[tuple[str, str]]:
 
 
 def splits(src: dict):
-    """``(train, dev)`` examples of the run's data (a named dataset or files)."""
-    from ..data.tasks import TASKS, classification_split, hold_out_dev
+    """``(train, dev)`` examples of the run's data (:func:`lmlab.train.classify_run.splits`; files
+    are ``LABEL TEXT`` lines)."""
+    from ..train import classify_run
 
-    if src.get("data"):
-        if src["data"] not in TASKS:
-            raise ConfigError(f"--kind classify: unknown classification dataset {src['data']!r}; known: "
-                              f"{', '.join(TASKS)}")
-        if src["data"] == "mr" and src.get("fold") is None:
-            raise ConfigError("--kind classify --data mr: give --fold K (0..9), the test fold of cross-validation")
-        return (classification_split(src["data"], "train", src.get("fold")),
-                classification_split(src["data"], "valid", src.get("fold")))
-    train = read_examples(src["train"])
-    if src.get("valid"):
-        return train, read_examples(src["valid"])
-    return hold_out_dev(train)
+    return classify_run.splits(src, read_examples)
 
 
 def run(args) -> int:
-    import torch
-
-    from ..models.neural.classifier import Classifier
-    from ..text.labels import LabelSet
-    from ..text.tokenize import Tokenizer
-    from ..text.vocab import Vocab
-    from ..train.classify_task import make_task
+    from ..train import classify_run
     from ..train.loop import check_save_dir
-    from .train import CELL_NAMES
-    from .train_tag import DEFAULTS as TAG_DEFAULTS  # the tagger's defaults (Adam, lr 0.001, ...)
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
@@ -82,18 +63,10 @@ def run(args) -> int:
             raise ConfigError("--kind classify: --model window is not a classifier; give a recurrent --model "
                               "(lstm, gru, rnn_tanh, ...)")
         check_save_dir(Path(args.save), args.overwrite)
-        src = {"data": args.data, "fold": args.fold, "train": absolute(args.train), "valid": absolute(args.valid)}
+        src = classify_run.source(args.data, args.fold, absolute(args.train), absolute(args.valid))
     train, dev = splits(src)
     if not args.resume:
-        tokenizer = Tokenizer()
-        tokens = Vocab.build([tokenizer.tokenize(t) for _, t in train], min_count=args.min_count, tokenizer=tokenizer)
-        labels = LabelSet.build([label for label, _ in train], name="labels")
-        config = {"kind": "classify", "emsize": setting(args, given, "emsize", TAG_DEFAULTS), "hidden_size": args.nhid,
-                  "num_layers": args.nlayers, "cell": CELL_NAMES[args.model], "bidirectional": not args.unidirectional,
-                  "pooling": args.pooling, "dropout": setting(args, given, "dropout", TAG_DEFAULTS), "freeze_embeddings": args.freeze}
-        tcfg = train_config(args, given, TAG_DEFAULTS)
-        torch.manual_seed(tcfg.seed)
-        vocabs = {"tokens": tokens, "labels": labels}
-        model = Classifier.from_config(config, vocabs)
-        trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model), src)
+        settings = from_args(classify_run.ClassifySettings, args, given, classify_run.DEFAULTS)
+        trainer = classify_run.start(train, settings, args.save, source=src, overwrite=args.overwrite,
+                                     quiet=args.quiet, **train_options(args, given, classify_run.DEFAULTS))
     return fit_and_report(args, trainer, train, dev)

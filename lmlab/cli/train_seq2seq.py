@@ -17,18 +17,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, CorpusError
+from ..errors import ConfigError
+from ..train.seq2seq_run import ATTENTIONS, DEV_METRICS, FILES
 from ._common import applies_only, given, positive_int
-from ._task_train import fit_and_report, new_trainer, resume, setting, train_config
+from ._task_train import fit_and_report, from_args, resume, train_options
 
-HOLDOUT = 1000
-DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 64, "clip": 1.0, "dropout": 0.3, "epochs": 10,
-            "emsize": 256, "nhid": 256, "nlayers": 1, "model": "gru"}
-FILES = ("train_source", "train_target", "valid_source", "valid_target")
-# lmlab.models.neural.seq2seq.ATTENTIONS and lmlab.train.seq2seq_task.DEV_METRICS (both import torch; building
-# the parser must not: tests/neural/test_seq2seq_cli.py checks they are equal)
-ATTENTIONS = ("none", "bahdanau", "dot", "general")
-DEV_METRICS = ("ppl", "bleu")
 # options only an encoder-decoder has (refused with another --kind)
 OWN = ("source", "target", *FILES, "attention", "input_feed", "decoder_hidden", "dev_metric")
 
@@ -52,37 +45,9 @@ def add_options(p) -> None:
         applies_only(p, dest, lambda a: a.resume or a.kind == "seq2seq", "with --kind seq2seq")  # --resume: refused
 
 
-def _setting(args, given, name):
-    return setting(args, given, name, DEFAULTS)
-
-
-def read_pairs(src: dict, split: str) -> list[tuple[str, str]]:
-    """The run's ``(source, target)`` pairs of ``split`` (train or valid)."""
-    from ..data.parallel import multi30k, read_parallel
-
-    if src.get("data"):
-        return multi30k(split, src["source"], src["target"])
-    pairs = read_parallel(src[f"{split}_source"], src[f"{split}_target"])
-    empty = next((i for i, (s, _) in enumerate(pairs, start=1) if not s.split()), None)
-    if empty is not None:
-        raise CorpusError(f"{src[f'{split}_source']}: line {empty}: an empty source sentence (an encoder has "
-                          "nothing to encode); drop the pair")
-    return pairs
-
-
-def _splits(src: dict):
-    if src.get("data") and src["data"] != "multi30k":
-        raise ConfigError(f"--kind seq2seq: unknown parallel dataset {src['data']!r}; known: multi30k")
-    train = read_pairs(src, "train")
-    if src.get("data") or src.get("valid_source"):
-        return train, read_pairs(src, "valid")
-    if len(train) <= HOLDOUT:
-        raise ConfigError(f"--kind seq2seq: {len(train)} training pairs and no dev data: give --valid_source FILE "
-                          "and --valid_target FILE")
-    return train[:-HOLDOUT], train[-HOLDOUT:]
-
-
 def _source(args) -> dict:
+    from ..train import seq2seq_run
+
     absolute = lambda f: None if f is None else str(Path(f).resolve())
     if args.data is None and args.train_source is None:
         raise ConfigError("--kind seq2seq: give --data multi30k (--source, --target) or --train_source FILE "
@@ -99,18 +64,13 @@ def _source(args) -> dict:
     if args.train is not None or args.valid is not None:
         raise ConfigError("--kind seq2seq reads two files a split: --train_source/--train_target "
                           "(--valid_source/--valid_target), not --train/--valid")
-    return {"data": args.data, "source": args.source, "target": args.target,
-            **{name: absolute(getattr(args, name)) for name in FILES}}
+    return seq2seq_run.source(args.data, args.source, args.target,
+                              **{name: absolute(getattr(args, name)) for name in FILES})
 
 
 def run(args) -> int:
-    import torch
-
-    from ..models.neural.seq2seq import Seq2Seq
-    from ..text.vocab import Vocab
+    from ..train import seq2seq_run
     from ..train.loop import check_save_dir
-    from ..train.seq2seq_task import make_task
-    from .train import CELL_NAMES
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
@@ -121,21 +81,12 @@ def run(args) -> int:
     else:
         src = _source(args)
         check_save_dir(Path(args.save), args.overwrite)
-    train_pairs, dev_pairs = _splits(src)
+    train_pairs, dev_pairs = seq2seq_run.splits(src)
     if not args.resume:
-        cell = _setting(args, given, "model")
-        if cell == "window":
+        settings = from_args(seq2seq_run.Seq2SeqSettings, args, given, seq2seq_run.DEFAULTS)
+        if settings.model == "window":
             raise ConfigError("--kind seq2seq: --model names the recurrent cell (gru, lstm, rnn_tanh, ...), not window")
-        vocabs = {side: Vocab.build((p[i].split() for p in train_pairs), min_count=args.min_count)
-                  for i, side in enumerate(("source", "target"))}
-        config = {"emsize": _setting(args, given, "emsize"), "hidden_size": _setting(args, given, "nhid"),
-                  "num_layers": _setting(args, given, "nlayers"), "cell": CELL_NAMES[cell],
-                  "bidirectional": not args.unidirectional, "attention": args.attention,
-                  "decoder_hidden_size": args.decoder_hidden, "input_feed": args.input_feed,
-                  "dropout": _setting(args, given, "dropout")}
-        tcfg = train_config(args, given, DEFAULTS)
-        torch.manual_seed(tcfg.seed)
-        model = Seq2Seq(vocabs["source"], vocabs["target"], **config)
-        trainer = new_trainer(args, model, tcfg, model.vocabs, make_task(tcfg, model, args.dev_metric), src,
-                              pretrained=False)
+        trainer = seq2seq_run.start(train_pairs, settings, args.save, dev_metric=args.dev_metric, source=src,
+                                    overwrite=args.overwrite, quiet=args.quiet,
+                                    **train_options(args, given, seq2seq_run.DEFAULTS))
     return fit_and_report(args, trainer, train_pairs, dev_pairs)

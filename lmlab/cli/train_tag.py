@@ -13,14 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError
 from ._common import column_number, dropout_rate, nonempty_name, nonnegative_int, positive_int
-from ._task_train import absolute, fit_and_report, new_trainer, one_source, resume, setting, train_config
-
-HOLDOUT = 1000
-# The tagger's defaults where ``lmlab train``'s (an LM's) do not fit; an option given wins.
-DEFAULTS = {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "clip": 5.0, "dropout": 0.5, "epochs": 10,
-            "emsize": 100}
+from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
 
 
 def add_options(p) -> None:
@@ -43,49 +37,9 @@ def add_options(p) -> None:
     g.add_argument("--lowercase", action="store_true", help="--kind tag: look words up lower-cased")
 
 
-def _setting(args, given, name):
-    return setting(args, given, name, DEFAULTS)
-
-
-def read_sentences(src: dict, split: str):
-    """Tagged sentences of the run's data (a named dataset or a column file)."""
-    from ..data.columns import read_columns
-    from ..data.tasks import tagging_task
-
-    if src.get("data"):
-        return tagging_task(src["data"], split, src.get("labels"))
-    path = src["train"] if split == "train" else src["valid"]
-    return read_columns(path, word_column=src["word_column"], label_column=src["label_column"],
-                        scheme=src.get("scheme"))
-
-
-def _scheme(src: dict) -> str | None:
-    if src.get("data") == "conll2000" and (src.get("labels") is None or src["labels"] == "chunk"):
-        return "iob2"
-    return src.get("scheme")
-
-
-def _splits(src: dict):
-    from ..data.tasks import TAGGING_TASKS
-
-    if src.get("data") and src["data"] not in TAGGING_TASKS:
-        raise ConfigError(f"--kind tag: unknown tagging dataset {src['data']!r}; known: {', '.join(TAGGING_TASKS)}")
-    train = read_sentences(src, "train")
-    if src.get("valid") or src.get("data") == "ud-english-ewt":
-        return train, read_sentences(src, "valid")
-    if len(train) <= HOLDOUT:
-        raise ConfigError(f"--kind tag: {len(train)} training sentences and no dev data: give --valid FILE")
-    return train[:-HOLDOUT], train[-HOLDOUT:]
-
-
 def run(args) -> int:
-    import torch
-
-    from ..models.neural.tagger import TaggingModel
-    from ..tensors.tagging import build_tagging_vocabs, encode_sentences
+    from ..train import tag_run
     from ..train.loop import check_save_dir
-    from ..train.tag_task import make_task
-    from .train import CELL_NAMES
 
     given = getattr(args, "_given", frozenset())
     if args.resume:
@@ -94,27 +48,11 @@ def run(args) -> int:
     else:
         one_source(args, "tag", "ud-english-ewt, conll2000")
         check_save_dir(Path(args.save), args.overwrite)
-        src = {"data": args.data, "labels": args.labels, "train": absolute(args.train), "valid": absolute(args.valid),
-               "word_column": args.word_column, "label_column": args.label_column, "scheme": args.scheme}
-    train_sents, dev_sents = _splits(src)
+        src = tag_run.source(args.data, args.labels, absolute(args.train), absolute(args.valid), args.word_column,
+                             args.label_column, args.scheme)
+    train_sents, dev_sents = tag_run.splits(src)
     if not args.resume:
-        vocabs = build_tagging_vocabs(train_sents, min_count=args.min_count, lowercase=args.lowercase)
-        if args.model == "window":
-            config = {"kind": "tag", "architecture": "window", "window": args.context, "emsize": _setting(args, given, "emsize"),
-                      "hidden_size": args.nhid, "dropout": _setting(args, given, "dropout"),
-                      "word_dropout": args.word_dropout, "freeze_embeddings": args.freeze}
-            vocabs.pop("chars")
-        else:
-            config = {"kind": "tag", "architecture": "rnn", "emsize": _setting(args, given, "emsize"),
-                      "hidden_size": args.nhid, "num_layers": args.nlayers, "cell": CELL_NAMES[args.model],
-                      "bidirectional": not args.unidirectional, "dropout": _setting(args, given, "dropout"),
-                      "char_emsize": args.char_emsize, "char_hidden_size": args.char_hidden, "crf": args.crf,
-                      "word_dropout": args.word_dropout, "freeze_embeddings": args.freeze}
-            if args.char_hidden == 0:
-                vocabs.pop("chars")
-        tcfg = train_config(args, given, DEFAULTS)
-        torch.manual_seed(tcfg.seed)
-        model = TaggingModel.from_config(config, vocabs)
-        trainer = new_trainer(args, model, tcfg, vocabs, make_task(tcfg, model, _scheme(src)), src)
-    train_data = encode_sentences(train_sents, trainer.vocabs)
-    return fit_and_report(args, trainer, train_data, dev_sents)
+        trainer = tag_run.start(train_sents, from_args(tag_run.TagSettings, args, given, tag_run.DEFAULTS), args.save,
+                                scheme=tag_run.scheme_of(src), source=src, overwrite=args.overwrite, quiet=args.quiet,
+                                **train_options(args, given, tag_run.DEFAULTS))
+    return fit_and_report(args, trainer, tag_run.training_data(train_sents, trainer.vocabs), dev_sents)

@@ -38,6 +38,15 @@ def attention(model: Seq2Seq, batch: Batch, best: list[Hypothesis]):
 __all__ = ["attention", "translate"]
 
 
+def best_translations(model: Seq2Seq, lines: list[str], **options) -> list[str]:
+    """The best translation of each source line as a line of target tokens (an empty line for an
+    empty one); ``options`` are :func:`translate_lines`'s."""
+    return [" ".join(model.target.decode(h[0].tokens)) if h else "" for h in translate_lines(model, lines, **options)]
+
+
+__all__ += ["best_translations"]
+
+
 def translate_lines(model: Seq2Seq, lines: list[str], *, beam: int = 1, nbest: int = 1, max_len: int | None = None,
                     alpha: float = 0.0, batch_size: int = 64, device="cpu", with_attention: bool = False):
     """The ``nbest`` best translations of each source line, in the lines' order (an empty line:

@@ -56,10 +56,9 @@ class Seq2SeqTask(Task):
             if self.dev_metric == "ppl":
                 return dev_perplexity(model, pairs, self.batch_size, device)
             from ..eval.bleu import bleu
-            from ..generate.translate import translate_lines
+            from ..generate.translate import best_translations
 
-            hyps = translate_lines(model, [s for s, _ in pairs], batch_size=self.batch_size, device=device)
-            out = [" ".join(model.target.decode(h[0].tokens)) if h else "" for h in hyps]
+            out = best_translations(model, [s for s, _ in pairs], batch_size=self.batch_size, device=device)
             return bleu(out, [t for _, t in pairs])["score"]
         finally:
             model.train(was)

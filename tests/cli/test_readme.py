@@ -39,6 +39,12 @@ def test_readme_python_runs(data_root, tmp_path, monkeypatch):
     lm = ns["lm"]
     assert lm.order == 5 and 0 < lm.score("market", ["the", "stock"]) < 1
     assert (tmp_path / "lm.arpa.gz").is_file() and (tmp_path / "lm.lmbin").is_file()
+    # the task models' examples (tiny in-memory data, trained in the blocks): what their comments say
+    assert ns["tagger"].predict(["the dog sat", ["a", "big", "cat", "ran"]]) == \
+        [["DET", "NOUN", "VERB"], ["DET", "ADJ", "NOUN", "VERB"]]
+    assert ns["tagger"].evaluate(ns["train"])["accuracy"] == 1.0 and (tmp_path / "runs/toy-tagger/config.json").is_file()
+    assert ns["clf"].predict(["good plot", "dull acting"]) == ["pos", "neg"]
+    assert ns["mt"].predict(["a b c d", "c d e a"], beam=3) == ["d c b a", "a e d c"]
 
 
 @pytest.mark.slow

@@ -26,9 +26,12 @@ table imports nothing (``lmlab.models`` sits below ``lmlab.train`` and ``lmlab.c
    ``--clip``, ``--batch_size``, ``--emsize``, ``--nhid``, ``--nlayers``, ``--dropout``,
    ``--seed``, ``--threads``, ``--device``, ``--patience``, ``--max_batches``, ``--dry-run``,
    ``--resume``, ``--overwrite``, ``--quiet``, ``--pretrained`` -- are there already), and
-   ``run(args) -> int`` that reads the data (``lmlab.data`` readers), builds the vocabularies
-   and label sets, the model, the task and a ``lmlab.train.loop.Trainer`` (or
-   ``Trainer.resume`` with ``--resume``), and fits;
+   ``run(args) -> int``, a thin adapter over the kind's run in ``lmlab.train`` (e.g.
+   ``lmlab/train/tag_run.py``: hyper-parameters named as the options, the data's splits, and
+   ``start`` building the vocabularies and label sets, the model, the task and a
+   ``lmlab.train.loop.Trainer``; ``Trainer.resume`` with ``--resume``), then fits;
+4. in ``lmlab.api``: a ``TaskModelAPI`` subclass over that run (``fit``/``predict``/``evaluate``),
+   exported lazily from ``lmlab``;
 
 then fill in the kind's row below (``model``, ``task``, ``cli_run``, ``cli_options``).  Nothing else changes: the
 trainer, the checkpoint files, ``--resume`` and the kind check are shared.
