@@ -21,7 +21,7 @@ import lzma
 import os
 import stat
 import sys
-import tempfile
+import secrets
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -262,12 +262,22 @@ def atomic_write(path: str | os.PathLike, *, compress: str | None = "auto") -> I
         raise LmlabError(f"{path}: folder {folder} does not exist")
     if path.is_dir():
         raise LmlabError(f"{shown}: is a directory; give a file name to write")
+    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:  # e.g. an unwritable folder: name the file asked for, not the temp file
-        raise LmlabError(f"{shown}: cannot write: {exc.strerror or exc}") from None
-    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-    try:
+        # The name is kept before the file is made, so Ctrl-C or SIGTERM at any instant after it
+        # exists finds the name to remove (mkstemp returns it only once the file is there).
+        for _ in range(100):
+            tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+            try:  # 0o666 less the umask: the usual permissions of a new file
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+                break
+            except FileExistsError:
+                tmp = None  # someone else's: never removed
+            except OSError as exc:  # e.g. an unwritable folder: name the file asked for, not the temp file
+                tmp = None
+                raise LmlabError(f"{shown}: cannot write: {exc.strerror or exc}") from None
+        else:
+            raise LmlabError(f"{shown}: cannot write: no free temporary name in {folder}")
         try:
             with os.fdopen(fd, "wb") as raw:
                 inner = _wrap(raw, kind, "wb")
@@ -288,8 +298,9 @@ def atomic_write(path: str | os.PathLike, *, compress: str | None = "auto") -> I
             finally:
                 os.close(dfd)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise
 
 
@@ -313,12 +324,6 @@ def _write_in_place(path: str | os.PathLike, kind: str | None) -> Iterator[Binar
         if exc.filename is None:  # a failed write() (a full device) names no file: name the target
             raise OSError(exc.errno, exc.strerror or str(exc), name) from exc
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_bytes_atomic(path: str | os.PathLike, chunks: Iterable[bytes] | bytes) -> None:

@@ -18,7 +18,7 @@ from lmlab.cli.main import build_parser
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 SCRIPTS = {"classifier_bench": lambda m: m.cells(), "tagger_bench": lambda m: m.CELLS,
-           "seq2seq_bench": lambda m: m.CELLS}
+           "seq2seq_bench": lambda m: m.CELLS, "conditional_bench": lambda m: {"sst2": m.sst2_cell()}}
 
 
 def _cells(script):
@@ -31,7 +31,7 @@ def test_every_cell_parses(script):
     assert cells
     for name, cell in cells.items():
         args = build_parser("train").parse_args(["train", *cell.train, "--threads", "1", "--save", f"runs/{name}"])
-        assert args.kind in ("tag", "classify", "seq2seq"), name
+        assert args.kind in ("tag", "classify", "seq2seq", "conditional-lm"), name
         build_parser("evaluate").parse_args(["evaluate", f"runs/{name}", *cell.evaluate, "--json"])
 
 
