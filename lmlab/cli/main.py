@@ -44,6 +44,7 @@ COMMANDS = {
     "generate": "generate",
     "serve": "serve",
     "data": "data",
+    "diagnose": "diagnose",
 }
 
 

@@ -43,9 +43,10 @@ CASES = {
     "predict": ["predict", MODEL],
     "evaluate": ["evaluate", MODEL, "--data", "conll2000"],
     "translate": ["translate", MODEL, "--text", TEXT],
+    "diagnose": ["diagnose", "gradients", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
 }
 # invocations that reach run() only with bad values (a good one would train a model or start a server)
-NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate", "translate"}  # the last three: a tagger or seq2seq
+NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate", "translate", "diagnose"}  # the last three: a tagger or seq2seq
 EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],

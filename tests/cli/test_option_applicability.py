@@ -39,6 +39,8 @@ CASES = {
                                                  ["perplexity", M, "--columns", "1", "--stream"]),
     ("perplexity", "split", "with --data"): (["perplexity", M, "--split", "valid"],
                                              ["perplexity", M, "--split", "valid", "--data", "ptb"]),
+    ("diagnose", "split", "with --data"): (["diagnose", "gradients", M, "--out", "o", "--split", "test"],
+                                           ["diagnose", "gradients", M, "--out", "o", "--split", "test", "--data", "ptb"]),
     ("compare", "split", "with --data"): (["compare", M, "--split", "valid"],
                                           ["compare", M, "--split", "valid", "--data", "ptb"]),
     ("compare", "weights", "with --mix"): (["compare", M, M, "--weights", "0.5", "0.5"],
