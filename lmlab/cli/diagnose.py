@@ -4,6 +4,12 @@
               quartiles over --positions positions of the text; an LSTM's cell state beside its
               hidden state), with the spectral radius and largest singular value of the top
               layer's W_hh.  Writes OUT/gradients.png, OUT/gradients.json and OUT/gradients.csv.
+  agreement   subject-verb number agreement on real English (Linzen et al. 2016) for any model,
+              n-gram or neural: the cases are built from UD treebanks (default: all three
+              UD-EWT splits; see lmlab.diagnostics.agreement for the rules) and written to
+              OUT/agreement_cases.tsv; each model's accuracy (P(correct verb) > P(wrong verb)
+              after the prefix), by attractors and by intervening words with Wilson 95%
+              intervals, to OUT/agreement.json, OUT/agreement.csv and OUT/agreement.png.
 """
 
 from __future__ import annotations
@@ -13,19 +19,23 @@ from pathlib import Path
 from ..errors import ConfigError
 from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, positive_int
 
-DIAGNOSTICS = ("gradients",)
+DIAGNOSTICS = ("gradients", "agreement")
 
 EXAMPLES = """examples:
   lmlab diagnose gradients runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --out diag
   lmlab diagnose gradients runs/ptb-lstm --text valid.txt --max-distance 100 --positions 2000 --out diag
+  lmlab diagnose agreement ptb.o5.arpa runs/ptb-lstm runs/ptb-gru --out diag
+  lmlab diagnose agreement runs/wt2-lstm --conllu my.conllu --normalize none --out diag
 """
 
 
 def add_parser(sub):
-    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance",
+    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance, agreement",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
-    p.add_argument("models", nargs="+", metavar="MODEL", help="models (neural folders for gradients)")
+    p.add_argument("models", nargs="+", metavar="MODEL",
+                   help="models: recurrent neural folders for gradients; any model (ARPA, .lmbin, neural folder, "
+                        "mixture .json) for agreement")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
     p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin)")
     p.add_argument("--data", help="gradients: named dataset (see 'lmlab data list')")
@@ -37,7 +47,17 @@ def add_parser(sub):
     p.add_argument("--warmup", type=nonnegative_int, default=35, metavar="N",
                    help="gradients: tokens read (without gradients) before each position's window, so the "
                         "state is a state of running text")
+    p.add_argument("--conllu", nargs="+", metavar="FILE",
+                   help="agreement: CoNLL-U treebanks to build the cases from (default: the train, valid and test "
+                        "splits of ud-english-ewt)")
+    p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
+                   help="agreement: how the prefix is written for the models: ptb (lower case, numbers as N, no "
+                        "punctuation: Mikolov's PTB) or none (as in the treebank)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    for diagnostic, dests in (("gradients", ("text", "data", "max_distance", "positions", "warmup")),
+                              ("agreement", ("conllu", "normalize"))):
+        for dest in dests:
+            applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
     applies_only(p, "split", lambda a: a.data is not None, "with --data")
     return p
 
@@ -47,7 +67,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: --out names a file; give a folder")
     say = Progress(args.quiet)
-    return _gradients(args, out, say)
+    return (_gradients if args.diagnostic == "gradients" else _agreement)(args, out, say)
 
 
 def _recurrent(path: str):
@@ -98,4 +118,43 @@ def _gradients(args, out: Path, say) -> int:
 
     gradient_plot(curves, out / "gradients.png", args.positions)
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "gradients.png"]))
+    return 0
+
+
+def _agreement(args, out: Path, say) -> int:
+    from .._io import write_text_atomic
+    from ..diagnostics.agreement import build_cases, cases_tsv, evaluate, read_treebanks
+    from ..diagnostics.records import write_records
+    from ..models.loading import load
+
+    if args.conllu is not None:
+        paths = args.conllu
+    else:
+        from ..data.registry import resolve
+
+        paths = [resolve("ud-english-ewt", split) for split in ("train", "valid", "test")]
+    build = build_cases(read_treebanks(paths), args.normalize)
+    models = [(m, load(m)) for m in args.models]
+    say(build.summary())
+    out.mkdir(exist_ok=True)
+    write_text_atomic(out / "agreement_cases.tsv", cases_tsv(build.cases))
+    if not build.cases:
+        write_records(out, "agreement", [])
+        print(build.explain_empty())
+        return 0
+    records = []
+    for name, lm in models:
+        say(f"{name}: scoring {len(build.cases)} cases")
+        records.extend(evaluate(name, lm, build.cases))
+    paths = write_records(out, "agreement", records)
+    from ..diagnostics.plots import agreement_plot
+
+    agreement_plot(records, out / "agreement.png")
+    print(f"{'model':30s} {'bucket':>16s} {'cases':>6s} {'accuracy':>8s}  95% interval   not scored")
+    for r in records:
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
+        ci = "" if r["accuracy"] is None else f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        print(f"{Path(r['model']).name or r['model']:30s} {r['bucket'] if r['bucket'] == 'all' else r['bucket_kind'] + ' ' + r['bucket']:>16s} "
+              f"{r['cases']:6d} {acc:>8s}  {ci:14s} {r['not_scored']}")
+    say("wrote " + ", ".join(str(p) for p in [out / "agreement_cases.tsv", *paths, out / "agreement.png"]))
     return 0

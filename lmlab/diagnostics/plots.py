@@ -44,3 +44,32 @@ def gradient_plot(curves: Sequence[dict], path: str | os.PathLike, positions: in
     ax.grid(True, which="major", alpha=0.4)
     ax.legend(fontsize=9, loc="best", framealpha=0.9)
     _save(fig, path)
+
+
+def agreement_plot(records: Sequence[dict], path: str | os.PathLike) -> None:
+    """Accuracy (P(correct verb) > P(wrong verb)) per bucket, one line per model, Wilson 95%
+    intervals as error bars: by attractors (left) and by intervening words (right)."""
+    fig = Figure(figsize=(11, 4.6))
+    models = list(dict.fromkeys(r["model"] for r in records))
+    for n, (kind, xlabel) in enumerate((("attractors", "attractors (intervening nouns of the other number)"),
+                                        ("intervening", "intervening words between subject and verb"))):
+        ax = fig.add_subplot(1, 2, n + 1)
+        for i, m in enumerate(models):
+            rows = [r for r in records if r["model"] == m and r["bucket_kind"] == kind and r["cases"]]
+            x = list(range(len(rows)))
+            acc = [r["accuracy"] for r in rows]
+            err = [[a - r["ci_low"] for a, r in zip(acc, rows, strict=True)],
+                   [r["ci_high"] - a for a, r in zip(acc, rows, strict=True)]]
+            ax.errorbar([v + 0.06 * (i - (len(models) - 1) / 2) for v in x], acc, yerr=err, marker="o", capsize=3,
+                        color=f"C{i % 10}", label=os.path.basename(os.path.normpath(m)) or m)
+            if i == 0:  # the buckets and the first model's case counts
+                ax.set_xticks(x, [f"{r['bucket']}\n(n={r['cases']})" for r in rows])
+        ax.axhline(0.5, color="grey", ls=":", lw=1)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("agreement accuracy (95% Wilson interval)")
+        ax.grid(True, axis="y", alpha=0.4)
+        if n == 0:
+            ax.legend(fontsize=9, loc="lower left", framealpha=0.9)
+    fig.suptitle("Subject-verb agreement: P(correct form) > P(wrong form) after the prefix")
+    _save(fig, path)

@@ -49,6 +49,9 @@ CASES = {
 NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate", "translate", "diagnose"}  # the last three: a tagger or seq2seq
 EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
+    "diagnose": [["diagnose", "agreement", MODEL, "--conllu", "{TMP}/no_such.conllu", "--out", "{TMP}/diag"],
+                 ["diagnose", "agreement", MODEL, "--conllu", TEXT, "--out", "{TMP}/diag"],  # not CoNLL-U
+                 ["diagnose", "agreement", MODEL, "--text", TEXT, "--out", "{TMP}/diag"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "1", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],
