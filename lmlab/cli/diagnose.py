@@ -10,6 +10,9 @@
               OUT/agreement_cases.tsv; each model's accuracy (P(correct verb) > P(wrong verb)
               after the prefix), by attractors and by intervening words with Wilson 95%
               intervals, to OUT/agreement.json, OUT/agreement.csv and OUT/agreement.png.
+  cloze       templates with a blank and candidate fillers (lmlab's own, the lecture notes'
+              "The writer of the books ___" and "... she finally printed her ___" among them,
+              or --file F), each candidate ranked by each model; OUT/cloze.json and OUT/cloze.csv.
 """
 
 from __future__ import annotations
@@ -19,23 +22,25 @@ from pathlib import Path
 from ..errors import ConfigError
 from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, positive_int
 
-DIAGNOSTICS = ("gradients", "agreement")
+DIAGNOSTICS = ("gradients", "agreement", "cloze")
 
 EXAMPLES = """examples:
   lmlab diagnose gradients runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --out diag
   lmlab diagnose gradients runs/ptb-lstm --text valid.txt --max-distance 100 --positions 2000 --out diag
   lmlab diagnose agreement ptb.o5.arpa runs/ptb-lstm runs/ptb-gru --out diag
   lmlab diagnose agreement runs/wt2-lstm --conllu my.conllu --normalize none --out diag
+  lmlab diagnose cloze ptb.o5.arpa runs/ptb-lstm --out diag
+  lmlab diagnose cloze runs/ptb-lstm --file my_templates.tsv --out diag
 """
 
 
 def add_parser(sub):
-    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance, agreement",
+    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance, agreement, cloze",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
     p.add_argument("models", nargs="+", metavar="MODEL",
                    help="models: recurrent neural folders for gradients; any model (ARPA, .lmbin, neural folder, "
-                        "mixture .json) for agreement")
+                        "mixture .json) for agreement and cloze")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
     p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin)")
     p.add_argument("--data", help="gradients: named dataset (see 'lmlab data list')")
@@ -51,13 +56,17 @@ def add_parser(sub):
                    help="agreement: CoNLL-U treebanks to build the cases from (default: the train, valid and test "
                         "splits of ud-english-ewt)")
     p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
-                   help="agreement: how the prefix is written for the models: ptb (lower case, numbers as N, no "
-                        "punctuation: Mikolov's PTB) or none (as in the treebank)")
+                   help="agreement, cloze: how the text is written for the models: ptb (lower case, numbers as N, "
+                        "no punctuation: Mikolov's PTB) or none (as written)")
+    p.add_argument("--file", metavar="F",
+                   help="cloze: your templates, one a line: TEMPLATE<tab>CAND1|CAND2|...[<tab>EXPECTED], the blank "
+                        "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     for diagnostic, dests in (("gradients", ("text", "data", "max_distance", "positions", "warmup")),
-                              ("agreement", ("conllu", "normalize"))):
+                              ("agreement", ("conllu",)), ("cloze", ("file",))):
         for dest in dests:
             applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
+    applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze"), "with diagnose agreement or cloze")
     applies_only(p, "split", lambda a: a.data is not None, "with --data")
     return p
 
@@ -67,7 +76,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: --out names a file; give a folder")
     say = Progress(args.quiet)
-    return (_gradients if args.diagnostic == "gradients" else _agreement)(args, out, say)
+    return {"gradients": _gradients, "agreement": _agreement, "cloze": _cloze}[args.diagnostic](args, out, say)
 
 
 def _recurrent(path: str):
@@ -157,4 +166,32 @@ def _agreement(args, out: Path, say) -> int:
         print(f"{Path(r['model']).name or r['model']:30s} {r['bucket'] if r['bucket'] == 'all' else r['bucket_kind'] + ' ' + r['bucket']:>16s} "
               f"{r['cases']:6d} {acc:>8s}  {ci:14s} {r['not_scored']}")
     say("wrote " + ", ".join(str(p) for p in [out / "agreement_cases.tsv", *paths, out / "agreement.png"]))
+    return 0
+
+
+def _cloze(args, out: Path, say) -> int:
+    from ..diagnostics.cloze import SHIPPED, rank, read_templates
+    from ..diagnostics.records import write_records
+    from ..models.loading import load
+
+    templates = read_templates(args.file if args.file is not None else SHIPPED)
+    models = [(m, load(m)) for m in args.models]
+    records = []
+    for name, lm in models:
+        rows = rank(lm, templates, args.normalize)
+        records.extend({"model": name, **r} for r in rows)
+        print(f"== {name}")
+        for r in rows:
+            if r["rank"] == 1:
+                text = r["template"] if len(r["template"]) <= 60 else "..." + r["template"][-57:]
+                print(f"{text}")
+            mark = "" if r["expected"] is None else "  <- expected" if r["expected"] else ""
+            unk = f"  ({r['unknown_words']} word(s) unknown to the model: ranked last)" if r["unknown_words"] else ""
+            print(f"  {r['rank']}. {r['candidate']:12s} {r['logprob']:9.3f}{mark}{unk}")
+        scored = [r for r in rows if r["expected"]]
+        if scored:
+            print(f"expected filler ranked first: {sum(r['rank'] == 1 for r in scored)} of {len(scored)} templates")
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "cloze", records)
+    say("wrote " + ", ".join(str(p) for p in paths))
     return 0

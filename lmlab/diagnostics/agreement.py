@@ -38,6 +38,7 @@ from ..errors import ConfigError
 from ..eval.metrics import wilson_interval
 from ..models.base import LanguageModel
 from ..text.specials import UNK_ID
+from .normalize import NORMALIZATIONS, normalize_words
 
 SUBJECT_RELATIONS = ("nsubj",)
 SUBJECT_UPOS = ("NOUN", "PROPN")
@@ -47,7 +48,6 @@ PAST_BE = {"was": "Sing", "were": "Plur"}
 FIXED = {"is": "are", "are": "is", "was": "were", "were": "was", "'s": "'re", "'re": "'s",
          "has": "have", "have": "has", "does": "do", "do": "does"}
 FIXED_LEMMAS = ("be", "have", "do")
-NORMALIZATIONS = ("ptb", "none")
 
 
 @dataclass(frozen=True)
@@ -96,23 +96,6 @@ class Build:
 
 def _fine(x: str) -> str:
     return x.split(":")[0]
-
-
-def ptb_words(words: Iterable[str], upos: Iterable[str]) -> list[str]:
-    """Words as Mikolov's PTB writes them: lower case, numbers as ``N``, no punctuation.
-
-    >>> ptb_words(["The", "3.5", "B-52s", ",", "fly"], ["DET", "NUM", "PROPN", "PUNCT", "VERB"])
-    ['the', 'N', 'b-Ns', 'fly']
-    """
-    out = []
-    for w, u in zip(words, upos, strict=True):
-        if u == "PUNCT":
-            continue
-        if re.fullmatch(r"[+-]?[\d.,:/]*\d[\d.,:/]*%?", w):
-            out.append("N")
-            continue
-        out.append(re.sub(r"\d+", "N", w.lower()))
-    return out
 
 
 def s_rule(form: str, to: str) -> str:
@@ -201,7 +184,7 @@ def build_cases(sentences: Sequence[ConlluSentence], normalize: str = "ptb") -> 
             between = range(i + 1, verb)
             attractors = sum(s.upos[j] in SUBJECT_UPOS and s.features(j).get("Number") not in (None, number)
                              for j in between)
-            before = (ptb_words(s.words[:verb], s.upos[:verb]) if normalize == "ptb" else list(s.words[:verb]))
+            before = normalize_words(s.words[:verb], normalize, s.upos[:verb])
             cases.append(AgreementCase(s.sent_id, s.line, s.words[i], i, number, form, verb,
                                        "head" if verb == head else s.deprels[verb], wrong, source, len(between),
                                        attractors, " ".join(before)))
