@@ -118,3 +118,17 @@ def test_a_distance_the_text_cannot_hold_is_refused():
         window_positions(stream(30), 40, 5, 10)
     with pytest.raises(ConfigError, match="room for"):
         window_positions(stream(60), 40, 5, 100)
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru"])
+def test_initialisations_set_the_recurrent_matrix_norms(cell):
+    """--init identity: every gate block of W_hh is I (spectral radius 1); orthogonal: every block
+    is orthogonal (all singular values 1: the stacked (g*H, H) matrix has sigma_max sqrt(g))."""
+    g = {"rnn_tanh": 1, "lstm": 4, "gru": 3}[cell]
+    torch.manual_seed(0)
+    radius, sigma = matrix_norms(RNNLM(V, 3, H, 1, cell, dropout=0.0, init="identity"))
+    assert all(r == pytest.approx(1.0) for r in radius.values()) and sigma == pytest.approx(np.sqrt(g))
+    radius, sigma = matrix_norms(RNNLM(V, 3, H, 1, cell, dropout=0.0, init="orthogonal"))
+    assert all(r == pytest.approx(1.0) for r in radius.values()) and sigma == pytest.approx(np.sqrt(g))
+    radius, sigma = matrix_norms(RNNLM(V, 3, H, 1, cell, dropout=0.0))
+    assert all(r < sigma for r in radius.values())
