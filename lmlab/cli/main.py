@@ -45,6 +45,7 @@ COMMANDS = {
     "generate": "generate",
     "serve": "serve",
     "data": "data",
+    "diagnose": "diagnose",
 }
 
 

@@ -39,6 +39,15 @@ class ConlluSentence:
     line: int = 0  # line number of the sentence's first line
     n_multiword: int = 0  # multiword token lines (1-2)
     n_empty: int = 0  # empty node lines (8.1), skipped
+    # the syntax of each word: LEMMA, FEATS ("_" where none), HEAD as a number (0: the root, -1: "_"), DEPREL
+    lemmas: tuple[str, ...] = ()
+    feats: tuple[str, ...] = ()
+    heads: tuple[int, ...] = ()
+    deprels: tuple[str, ...] = ()
+
+    def features(self, i: int) -> dict[str, str]:
+        """Word ``i``'s (from 0) FEATS as a dict: ``Number=Sing|Person=3`` -> {"Number": "Sing", ...}."""
+        return dict(f.split("=", 1) for f in self.feats[i].split("|") if "=" in f) if self.feats else {}
 
 
 def read_conllu(path: str | os.PathLike) -> list[ConlluSentence]:
@@ -49,6 +58,7 @@ def read_conllu(path: str | os.PathLike) -> list[ConlluSentence]:
     upos: list[str] = []
     xpos: list[str] = []
     surface: list[str] = []
+    syntax: list[tuple[str, str, int, str]] = []  # LEMMA FEATS HEAD DEPREL
     sent_id = ""
     start = 0
     covered_to = 0  # last word id covered by the latest multiword token
@@ -60,9 +70,10 @@ def read_conllu(path: str | os.PathLike) -> list[ConlluSentence]:
             raise DataFormatError(name, range_line, f"a multiword token covering words up to {covered_to}, "
                                   f"but the sentence (ending on line {no}) has {len(words)} words")
         if words:  # (a block of comments only has nothing to tag)
+            lemmas, feats, heads, deprels = zip(*syntax, strict=True)
             out.append(ConlluSentence(tuple(words), tuple(upos), tuple(xpos), tuple(surface), sent_id, start,
-                                      n_multiword, n_empty))
-        for buf in (words, upos, xpos, surface):
+                                      n_multiword, n_empty, lemmas, feats, heads, deprels))
+        for buf in (words, upos, xpos, surface, syntax):
             buf.clear()
         sent_id, start, covered_to, n_multiword, n_empty = "", 0, 0, 0, 0
 
@@ -92,7 +103,12 @@ def read_conllu(path: str | os.PathLike) -> list[ConlluSentence]:
                                       f"sentence), found {wid}", line)
             if not form or not fields[3]:
                 raise DataFormatError(name, no, "expected a FORM and a UPOS field (use _ for none)", line)
+            head = fields[6]
+            if head != "_" and not (head == "0" or _INT.match(head)):
+                raise DataFormatError(name, no, f"expected a HEAD word number (0 for the root) or _, found {head!r}",
+                                      line)
             words.append(form)
+            syntax.append((fields[2], fields[5], int(head) if head != "_" else -1, fields[7]))
             upos.append(fields[3])
             xpos.append(fields[4] or "_")
             if expected > covered_to:

@@ -110,3 +110,20 @@ def format_report(rep: dict, item: str = "items", *, percent: bool = False) -> s
         shown = ", ".join(f"{c} ({n})" for c, n in rep["unseen"].items())
         lines.append(f"{rep['n_unseen']} gold {item} have labels never seen in training: {shown}")
     return "\n".join(lines)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (95% by default): ``(low, high)``; ``(nan, nan)``
+    for no trials.
+
+    >>> [round(x, 4) for x in wilson_interval(8, 10)]
+    [0.4902, 0.9433]
+    """
+    import math
+
+    if n == 0:
+        return math.nan, math.nan
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)

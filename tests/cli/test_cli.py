@@ -171,4 +171,10 @@ def test_one_command_loads_only_its_module():
     loaded = out.strip().splitlines()[-1]
     assert "lmlab.cli.ngram" in loaded and "lmlab.cli.train" not in loaded and "lmlab.cli.serve" not in loaded
     out = subprocess.run([sys.executable, "-m", "lmlab.cli.main", "--help"], capture_output=True, text=True).stdout
-    assert all(c in out for c in ("ngram", "train", "classify", "mix", "serve"))
+    assert all(c in out for c in ("ngram", "train", "classify", "mix", "serve", "diagnose"))
+    # matplotlib is for the figures only: neither --help, an n-gram command nor diagnose's help loads it
+    for argv in (["--help"], ["ngram", "--help"], ["query", "--help"], ["diagnose", "--help"]):
+        code = (f"import sys\nfrom lmlab.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
+                "    pass\nprint('matplotlib' in sys.modules, 'torch' in sys.modules)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip().splitlines()[-1] == "False False", argv

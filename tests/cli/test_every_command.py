@@ -44,11 +44,16 @@ CASES = {
     "evaluate": ["evaluate", MODEL, "--data", "conll2000"],
     "translate": ["translate", MODEL, "--text", TEXT],
     "encode": ["encode", MODEL, "--text", TEXT, "--output", OUT],
+    "diagnose": ["diagnose", "gradients", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
 }
-# invocations that reach run() only with bad values (a good one would train a model or start a server)
-NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate", "translate", "encode"}  # the last four: a tagger or seq2seq
+# invocations that reach run() only with bad values (a good one would train a model or start a server):
+# predict, evaluate, translate and encode need a tagger or seq2seq, diagnose gradients a recurrent LM
+NEVER_GOOD = {"demo", "serve", "train", "data", "predict", "evaluate", "translate", "encode", "diagnose"}
 EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
+    "diagnose": [["diagnose", "agreement", MODEL, "--conllu", "{TMP}/no_such.conllu", "--out", "{TMP}/diag"],
+                 ["diagnose", "agreement", MODEL, "--conllu", TEXT, "--out", "{TMP}/diag"],  # not CoNLL-U
+                 ["diagnose", "agreement", MODEL, "--text", TEXT, "--out", "{TMP}/diag"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "1", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],

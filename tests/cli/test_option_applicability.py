@@ -39,6 +39,18 @@ CASES = {
                                                  ["perplexity", M, "--columns", "1", "--stream"]),
     ("perplexity", "split", "with --data"): (["perplexity", M, "--split", "valid"],
                                              ["perplexity", M, "--split", "valid", "--data", "ptb"]),
+    ("diagnose", "split", "with --data"): (["diagnose", "gradients", M, "--out", "o", "--split", "test"],
+                                           ["diagnose", "gradients", M, "--out", "o", "--split", "test", "--data", "ptb"]),
+    **{("diagnose", dest, f"with diagnose {d}"): (["diagnose", other, M, "--out", "o", f"--{dest}", v],
+                                                   ["diagnose", d, M, "--out", "o", f"--{dest}", v])
+       for d, other, opts in (("gradients", "agreement", (("text", "t"), ("data", "ptb"), ("max_distance", "5"),
+                                                          ("positions", "5"), ("warmup", "2"))),
+                              ("agreement", "gradients", (("conllu", "a.conllu"),)),
+                              ("cloze", "agreement", (("file", "t.tsv"),)))
+       for dest, v in opts},
+    ("diagnose", "normalize", "with diagnose agreement or cloze"): (
+        ["diagnose", "gradients", M, "--out", "o", "--normalize", "none"],
+        ["diagnose", "cloze", M, "--out", "o", "--normalize", "none"]),
     ("compare", "split", "with --data"): (["compare", M, "--split", "valid"],
                                           ["compare", M, "--split", "valid", "--data", "ptb"]),
     ("compare", "weights", "with --mix"): (["compare", M, M, "--weights", "0.5", "0.5"],

@@ -1,0 +1,197 @@
+"""``lmlab diagnose DIAGNOSTIC MODEL...``: why gated cells beat plain RNNs, on your own models.
+
+  gradients   the norm of dL_t/dh_{t-k} against the distance k for recurrent LMs (median and
+              quartiles over --positions positions of the text; an LSTM's cell state beside its
+              hidden state), with the spectral radius and largest singular value of the top
+              layer's W_hh.  Writes OUT/gradients.png, OUT/gradients.json and OUT/gradients.csv.
+  agreement   subject-verb number agreement on real English (Linzen et al. 2016) for any model,
+              n-gram or neural: the cases are built from UD treebanks (default: all three
+              UD-EWT splits; see lmlab.diagnostics.agreement for the rules) and written to
+              OUT/agreement_cases.tsv; each model's accuracy (P(correct verb) > P(wrong verb)
+              after the prefix), by attractors and by intervening words with Wilson 95%
+              intervals, to OUT/agreement.json, OUT/agreement.csv and OUT/agreement.png.
+  cloze       templates with a blank and candidate fillers (lmlab's own, the lecture notes'
+              "The writer of the books ___" and "... she finally printed her ___" among them,
+              or --file F), each candidate ranked by each model; OUT/cloze.json and OUT/cloze.csv.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ConfigError
+from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, positive_int
+
+DIAGNOSTICS = ("gradients", "agreement", "cloze")
+
+EXAMPLES = """examples:
+  lmlab diagnose gradients runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --out diag
+  lmlab diagnose gradients runs/ptb-lstm --text valid.txt --max-distance 100 --positions 2000 --out diag
+  lmlab diagnose agreement ptb.o5.arpa runs/ptb-lstm runs/ptb-gru --out diag
+  lmlab diagnose agreement runs/wt2-lstm --conllu my.conllu --normalize none --out diag
+  lmlab diagnose cloze ptb.o5.arpa runs/ptb-lstm --out diag
+  lmlab diagnose cloze runs/ptb-lstm --file my_templates.tsv --out diag
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance, agreement, cloze",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
+    p.add_argument("models", nargs="+", metavar="MODEL",
+                   help="models: recurrent neural folders for gradients; any model (ARPA, .lmbin, neural folder, "
+                        "mixture .json) for agreement and cloze")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
+    p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin)")
+    p.add_argument("--data", help="gradients: named dataset (see 'lmlab data list')")
+    p.add_argument("--split", default="valid", help="with --data: the split to read")
+    p.add_argument("--max-distance", dest="max_distance", type=positive_int, default=50, metavar="K",
+                   help="gradients: the largest distance k measured")
+    p.add_argument("--positions", type=positive_int, default=1000, metavar="N",
+                   help="gradients: positions t of the text, spread evenly over it")
+    p.add_argument("--warmup", type=nonnegative_int, default=35, metavar="N",
+                   help="gradients: tokens read (without gradients) before each position's window, so the "
+                        "state is a state of running text")
+    p.add_argument("--conllu", nargs="+", metavar="FILE",
+                   help="agreement: CoNLL-U treebanks to build the cases from (default: the train, valid and test "
+                        "splits of ud-english-ewt)")
+    p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
+                   help="agreement, cloze: how the text is written for the models: ptb (lower case, numbers as N, "
+                        "no punctuation: Mikolov's PTB) or none (as written)")
+    p.add_argument("--file", metavar="F",
+                   help="cloze: your templates, one a line: TEMPLATE<tab>CAND1|CAND2|...[<tab>EXPECTED], the blank "
+                        "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    for diagnostic, dests in (("gradients", ("text", "data", "max_distance", "positions", "warmup")),
+                              ("agreement", ("conllu",)), ("cloze", ("file",))):
+        for dest in dests:
+            applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
+    applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze"), "with diagnose agreement or cloze")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data")
+    return p
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: --out names a file; give a folder")
+    say = Progress(args.quiet)
+    return {"gradients": _gradients, "agreement": _agreement, "cloze": _cloze}[args.diagnostic](args, out, say)
+
+
+def _recurrent(path: str):
+    """The TorchLM of a recurrent LM checkpoint; one line naming the file otherwise."""
+    from ..models.loading import load
+
+    lm = load(path)
+    if not hasattr(lm, "model"):
+        raise ConfigError(f"{path}: {type(lm).__name__} is not a neural model: gradient flow needs a recurrent "
+                          "LM (lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid, gru_cho)")
+    if not lm.is_rnn:
+        raise ConfigError(f"{path}: a window model sees a fixed {lm.config.context} tokens and has no recurrent "
+                          "state to send gradients through: gradient flow needs a recurrent LM")
+    return lm
+
+
+def _gradients(args, out: Path, say) -> int:
+    from ..diagnostics.gradients import gradient_flow, window_positions
+    from ..diagnostics.records import write_records
+    from ..text.vocab import encode_corpus
+
+    lines = input_lines(args.text, args.data, args.split)
+    models = [(m, _recurrent(m)) for m in args.models]  # every model checked before any work
+    streams = [encode_corpus(lm.vocab, [lm.vocab.tokenizer.tokenize(x) for x in lines])[0] for _, lm in models]
+    for ids in streams:  # a distance or a number of positions the text cannot hold: refused before any work
+        window_positions(ids, args.max_distance, args.warmup, args.positions)
+    records, curves = [], []
+    for (name, lm), ids in zip(models, streams, strict=True):
+        say(f"{name}: {lm.config.cell}, {args.positions} positions, distances 0..{args.max_distance}")
+        flow = gradient_flow(lm.model, ids, max_distance=args.max_distance, positions=args.positions,
+                             warmup=args.warmup)
+        rec = flow.records(name)
+        records.extend(rec)
+        radius = max(flow.spectral_radius.values())
+        label = (f"{Path(name).name or name} ({flow.cell}, init {flow.init}; "
+                 f"ρ(W_hh) {radius:.2f}, σ_max {flow.largest_singular:.2f})")
+        curve = {"label": label, "short": Path(name).name or name, "distance": [r["distance"] for r in rec],
+                 **{k: [r[f"grad_norm{s}"] for r in rec] for k, s in (("median", ""), ("q1", "_q1"), ("q3", "_q3"))}}
+        if flow.cell_state is not None:
+            curve["cell"] = tuple([r[f"cell_grad_norm{s}"] for r in rec] for s in ("", "_q1", "_q3"))
+        curves.append(curve)
+        r0, rk = rec[0]["grad_norm"], rec[-1]["grad_norm"]
+        print(f"{name}\t{flow.cell}\tinit {flow.init}\tnorm(0) {r0:.4g}\tnorm({args.max_distance}) {rk:.4g}\t"
+              f"ratio {rk / r0:.4g}\tspectral radius {radius:.4g}\tlargest singular value {flow.largest_singular:.4g}")
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "gradients", records)
+    from ..diagnostics.plots import gradient_plot
+
+    gradient_plot(curves, out / "gradients.png", args.positions)
+    say("wrote " + ", ".join(str(p) for p in [*paths, out / "gradients.png"]))
+    return 0
+
+
+def _agreement(args, out: Path, say) -> int:
+    from .._io import write_text_atomic
+    from ..diagnostics.agreement import build_cases, cases_tsv, evaluate, read_treebanks
+    from ..diagnostics.records import write_records
+    from ..models.loading import load
+
+    if args.conllu is not None:
+        paths = args.conllu
+    else:
+        from ..data.registry import resolve
+
+        paths = [resolve("ud-english-ewt", split) for split in ("train", "valid", "test")]
+    build = build_cases(read_treebanks(paths), args.normalize)
+    models = [(m, load(m)) for m in args.models]
+    say(build.summary())
+    out.mkdir(exist_ok=True)
+    write_text_atomic(out / "agreement_cases.tsv", cases_tsv(build.cases))
+    if not build.cases:
+        write_records(out, "agreement", [])
+        print(build.explain_empty())
+        return 0
+    records = []
+    for name, lm in models:
+        say(f"{name}: scoring {len(build.cases)} cases")
+        records.extend(evaluate(name, lm, build.cases))
+    paths = write_records(out, "agreement", records)
+    from ..diagnostics.plots import agreement_plot
+
+    agreement_plot(records, out / "agreement.png")
+    print(f"{'model':30s} {'bucket':>16s} {'cases':>6s} {'accuracy':>8s}  95% interval   not scored")
+    for r in records:
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
+        ci = "" if r["accuracy"] is None else f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        print(f"{Path(r['model']).name or r['model']:30s} {r['bucket'] if r['bucket'] == 'all' else r['bucket_kind'] + ' ' + r['bucket']:>16s} "
+              f"{r['cases']:6d} {acc:>8s}  {ci:14s} {r['not_scored']}")
+    say("wrote " + ", ".join(str(p) for p in [out / "agreement_cases.tsv", *paths, out / "agreement.png"]))
+    return 0
+
+
+def _cloze(args, out: Path, say) -> int:
+    from ..diagnostics.cloze import SHIPPED, rank, read_templates
+    from ..diagnostics.records import write_records
+    from ..models.loading import load
+
+    templates = read_templates(args.file if args.file is not None else SHIPPED)
+    models = [(m, load(m)) for m in args.models]
+    records = []
+    for name, lm in models:
+        rows = rank(lm, templates, args.normalize)
+        records.extend({"model": name, **r} for r in rows)
+        print(f"== {name}")
+        for r in rows:
+            if r["rank"] == 1:
+                text = r["template"] if len(r["template"]) <= 60 else "..." + r["template"][-57:]
+                print(f"{text}")
+            mark = "" if r["expected"] is None else "  <- expected" if r["expected"] else ""
+            unk = f"  ({r['unknown_words']} word(s) unknown to the model: ranked last)" if r["unknown_words"] else ""
+            print(f"  {r['rank']}. {r['candidate']:12s} {r['logprob']:9.3f}{mark}{unk}")
+        scored = [r for r in rows if r["expected"]]
+        if scored:
+            print(f"expected filler ranked first: {sum(r['rank'] == 1 for r in scored)} of {len(scored)} templates")
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "cloze", records)
+    say("wrote " + ", ".join(str(p) for p in paths))
+    return 0
