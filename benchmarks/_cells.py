@@ -85,7 +85,9 @@ def run_cell(name: str, cell: Cell, *, threads: int, runs: Path, results: Path, 
     total = int(_flag(cell.train, "--epochs", "0")) or None
     if (save / "trainer_state.json").is_file():
         done_epochs = json.loads((save / "trainer_state.json").read_text())["epoch"]
-        more = [] if not (epochs_per_run and total) else ["--epochs", str(min(total, done_epochs + epochs_per_run))]
+        # the cell's own total (its definition may have grown since the run started: continue to it)
+        more = [] if not total else ["--epochs", str(min(total, done_epochs + epochs_per_run) if epochs_per_run
+                                                  else total)]
         if not finished(save, cell):
             print(f"resuming {name} at epoch {done_epochs}", file=sys.stderr)
             _lmlab(["train", "--resume", "--save", str(save), *more, *flags])
@@ -104,7 +106,7 @@ def run_cell(name: str, cell: Cell, *, threads: int, runs: Path, results: Path, 
            "train_seconds": sum(h["seconds"] for h in hist),
            "items_per_s": sorted(h["items_per_s"] for h in hist)[len(hist) // 2],
            "wall_seconds_this_run": time.perf_counter() - t0, "dry_run": dry_run, "threads": threads,
-           "command": f"lmlab train {' '.join(cell.train)} --threads {threads} --save {rel}",
+           "train_args": cell.train, "command": f"lmlab train {' '.join(cell.train)} --threads {threads} --save {rel}",
            "evaluate": f"lmlab evaluate {rel} {' '.join(cell.evaluate)}",
            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_line(),
            "loadavg_15min_at_end": os.getloadavg()[2]}  # other work on the machine stretches the times
@@ -156,10 +158,12 @@ def main(doc: str, cells: dict[str, Cell], *, section: str, results: Path, runs:
     SMOKE = args.smoke
     sys.path.insert(0, str(REPO))
     done = load(args.results)
+    # a row is the cell's only while the cell is defined as it was when the row was recorded
+    recorded = {n for n, r in done.items() if (args.smoke or not r.get("dry_run")) and n in cells
+                and r.get("train_args", cells[n].train) == cells[n].train}
     if args.list:
         for name in cells:
-            print(f"{name:32s} {'done' if name in done and not done[name].get('dry_run') else ''}")
-    recorded = {n for n, r in done.items() if args.smoke or not r.get("dry_run")}
+            print(f"{name:32s} {'done' if name in recorded else ''}")
     todo = args.cell if args.cell else [n for n in cells if n not in recorded] if args.all else []
     t0 = time.perf_counter()
     for name in todo:

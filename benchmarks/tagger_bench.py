@@ -35,7 +35,7 @@ RESULTS = REPO / "benchmarks" / "results" / "tagger.json"
 RUNS = REPO / "runs" / "bench" / "tagger"
 
 COMMON = ["--kind", "tag", "--optimizer", "adam", "--lr", "0.001", "--batch_size", "32", "--clip", "5",
-          "--epochs", "20", "--patience", "4", "--seed", "1"]
+          "--epochs", "30", "--patience", "4", "--seed", "1"]
 BILSTM = ["--model", "lstm", "--nlayers", "2", "--nhid", "200", "--emsize", "100", "--char_emsize", "50",
           "--char_hidden", "50", "--dropout", "0.33", "--word_dropout", "0.05"]
 WINDOW = ["--model", "window", "--context", "2", "--emsize", "100", "--nhid", "300", "--dropout", "0.33",
