@@ -63,7 +63,7 @@ def source(data: str | None = None, train: str | None = None, valid: str | None 
     return {"data": data, "train": train, "valid": valid, "features": features, "valid_features": valid_features}
 
 
-def conditional_data(examples):
+def labelled_data(examples):
     """``(label, text)`` examples as :class:`~lmlab.train.conditional_task.ConditionalData`."""
     from .conditional_task import ConditionalData
 
@@ -78,12 +78,23 @@ def hold_out(data, too_few: str):
     from .conditional_task import ConditionalData
 
     if isinstance(data.conditions, list):
-        return tuple(map(conditional_data, hold_out_dev(list(zip(data.conditions, data.texts, strict=True)))))
+        return tuple(map(labelled_data, hold_out_dev(list(zip(data.conditions, data.texts, strict=True)))))
     if len(data) < 2:
         raise ConfigError(too_few)
     n = min(HOLDOUT, max(1, len(data) // 10))
     return (ConditionalData(data.texts[:-n], data.conditions[:-n]),
             ConditionalData(data.texts[-n:], data.conditions[-n:]))
+
+
+def check_dataset(name: str, where: str = "") -> None:
+    """A named dataset a conditional LM trains and is scored on: a classification dataset with
+    fixed splits (mr's are cross-validation folds)."""
+    from ..data.tasks import TASKS
+
+    if name not in TASKS or name == "mr":
+        known = ", ".join(t for t in TASKS if t != "mr")
+        raise ConfigError(f"{where}unknown labelled dataset {name!r}; known: {known} (mr has no fixed split: its "
+                          "folds are --kind classify's)")
 
 
 def splits(src: dict, read_file=None, *, where: str = "--kind conditional-lm: ",
@@ -92,18 +103,16 @@ def splits(src: dict, read_file=None, *, where: str = "--kind conditional-lm: ",
     named classification dataset, ``LABEL TEXT`` files (read by ``read_file``), a text file with
     its feature file, or ``train``/``dev`` given (in memory); without dev data :func:`hold_out`."""
     from ..data.features import read_aligned
-    from ..data.tasks import TASKS
     from . import classify_run
 
     if train is not None:
         return (train, dev) if dev is not None else hold_out(
             train, f"{where}{len(train)} sentence is too few to hold one out for validation; {give_dev}")
     if not src.get("features"):
-        if src.get("data") and (src["data"] not in TASKS or src["data"] == "mr"):
-            known = ", ".join(t for t in TASKS if t != "mr")
-            raise ConfigError(f"{where}unknown labelled dataset {src['data']!r}; known: {known} (mr has no fixed "
-                              "split: its folds are --kind classify's)")
-        return tuple(map(conditional_data, classify_run.splits(src, read_file)))
+        if src.get("data"):
+            check_dataset(src["data"], where)
+        pairs = None if dev is None else list(zip(dev.conditions, dev.texts, strict=True))
+        return tuple(map(labelled_data, classify_run.splits(src, read_file, dev=pairs)))
     from .conditional_task import ConditionalData
 
     if src.get("valid") and not src.get("valid_features"):
