@@ -206,53 +206,64 @@ def conditional_data(data, features, what: str, *, like=None, labels: bool = Fal
     """In-memory data as :class:`~lmlab.train.conditional_task.ConditionalData`: ``(text, label)``
     or ``(text, vector)`` pairs, or texts with ``features`` (one row each); ``like``: the training
     data, whose kind of condition (and dimension) this must have; ``labels``: it must be labelled."""
-    from ..train.conditional_task import ConditionalData
-
-    if features is not None:
-        items = list(sentences_of(data, what))
-        if not items:
-            raise ConfigError(f"{what}: no texts")
-        spaced = next((i for i, t in enumerate(items, start=1) if not isinstance(t, str) and isinstance(t, Sequence)
-                       and any(isinstance(w, str) and len(w.split()) != 1 for w in t)), None)
-        if spaced is not None:
-            raise InputTypeError(f"{what}: text {spaced}: a token with a space (or none): with features= the data is "
-                                 "texts (strings or token lists), not (text, condition) pairs")
-        texts = lines_of(items, what)
-        vecs = vectors(features, f"{what} features")
-        if len(vecs) != len(texts):
-            raise ConfigError(f"{what}: {len(texts)} texts but {len(vecs)} feature vectors")
-        out = ConditionalData(texts, vecs)
-    else:
-        pairs = pairs_of(data, what, "text, label or vector")
-        texts = [text_of(t, f"{what}: example {i}") for i, (t, _) in enumerate(pairs, start=1)]
-        conditions = [c for _, c in pairs]
-        if all(isinstance(c, str) for c in conditions):
-            for i, c in enumerate(conditions, start=1):
-                if not c.strip():
-                    raise ConfigError(f"{what}: example {i}: an empty label")
-            out = ConditionalData(texts, conditions)
-        else:
-            bad = next((i for i, c in enumerate(conditions, start=1) if not _is_vector(c)), None)
-            if bad is not None:
-                c = conditions[bad - 1]
-                raise InputTypeError(f"{what}: example {bad}: a condition is a label (a string) or a feature vector "
-                                     f"(a sequence of numbers), got {type(c).__name__} {_shown(c)}")
-            dims = [len(c) for c in conditions]
-            odd = next((i for i, d in enumerate(dims, start=1) if d != dims[0]), None)
-            if odd is not None:
-                raise ConfigError(f"{what}: example {odd}: a vector of dimension {dims[odd - 1]}, but example 1's is "
-                                  f"of dimension {dims[0]}")
-            out = ConditionalData(texts, vectors(conditions, what))
+    out = _pairs(data, what) if features is None else _texts_and_features(data, features, what)
     is_labelled = isinstance(out.conditions, list)
     if labels and not is_labelled:
         raise ConfigError(f"{what}: a labelled dataset trains on labels; give (text, label) pairs")
     if like is not None:
         if isinstance(like.conditions, list) != is_labelled:
-            kinds = ("labels", "feature vectors") if isinstance(like.conditions, list) else ("feature vectors", "labels")
+            kinds = ("labels", "feature vectors") if not is_labelled else ("feature vectors", "labels")
             raise ConfigError(f"{what}: the training data's conditions are {kinds[0]}, these are {kinds[1]}")
         if not is_labelled:
             vectors(out.conditions, what, like.conditions.shape[1])
     return out
+
+
+def _texts_and_features(data, features, what: str):
+    from ..train.conditional_task import ConditionalData
+
+    items = list(sentences_of(data, what))
+    if not items:
+        raise ConfigError(f"{what}: no texts")
+    spaced = next((i for i, t in enumerate(items, start=1) if not isinstance(t, str) and isinstance(t, Sequence)
+                   and any(isinstance(w, str) and len(w.split()) != 1 for w in t)), None)
+    if spaced is not None:
+        raise InputTypeError(f"{what}: text {spaced}: a token with a space (or none): with features= the data is "
+                             "texts (strings or token lists), not (text, condition) pairs")
+    texts = lines_of(items, what)
+    vecs = vectors(features, f"{what} features")
+    if len(vecs) != len(texts):
+        raise ConfigError(f"{what}: {len(texts)} texts but {len(vecs)} feature vectors")
+    return ConditionalData(texts, vecs)
+
+
+def _pairs(data, what: str):
+    """``(text, label)`` or ``(text, vector)`` pairs: the first pair's kind of condition is all's."""
+    from ..train.conditional_task import ConditionalData
+
+    pairs = pairs_of(data, what, "text, label or vector")
+    texts = [text_of(t, f"{what}: example {i}") for i, (t, _) in enumerate(pairs, start=1)]
+    conditions = [c for _, c in pairs]
+    labelled = isinstance(conditions[0], str)
+    if not labelled and not _is_vector(conditions[0]):
+        raise InputTypeError(f"{what}: example 1: a condition is a label (a string) or a feature vector (a "
+                             f"sequence of numbers), got {type(conditions[0]).__name__} {_shown(conditions[0])}")
+    kind = "a label (a string)" if labelled else "a feature vector (a sequence of numbers)"
+    bad = next((i for i, c in enumerate(conditions, start=1)
+                if isinstance(c, str) != labelled or not (labelled or _is_vector(c))), None)
+    if bad is not None:
+        c = conditions[bad - 1]
+        raise InputTypeError(f"{what}: example {bad}: {kind} as example 1's, got {type(c).__name__} {_shown(c)}")
+    if labelled:
+        empty = next((i for i, c in enumerate(conditions, start=1) if not c.strip()), None)
+        if empty is not None:
+            raise ConfigError(f"{what}: example {empty}: an empty label")
+        return ConditionalData(texts, conditions)
+    odd = next((i for i, c in enumerate(conditions, start=1) if len(c) != len(conditions[0])), None)
+    if odd is not None:
+        raise ConfigError(f"{what}: example {odd}: a vector of dimension {len(conditions[odd - 1])}, but example 1's "
+                          f"is of dimension {len(conditions[0])}")
+    return ConditionalData(texts, vectors(conditions, what))
 
 
 def _is_vector(c) -> bool:
