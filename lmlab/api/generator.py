@@ -32,6 +32,9 @@ from ..train.conditional_run import ConditionalSettings
 from .base import TaskModelAPI, lines_of, named, no_dataset_option, pairs_of, text_of
 
 
+NAMED_FEATURES = "features go with in-memory texts (a named dataset's condition is its label)"
+
+
 class ConditionalGenerator(TaskModelAPI):
     """A conditional LM; the constructor's keywords are ``lmlab train --kind conditional-lm``'s
     model options, with their defaults (see :class:`lmlab.train.conditional_run.ConditionalSettings`)."""
@@ -50,8 +53,7 @@ class ConditionalGenerator(TaskModelAPI):
 
         name = named(train)
         if name is not None:
-            no_dataset_option("features go with in-memory texts (a named dataset's condition is its label)",
-                              features=features)
+            no_dataset_option(NAMED_FEATURES, features=features)
             src, train = conditional_run.source(name), None
         else:
             src, train = conditional_run.source(), conditional_data(train, features, "train")
@@ -128,8 +130,7 @@ class ConditionalGenerator(TaskModelAPI):
         model = self._trained("evaluate")
         name = named(data)
         if name is not None:
-            no_dataset_option("features go with in-memory texts (a named dataset's condition is its label)",
-                              features=features)
+            no_dataset_option(NAMED_FEATURES, features=features)
             if model.condition != "label":
                 raise ConfigError(f"{name}: a labelled dataset, but this model is conditioned on feature vectors")
             check_dataset(name)
