@@ -161,7 +161,8 @@ def test_save_and_load_round_trip_to_identical_samples(labelled, tmp_path):
         lmlab.TextClassifier.load(tmp_path / "m")
 
 
-def test_a_named_dataset_run_is_lmlab_trains_and_resumes_in_the_cli(data_root, tmp_path, capsys):
+@pytest.mark.slow  # ~10 s: reading SST-2, two runs and two resumes, each scoring its dev split
+def test_a_named_dataset_run_is_lmlab_trains_and_resumes_in_the_cli(data_root, tmp_path, capsys, monkeypatch):
     api = lmlab.ConditionalGenerator(emsize=8, nhid=8).fit("sst2", dry_run=True, epochs=1, save=tmp_path / "api",
                                                            batch_size=8, threads=1, quiet=True)
     code, _, err = cli(capsys, "train", "--kind", "conditional-lm", "--data", "sst2", "--emsize", 8, "--nhid", 8,
@@ -178,6 +179,15 @@ def test_a_named_dataset_run_is_lmlab_trains_and_resumes_in_the_cli(data_root, t
     y, _ = read_tensors(tmp_path / "cli" / "last.safetensors")
     assert x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
     assert api.model.labels.labels == ("0", "1") and sum(api.config["label_prior"]) == pytest.approx(1.0)
+    # the report of a named split (its first 20 sentences: scoring all of them is slow) as lmlab evaluate --data's
+    from lmlab.data import tasks
+
+    split = tasks.classification_split
+    monkeypatch.setattr(tasks, "classification_split", lambda name, part, fold=None: split(name, part, fold)[:20])
+    code, out, err = cli(capsys, "evaluate", tmp_path / "cli", "--data", "sst2", "--split", "test", "--json")
+    assert code == 0, err
+    rep = lmlab.ConditionalGenerator.load(tmp_path / "cli").evaluate("sst2", split="test")
+    assert json.loads(out) == json.loads(json.dumps(rep)) and rep["sentences"] == 20
 
 
 def test_import_lmlab_and_naming_the_generator_do_not_import_torch():
@@ -189,14 +199,18 @@ def test_import_lmlab_and_naming_the_generator_do_not_import_torch():
 
 
 def test_the_hyper_parameters_are_lmlab_trains_defaults():
-    from lmlab.cli._task_train import from_args
+    from lmlab.cli._task_train import from_args, train_options
     from lmlab.cli.main import build_parser
     from lmlab.train import conditional_run
+    from lmlab.train.runs import train_config
 
     args = build_parser().parse_args(["train", "--kind", "conditional-lm", "--data", "sst2", "--save", "y"])
     given = getattr(args, "_given", frozenset())
     assert from_args(conditional_run.ConditionalSettings, args, given, conditional_run.DEFAULTS) == \
         lmlab.ConditionalGenerator().settings
+    cli_config = train_config(conditional_run.DEFAULTS, **train_options(args, given, conditional_run.DEFAULTS))
+    assert cli_config == train_config(conditional_run.DEFAULTS, progress=True)
+    assert (cli_config.epochs, cli_config.optimizer, cli_config.clip, cli_config.batch_size) == (10, "adam", 1.0, 32)
 
 
 G = lmlab.ConditionalGenerator
