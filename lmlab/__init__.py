@@ -8,7 +8,7 @@ The public API (torch-free; the neural models live in ``lmlab.models.neural``)::
 
 and the task models (``lmlab.api``; torch is imported when one is trained or loaded)::
 
-    from lmlab import SequenceTagger, TextClassifier, Translator
+    from lmlab import SequenceTagger, TextClassifier, Translator, ConditionalGenerator
     tagger = SequenceTagger().fit("ud-english-ewt", labels="upos")
     tagger.predict(["The cat sat ."]); tagger.evaluate("ud-english-ewt")["accuracy"]
 """
@@ -16,10 +16,11 @@ and the task models (``lmlab.api``; torch is imported when one is trained or loa
 from ._version import __version__
 
 __all__ = ["NgramLM", "NltkLM", "MixtureLM", "Vocab", "Tokenizer", "evaluate", "complete", "load",
-           "SequenceTagger", "TextClassifier", "Translator", "__version__"]
+           "SequenceTagger", "TextClassifier", "Translator", "ConditionalGenerator", "__version__"]
 
 # the task models of the Python API: name -> module of lmlab.api
-_TASK_MODELS = {"SequenceTagger": "tagger", "TextClassifier": "classifier", "Translator": "translator"}
+_TASK_MODELS = {"SequenceTagger": "tagger", "TextClassifier": "classifier", "Translator": "translator",
+                "ConditionalGenerator": "generator"}
 
 
 def __getattr__(name: str):

@@ -1,5 +1,6 @@
 """What the Python API's task models share (:class:`~lmlab.api.tagger.SequenceTagger`,
-:class:`~lmlab.api.classifier.TextClassifier`, :class:`~lmlab.api.translator.Translator`):
+:class:`~lmlab.api.classifier.TextClassifier`, :class:`~lmlab.api.translator.Translator`,
+:class:`~lmlab.api.generator.ConditionalGenerator`):
 the hyper-parameters, ``fit`` through the same run as ``lmlab train --kind K``
 (:mod:`lmlab.train.runs`), the trained model, ``save``/``load`` over the CLI's model folder, and
 the checks of in-memory data.

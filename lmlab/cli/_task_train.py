@@ -1,4 +1,4 @@
-"""What ``lmlab train --kind tag|classify|seq2seq`` share on the command line: the options as a
+"""What ``lmlab train --kind tag|classify|seq2seq|conditional-lm`` share on the command line: the options as a
 kind's hyper-parameters and training options, resuming a run, and the closing line.  The run itself
 (data, vocabularies, model, task, trainer) is the library's: :mod:`lmlab.train.runs` and each
 kind's module there (:mod:`lmlab.train.tag_run`, ...), which the Python API uses too."""
@@ -33,22 +33,6 @@ def train_options(args, given, defaults: dict) -> dict:
             "batch_size": value("batch_size"), "seed": args.seed, "threads": args.threads,
             "max_batches": args.max_batches, "dry_run": args.dry_run, "device": args.device,
             "patience": args.patience, "progress": not args.quiet}
-
-
-def train_config(args, given, defaults: dict):
-    """The run's TrainConfig (:func:`lmlab.train.runs.train_config` of :func:`train_options`)."""
-    from ..train.runs import train_config as config
-
-    return config(defaults, **train_options(args, given, defaults))
-
-
-def new_trainer(args, model, tcfg, vocabs, task, source: dict, *, pretrained: bool = True):
-    """The trainer of a new run into --save (:func:`lmlab.train.runs.new_trainer`; with
-    ``pretrained``: the --pretrained vectors loaded, their coverage reported)."""
-    from ..train.runs import new_trainer as trainer
-
-    return trainer(model, tcfg, vocabs, task, args.save, source, pretrained=args.pretrained if pretrained else None,
-                   overwrite=args.overwrite, quiet=args.quiet)
 
 
 def resumed_source(recorded: dict | None, args, given, files: tuple[str, ...] = ("train", "valid")) -> dict:

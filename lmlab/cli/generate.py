@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..generate.decode import generate
+from ..generate.decode import generated
 from ..models.loading import load
 from ._common import (
     MODEL_HELP,
@@ -106,21 +106,9 @@ def models(args) -> list:
 
 
 def run(args) -> int:
-    from ..generate.beam import lm_beam_search
-
-    i = 0
-    for lm in models(args):
-        for _ in range(1 if args.beam is not None else args.num):
-            seed = None if args.seed is None else args.seed + i
-            i += 1
-            if args.beam is not None:
-                best = lm_beam_search(lm, args.prompt, beam=args.beam, max_len=args.max_tokens)[0]
-                tokens, logprob = [lm.vocab[t] for t in best.tokens], best.logprob
-            else:
-                g = generate(lm, args.prompt, max_tokens=args.max_tokens, greedy=args.greedy,
-                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=seed,
-                             stop_at_eos=args.stop)
-                tokens, logprob = g.tokens, sum(g.logprobs)
-            text = lm.vocab.tokenizer.detokenize(lm.vocab.tokenize(args.prompt) + tokens)
-            print(f"{logprob / math.log(10):.3f}\t{text}" if args.scores else text)
+    for text, logprob in generated(models(args), args.prompt, n=1 if args.beam is not None else args.num,
+                                   beam=args.beam, max_tokens=args.max_tokens, greedy=args.greedy,
+                                   temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,
+                                   stop_at_eos=args.stop):
+        print(f"{logprob / math.log(10):.3f}\t{text}" if args.scores else text)
     return 0

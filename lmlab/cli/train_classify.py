@@ -41,14 +41,6 @@ def read_examples(path: str) -> list[tuple[str, str]]:
     return parse_labeled(input_lines(path), str(path))
 
 
-def splits(src: dict):
-    """``(train, dev)`` examples of the run's data (:func:`lmlab.train.classify_run.splits`; files
-    are ``LABEL TEXT`` lines)."""
-    from ..train import classify_run
-
-    return classify_run.splits(src, read_examples)
-
-
 def run(args) -> int:
     from ..train import classify_run
     from ..train.loop import check_save_dir
@@ -64,7 +56,7 @@ def run(args) -> int:
                               "(lstm, gru, rnn_tanh, ...)")
         check_save_dir(Path(args.save), args.overwrite)
         src = classify_run.source(args.data, args.fold, absolute(args.train), absolute(args.valid))
-    train, dev = splits(src)
+    train, dev = classify_run.splits(src, read_examples)
     if not args.resume:
         settings = from_args(classify_run.ClassifySettings, args, given, classify_run.DEFAULTS)
         trainer = classify_run.start(train, settings, args.save, source=src, overwrite=args.overwrite,

@@ -35,31 +35,56 @@ def _report(scores: list[np.ndarray], enc: list[np.ndarray]) -> dict:
     return report_from_scores(np.concatenate(scores), ids, len(enc)).to_dict()
 
 
-def conditional_perplexities(model, texts: Sequence[str], conditions, *, batch_size: int = 64) -> dict:
-    """``{"sentences", "tokens", "condition", "perplexity": {setting: report dict}}`` (module docstring);
-    ``conditions``: a label string per text, or an ``(N, F)`` array of vectors."""
-    from ..models.neural.conditioned import label_id, label_marginal, token_logprobs
+def _checked(model, texts: Sequence[str], conditions) -> list[np.ndarray]:
+    """The texts' token ids, checked to be as many as the conditions (if given) and not none."""
     from ..tensors.classification import encode_texts
 
     texts = list(texts)
     if not texts:
         raise ConfigError("no sentences to evaluate the conditional LM on")
-    if len(conditions) != len(texts):
+    if conditions is not None and len(conditions) != len(texts):
         raise ConfigError(f"{len(texts)} sentences but {len(conditions)} conditions")
-    enc = encode_texts(texts, model.tokens)
-    out: dict = {}
+    return encode_texts(texts, model.tokens)
+
+
+def _condition_array(model, conditions) -> np.ndarray:
+    """Label strings as the model's label ids (an unknown label is an error naming the known
+    ones), or the ``(N, F)`` vectors as floats."""
+    from ..models.neural.conditioned import label_id
+
     if model.labels is not None:
-        gold = np.array([label_id(model, str(y)) for y in conditions], dtype=np.int64)
-        out["true"] = _report(token_logprobs(model, enc, gold, batch_size), enc)
+        return np.array([label_id(model, str(y)) for y in conditions], dtype=np.int64)
+    return np.asarray(conditions, dtype=np.float64)
+
+
+def perplexity_given(model, texts: Sequence[str], conditions=None, *, batch_size: int = 64) -> dict:
+    """The perplexity report (:func:`~lmlab.eval.perplexity.report_from_scores`'s dict) of
+    ``texts`` given ``conditions`` (a label string per text, or an ``(N, F)`` array of vectors;
+    None: unconditionally, the labels' mixture with the training prior)."""
+    from ..models.neural.conditioned import label_marginal, token_logprobs
+
+    enc = _checked(model, texts, conditions)
+    if conditions is None:
+        return _report(label_marginal(model, batch_size).corpus_token_logprobs(enc), enc)
+    return _report(token_logprobs(model, enc, _condition_array(model, conditions), batch_size), enc)
+
+
+def conditional_perplexities(model, texts: Sequence[str], conditions, *, batch_size: int = 64) -> dict:
+    """``{"sentences", "tokens", "condition", "perplexity": {setting: report dict}}`` (module docstring);
+    ``conditions``: a label string per text, or an ``(N, F)`` array of vectors."""
+    from ..models.neural.conditioned import label_marginal, token_logprobs
+
+    enc = _checked(model, texts, conditions)
+    given = _condition_array(model, conditions)
+    out: dict = {"true": _report(token_logprobs(model, enc, given, batch_size), enc)}
+    if model.labels is not None:
         if len(model.labels) == 2:
-            out["flipped"] = _report(token_logprobs(model, enc, 1 - gold, batch_size), enc)
+            out["flipped"] = _report(token_logprobs(model, enc, 1 - given, batch_size), enc)
         for i, name in enumerate(model.labels.labels):
             out[f"label {name}"] = _report(token_logprobs(model, enc, np.full(len(enc), i), batch_size), enc)
         out["unconditional"] = _report(label_marginal(model, batch_size).corpus_token_logprobs(enc), enc)
     else:
-        vectors = np.asarray(conditions, dtype=np.float64)
-        out["true"] = _report(token_logprobs(model, enc, vectors, batch_size), enc)
-        out["shuffled"] = _report(token_logprobs(model, enc, np.roll(vectors, -1, axis=0), batch_size), enc)
+        out["shuffled"] = _report(token_logprobs(model, enc, np.roll(given, -1, axis=0), batch_size), enc)
     first = out["true"]
     return {"sentences": first["sentences"], "tokens": first["tokens"], "condition": model.condition,
             "perplexity": out}

@@ -1,8 +1,11 @@
-"""Generation written once for every LanguageModel: greedy or sampled, with the usual knobs."""
+"""Generation written once for every LanguageModel: greedy or sampled, with the usual knobs
+(:func:`generate`), and what ``lmlab generate`` makes of it (:func:`generated`: ``n`` samples or
+a beam search's best, as text), which the Python API's conditional LM
+(:meth:`lmlab.ConditionalGenerator.generate`) shares."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,3 +84,39 @@ def generate(
         lps.append(float(lp[tok]))
         state = lm.advance(state, tok)
     return Generation(out, lps, False)
+
+
+def generated(models: Sequence[LanguageModel], prompt: str | Sequence[str] = "", *, n: int = 1,
+              beam: int | None = None, max_tokens: int = 30, greedy: bool = False, temperature: float = 1.0,
+              top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+              stop_at_eos: bool = True) -> Iterator[tuple[str, float]]:
+    """``lmlab generate``'s output, one at a time as it is made: for each model in turn (e.g. a
+    conditional LM given each feature vector), ``n`` samples of :func:`generate` (the ``i``-th
+    output of all is seeded ``seed + i``) or, with ``beam``, the best hypothesis of the one beam
+    search (:func:`lmlab.generate.beam.lm_beam_search`; ``beam=1`` is greedy); each output is
+    ``(the prompt and its continuation detokenised, the natural-log probability of the generated
+    tokens)``.  A knob that has no effect (a sampling one with ``greedy`` or ``beam``; ``n``,
+    ``greedy`` or ``stop_at_eos=False`` with ``beam``) is refused by name."""
+    from .beam import lm_beam_search
+
+    given = {"temperature": temperature != 1.0, "top_k": top_k is not None, "top_p": top_p is not None,
+             "seed": seed is not None}  # the sampling knobs
+    if beam is not None:
+        given.update(n=n != 1, greedy=greedy, stop_at_eos=not stop_at_eos)
+    mode = "beam" if beam is not None else "greedy" if greedy else None
+    problems = check_count("n", n) + ([] if beam is None else check_count("beam", beam))
+    problems += [f"{k} has no effect with {mode}" for k, on in given.items() if on and mode]
+    if problems:
+        raise ConfigError(problems)
+    i = 0
+    for lm in models:
+        for _ in range(n):
+            if beam is not None:
+                best = lm_beam_search(lm, prompt, beam=beam, max_len=max_tokens)[0]
+                tokens, logprob = [lm.vocab[t] for t in best.tokens], best.logprob
+            else:
+                g = generate(lm, prompt, max_tokens=max_tokens, greedy=greedy, temperature=temperature, top_k=top_k,
+                             top_p=top_p, seed=None if seed is None else seed + i, stop_at_eos=stop_at_eos)
+                tokens, logprob = g.tokens, sum(g.logprobs)
+            yield lm.vocab.tokenizer.detokenize(prompt_tokens(lm, prompt) + tokens), logprob
+            i += 1

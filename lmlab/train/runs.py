@@ -1,8 +1,8 @@
-"""Starting a training run of a task model (a tagger, a classifier, an encoder-decoder): what
-``lmlab train --kind K`` and the Python API (:mod:`lmlab.api`) share.
+"""Starting a training run of a task model (a tagger, a classifier, an encoder-decoder, a
+conditional LM): what ``lmlab train --kind K`` and the Python API (:mod:`lmlab.api`) share.
 
 Each kind's module (:mod:`lmlab.train.tag_run`, :mod:`~lmlab.train.classify_run`,
-:mod:`~lmlab.train.seq2seq_run`) holds the kind's defaults and hyper-parameters (named as ``lmlab
+:mod:`~lmlab.train.seq2seq_run`, :mod:`~lmlab.train.conditional_run`) holds the kind's defaults and hyper-parameters (named as ``lmlab
 train``'s options), reads its data and builds its vocabularies, label sets and model; the training
 options, the trainer and the held-out dev data are here, once.  This module imports no torch (a
 kind's ``start`` does, when a run starts).

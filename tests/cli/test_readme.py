@@ -45,6 +45,10 @@ def test_readme_python_runs(data_root, tmp_path, monkeypatch):
     assert ns["tagger"].evaluate(ns["train"])["accuracy"] == 1.0 and (tmp_path / "runs/toy-tagger/config.json").is_file()
     assert ns["clf"].predict(["good plot", "dull acting"]) == ["pos", "neg"]
     assert ns["mt"].predict(["a b c d", "c d e a"], beam=3) == ["d c b a", "a e d c"]
+    gen, ppl = ns["gen"], {k: v["perplexity"] for k, v in ns["ppl"].items()}
+    assert all("good" in x for x in gen.generate(label="pos", n=4, seed=1)) and gen.generate(label="neg", beam=3) \
+        in (["dull acting"], ["a dull film"])
+    assert ppl["true"] < ppl["unconditional"] < ppl["flipped"]
 
 
 @pytest.mark.slow
