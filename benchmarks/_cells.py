@@ -131,6 +131,19 @@ def real_rows(results: Path) -> dict:
     return {k: v for k, v in load(results).items() if SMOKE or not v.get("dry_run")}
 
 
+def header(done: dict) -> list[str]:
+    """The machine, the dates and the load of a section's recorded rows."""
+    rows = list(done.values())
+    dates = sorted(r["date"][:10] for r in rows)
+    loads = [r["loadavg_15min_at_end"] for r in rows if "loadavg_15min_at_end" in r]
+    line = f"Machine: {rows[0]['machine']}; run {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "")
+    if loads:
+        line += (f"; 15-minute load average at the end of each cell {min(loads):.1f} to {max(loads):.1f}"
+                 + (" (a machine shared with other work: wall times and speeds are stretched by it, accuracies "
+                    "are not)" if max(loads) > 1.5 * max(r.get("threads", 1) for r in rows) else ""))
+    return [line + ".", ""]
+
+
 def mean_std(xs: list[float], scale: float = 100.0) -> str:
     """``mean ± sample std`` (one value alone when there is one)."""
     if len(xs) > 1:

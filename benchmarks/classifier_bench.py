@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cells import REPO, Cell, main, mean_std, real_rows  # noqa: E402
+from _cells import REPO, Cell, header, main, mean_std, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "classifier.json"
 RUNS = REPO / "runs" / "bench" / "classify"
@@ -70,8 +70,8 @@ def report_lines(results: Path) -> list[str]:
              "Test accuracy, mean ± sample std over the seeds (%).", ""]
     if not done:
         return lines + ["No cell has been run yet."]
-    lines.append(f"Machine: {next(iter(done.values()))['machine']}.")
-    lines += ["", "| data | pooling | direction | seeds | test accuracy | macro F1 | epochs | train min (mean) |",
+    lines += header(done)
+    lines += ["| data | pooling | direction | seeds | test accuracy | macro F1 | epochs | train min (mean) |",
               "|---|---|---|---:|---:|---:|---:|---:|"]
     groups: dict[tuple, list[dict]] = {}
     for r in done.values():

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cells import REPO, Cell, _lmlab, main, real_rows  # noqa: E402
+from _cells import REPO, Cell, _lmlab, header, main, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "seq2seq.json"
 RUNS = REPO / "runs" / "bench" / "seq2seq"
@@ -89,8 +89,7 @@ def report_lines(results: Path) -> list[str]:
              "detokenised output against the raw references; beam 5 with GNMT alpha 0.6.", ""]
     if not done:
         return lines + ["No cell has been run yet."]
-    first = next(iter(done.values()))
-    lines += [f"Machine: {first['machine']}.", "",
+    lines += [*header(done),
               "| direction | attention | greedy tok | greedy lc | beam 5 tok | beam 5 lc | epochs | train min | "
               "sent/s greedy b1 | sent/s greedy batched | sent/s beam 5 |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]

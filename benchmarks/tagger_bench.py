@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cells import REPO, Cell, main, mean_std, real_rows  # noqa: E402
+from _cells import REPO, Cell, header, main, mean_std, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "tagger.json"
 RUNS = REPO / "runs" / "bench" / "tagger"
@@ -66,7 +66,7 @@ def report_lines(results: Path) -> list[str]:
              "conlleval span F1 (%), from `lmlab evaluate --json`.", ""]
     if not done:
         return lines + ["No cell has been run yet."]
-    lines += [f"Machine: {next(iter(done.values()))['machine']}.", "",
+    lines += [*header(done),
               "| data | model | test accuracy | test span F1 | best dev | epochs | train min | tokens/s | threads |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name in CELLS:
