@@ -73,3 +73,31 @@ def agreement_plot(records: Sequence[dict], path: str | os.PathLike) -> None:
             ax.legend(fontsize=9, loc="lower left", framealpha=0.9)
     fig.suptitle("Subject-verb agreement: P(correct form) > P(wrong form) after the prefix")
     _save(fig, path)
+
+
+GATE_MEANING = {"forget": "forget gate f: fraction of the cell state c kept",
+                "input": "input gate i: fraction of the new candidate let in",
+                "output": "output gate o: fraction of tanh(c) shown as h",
+                "update": "update gate z: fraction of the state h kept",
+                "reset": "reset gate r: fraction of h used for the candidate"}
+
+
+def gate_heatmaps(tokens: Sequence[str], gates: dict, path: str | os.PathLike, title: str) -> None:
+    """One heat map per gate (units down, tokens across, 0..1 on one colour scale) of one layer:
+    ``gates`` maps a gate name to a (tokens, units) array."""
+    names = list(gates)
+    units = len(next(iter(gates.values()))[0])
+    width = min(max(6.0, 0.55 * len(tokens) + 2.5), 22.0)
+    height = 0.6 + len(names) * min(max(1.6, units * 0.06), 4.2)
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, g in zip(axes, names, strict=True):
+        image = ax.imshow([list(col) for col in zip(*gates[g], strict=True)], aspect="auto", vmin=0.0, vmax=1.0,
+                          cmap="viridis", interpolation="nearest")
+        ax.set_title(GATE_MEANING.get(g, g), fontsize=10, loc="left")
+        ax.set_ylabel("unit")
+    axes[-1].set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=9)
+    axes[-1].set_xlabel("word read")
+    fig.colorbar(image, ax=list(axes), shrink=0.9, label="gate value (0 = closed, 1 = open)")
+    fig.suptitle(title)
+    _save(fig, path)

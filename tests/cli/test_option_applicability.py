@@ -43,14 +43,17 @@ CASES = {
                                            ["diagnose", "gradients", M, "--out", "o", "--split", "test", "--data", "ptb"]),
     **{("diagnose", dest, f"with diagnose {d}"): (["diagnose", other, M, "--out", "o", f"--{dest}", v],
                                                    ["diagnose", d, M, "--out", "o", f"--{dest}", v])
-       for d, other, opts in (("gradients", "agreement", (("text", "t"), ("data", "ptb"), ("max_distance", "5"),
-                                                          ("positions", "5"), ("warmup", "2"))),
+       for d, other, opts in (("gradients", "agreement", (("max_distance", "5"), ("positions", "5"), ("warmup", "2"))),
                               ("agreement", "gradients", (("conllu", "a.conllu"),)),
-                              ("cloze", "agreement", (("file", "t.tsv"),)))
+                              ("cloze", "agreement", (("file", "t.tsv"),)),
+                              ("gates", "cloze", (("sentence", "a b"),)))
        for dest, v in opts},
-    ("diagnose", "normalize", "with diagnose agreement or cloze"): (
+    **{("diagnose", dest, "with diagnose gradients or gates"): (["diagnose", "cloze", M, "--out", "o", f"--{dest}", v],
+                                                                 ["diagnose", "gates", M, "--out", "o", f"--{dest}", v])
+       for dest, v in (("text", "t"), ("data", "ptb"))},
+    ("diagnose", "normalize", "with diagnose agreement, cloze or gates"): (
         ["diagnose", "gradients", M, "--out", "o", "--normalize", "none"],
-        ["diagnose", "cloze", M, "--out", "o", "--normalize", "none"]),
+        ["diagnose", "gates", M, "--out", "o", "--normalize", "none"]),
     ("compare", "split", "with --data"): (["compare", M, "--split", "valid"],
                                           ["compare", M, "--split", "valid", "--data", "ptb"]),
     ("compare", "weights", "with --mix"): (["compare", M, M, "--weights", "0.5", "0.5"],
