@@ -15,6 +15,11 @@
               words, OUT/gates_MODEL.png; every layer in OUT/gates_sentence.json), and each
               gate's mean, spread and fractions closed (< 0.1) / open (> 0.9) per layer over the
               sentence and, with --text or --data, over that corpus: OUT/gates.json, OUT/gates.csv.
+  context     perplexity as a function of the context length k a model may use: each prediction's
+              history cut to its last k tokens (<s> counted), for any model (an n-gram's order
+              bounds it; a recurrent LM re-reads only the last k tokens from its zero state).
+              The text from --text/--data, scored in sentences.  Writes OUT/context.png,
+              OUT/context.json and OUT/context.csv.
   cloze       templates with a blank and candidate fillers (lmlab's own, the lecture notes'
               "The writer of the books ___" and "... she finally printed her ___" among them,
               or --file F), each candidate ranked by each model; OUT/cloze.json and OUT/cloze.csv.
@@ -27,7 +32,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, positive_int
 
-DIAGNOSTICS = ("gradients", "agreement", "cloze", "gates")
+DIAGNOSTICS = ("gradients", "agreement", "cloze", "gates", "context")
 SENTENCE = "the keys to the cabinet are on the table"
 
 EXAMPLES = """examples:
@@ -36,6 +41,7 @@ EXAMPLES = """examples:
   lmlab diagnose agreement ptb.o5.arpa runs/ptb-lstm runs/ptb-gru --out diag
   lmlab diagnose agreement runs/wt2-lstm --conllu my.conllu --normalize none --out diag
   lmlab diagnose cloze ptb.o5.arpa runs/ptb-lstm --out diag
+  lmlab diagnose context ptb.o5.arpa runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --lengths 1 2 5 10 20 50 --out diag
   lmlab diagnose gates runs/ptb-lstm runs/ptb-gru --sentence "the writer of the books is here" --data ptb --out diag
   lmlab diagnose cloze runs/ptb-lstm --file my_templates.tsv --out diag
 """
@@ -46,12 +52,15 @@ def add_parser(sub):
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
     p.add_argument("models", nargs="+", metavar="MODEL",
-                   help="models: recurrent neural folders for gradients, LSTM/GRU folders for gates; any model (ARPA, .lmbin, neural folder, "
+                   help="models: recurrent neural folders for gradients, LSTM/GRU folders for gates; any model for context, any model (ARPA, .lmbin, neural folder, "
                         "mixture .json) for agreement and cloze")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
     p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin); gates: a "
-                                  "corpus to average the gates over (default: none, the sentence only)")
-    p.add_argument("--data", help="gradients, gates: named dataset instead of --text (see 'lmlab data list')")
+                                  "corpus to average the gates over (default: none, the sentence only); context: "
+                                  "the text to score (default: stdin)")
+    p.add_argument("--data", help="gradients, gates, context: named dataset instead of --text (see 'lmlab data list')")
+    p.add_argument("--lengths", nargs="+", type=positive_int, default=[1, 2, 5, 10, 20, 50], metavar="K",
+                   help="context: the context lengths k measured")
     p.add_argument("--split", default="valid", help="with --data: the split to read")
     p.add_argument("--max-distance", dest="max_distance", type=positive_int, default=50, metavar="K",
                    help="gradients: the largest distance k measured")
@@ -73,11 +82,12 @@ def add_parser(sub):
                    help="gates: the sentence whose gates are drawn (normalised as --normalize says)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")),
-                              ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",))):
+                              ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",)), ("context", ("lengths",))):
         for dest in dests:
             applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
     for dest in ("text", "data"):
-        applies_only(p, dest, lambda a: a.diagnostic in ("gradients", "gates"), "with diagnose gradients or gates")
+        applies_only(p, dest, lambda a: a.diagnostic in ("gradients", "gates", "context"),
+                     "with diagnose gradients, gates or context")
     applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze", "gates"),
                  "with diagnose agreement, cloze or gates")
     applies_only(p, "split", lambda a: a.data is not None, "with --data")
@@ -90,7 +100,7 @@ def run(args) -> int:
         raise ConfigError(f"{out}: --out names a file; give a folder")
     say = Progress(args.quiet)
     return {"gradients": _gradients, "agreement": _agreement, "cloze": _cloze,
-            "gates": _gates}[args.diagnostic](args, out, say)
+            "gates": _gates, "context": _context}[args.diagnostic](args, out, say)
 
 
 def _recurrent(path: str, what: str = "gradient flow"):
@@ -266,3 +276,32 @@ def _unique(name: str, taken) -> str:
         n += 1
         cand = f"{stem}_{n}{dot}{suffix}"
     return cand
+
+
+def _context(args, out: Path, say) -> int:
+    from ..diagnostics.context import context_curve
+    from ..diagnostics.records import write_records
+    from ..errors import NotNormalizedError
+    from ..models.loading import load
+
+    lines = input_lines(args.text, args.data, args.split)
+    models = [(m, load(m)) for m in args.models]
+    for name, lm in models:
+        if not lm.normalized:
+            raise NotNormalizedError(f"{name}: {lm.not_probabilities()}: it has no perplexity")
+    lengths = sorted(set(args.lengths))
+    records = []
+    for name, lm in models:
+        say(f"{name}: {len(lines)} lines, context lengths {' '.join(map(str, lengths))}")
+        records.extend(context_curve(name, lm, [lm.encode(x) for x in lines], lengths))
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "context", records)
+    from ..diagnostics.plots import context_plot
+
+    context_plot(records, out / "context.png")
+    print(f"{'model':30s} {'k':>5s} {'perplexity':>11s} {'cut':>8s} {'full history':>13s}")
+    for r in records:
+        print(f"{Path(r['model']).name or r['model']:30s} {r['context']:5d} {r['perplexity']:11.3f} {r['cut']:8d} "
+              f"{r['full_perplexity']:13.3f}")
+    say("wrote " + ", ".join(str(p) for p in [*paths, out / "context.png"]))
+    return 0

@@ -101,3 +101,32 @@ def gate_heatmaps(tokens: Sequence[str], gates: dict, path: str | os.PathLike, t
     fig.colorbar(image, ax=list(axes), shrink=0.9, label="gate value (0 = closed, 1 = open)")
     fig.suptitle(title)
     _save(fig, path)
+
+
+def context_plot(records: Sequence[dict], path: str | os.PathLike) -> None:
+    """Perplexity against the context length k (log x), one line per model, its full-history
+    perplexity dotted in the same colour; a model with a fixed window marks it with a triangle."""
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.add_subplot()
+    models = list(dict.fromkeys(r["model"] for r in records))
+    for i, m in enumerate(models):
+        rows = sorted((r for r in records if r["model"] == m), key=lambda r: r["context"])
+        colour = f"C{i % 10}"
+        window = rows[0]["window"]
+        label = os.path.basename(os.path.normpath(m)) or m
+        label += f" (window {window})" if window is not None else " (recurrent)"
+        ax.plot([r["context"] for r in rows], [r["perplexity"] for r in rows], marker="o", color=colour, lw=2,
+                label=label)
+        ax.axhline(rows[0]["full_perplexity"], color=colour, ls=":", lw=1.2)
+        if window is not None and window >= 1:
+            ax.plot([window], [rows[0]["full_perplexity"]], marker="v", ms=9, color=colour, ls="none")
+    ax.set_xscale("log")
+    ks = sorted({r["context"] for r in records})
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xticks([], minor=True)
+    ax.set_xlabel("context length k (tokens of history the model may read, <s> counted)")
+    ax.set_ylabel("perplexity (dotted: full history; ▼: a fixed window)")
+    ax.set_title("Perplexity with the history cut to k tokens")
+    ax.grid(True, which="both", alpha=0.35)
+    ax.legend(fontsize=9, loc="best", framealpha=0.9)
+    _save(fig, path)

@@ -55,7 +55,8 @@ EXTRA_BAD = {  # bad arguments a placeholder cannot express
                  ["diagnose", "agreement", MODEL, "--conllu", TEXT, "--out", "{TMP}/diag"],  # not CoNLL-U
                  ["diagnose", "agreement", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
                  ["diagnose", "gates", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],  # an n-gram has no gates
-                 ["diagnose", "gates", MODEL, "--max-distance", "3", "--out", "{TMP}/diag"]],
+                 ["diagnose", "gates", MODEL, "--max-distance", "3", "--out", "{TMP}/diag"],
+                 ["diagnose", "context", MODEL, "--text", TEXT, "--sentence", "a b", "--out", "{TMP}/diag"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "1", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],

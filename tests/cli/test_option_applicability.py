@@ -46,9 +46,10 @@ CASES = {
        for d, other, opts in (("gradients", "agreement", (("max_distance", "5"), ("positions", "5"), ("warmup", "2"))),
                               ("agreement", "gradients", (("conllu", "a.conllu"),)),
                               ("cloze", "agreement", (("file", "t.tsv"),)),
-                              ("gates", "cloze", (("sentence", "a b"),)))
+                              ("gates", "cloze", (("sentence", "a b"),)),
+                              ("context", "gates", (("lengths", "3"),)))
        for dest, v in opts},
-    **{("diagnose", dest, "with diagnose gradients or gates"): (["diagnose", "cloze", M, "--out", "o", f"--{dest}", v],
+    **{("diagnose", dest, "with diagnose gradients, gates or context"): (["diagnose", "cloze", M, "--out", "o", f"--{dest}", v],
                                                                  ["diagnose", "gates", M, "--out", "o", f"--{dest}", v])
        for dest, v in (("text", "t"), ("data", "ptb"))},
     ("diagnose", "normalize", "with diagnose agreement, cloze or gates"): (
