@@ -130,3 +130,23 @@ def context_plot(records: Sequence[dict], path: str | os.PathLike) -> None:
     ax.grid(True, which="both", alpha=0.35)
     ax.legend(fontsize=9, loc="best", framealpha=0.9)
     _save(fig, path)
+
+
+def recall_plot(curves: Sequence[dict], path: str | os.PathLike, title: str) -> None:
+    """Recall accuracy against the distance k, one line per cell: each curve has ``label``,
+    ``distance``, ``median`` and the ``low``/``high`` of its seeds (drawn as error bars); chance
+    (1/8) dotted."""
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.add_subplot()
+    for i, c in enumerate(curves):
+        med = c["median"]
+        err = [[m - lo for m, lo in zip(med, c["low"], strict=True)], [hi - m for m, hi in zip(med, c["high"], strict=True)]]
+        ax.errorbar(c["distance"], med, yerr=err, marker="o", capsize=3, lw=2, color=f"C{i % 10}", label=c["label"])
+    ax.axhline(1 / 8, color="grey", ls=":", lw=1.2, label="chance (1/8)")
+    ax.set_ylim(0, 1.03)
+    ax.set_xlabel("distance k (blanks between the symbol and the query)")
+    ax.set_ylabel("test accuracy (median over seeds; bars: min-max)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.35)
+    ax.legend(fontsize=9, loc="best", framealpha=0.9)
+    _save(fig, path)
