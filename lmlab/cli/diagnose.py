@@ -95,6 +95,13 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    measure(args)
+    return 0
+
+
+def measure(args) -> dict:
+    """Run the diagnostic ``args`` name (``args`` as this command parses them): write its files and
+    return its ``records`` (what its JSON holds) and ``figures`` (the PNG paths), for ``lmlab report``."""
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: --out names a file; give a folder")
@@ -117,7 +124,7 @@ def _recurrent(path: str, what: str = "gradient flow"):
     return lm
 
 
-def _gradients(args, out: Path, say) -> int:
+def _gradients(args, out: Path, say) -> dict:
     from ..diagnostics.gradients import gradient_flow, window_positions
     from ..diagnostics.records import write_records
     from ..text.vocab import encode_corpus
@@ -151,10 +158,10 @@ def _gradients(args, out: Path, say) -> int:
 
     gradient_plot(curves, out / "gradients.png", args.positions)
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "gradients.png"]))
-    return 0
+    return {"records": records, "figures": [out / "gradients.png"]}
 
 
-def _agreement(args, out: Path, say) -> int:
+def _agreement(args, out: Path, say) -> dict:
     from .._io import write_text_atomic
     from ..diagnostics.agreement import build_cases, cases_tsv, evaluate, read_treebanks
     from ..diagnostics.records import write_records
@@ -174,7 +181,7 @@ def _agreement(args, out: Path, say) -> int:
     if not build.cases:
         write_records(out, "agreement", [])
         print(build.explain_empty())
-        return 0
+        return {"records": [], "figures": [], "note": build.explain_empty()}
     records = []
     for name, lm in models:
         say(f"{name}: scoring {len(build.cases)} cases")
@@ -190,10 +197,10 @@ def _agreement(args, out: Path, say) -> int:
         print(f"{Path(r['model']).name or r['model']:30s} {r['bucket'] if r['bucket'] == 'all' else r['bucket_kind'] + ' ' + r['bucket']:>16s} "
               f"{r['cases']:6d} {acc:>8s}  {ci:14s} {r['not_scored']}")
     say("wrote " + ", ".join(str(p) for p in [out / "agreement_cases.tsv", *paths, out / "agreement.png"]))
-    return 0
+    return {"records": records, "figures": [out / "agreement.png"], "cases": len(build.cases)}
 
 
-def _cloze(args, out: Path, say) -> int:
+def _cloze(args, out: Path, say) -> dict:
     from ..diagnostics.cloze import SHIPPED, rank, read_templates
     from ..diagnostics.records import write_records
     from ..models.loading import load
@@ -218,10 +225,10 @@ def _cloze(args, out: Path, say) -> int:
     out.mkdir(exist_ok=True)
     paths = write_records(out, "cloze", records)
     say("wrote " + ", ".join(str(p) for p in paths))
-    return 0
+    return {"records": records, "figures": []}
 
 
-def _gates(args, out: Path, say) -> int:
+def _gates(args, out: Path, say) -> dict:
     import json
 
     from .._io import write_text_atomic
@@ -265,7 +272,7 @@ def _gates(args, out: Path, say) -> int:
         print(f"{Path(r['model']).name or r['model']:24s} {r['scope']:8s} {r['layer'] + 1:5d} {r['gate']:8s} "
               f"{r['mean']:6.3f} {r['std']:6.3f} {r['below_0.1']:6.3f} {r['above_0.9']:6.3f}")
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "gates_sentence.json", *(p for p, _, _ in plots)]))
-    return 0
+    return {"records": records, "figures": [p for p, _, _ in plots]}
 
 
 def _unique(name: str, taken) -> str:
@@ -278,7 +285,7 @@ def _unique(name: str, taken) -> str:
     return cand
 
 
-def _context(args, out: Path, say) -> int:
+def _context(args, out: Path, say) -> dict:
     from ..diagnostics.context import context_curve
     from ..diagnostics.records import write_records
     from ..errors import NotNormalizedError
@@ -304,4 +311,4 @@ def _context(args, out: Path, say) -> int:
         print(f"{Path(r['model']).name or r['model']:30s} {r['context']:5d} {r['perplexity']:11.3f} {r['cut']:8d} "
               f"{r['full_perplexity']:13.3f}")
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "context.png"]))
-    return 0
+    return {"records": records, "figures": [out / "context.png"]}

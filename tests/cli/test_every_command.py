@@ -45,6 +45,7 @@ CASES = {
     "translate": ["translate", MODEL, "--text", TEXT],
     "encode": ["encode", MODEL, "--text", TEXT, "--output", OUT],
     "diagnose": ["diagnose", "gradients", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
+    "report": ["report", MODEL, "--text", TEXT, "--sections", "context", "cloze", "--out", OUT, "--quiet"],  # n-gram: both apply
 }
 # invocations that reach run() only with bad values (a good one would train a model or start a server):
 # predict, evaluate, translate and encode need a tagger or seq2seq, diagnose gradients a recurrent LM
@@ -62,6 +63,9 @@ EXTRA_BAD = {  # bad arguments a placeholder cannot express
             ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],
             ["mix", MODEL, MODEL2, "--heldout", TEXT, "--data", "ptb", "--save", OUTJSON]],
     "classify": [["classify"], ["classify", "--train", TSV]],
+    "report": [["report", MODEL, "--sections", "cloze", "--lengths", "3", "--out", OUT],
+               ["report", MODEL, "--sections", "agreement", "--conllu", TEXT, "--out", OUT, "--quiet"],  # not CoNLL-U
+               ["report", MODEL, "--text", TEXT, "--data", "ptb", "--sections", "gradients", "--out", OUT]],
     "train": [["train", "--save", "{TMP}/run2"]],
     "generate": [["generate", MODEL, "-n", "-1"], ["generate", MODEL, "--max_tokens", "-5"],
                  ["generate", MODEL, "--top_p", "1.5"]],

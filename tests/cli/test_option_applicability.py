@@ -55,6 +55,18 @@ CASES = {
     ("diagnose", "normalize", "with diagnose agreement, cloze or gates"): (
         ["diagnose", "gradients", M, "--out", "o", "--normalize", "none"],
         ["diagnose", "gates", M, "--out", "o", "--normalize", "none"]),
+    **{("report", dest, f"with --sections {sec}"): (["report", M, "--out", "r.html", "--sections", "cloze", f"--{dest}", v],
+                                                     ["report", M, "--out", "r.html", "--sections", sec, f"--{dest}", v])
+       for dest, sec, v in (("max_distance", "gradients", "5"), ("positions", "gradients", "5"),
+                            ("warmup", "gradients", "2"), ("lengths", "context", "3"), ("conllu", "agreement", "a.conllu"))},
+    **{("report", dest, "with --sections gradients, gates or context"): (
+        ["report", M, "--out", "r.html", "--sections", "cloze", f"--{dest}", v],
+        ["report", M, "--out", "r.html", "--sections", "cloze", "gates", f"--{dest}", v]) for dest, v in (("text", "t"), ("data", "ptb"))},
+    ("report", "normalize", "with --sections agreement, cloze or gates"): (
+        ["report", M, "--out", "r.html", "--sections", "context", "--normalize", "none"],
+        ["report", M, "--out", "r.html", "--normalize", "none"]),
+    ("report", "split", "with --data"): (["report", M, "--out", "r.html", "--split", "test"],
+                                         ["report", M, "--out", "r.html", "--split", "test", "--data", "ptb"]),
     ("compare", "split", "with --data"): (["compare", M, "--split", "valid"],
                                           ["compare", M, "--split", "valid", "--data", "ptb"]),
     ("compare", "weights", "with --mix"): (["compare", M, M, "--weights", "0.5", "0.5"],
