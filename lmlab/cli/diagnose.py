@@ -48,20 +48,43 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub):
-    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance, agreement, cloze",
+    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow, gates, context length, agreement, cloze",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
     p.add_argument("models", nargs="+", metavar="MODEL",
-                   help="models: recurrent neural folders for gradients, LSTM/GRU folders for gates; any model for context, any model (ARPA, .lmbin, neural folder, "
-                        "mixture .json) for agreement and cloze")
+                   help="models: recurrent neural folders for gradients, LSTM/GRU folders for gates; any model "
+                        "(ARPA, .lmbin, neural folder, mixture .json) for context, agreement and cloze")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
     p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin); gates: a "
                                   "corpus to average the gates over (default: none, the sentence only); context: "
                                   "the text to score (default: stdin)")
     p.add_argument("--data", help="gradients, gates, context: named dataset instead of --text (see 'lmlab data list')")
+    p.add_argument("--split", default="valid", help="with --data: the split to read")
+    measurement_options(p)
+    p.add_argument("--file", metavar="F",
+                   help="cloze: your templates, one a line: TEMPLATE<tab>CAND1|CAND2|...[<tab>EXPECTED], the blank "
+                        "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
+    p.add_argument("--sentence", default=SENTENCE,
+                   help="gates: the sentence whose gates are drawn (normalised as --normalize says)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")),
+                              ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",)),
+                              ("context", ("lengths",))):
+        for dest in dests:
+            applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
+    for dest in ("text", "data"):
+        applies_only(p, dest, lambda a: a.diagnostic in ("gradients", "gates", "context"),
+                     "with diagnose gradients, gates or context")
+    applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze", "gates"),
+                 "with diagnose agreement, cloze or gates")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data")
+    return p
+
+
+def measurement_options(p) -> None:
+    """The options of the measurements themselves, shared with ``lmlab report`` (which runs them)."""
     p.add_argument("--lengths", nargs="+", type=positive_int, default=[1, 2, 5, 10, 20, 50], metavar="K",
                    help="context: the context lengths k measured")
-    p.add_argument("--split", default="valid", help="with --data: the split to read")
     p.add_argument("--max-distance", dest="max_distance", type=positive_int, default=50, metavar="K",
                    help="gradients: the largest distance k measured")
     p.add_argument("--positions", type=positive_int, default=1000, metavar="N",
@@ -73,25 +96,8 @@ def add_parser(sub):
                    help="agreement: CoNLL-U treebanks to build the cases from (default: the train, valid and test "
                         "splits of ud-english-ewt)")
     p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
-                   help="agreement, cloze: how the text is written for the models: ptb (lower case, numbers as N, "
+                   help="agreement, cloze, gates: how the text is written for the models: ptb (lower case, numbers as N, "
                         "no punctuation: Mikolov's PTB) or none (as written)")
-    p.add_argument("--file", metavar="F",
-                   help="cloze: your templates, one a line: TEMPLATE<tab>CAND1|CAND2|...[<tab>EXPECTED], the blank "
-                        "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
-    p.add_argument("--sentence", default=SENTENCE,
-                   help="gates: the sentence whose gates are drawn (normalised as --normalize says)")
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
-    for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")),
-                              ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",)), ("context", ("lengths",))):
-        for dest in dests:
-            applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
-    for dest in ("text", "data"):
-        applies_only(p, dest, lambda a: a.diagnostic in ("gradients", "gates", "context"),
-                     "with diagnose gradients, gates or context")
-    applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze", "gates"),
-                 "with diagnose agreement, cloze or gates")
-    applies_only(p, "split", lambda a: a.data is not None, "with --data")
-    return p
 
 
 def run(args) -> int:

@@ -16,7 +16,8 @@ import io
 import tempfile
 from pathlib import Path
 
-from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, output_file, positive_int
+from ._common import Formatter, Progress, applies_only, input_lines, output_file
+from .diagnose import measurement_options
 
 SECTIONS = ("gradients", "gates", "context", "agreement", "cloze")
 TEXT_SECTIONS = ("gradients", "gates", "context")
@@ -38,19 +39,7 @@ def add_parser(sub):
     p.add_argument("--text", help="gradients, gates, context: the text file they read (default: stdin)")
     p.add_argument("--data", help="named dataset instead of --text (see 'lmlab data list')")
     p.add_argument("--split", default="valid", help="with --data: the split to read")
-    p.add_argument("--max-distance", dest="max_distance", type=positive_int, default=50, metavar="K",
-                   help="gradients: the largest distance k measured")
-    p.add_argument("--positions", type=positive_int, default=1000, metavar="N",
-                   help="gradients: positions of the text, spread evenly over it")
-    p.add_argument("--warmup", type=nonnegative_int, default=35, metavar="N",
-                   help="gradients: tokens read before each position's window")
-    p.add_argument("--lengths", nargs="+", type=positive_int, default=[1, 2, 5, 10, 20, 50], metavar="K",
-                   help="context: the context lengths k measured")
-    p.add_argument("--conllu", nargs="+", metavar="FILE",
-                   help="agreement: CoNLL-U treebanks (default: the three splits of ud-english-ewt)")
-    p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
-                   help="agreement, cloze, gates: how their text is written for the models (ptb: lower case, "
-                        "numbers as N, no punctuation; none: as written)")
+    measurement_options(p)  # lmlab diagnose's own: the same names, defaults and checks
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     on = lambda *names: lambda a: any(s in a.sections for s in names)  # noqa: E731
     for dest in ("max_distance", "positions", "warmup"):
@@ -108,8 +97,9 @@ def run(args) -> int:
     return 0
 
 
-def _diagnose(diagnostic: str, models, out: Path, extra: list[str]) -> dict:
-    """``lmlab diagnose DIAGNOSTIC MODELS --out OUT EXTRA`` (its printed tables kept off stdout)."""
+def _diagnose(sec, diagnostic: str, models, out: Path, extra: list[str]) -> dict:
+    """``lmlab diagnose DIAGNOSTIC MODELS --out OUT EXTRA`` (its printed tables kept off stdout); its
+    figures and the command are added to the section ``sec``."""
     from . import diagnose
     from .main import build_parser
 
@@ -117,20 +107,22 @@ def _diagnose(diagnostic: str, models, out: Path, extra: list[str]) -> dict:
     args = build_parser("diagnose").parse_args(argv)
     with contextlib.redirect_stdout(io.StringIO()):
         result = diagnose.measure(args)
-    result["command"] = "lmlab " + " ".join(a for a in argv if a not in (str(out), "--out", "--quiet"))
+    sec.figures += [(Path(f).stem.replace("_", " "), Path(f).read_bytes()) for f in result["figures"]]
+    sec.notes.append("lmlab " + " ".join(a for a in argv if a not in (str(out), "--out", "--quiet")))
     return result
-
-
-def _figures(result: dict) -> list[tuple[str, bytes]]:
-    return [(Path(f).stem.replace("_", " "), Path(f).read_bytes()) for f in result["figures"]]
 
 
 def _short(path: str) -> str:
     return Path(path).name or path
 
 
-def _not_for(kinds, keep, what: str) -> list[str]:
-    return [f"{p}: {what}" for p, *flags in kinds if not keep(*flags)]
+def _applicable(sec, kinds, index: int, what: str, none: str) -> list:
+    """The models whose flag ``index`` of :func:`_kinds` is set; the others named in notes of ``sec``."""
+    sec.notes += [f"{k[0]}: {what}" for k in kinds if not k[index]]
+    models = [k[0] for k in kinds if k[index]]
+    if not models:
+        sec.notes.append(none)
+    return models
 
 
 def _gradients(args, kinds, text_args, out):
@@ -141,30 +133,27 @@ def _gradients(args, kinds, text_args, out):
                     "earlier; an LSTM's cell state dashed), median and quartiles over positions of the text. A "
                     "plain RNN's gradient shrinks (or explodes) geometrically with k: the same W_hh multiplies it at "
                     "every step; the LSTM's additive cell update and the GRU's update gate keep it alive.")
-    models = [p for p, rec, _ in kinds if rec]
-    sec.notes += _not_for(kinds, lambda rec, _: rec, "not a recurrent LM: no gradient flow through time")
+    models = _applicable(sec, kinds, 1, "not a recurrent LM: no gradient flow through time",
+                         "No recurrent model was passed.")
     if not models:
-        sec.notes.append("No recurrent model was passed.")
         return sec
-    res = _diagnose("gradients", models, out, [*text_args, "--max-distance", str(args.max_distance),
-                                               "--positions", str(args.positions), "--warmup", str(args.warmup)])
-    sec.figures += _figures(res)
+    res = _diagnose(sec, "gradients", models, out, [*text_args, "--max-distance", str(args.max_distance),
+                                                    "--positions", str(args.positions), "--warmup", str(args.warmup)])
     K = args.max_distance
+    ks = sorted({0, min(10, K), min(20, K), K})
     rows = []
     for m in models:
         rec = {r["distance"]: r for r in res["records"] if r["model"] == str(m)}
         row = {"model": _short(m), "cell": rec[0]["cell"], "init": rec[0]["init"],
                "radius": rec[0]["w_hh_spectral_radius"], "sigma": rec[0]["w_hh_largest_singular"]}
-        for k in sorted({0, min(10, K), min(20, K), K}):
+        for k in ks:
             row[f"n{k}"] = rec[k]["grad_norm"]
         row["ratio"] = rec[min(20, K)]["grad_norm"] / rec[0]["grad_norm"] if rec[0]["grad_norm"] else None
         rows.append(row)
-    ks = sorted({0, min(10, K), min(20, K), K})
     sec.tables.append(table(rows, [("model", "model"), ("cell", "cell"), ("init", "init"),
                                    *[(f"n{k}", f"norm at k={k}") for k in ks],
                                    ("ratio", f"norm({min(20, K)}) / norm(0)"),
                                    ("radius", "spectral radius of W_hh"), ("sigma", "largest singular value")]))
-    sec.notes.append(res["command"])
     return sec
 
 
@@ -176,18 +165,14 @@ def _gates(args, kinds, text_args, out):
                     "closed, 1 open): an LSTM's forget, input and output gates, a GRU's update and reset gates. "
                     "The table gives each gate's mean over units and tokens, and the fractions closed (< 0.1) "
                     "and open (> 0.9), over the corpus.")
-    models = [p for p, _, gated in kinds if gated]
-    sec.notes += _not_for(kinds, lambda _, gated: gated, "no gates (gates are for LSTM and GRU models)")
+    models = _applicable(sec, kinds, 2, "no gates (gates are for LSTM and GRU models)", "No LSTM or GRU model was passed.")
     if not models:
-        sec.notes.append("No LSTM or GRU model was passed.")
         return sec
-    res = _diagnose("gates", models, out, [*text_args, "--normalize", args.normalize])
-    sec.figures += _figures(res)
+    res = _diagnose(sec, "gates", models, out, [*text_args, "--normalize", args.normalize])
     rows = [dict(r, model=_short(r["model"]), layer=r["layer"] + 1) for r in res["records"] if r["scope"] == "corpus"]
     sec.tables.append(table(rows, [("model", "model"), ("cell", "cell"), ("layer", "layer"), ("gate", "gate"),
                                    ("mean", "mean"), ("std", "std"), ("below_0.1", "closed (< 0.1)"),
                                    ("above_0.9", "open (> 0.9)")]))
-    sec.notes.append(res["command"])
     return sec
 
 
@@ -198,8 +183,7 @@ def _context(args, kinds, text_args, out):
     sec.text.append("Each prediction's history cut to its last k tokens (<s> counted): an n-gram model of order N "
                     "sees N - 1 tokens whatever k is; a recurrent model that uses long contexts keeps improving "
                     "with k. Dotted: each model's full-history perplexity.")
-    res = _diagnose("context", [p for p, *_ in kinds], out, [*text_args, "--lengths", *map(str, args.lengths)])
-    sec.figures += _figures(res)
+    res = _diagnose(sec, "context", [p for p, *_ in kinds], out, [*text_args, "--lengths", *map(str, args.lengths)])
     ks = sorted({r["context"] for r in res["records"]})
     rows = []
     for m, *_ in kinds:
@@ -210,7 +194,6 @@ def _context(args, kinds, text_args, out):
     sec.tables.append(table(rows, [("model", "model"), ("window", "fixed window"),
                                    *[(f"k{k}", f"k={k}", lambda v: f"{v:.2f}") for k in ks],
                                    ("full", "full history", lambda v: f"{v:.2f}")]))
-    sec.notes.append(res["command"])
     return sec
 
 
@@ -225,11 +208,10 @@ def _agreement(args, kinds, text_args, out):
                     "2018 (simple agreement about 0.94, across a prepositional phrase about 0.57) come from "
                     "templates, not from a treebank.")
     extra = ["--normalize", args.normalize] + (["--conllu", *args.conllu] if args.conllu else [])
-    res = _diagnose("agreement", [p for p, *_ in kinds], out, extra)
+    res = _diagnose(sec, "agreement", [p for p, *_ in kinds], out, extra)
     if not res["records"]:
         sec.notes.append(res.get("note", "no cases"))
         return sec
-    sec.figures += _figures(res)
     rows = [dict(r, model=_short(r["model"]), bucket=r["bucket"] if r["bucket"] == "all"
                  else f"{r['bucket_kind']} {r['bucket']}") for r in res["records"]]
     ci = lambda r: None if r["accuracy"] is None else f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"  # noqa: E731
@@ -238,7 +220,6 @@ def _agreement(args, kinds, text_args, out):
     sec.tables.append(table(rows, [("model", "model"), ("bucket", "bucket"), ("cases", "cases"),
                                    ("accuracy", "accuracy", lambda v: f"{v:.3f}"), ("ci", "95% interval"),
                                    ("not_scored", "not scored")]))
-    sec.notes.append(res["command"])
     return sec
 
 
@@ -249,7 +230,7 @@ def _cloze(args, kinds, text_args, out):
     sec.text.append("Sentences with a blank and candidate fillers (lmlab's shipped templates, the lecture's "
                     "'The writer of the books ___' and '... she finally printed her ___' among them), each "
                     "model's best candidate and the rank it gives the expected filler.")
-    res = _diagnose("cloze", [p for p, *_ in kinds], out, ["--normalize", args.normalize])
+    res = _diagnose(sec, "cloze", [p for p, *_ in kinds], out, ["--normalize", args.normalize])
     rows = []
     for m, *_ in kinds:
         mine = [r for r in res["records"] if r["model"] == str(m)]
@@ -261,7 +242,6 @@ def _cloze(args, kinds, text_args, out):
                          "rank": None if expected is None else expected["rank"], "of": len(cands)})
     sec.tables.append(table(rows, [("model", "model"), ("template", "template"), ("best", "model's best filler"),
                                    ("expected", "expected"), ("rank", "rank of the expected"), ("of", "candidates")]))
-    sec.notes.append(res["command"])
     return sec
 
 
