@@ -88,7 +88,7 @@ def run(args) -> int:
             built.append(SECTION_BUILDERS[name](args, kinds, text_args, Path(tmp) / name))
         if text_args[:1] == ["--text"]:  # the commands shown name the user's text, not the copy read from it
             for sec in built:
-                sec.notes = [n.replace(text_args[1], args.text or "-") for n in sec.notes]
+                sec.notes = [n.replace(text_args[1], "-" if args.text is None else args.text) for n in sec.notes]
     intro = [f"Models: {', '.join(args.models)}.",
              "Made by lmlab report; each section is the lmlab diagnose command of the same name, run with the "
              "options shown in it."]
