@@ -10,6 +10,16 @@
               OUT/agreement_cases.tsv; each model's accuracy (P(correct verb) > P(wrong verb)
               after the prefix), by attractors and by intervening words with Wilson 95%
               intervals, to OUT/agreement.json, OUT/agreement.csv and OUT/agreement.png.
+  gates       LSTM forget/input/output and GRU update/reset gates (the fractions each unit keeps
+              or lets through) while reading --sentence, as heat maps of the top layer (units x
+              words, OUT/gates_MODEL.png; every layer in OUT/gates_sentence.json), and each
+              gate's mean, spread and fractions closed (< 0.1) / open (> 0.9) per layer over the
+              sentence and, with --text or --data, over that corpus: OUT/gates.json, OUT/gates.csv.
+  context     perplexity as a function of the context length k a model may use: each prediction's
+              history cut to its last k tokens (<s> counted), for any model (an n-gram's order
+              bounds it; a recurrent LM re-reads only the last k tokens from its zero state).
+              The text from --text/--data, scored in sentences.  Writes OUT/context.png,
+              OUT/context.json and OUT/context.csv.
   cloze       templates with a blank and candidate fillers (lmlab's own, the lecture notes'
               "The writer of the books ___" and "... she finally printed her ___" among them,
               or --file F), each candidate ranked by each model; OUT/cloze.json and OUT/cloze.csv.
@@ -22,7 +32,8 @@ from pathlib import Path
 from ..errors import ConfigError
 from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, positive_int
 
-DIAGNOSTICS = ("gradients", "agreement", "cloze")
+DIAGNOSTICS = ("gradients", "agreement", "cloze", "gates", "context")
+SENTENCE = "the keys to the cabinet are on the table"
 
 EXAMPLES = """examples:
   lmlab diagnose gradients runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --out diag
@@ -30,21 +41,50 @@ EXAMPLES = """examples:
   lmlab diagnose agreement ptb.o5.arpa runs/ptb-lstm runs/ptb-gru --out diag
   lmlab diagnose agreement runs/wt2-lstm --conllu my.conllu --normalize none --out diag
   lmlab diagnose cloze ptb.o5.arpa runs/ptb-lstm --out diag
+  lmlab diagnose context ptb.o5.arpa runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --lengths 1 2 5 10 20 50 --out diag
+  lmlab diagnose gates runs/ptb-lstm runs/ptb-gru --sentence "the writer of the books is here" --data ptb --out diag
   lmlab diagnose cloze runs/ptb-lstm --file my_templates.tsv --out diag
 """
 
 
 def add_parser(sub):
-    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow over distance, agreement, cloze",
+    p = sub.add_parser("diagnose", help="diagnostics of models: gradient flow, gates, context length, agreement, cloze",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
     p.add_argument("models", nargs="+", metavar="MODEL",
-                   help="models: recurrent neural folders for gradients; any model (ARPA, .lmbin, neural folder, "
-                        "mixture .json) for agreement and cloze")
+                   help="models: recurrent neural folders for gradients, LSTM/GRU folders for gates; any model "
+                        "(ARPA, .lmbin, neural folder, mixture .json) for context, agreement and cloze")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
-    p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin)")
-    p.add_argument("--data", help="gradients: named dataset (see 'lmlab data list')")
+    p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin); gates: a "
+                                  "corpus to average the gates over (default: none, the sentence only); context: "
+                                  "the text to score (default: stdin)")
+    p.add_argument("--data", help="gradients, gates, context: named dataset instead of --text (see 'lmlab data list')")
     p.add_argument("--split", default="valid", help="with --data: the split to read")
+    measurement_options(p)
+    p.add_argument("--file", metavar="F",
+                   help="cloze: your templates, one a line: TEMPLATE<tab>CAND1|CAND2|...[<tab>EXPECTED], the blank "
+                        "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
+    p.add_argument("--sentence", default=SENTENCE,
+                   help="gates: the sentence whose gates are drawn (normalised as --normalize says)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")),
+                              ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",)),
+                              ("context", ("lengths",))):
+        for dest in dests:
+            applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
+    for dest in ("text", "data"):
+        applies_only(p, dest, lambda a: a.diagnostic in ("gradients", "gates", "context"),
+                     "with diagnose gradients, gates or context")
+    applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze", "gates"),
+                 "with diagnose agreement, cloze or gates")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data")
+    return p
+
+
+def measurement_options(p) -> None:
+    """The options of the measurements themselves, shared with ``lmlab report`` (which runs them)."""
+    p.add_argument("--lengths", nargs="+", type=positive_int, default=[1, 2, 5, 10, 20, 50], metavar="K",
+                   help="context: the context lengths k measured")
     p.add_argument("--max-distance", dest="max_distance", type=positive_int, default=50, metavar="K",
                    help="gradients: the largest distance k measured")
     p.add_argument("--positions", type=positive_int, default=1000, metavar="N",
@@ -56,44 +96,41 @@ def add_parser(sub):
                    help="agreement: CoNLL-U treebanks to build the cases from (default: the train, valid and test "
                         "splits of ud-english-ewt)")
     p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
-                   help="agreement, cloze: how the text is written for the models: ptb (lower case, numbers as N, "
+                   help="agreement, cloze, gates: how the text is written for the models: ptb (lower case, numbers as N, "
                         "no punctuation: Mikolov's PTB) or none (as written)")
-    p.add_argument("--file", metavar="F",
-                   help="cloze: your templates, one a line: TEMPLATE<tab>CAND1|CAND2|...[<tab>EXPECTED], the blank "
-                        "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
-    for diagnostic, dests in (("gradients", ("text", "data", "max_distance", "positions", "warmup")),
-                              ("agreement", ("conllu",)), ("cloze", ("file",))):
-        for dest in dests:
-            applies_only(p, dest, lambda a, d=diagnostic: a.diagnostic == d, f"with diagnose {diagnostic}")
-    applies_only(p, "normalize", lambda a: a.diagnostic in ("agreement", "cloze"), "with diagnose agreement or cloze")
-    applies_only(p, "split", lambda a: a.data is not None, "with --data")
-    return p
 
 
 def run(args) -> int:
+    measure(args)
+    return 0
+
+
+def measure(args) -> dict:
+    """Run the diagnostic ``args`` name (``args`` as this command parses them): write its files and
+    return its ``records`` (what its JSON holds) and ``figures`` (the PNG paths), for ``lmlab report``."""
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: --out names a file; give a folder")
     say = Progress(args.quiet)
-    return {"gradients": _gradients, "agreement": _agreement, "cloze": _cloze}[args.diagnostic](args, out, say)
+    return {"gradients": _gradients, "agreement": _agreement, "cloze": _cloze,
+            "gates": _gates, "context": _context}[args.diagnostic](args, out, say)
 
 
-def _recurrent(path: str):
+def _recurrent(path: str, what: str = "gradient flow"):
     """The TorchLM of a recurrent LM checkpoint; one line naming the file otherwise."""
     from ..models.loading import load
 
     lm = load(path)
     if not hasattr(lm, "model"):
-        raise ConfigError(f"{path}: {type(lm).__name__} is not a neural model: gradient flow needs a recurrent "
+        raise ConfigError(f"{path}: {type(lm).__name__} is not a neural model: {what} needs a recurrent "
                           "LM (lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid, gru_cho)")
     if not lm.is_rnn:
         raise ConfigError(f"{path}: a window model sees a fixed {lm.config.context} tokens and has no recurrent "
-                          "state to send gradients through: gradient flow needs a recurrent LM")
+                          f"state: {what} needs a recurrent LM")
     return lm
 
 
-def _gradients(args, out: Path, say) -> int:
+def _gradients(args, out: Path, say) -> dict:
     from ..diagnostics.gradients import gradient_flow, window_positions
     from ..diagnostics.records import write_records
     from ..text.vocab import encode_corpus
@@ -127,10 +164,10 @@ def _gradients(args, out: Path, say) -> int:
 
     gradient_plot(curves, out / "gradients.png", args.positions)
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "gradients.png"]))
-    return 0
+    return {"records": records, "figures": [out / "gradients.png"]}
 
 
-def _agreement(args, out: Path, say) -> int:
+def _agreement(args, out: Path, say) -> dict:
     from .._io import write_text_atomic
     from ..diagnostics.agreement import build_cases, cases_tsv, evaluate, read_treebanks
     from ..diagnostics.records import write_records
@@ -150,7 +187,7 @@ def _agreement(args, out: Path, say) -> int:
     if not build.cases:
         write_records(out, "agreement", [])
         print(build.explain_empty())
-        return 0
+        return {"records": [], "figures": [], "note": build.explain_empty()}
     records = []
     for name, lm in models:
         say(f"{name}: scoring {len(build.cases)} cases")
@@ -166,10 +203,10 @@ def _agreement(args, out: Path, say) -> int:
         print(f"{Path(r['model']).name or r['model']:30s} {r['bucket'] if r['bucket'] == 'all' else r['bucket_kind'] + ' ' + r['bucket']:>16s} "
               f"{r['cases']:6d} {acc:>8s}  {ci:14s} {r['not_scored']}")
     say("wrote " + ", ".join(str(p) for p in [out / "agreement_cases.tsv", *paths, out / "agreement.png"]))
-    return 0
+    return {"records": records, "figures": [out / "agreement.png"], "cases": len(build.cases)}
 
 
-def _cloze(args, out: Path, say) -> int:
+def _cloze(args, out: Path, say) -> dict:
     from ..diagnostics.cloze import SHIPPED, rank, read_templates
     from ..diagnostics.records import write_records
     from ..models.loading import load
@@ -194,4 +231,90 @@ def _cloze(args, out: Path, say) -> int:
     out.mkdir(exist_ok=True)
     paths = write_records(out, "cloze", records)
     say("wrote " + ", ".join(str(p) for p in paths))
-    return 0
+    return {"records": records, "figures": []}
+
+
+def _gates(args, out: Path, say) -> dict:
+    import json
+
+    from .._io import write_text_atomic
+    from ..diagnostics.gates import check_gated, corpus_gate_stats, gate_summary, sentence_gates
+    from ..diagnostics.normalize import normalize_words
+    from ..diagnostics.records import write_records
+
+    models = [(m, _recurrent(m, "gate activity")) for m in args.models]
+    for name, lm in models:  # every model checked before any work
+        check_gated(lm.model, name)
+    words = normalize_words(args.sentence.split(), args.normalize)
+    if not words:
+        raise ConfigError(f"--sentence {args.sentence!r} has no words (after --normalize {args.normalize})")
+    lines = input_lines(args.text, args.data, args.split) if args.text is not None or args.data is not None else None
+    records, traces, plots = [], [], []
+    for name, lm in models:
+        tokens = lm.vocab.tokenize(" ".join(words))
+        sg = sentence_gates(lm.model, lm.encode(tokens), tokens)
+        traces.append(sg.to_dict(name))
+        for layer in range(lm.model.nlayers):
+            for g, v in sg.gates.items():
+                records.append({"model": name, "cell": sg.cell, "scope": "sentence", "layer": layer, "gate": g,
+                                **gate_summary(v[layer])})
+        if lines is not None:
+            say(f"{name}: averaging the gates over {len(lines)} lines")
+            for (layer, g), st in sorted(corpus_gate_stats(lm.model, [lm.encode(x) for x in lines]).items()):
+                records.append({"model": name, "cell": sg.cell, "scope": "corpus", "layer": layer, "gate": g, **st})
+        short = Path(name).name or name
+        plots.append((out / _unique(f"gates_{short}.png", [p for p, _, _ in plots]), sg, short))
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "gates", records)
+    write_text_atomic(out / "gates_sentence.json", json.dumps(traces) + "\n")
+    from ..diagnostics.plots import gate_heatmaps
+
+    for path, sg, short in plots:
+        top = sg.gates[next(iter(sg.gates))].shape[0] - 1
+        gate_heatmaps(sg.tokens, {g: v[top] for g, v in sg.gates.items()}, path,
+                      f"{short} ({sg.cell}): gates of layer {top + 1} of {top + 1} reading the sentence")
+    print(f"{'model':24s} {'scope':8s} {'layer':>5s} {'gate':8s} {'mean':>6s} {'std':>6s} {'<0.1':>6s} {'>0.9':>6s}")
+    for r in records:
+        print(f"{Path(r['model']).name or r['model']:24s} {r['scope']:8s} {r['layer'] + 1:5d} {r['gate']:8s} "
+              f"{r['mean']:6.3f} {r['std']:6.3f} {r['below_0.1']:6.3f} {r['above_0.9']:6.3f}")
+    say("wrote " + ", ".join(str(p) for p in [*paths, out / "gates_sentence.json", *(p for p, _, _ in plots)]))
+    return {"records": records, "figures": [p for p, _, _ in plots]}
+
+
+def _unique(name: str, taken) -> str:
+    """``name``, or ``name`` with a number before its suffix if a path in ``taken`` has it."""
+    stem, dot, suffix = name.rpartition(".")
+    names, n, cand = {Path(p).name for p in taken}, 1, name
+    while cand in names:
+        n += 1
+        cand = f"{stem}_{n}{dot}{suffix}"
+    return cand
+
+
+def _context(args, out: Path, say) -> dict:
+    from ..diagnostics.context import context_curve
+    from ..diagnostics.records import write_records
+    from ..errors import NotNormalizedError
+    from ..models.loading import load
+
+    lines = input_lines(args.text, args.data, args.split)
+    models = [(m, load(m)) for m in args.models]
+    for name, lm in models:
+        if not lm.normalized:
+            raise NotNormalizedError(f"{name}: {lm.not_probabilities()}: it has no perplexity")
+    lengths = sorted(set(args.lengths))
+    records = []
+    for name, lm in models:
+        say(f"{name}: {len(lines)} lines, context lengths {' '.join(map(str, lengths))}")
+        records.extend(context_curve(name, lm, [lm.encode(x) for x in lines], lengths))
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "context", records)
+    from ..diagnostics.plots import context_plot
+
+    context_plot(records, out / "context.png")
+    print(f"{'model':30s} {'k':>5s} {'perplexity':>11s} {'cut':>8s} {'full history':>13s}")
+    for r in records:
+        print(f"{Path(r['model']).name or r['model']:30s} {r['context']:5d} {r['perplexity']:11.3f} {r['cut']:8d} "
+              f"{r['full_perplexity']:13.3f}")
+    say("wrote " + ", ".join(str(p) for p in [*paths, out / "context.png"]))
+    return {"records": records, "figures": [out / "context.png"]}

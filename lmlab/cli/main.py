@@ -46,6 +46,7 @@ COMMANDS = {
     "serve": "serve",
     "data": "data",
     "diagnose": "diagnose",
+    "report": "report",
 }
 
 

@@ -73,3 +73,80 @@ def agreement_plot(records: Sequence[dict], path: str | os.PathLike) -> None:
             ax.legend(fontsize=9, loc="lower left", framealpha=0.9)
     fig.suptitle("Subject-verb agreement: P(correct form) > P(wrong form) after the prefix")
     _save(fig, path)
+
+
+GATE_MEANING = {"forget": "forget gate f: fraction of the cell state c kept",
+                "input": "input gate i: fraction of the new candidate let in",
+                "output": "output gate o: fraction of tanh(c) shown as h",
+                "update": "update gate z: fraction of the state h kept",
+                "reset": "reset gate r: fraction of h used for the candidate"}
+
+
+def gate_heatmaps(tokens: Sequence[str], gates: dict, path: str | os.PathLike, title: str) -> None:
+    """One heat map per gate (units down, tokens across, 0..1 on one colour scale) of one layer:
+    ``gates`` maps a gate name to a (tokens, units) array."""
+    names = list(gates)
+    units = len(next(iter(gates.values()))[0])
+    width = min(max(6.0, 0.55 * len(tokens) + 2.5), 22.0)
+    height = 0.6 + len(names) * min(max(1.6, units * 0.06), 4.2)
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, g in zip(axes, names, strict=True):
+        image = ax.imshow([list(col) for col in zip(*gates[g], strict=True)], aspect="auto", vmin=0.0, vmax=1.0,
+                          cmap="viridis", interpolation="nearest")
+        ax.set_title(GATE_MEANING.get(g, g), fontsize=10, loc="left")
+        ax.set_ylabel("unit")
+    axes[-1].set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=9)
+    axes[-1].set_xlabel("word read")
+    fig.colorbar(image, ax=list(axes), shrink=0.9, label="gate value (0 = closed, 1 = open)")
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def context_plot(records: Sequence[dict], path: str | os.PathLike) -> None:
+    """Perplexity against the context length k (log x), one line per model, its full-history
+    perplexity dotted in the same colour; a model with a fixed window marks it with a triangle."""
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.add_subplot()
+    models = list(dict.fromkeys(r["model"] for r in records))
+    for i, m in enumerate(models):
+        rows = sorted((r for r in records if r["model"] == m), key=lambda r: r["context"])
+        colour = f"C{i % 10}"
+        window = rows[0]["window"]
+        label = os.path.basename(os.path.normpath(m)) or m
+        label += f" (window {window})" if window is not None else " (recurrent)"
+        ax.plot([r["context"] for r in rows], [r["perplexity"] for r in rows], marker="o", color=colour, lw=2,
+                label=label)
+        ax.axhline(rows[0]["full_perplexity"], color=colour, ls=":", lw=1.2)
+        if window is not None and window >= 1:
+            ax.plot([window], [rows[0]["full_perplexity"]], marker="v", ms=9, color=colour, ls="none")
+    ax.set_xscale("log")
+    ks = sorted({r["context"] for r in records})
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xticks([], minor=True)
+    ax.set_xlabel("context length k (tokens of history the model may read, <s> counted)")
+    ax.set_ylabel("perplexity (dotted: full history; ▼: a fixed window)")
+    ax.set_title("Perplexity with the history cut to k tokens")
+    ax.grid(True, which="both", alpha=0.35)
+    ax.legend(fontsize=9, loc="best", framealpha=0.9)
+    _save(fig, path)
+
+
+def recall_plot(curves: Sequence[dict], path: str | os.PathLike, title: str) -> None:
+    """Recall accuracy against the distance k, one line per cell: each curve has ``label``,
+    ``distance``, ``median`` and the ``low``/``high`` of its seeds (drawn as error bars); chance
+    (1/8) dotted."""
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.add_subplot()
+    for i, c in enumerate(curves):
+        med = c["median"]
+        err = [[m - lo for m, lo in zip(med, c["low"], strict=True)], [hi - m for m, hi in zip(med, c["high"], strict=True)]]
+        ax.errorbar(c["distance"], med, yerr=err, marker="o", capsize=3, lw=2, color=f"C{i % 10}", label=c["label"])
+    ax.axhline(1 / 8, color="grey", ls=":", lw=1.2, label="chance (1/8)")
+    ax.set_ylim(0, 1.03)
+    ax.set_xlabel("distance k (blanks between the symbol and the query)")
+    ax.set_ylabel("test accuracy (median over seeds; bars: min-max)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.35)
+    ax.legend(fontsize=9, loc="best", framealpha=0.9)
+    _save(fig, path)

@@ -63,3 +63,13 @@ def recall_accuracy(lm: LanguageModel, k: int, n: int = 1000, seed: int = 1) -> 
         states.append(state)
     lp = lm.next_logprobs(states)[:, ids]
     return float(np.mean(lp.argmax(axis=1) == targets))
+
+
+def recall_labelled(k: int, n: int, seed: int = 0) -> list[str]:
+    """The examples as a classifier's ``LABEL<TAB>TEXT`` lines (``s3<tab>s3 _ _ _ ?``): ``lmlab
+    train --kind classify --pooling last --unidirectional`` trains a recurrent cell on the task
+    through the generic trainer (the answer must be carried in the state to the query), and
+    ``lmlab evaluate RUN --test FILE`` reports its accuracy."""
+    inputs, targets = recall_examples(k, n, seed)
+    return [f"{SYMBOLS[t]}\t{' '.join(map(_token, row))}" for row, t in zip(inputs.tolist(), targets.tolist(),
+                                                                            strict=True)]

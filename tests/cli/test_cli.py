@@ -172,8 +172,8 @@ def test_one_command_loads_only_its_module():
     assert "lmlab.cli.ngram" in loaded and "lmlab.cli.train" not in loaded and "lmlab.cli.serve" not in loaded
     out = subprocess.run([sys.executable, "-m", "lmlab.cli.main", "--help"], capture_output=True, text=True).stdout
     assert all(c in out for c in ("ngram", "train", "classify", "mix", "serve", "diagnose"))
-    # matplotlib is for the figures only: neither --help, an n-gram command nor diagnose's help loads it
-    for argv in (["--help"], ["ngram", "--help"], ["query", "--help"], ["diagnose", "--help"]):
+    # matplotlib is for the figures only: neither --help, an n-gram command nor diagnose's or report's help loads it
+    for argv in (["--help"], ["ngram", "--help"], ["query", "--help"], ["diagnose", "--help"], ["report", "--help"]):
         code = (f"import sys\nfrom lmlab.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
                 "    pass\nprint('matplotlib' in sys.modules, 'torch' in sys.modules)")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -45,6 +45,7 @@ CASES = {
     "translate": ["translate", MODEL, "--text", TEXT],
     "encode": ["encode", MODEL, "--text", TEXT, "--output", OUT],
     "diagnose": ["diagnose", "gradients", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
+    "report": ["report", MODEL, "--text", TEXT, "--sections", "context", "cloze", "--out", OUT, "--quiet"],  # n-gram: both apply
 }
 # invocations that reach run() only with bad values (a good one would train a model or start a server):
 # predict, evaluate, translate and encode need a tagger or seq2seq, diagnose gradients a recurrent LM
@@ -53,12 +54,18 @@ EXTRA_BAD = {  # bad arguments a placeholder cannot express
     "data": [["data", "verify", "no-such-dataset"], ["data", "fetch", "no-such-dataset"]],
     "diagnose": [["diagnose", "agreement", MODEL, "--conllu", "{TMP}/no_such.conllu", "--out", "{TMP}/diag"],
                  ["diagnose", "agreement", MODEL, "--conllu", TEXT, "--out", "{TMP}/diag"],  # not CoNLL-U
-                 ["diagnose", "agreement", MODEL, "--text", TEXT, "--out", "{TMP}/diag"]],
+                 ["diagnose", "agreement", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
+                 ["diagnose", "gates", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],  # an n-gram has no gates
+                 ["diagnose", "gates", MODEL, "--max-distance", "3", "--out", "{TMP}/diag"],
+                 ["diagnose", "context", MODEL, "--text", TEXT, "--sentence", "a b", "--out", "{TMP}/diag"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "1", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],
             ["mix", MODEL, MODEL2, "--heldout", TEXT, "--data", "ptb", "--save", OUTJSON]],
     "classify": [["classify"], ["classify", "--train", TSV]],
+    "report": [["report", MODEL, "--sections", "cloze", "--lengths", "3", "--out", OUT],
+               ["report", MODEL, "--sections", "agreement", "--conllu", TEXT, "--out", OUT, "--quiet"],  # not CoNLL-U
+               ["report", MODEL, "--text", TEXT, "--data", "ptb", "--sections", "gradients", "--out", OUT]],
     "train": [["train", "--save", "{TMP}/run2"]],
     "generate": [["generate", MODEL, "-n", "-1"], ["generate", MODEL, "--max_tokens", "-5"],
                  ["generate", MODEL, "--top_p", "1.5"]],

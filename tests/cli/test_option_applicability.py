@@ -43,14 +43,30 @@ CASES = {
                                            ["diagnose", "gradients", M, "--out", "o", "--split", "test", "--data", "ptb"]),
     **{("diagnose", dest, f"with diagnose {d}"): (["diagnose", other, M, "--out", "o", f"--{dest}", v],
                                                    ["diagnose", d, M, "--out", "o", f"--{dest}", v])
-       for d, other, opts in (("gradients", "agreement", (("text", "t"), ("data", "ptb"), ("max_distance", "5"),
-                                                          ("positions", "5"), ("warmup", "2"))),
+       for d, other, opts in (("gradients", "agreement", (("max_distance", "5"), ("positions", "5"), ("warmup", "2"))),
                               ("agreement", "gradients", (("conllu", "a.conllu"),)),
-                              ("cloze", "agreement", (("file", "t.tsv"),)))
+                              ("cloze", "agreement", (("file", "t.tsv"),)),
+                              ("gates", "cloze", (("sentence", "a b"),)),
+                              ("context", "gates", (("lengths", "3"),)))
        for dest, v in opts},
-    ("diagnose", "normalize", "with diagnose agreement or cloze"): (
+    **{("diagnose", dest, "with diagnose gradients, gates or context"): (["diagnose", "cloze", M, "--out", "o", f"--{dest}", v],
+                                                                 ["diagnose", "gates", M, "--out", "o", f"--{dest}", v])
+       for dest, v in (("text", "t"), ("data", "ptb"))},
+    ("diagnose", "normalize", "with diagnose agreement, cloze or gates"): (
         ["diagnose", "gradients", M, "--out", "o", "--normalize", "none"],
-        ["diagnose", "cloze", M, "--out", "o", "--normalize", "none"]),
+        ["diagnose", "gates", M, "--out", "o", "--normalize", "none"]),
+    **{("report", dest, f"with --sections {sec}"): (["report", M, "--out", "r.html", "--sections", "cloze", f"--{dest}", v],
+                                                     ["report", M, "--out", "r.html", "--sections", sec, f"--{dest}", v])
+       for dest, sec, v in (("max_distance", "gradients", "5"), ("positions", "gradients", "5"),
+                            ("warmup", "gradients", "2"), ("lengths", "context", "3"), ("conllu", "agreement", "a.conllu"))},
+    **{("report", dest, "with --sections gradients, gates or context"): (
+        ["report", M, "--out", "r.html", "--sections", "cloze", f"--{dest}", v],
+        ["report", M, "--out", "r.html", "--sections", "cloze", "gates", f"--{dest}", v]) for dest, v in (("text", "t"), ("data", "ptb"))},
+    ("report", "normalize", "with --sections agreement, cloze or gates"): (
+        ["report", M, "--out", "r.html", "--sections", "context", "--normalize", "none"],
+        ["report", M, "--out", "r.html", "--normalize", "none"]),
+    ("report", "split", "with --data"): (["report", M, "--out", "r.html", "--split", "test"],
+                                         ["report", M, "--out", "r.html", "--split", "test", "--data", "ptb"]),
     ("compare", "split", "with --data"): (["compare", M, "--split", "valid"],
                                           ["compare", M, "--split", "valid", "--data", "ptb"]),
     ("compare", "weights", "with --mix"): (["compare", M, M, "--weights", "0.5", "0.5"],

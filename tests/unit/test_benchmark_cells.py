@@ -18,7 +18,8 @@ from lmlab.cli.main import build_parser
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 SCRIPTS = {"classifier_bench": lambda m: m.cells(), "tagger_bench": lambda m: m.CELLS,
-           "seq2seq_bench": lambda m: m.CELLS, "conditional_bench": lambda m: {"sst2": m.sst2_cell()}}
+           "seq2seq_bench": lambda m: m.CELLS, "conditional_bench": lambda m: {"sst2": m.sst2_cell()},
+           "recall_bench": lambda m: m.cells()}
 
 
 def _cells(script):
@@ -113,3 +114,21 @@ def test_a_cell_trained_a_few_epochs_per_run_is_the_uninterrupted_run(tmp_path):
     assert [h["train_loss"] for h in hist] == [json.loads(line)["train_loss"] for line in
                                                (tmp_path / "runs" / "whole" / "log.jsonl").read_text().splitlines()]
     assert set(json.loads((tmp_path / "r.json").read_text())) == {"whole", "parts"}
+
+
+def test_recall_cells_are_the_issues_grid_and_the_report_picks_the_rate_on_dev(tmp_path):
+    rec = importlib.import_module("recall_bench")
+    cells = rec.cells()
+    assert {(c.info["model"], c.info["distance"]) for c in cells.values()} == {
+        (m, k) for m in ("rnn_tanh", "lstm", "gru") for k in (5, 10, 20, 30, 50, 75, 100)}
+    assert len(cells) == 3 * 7 * 3 * 3 and all("--unidirectional" in c.train for c in cells.values())
+    rows = {}
+    for lr, dev, tests in ((0.001, 0.5, (0.2, 0.3, 0.4)), (0.01, 0.9, (0.95, 1.0, 0.85))):
+        for seed, acc in zip((1, 2, 3), tests, strict=True):
+            name = f"lstm-k50-lr{lr}-s{seed}"
+            rows[name] = _row(cells[name].info, {"accuracy": acc}, best_dev=dev)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rows))
+    text = "\n".join(rec.report_lines(path))
+    assert "| lstm | 50 | 0.01 | 3 | 95.0 | 85.0-100.0 | 1500 |" in text
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

@@ -29,14 +29,42 @@ def sigmoid_cell(x, h, w_ih, w_hh, b_ih, b_hh):
 
 def cho_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
     """One step of Cho et al.'s GRU.  Gates in PyTorch's order r, z, n."""
-    H = h.shape[1]
+    return gated_step("gru_cho", x, (h,), w_ih, w_hh, b_ih, b_hh)[1][0]
+
+
+GATE_NAMES = {"lstm": ("forget", "input", "output"), "gru": ("update", "reset"), "gru_cho": ("update", "reset")}
+
+
+def gated_step(cell: str, x, state: tuple, w_ih, w_hh, b_ih, b_hh) -> tuple[dict, tuple]:
+    """One step of a gated cell with its gates exposed: ``(gates, new state)``.
+
+    ``state`` is ``(h, c)`` for ``lstm``, ``(h,)`` for ``gru``/``gru_cho``; shapes x (B, I), h (B, H).
+    The gates are those of :data:`GATE_NAMES` (each (B, H), in [0, 1]): an LSTM's forget gate f
+    is the fraction of c kept, c' = f * c + i * g, h' = o * tanh(c'); a GRU's update gate z is the
+    fraction of h kept, h' = (1 - z) * n + z * h, and its reset gate r scales h (Cho) or W_hn h
+    (PyTorch) inside the candidate n.  The fused cells (``torch.lstm_cell``, ``torch.gru_cell``)
+    compute the same state without showing their gates; the tests check this function's state
+    against theirs."""
+    h = state[0]
+    H = h.shape[-1]
     gi = x @ w_ih.t() + b_ih
-    w_hr, w_hz, w_hn = w_hh[:H], w_hh[H : 2 * H], w_hh[2 * H :]
-    b_hr, b_hz, b_hn = b_hh[:H], b_hh[H : 2 * H], b_hh[2 * H :]
-    r = torch.sigmoid(gi[:, :H] + h @ w_hr.t() + b_hr)
-    z = torch.sigmoid(gi[:, H : 2 * H] + h @ w_hz.t() + b_hz)
-    n = torch.tanh(gi[:, 2 * H :] + (r * h) @ w_hn.t() + b_hn)
-    return (1 - z) * n + z * h
+    if cell == "lstm":
+        g = gi + h @ w_hh.t() + b_hh
+        i, f = torch.sigmoid(g[..., :H]), torch.sigmoid(g[..., H : 2 * H])
+        cand, o = torch.tanh(g[..., 2 * H : 3 * H]), torch.sigmoid(g[..., 3 * H :])
+        c = f * state[1] + i * cand
+        return {"forget": f, "input": i, "output": o}, (o * torch.tanh(c), c)
+    if cell == "gru":
+        gh = h @ w_hh.t() + b_hh
+        r, z = torch.sigmoid(gi[..., :H] + gh[..., :H]), torch.sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
+        n = torch.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
+    elif cell == "gru_cho":
+        ghrz = h @ w_hh[: 2 * H].t() + b_hh[: 2 * H]
+        r, z = torch.sigmoid(gi[..., :H] + ghrz[..., :H]), torch.sigmoid(gi[..., H : 2 * H] + ghrz[..., H:])
+        n = torch.tanh(gi[..., 2 * H :] + (r * h) @ w_hh[2 * H :].t() + b_hh[2 * H :])
+    else:
+        raise ConfigError(f"cell {cell!r} has no gates (gated cells: {', '.join(GATE_NAMES)})")
+    return {"update": z, "reset": r}, ((1 - z) * n + z * h,)
 
 
 class LoopRNN(nn.Module):

@@ -1,0 +1,249 @@
+"""``lmlab report MODEL... --data ptb --out report.html``: one self-contained HTML page with the
+diagnostics of ``lmlab diagnose`` for the models passed, so a learner sees RNN vs LSTM vs GRU on
+real data with one command.
+
+Sections (--sections, default all): gradient flow (recurrent LMs), gate activity (LSTM and GRU),
+perplexity against the context length, subject-verb agreement (UD-EWT, or --conllu) and the
+cloze templates (any model).  Each is ``lmlab diagnose``'s own run (same defaults, same checks);
+a model a section does not apply to (an n-gram in gradient flow) is named in a note.  The
+figures are embedded as PNG data URIs: the page needs no file beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from pathlib import Path
+
+from ._common import Formatter, Progress, applies_only, input_lines, output_file
+from .diagnose import measurement_options
+
+SECTIONS = ("gradients", "gates", "context", "agreement", "cloze")
+TEXT_SECTIONS = ("gradients", "gates", "context")
+
+EXAMPLES = """examples:
+  lmlab report ptb.o5.arpa runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --out report.html
+  lmlab report runs/ptb-lstm --text valid.txt --sections gradients gates --out lstm.html
+"""
+
+
+def add_parser(sub):
+    p = sub.add_parser("report", help="one HTML page of diagnostics (gradients, gates, context, agreement, cloze)",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
+    p.add_argument("models", nargs="+", metavar="MODEL",
+                   help="models: ARPA, .lmbin, neural folders, mixture .json (each section takes those it applies to)")
+    p.add_argument("--out", required=True, type=output_file, metavar="FILE", help="the HTML file to write")
+    p.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), metavar="S",
+                   help=f"the sections, in this order: {', '.join(SECTIONS)}")
+    p.add_argument("--text", help="gradients, gates, context: the text file they read (default: stdin)")
+    p.add_argument("--data", help="named dataset instead of --text (see 'lmlab data list')")
+    p.add_argument("--split", default="valid", help="with --data: the split to read")
+    measurement_options(p)  # lmlab diagnose's own: the same names, defaults and checks
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    on = lambda *names: lambda a: any(s in a.sections for s in names)  # noqa: E731
+    for dest in ("max_distance", "positions", "warmup"):
+        applies_only(p, dest, on("gradients"), "with --sections gradients")
+    applies_only(p, "lengths", on("context"), "with --sections context")
+    applies_only(p, "conllu", on("agreement"), "with --sections agreement")
+    for dest in ("text", "data"):
+        applies_only(p, dest, on(*TEXT_SECTIONS), "with --sections gradients, gates or context")
+    applies_only(p, "normalize", on("agreement", "cloze", "gates"), "with --sections agreement, cloze or gates")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data")
+    return p
+
+
+def _kinds(paths):
+    """Each model's (path, recurrent, gated), every model loaded (and so checked) before any work."""
+    from ..models.loading import load
+
+    out = []
+    for path in paths:
+        lm = load(path)
+        recurrent = bool(getattr(lm, "is_rnn", False)) and hasattr(lm, "model")
+        out.append((path, recurrent, recurrent and lm.config.cell in ("lstm", "gru", "gru_cho")))
+    return out
+
+
+def run(args) -> int:
+    from .._io import write_text_atomic
+    from ..diagnostics.html import page
+
+    say = Progress(args.quiet)
+    kinds = _kinds(args.models)
+    sections = list(dict.fromkeys(args.sections))
+    text_args: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="lmlab-report-") as tmp:
+        if any(s in TEXT_SECTIONS for s in sections):
+            if args.data is not None:
+                text_args = ["--data", args.data, "--split", args.split]
+                input_lines(None, args.data, args.split)  # a missing dataset is refused before any work
+            else:
+                lines = input_lines(args.text)
+                write_text_atomic(Path(tmp) / "text.txt", "\n".join(lines) + "\n")
+                text_args = ["--text", str(Path(tmp) / "text.txt")]
+        built = []
+        for name in sections:
+            say(f"section {name}")
+            built.append(SECTION_BUILDERS[name](args, kinds, text_args, Path(tmp) / name))
+        if text_args[:1] == ["--text"]:  # the commands shown name the user's text, not the copy read from it
+            for sec in built:
+                sec.notes = [n.replace(text_args[1], "-" if args.text is None else args.text) for n in sec.notes]
+    intro = [f"Models: {', '.join(args.models)}.",
+             "Made by lmlab report; each section is the lmlab diagnose command of the same name, run with the "
+             "options shown in it."]
+    write_text_atomic(args.out, page("lmlab diagnostics report", intro, built))
+    say(f"wrote {args.out}")
+    return 0
+
+
+def _diagnose(sec, diagnostic: str, models, out: Path, extra: list[str]) -> dict:
+    """``lmlab diagnose DIAGNOSTIC MODELS --out OUT EXTRA`` (its printed tables kept off stdout); its
+    figures and the command are added to the section ``sec``."""
+    from . import diagnose
+    from .main import build_parser
+
+    argv = ["diagnose", diagnostic, *map(str, models), "--out", str(out), "--quiet", *extra]
+    args = build_parser("diagnose").parse_args(argv)
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = diagnose.measure(args)
+    sec.figures += [(Path(f).stem.replace("_", " "), Path(f).read_bytes()) for f in result["figures"]]
+    sec.notes.append("lmlab " + " ".join(a for a in argv if a not in (str(out), "--out", "--quiet")))
+    return result
+
+
+def _short(path: str) -> str:
+    return Path(path).name or path
+
+
+def _applicable(sec, kinds, index: int, what: str, none: str) -> list:
+    """The models whose flag ``index`` of :func:`_kinds` is set; the others named in notes of ``sec``."""
+    sec.notes += [f"{k[0]}: {what}" for k in kinds if not k[index]]
+    models = [k[0] for k in kinds if k[index]]
+    if not models:
+        sec.notes.append(none)
+    return models
+
+
+def _gradients(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+
+    sec = Section("Gradient flow back through time")
+    sec.text.append("The norm of dL_t/dh_{t-k} (the loss at position t, the top layer's hidden state k tokens "
+                    "earlier; an LSTM's cell state dashed), median and quartiles over positions of the text. A "
+                    "plain RNN's gradient shrinks (or explodes) geometrically with k: the same W_hh multiplies it at "
+                    "every step; the LSTM's additive cell update and the GRU's update gate keep it alive.")
+    models = _applicable(sec, kinds, 1, "not a recurrent LM: no gradient flow through time",
+                         "No recurrent model was passed.")
+    if not models:
+        return sec
+    res = _diagnose(sec, "gradients", models, out, [*text_args, "--max-distance", str(args.max_distance),
+                                                    "--positions", str(args.positions), "--warmup", str(args.warmup)])
+    K = args.max_distance
+    ks = sorted({0, min(10, K), min(20, K), K})
+    rows = []
+    for m in models:
+        rec = {r["distance"]: r for r in res["records"] if r["model"] == str(m)}
+        row = {"model": _short(m), "cell": rec[0]["cell"], "init": rec[0]["init"],
+               "radius": rec[0]["w_hh_spectral_radius"], "sigma": rec[0]["w_hh_largest_singular"]}
+        for k in ks:
+            row[f"n{k}"] = rec[k]["grad_norm"]
+        row["ratio"] = rec[min(20, K)]["grad_norm"] / rec[0]["grad_norm"] if rec[0]["grad_norm"] else None
+        rows.append(row)
+    sec.tables.append(table(rows, [("model", "model"), ("cell", "cell"), ("init", "init"),
+                                   *[(f"n{k}", f"norm at k={k}") for k in ks],
+                                   ("ratio", f"norm({min(20, K)}) / norm(0)"),
+                                   ("radius", "spectral radius of W_hh"), ("sigma", "largest singular value")]))
+    return sec
+
+
+def _gates(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+
+    sec = Section("Gate activity")
+    sec.text.append("What fraction each unit keeps or lets through at each word of the sentence (top layer; 0 "
+                    "closed, 1 open): an LSTM's forget, input and output gates, a GRU's update and reset gates. "
+                    "The table gives each gate's mean over units and tokens, and the fractions closed (< 0.1) "
+                    "and open (> 0.9), over the corpus.")
+    models = _applicable(sec, kinds, 2, "no gates (gates are for LSTM and GRU models)", "No LSTM or GRU model was passed.")
+    if not models:
+        return sec
+    res = _diagnose(sec, "gates", models, out, [*text_args, "--normalize", args.normalize])
+    rows = [dict(r, model=_short(r["model"]), layer=r["layer"] + 1) for r in res["records"] if r["scope"] == "corpus"]
+    sec.tables.append(table(rows, [("model", "model"), ("cell", "cell"), ("layer", "layer"), ("gate", "gate"),
+                                   ("mean", "mean"), ("std", "std"), ("below_0.1", "closed (< 0.1)"),
+                                   ("above_0.9", "open (> 0.9)")]))
+    return sec
+
+
+def _context(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+
+    sec = Section("Perplexity against the context length")
+    sec.text.append("Each prediction's history cut to its last k tokens (<s> counted): an n-gram model of order N "
+                    "sees N - 1 tokens whatever k is; a recurrent model that uses long contexts keeps improving "
+                    "with k. Dotted: each model's full-history perplexity.")
+    res = _diagnose(sec, "context", [p for p, *_ in kinds], out, [*text_args, "--lengths", *map(str, args.lengths)])
+    ks = sorted({r["context"] for r in res["records"]})
+    rows = []
+    for m, *_ in kinds:
+        rec = {r["context"]: r for r in res["records"] if r["model"] == str(m)}
+        first = next(iter(rec.values()))
+        rows.append({"model": _short(m), "window": first["window"], "full": first["full_perplexity"],
+                     **{f"k{k}": rec[k]["perplexity"] for k in ks}})
+    sec.tables.append(table(rows, [("model", "model"), ("window", "fixed window"),
+                                   *[(f"k{k}", f"k={k}", lambda v: f"{v:.2f}") for k in ks],
+                                   ("full", "full history", lambda v: f"{v:.2f}")]))
+    return sec
+
+
+def _agreement(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+
+    sec = Section("Subject-verb number agreement")
+    sec.text.append("Cases from real English (UD treebanks, as Linzen et al. 2016): the model is right when it "
+                    "gives the verb form that agrees with the subject a higher probability than the other form, "
+                    "after the prefix; bucketed by attractors (intervening nouns of the other number) and by "
+                    "intervening words, with Wilson 95% intervals. Published LSTM figures from Marvin & Linzen "
+                    "2018 (simple agreement about 0.94, across a prepositional phrase about 0.57) come from "
+                    "templates, not from a treebank.")
+    extra = ["--normalize", args.normalize] + (["--conllu", *args.conllu] if args.conllu else [])
+    res = _diagnose(sec, "agreement", [p for p, *_ in kinds], out, extra)
+    if not res["records"]:
+        sec.notes.append(res.get("note", "no cases"))
+        return sec
+    rows = [dict(r, model=_short(r["model"]), bucket=r["bucket"] if r["bucket"] == "all"
+                 else f"{r['bucket_kind']} {r['bucket']}") for r in res["records"]]
+    ci = lambda r: None if r["accuracy"] is None else f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"  # noqa: E731
+    for r in rows:
+        r["ci"] = ci(r)
+    sec.tables.append(table(rows, [("model", "model"), ("bucket", "bucket"), ("cases", "cases"),
+                                   ("accuracy", "accuracy", lambda v: f"{v:.3f}"), ("ci", "95% interval"),
+                                   ("not_scored", "not scored")]))
+    return sec
+
+
+def _cloze(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+
+    sec = Section("Cloze templates")
+    sec.text.append("Sentences with a blank and candidate fillers (lmlab's shipped templates, the lecture's "
+                    "'The writer of the books ___' and '... she finally printed her ___' among them), each "
+                    "model's best candidate and the rank it gives the expected filler.")
+    res = _diagnose(sec, "cloze", [p for p, *_ in kinds], out, ["--normalize", args.normalize])
+    rows = []
+    for m, *_ in kinds:
+        mine = [r for r in res["records"] if r["model"] == str(m)]
+        for template in dict.fromkeys(r["template"] for r in mine):
+            cands = [r for r in mine if r["template"] == template]
+            expected = next((r for r in cands if r["expected"]), None)
+            rows.append({"model": _short(m), "template": template, "best": cands[0]["candidate"],
+                         "expected": None if expected is None else expected["candidate"],
+                         "rank": None if expected is None else expected["rank"], "of": len(cands)})
+    sec.tables.append(table(rows, [("model", "model"), ("template", "template"), ("best", "model's best filler"),
+                                   ("expected", "expected"), ("rank", "rank of the expected"), ("of", "candidates")]))
+    return sec
+
+
+SECTION_BUILDERS = {"gradients": _gradients, "gates": _gates, "context": _context, "agreement": _agreement,
+                    "cloze": _cloze}
