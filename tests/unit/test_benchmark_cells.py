@@ -59,7 +59,7 @@ def test_reports_render_recorded_rows(tmp_path):
     path.write_text(json.dumps({"conll2000-bilstm-crf": _row(tagger.CELLS["conll2000-bilstm-crf"].info,
                                                              {"accuracy": 0.95, "span_f1": 93.25})}))
     text = "\n".join(tagger.report_lines(path))
-    assert "| conll2000 chunks | BiLSTM + chars + CRF | 95.0 | 93.25 |" in text
+    assert "| conll2000 chunks | BiLSTM + chars + CRF | 95.00 | 93.25 |" in text
     seq = importlib.import_module("seq2seq_bench")
     rep = {"tokenized": {"score": 30.04, "signature": "tok:none"}, "detokenized": {"score": 31.5, "signature": "tok:13a"}}
     path.write_text(json.dumps({"de-en-bahdanau": _row(
