@@ -70,13 +70,14 @@ class ConditionalGenerator(TaskModelAPI):
     def generate(self, label: str | None = None, features=None, *, n: int = 1, prompt="", max_tokens: int = 30,
                  greedy: bool = False, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, seed: int | None = None, beam: int | None = None, stop: bool = True,
-                 scores: bool = False) -> list:
+                 scores: bool = False, nbest: int = 1, alpha: float = 0.0) -> list:
         """Sentences generated given ``label`` (a label-conditioned model; None: from the labels'
         mixture with the training prior) or ``features`` (a feature-conditioned model: one vector,
         or an ``(M, F)`` array, ``n`` sentences per row in row order), exactly what ``lmlab generate
         --label/--features`` prints (:func:`lmlab.generate.decode.generated`, the LMs' own code):
         ``n`` samples (sample ``i`` seeded ``seed + i``; ``temperature``, ``top_k``, ``top_p``) or
-        ``greedy``, or the best hypothesis of a ``beam`` search.  ``scores``: ``(sentence,
+        ``greedy``, or the best hypothesis of a ``beam`` search (its ``nbest`` best, with GNMT
+        length normalisation ``alpha``, as ``--nbest``/``--alpha``).  ``scores``: ``(sentence,
         log10-probability)`` pairs, as ``--scores``."""
         import math
 
@@ -84,7 +85,7 @@ class ConditionalGenerator(TaskModelAPI):
 
         lms = self._conditioned(label, features, "generate")
         out = generated(lms, prompt, n=n, beam=beam, max_tokens=max_tokens, greedy=greedy, temperature=temperature,
-                        top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop)
+                        top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop, nbest=nbest, alpha=alpha)
         return [(text, lp / math.log(10)) if scores else text for text, lp in out]
 
     def _conditioned(self, label, features, what: str) -> list:

@@ -5,7 +5,8 @@ knobs: ``--label LABEL`` (a label-conditioned model; without it, from the uncond
 the labels' mixture with the training prior) or ``--features FILE`` (a feature-conditioned model:
 one vector a line, ``-n`` samples per line, in line order).  ``--beam N`` prints the best
 hypothesis of the one beam search (``lmlab.generate.beam``; ``--beam 1`` is ``--greedy``) instead
-of sampling, for any model.
+of sampling, for any model; ``--nbest K`` its K best, best first, ranked with GNMT length
+normalisation ``--alpha`` (the same search and knobs as ``lmlab translate``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._common import (
     MODEL_HELP,
     Formatter,
     applies_only,
+    nonnegative_float,
     nonnegative_int,
     positive_float,
     positive_int,
@@ -52,6 +54,10 @@ def add_parser(sub):
     p.add_argument("--scores", action="store_true", help="print each sample's log10-probability before it")
     p.add_argument("--beam", type=positive_int, help="the best hypothesis of a beam search of this width "
                                                      "(default: none, sample or --greedy)")
+    p.add_argument("--nbest", type=positive_int, default=1,
+                   help="with --beam: print the N best hypotheses, best first (default: 1, the best)")
+    p.add_argument("--alpha", type=nonnegative_float, default=0.0,
+                   help="with --beam: GNMT length normalisation of the hypotheses' scores (default: 0, none)")
     p.add_argument("--label", help="a conditional LM conditioned on labels: generate given this label (default: "
                                    "from the labels' mixture with the training prior)")
     p.add_argument("--features", help="a conditional LM conditioned on feature vectors: a feature file, one vector "
@@ -62,6 +68,8 @@ def add_parser(sub):
     applies_only(p, "greedy", lambda a: a.beam is None, "without --beam (--beam 1 is greedy)")
     applies_only(p, "stop", lambda a: a.beam is None, "without --beam (a hypothesis ends at </s>)")
     applies_only(p, "num", lambda a: a.beam is None, "without --beam (it prints the best hypothesis)")
+    for dest in ("nbest", "alpha"):
+        applies_only(p, dest, lambda a: a.beam is not None, "with --beam")
     return p
 
 
@@ -109,6 +117,6 @@ def run(args) -> int:
     for text, logprob in generated(models(args), args.prompt, n=1 if args.beam is not None else args.num,
                                    beam=args.beam, max_tokens=args.max_tokens, greedy=args.greedy,
                                    temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,
-                                   stop_at_eos=args.stop):
+                                   stop_at_eos=args.stop, nbest=args.nbest, alpha=args.alpha):
         print(f"{logprob / math.log(10):.3f}\t{text}" if args.scores else text)
     return 0

@@ -5,6 +5,8 @@ a beam search's best, as text), which the Python API's conditional LM
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -89,14 +91,16 @@ def generate(
 def generated(models: Sequence[LanguageModel], prompt: str | Sequence[str] = "", *, n: int = 1,
               beam: int | None = None, max_tokens: int = 30, greedy: bool = False, temperature: float = 1.0,
               top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-              stop_at_eos: bool = True) -> Iterator[tuple[str, float]]:
+              stop_at_eos: bool = True, nbest: int = 1, alpha: float = 0.0) -> Iterator[tuple[str, float]]:
     """``lmlab generate``'s output, one at a time as it is made: for each model in turn (e.g. a
     conditional LM given each feature vector), ``n`` samples of :func:`generate` (the ``i``-th
     output of all is seeded ``seed + i``) or, with ``beam``, the best hypothesis of the one beam
-    search (:func:`lmlab.generate.beam.lm_beam_search`; ``beam=1`` is greedy); each output is
+    search (:func:`lmlab.generate.beam.lm_beam_search`; ``beam=1`` is greedy), or its ``nbest``
+    best, best first, ranked with GNMT length normalisation ``alpha``; each output is
     ``(the prompt and its continuation detokenised, the natural-log probability of the generated
     tokens)``.  A knob that has no effect (a sampling one with ``greedy`` or ``beam``; ``n``,
-    ``greedy`` or ``stop_at_eos=False`` with ``beam``) is refused by name."""
+    ``greedy`` or ``stop_at_eos=False`` with ``beam``; ``nbest`` or ``alpha`` without it) is refused
+    by name."""
     from .beam import lm_beam_search
 
     given = {"temperature": temperature != 1.0, "top_k": top_k is not None, "top_p": top_p is not None,
@@ -104,7 +108,16 @@ def generated(models: Sequence[LanguageModel], prompt: str | Sequence[str] = "",
     if beam is not None:
         given.update(n=n != 1, greedy=greedy, stop_at_eos=not stop_at_eos)
     mode = "beam" if beam is not None else "greedy" if greedy else None
-    problems = check_count("n", n) + ([] if beam is None else check_count("beam", beam))
+    problems = check_count("n", n) + check_count("nbest", nbest)
+    if beam is None:
+        problems += [f"{k} has no effect without beam" for k, on in (("nbest", nbest != 1), ("alpha", alpha != 0.0))
+                     if on]
+    else:
+        problems += check_count("beam", beam)
+        if isinstance(nbest, int) and isinstance(beam, int) and nbest > beam > 0:
+            problems.append(f"nbest {nbest} is more than the beam keeps ({beam})")
+        if not (isinstance(alpha, int | float) and math.isfinite(alpha) and alpha >= 0):
+            problems.append(f"alpha must be a number >= 0, got {alpha!r}")
     problems += [f"{k} has no effect with {mode}" for k, on in given.items() if on and mode]
     if problems:
         raise ConfigError(problems)
@@ -112,11 +125,12 @@ def generated(models: Sequence[LanguageModel], prompt: str | Sequence[str] = "",
     for lm in models:
         for _ in range(n):
             if beam is not None:
-                best = lm_beam_search(lm, prompt, beam=beam, max_len=max_tokens)[0]
-                tokens, logprob = [lm.vocab[t] for t in best.tokens], best.logprob
-            else:
-                g = generate(lm, prompt, max_tokens=max_tokens, greedy=greedy, temperature=temperature, top_k=top_k,
-                             top_p=top_p, seed=None if seed is None else seed + i, stop_at_eos=stop_at_eos)
-                tokens, logprob = g.tokens, sum(g.logprobs)
-            yield lm.vocab.tokenizer.detokenize(prompt_tokens(lm, prompt) + tokens), logprob
+                for hyp in lm_beam_search(lm, prompt, beam=beam, nbest=nbest, max_len=max_tokens, alpha=alpha):
+                    yield (lm.vocab.tokenizer.detokenize(prompt_tokens(lm, prompt) + [lm.vocab[t] for t in hyp.tokens]),
+                           hyp.logprob)
+                i += 1
+                continue
+            g = generate(lm, prompt, max_tokens=max_tokens, greedy=greedy, temperature=temperature, top_k=top_k,
+                         top_p=top_p, seed=None if seed is None else seed + i, stop_at_eos=stop_at_eos)
+            yield lm.vocab.tokenizer.detokenize(prompt_tokens(lm, prompt) + g.tokens), sum(g.logprobs)
             i += 1

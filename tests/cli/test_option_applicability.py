@@ -88,6 +88,8 @@ CASES = {
                                                                           ["generate", M, "--no-stop"]),
     ("generate", "num", "without --beam (it prints the best hypothesis)"): (["generate", M, "--beam", "2", "-n", "3"],
                                                                              ["generate", M, "-n", "3"]),
+    **{("generate", opt, "with --beam"): (["generate", M, f"--{opt}", v], ["generate", M, "--beam", "2", f"--{opt}", v])
+       for opt, v in (("nbest", "2"), ("alpha", "0.6"))},
     ("classify", "test", "with --train (a --task has its own test set)"): (
         ["classify", "--task", "sst2", "--test", "t.tsv"], ["classify", "--train", "a.tsv", "--test", "t.tsv"]),
     ("classify", "test", "without --predict (which prints labels, no report)"): (

@@ -198,3 +198,47 @@ def test_beam_imports_no_torch():
 
     code = "import sys, lmlab.generate.beam, lmlab.generate.complete; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.5])
+def test_generate_nbest_are_the_beam_searchs_own_best_first(lm, alpha):
+    """``lmlab generate --beam N --nbest K --alpha A`` (and the API, through ``generated``) prints the
+    one beam search's K best, best first by the length-normalised score."""
+    from lmlab.generate.decode import generated
+
+    want = lm_beam_search(lm, "the", beam=4, nbest=3, max_len=6, alpha=alpha)
+    got = list(generated([lm], "the", beam=4, nbest=3, max_tokens=6, alpha=alpha))
+    assert [t for t, _ in got] == [" ".join(["the", *(lm.vocab[i] for i in h.tokens)]) for h in want]
+    assert [lp for _, lp in got] == [h.logprob for h in want] and len({t for t, _ in got}) == 3
+    scores = [h.score for h in want]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("kw, message", [({"nbest": 2}, "nbest has no effect without beam"),
+                                         ({"alpha": 0.6}, "alpha has no effect without beam"),
+                                         ({"beam": 2, "nbest": 3}, "nbest 3 is more than the beam keeps (2)"),
+                                         ({"beam": 2, "alpha": -1.0}, "alpha must be a number >= 0")])
+def test_generate_refuses_nbest_and_alpha_where_they_mean_nothing(lm, kw, message):
+    from lmlab.generate.decode import generated
+
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        list(generated([lm], "the", **kw))
+
+
+def test_generate_cli_prints_the_nbest(lm, tmp_path, capsys):
+    from lmlab.cli.main import main
+
+    from lmlab.models.loading import load
+    from lmlab.models.ngram.model import save_arpa
+
+    arpa = tmp_path / "lm.arpa"
+    save_arpa(lm, arpa)
+    assert main(["generate", str(arpa), "--prompt", "the", "--beam", "4", "--nbest", "3", "--alpha", "0.6",
+                 "--max_tokens", "6", "--scores"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    back = load(str(arpa))
+    want = lm_beam_search(back, "the", beam=4, nbest=3, max_len=6, alpha=0.6)
+    assert len(want) == 3
+    assert [line.split("\t", 1)[1] for line in lines] == [" ".join(["the", *(back.vocab[i] for i in h.tokens)])
+                                                          for h in want]
+    assert [float(line.split("\t")[0]) for line in lines] == [round(h.logprob / math.log(10), 3) for h in want]
