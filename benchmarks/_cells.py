@@ -144,6 +144,15 @@ def header(done: dict) -> list[str]:
     return [line + ".", ""]
 
 
+def pending(done: dict, cells: dict) -> list[str]:
+    """A line naming the cells not yet recorded (none: nothing)."""
+    left = [n for n in cells if n not in done]
+    if not left:
+        return []
+    return ["", f"Not run yet ({len(left)} of {len(cells)} cells; `--all` runs them, resuming any begun): "
+                + ", ".join(f"`{n}`" for n in left) + "."]
+
+
 def mean_std(xs: list[float], scale: float = 100.0) -> str:
     """``mean ± sample std`` (one value alone when there is one)."""
     if len(xs) > 1:

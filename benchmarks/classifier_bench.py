@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cells import REPO, Cell, header, main, mean_std, real_rows  # noqa: E402
+from _cells import REPO, Cell, header, pending, main, mean_std, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "classifier.json"
 RUNS = REPO / "runs" / "bench" / "classify"
@@ -91,6 +91,7 @@ def report_lines(results: Path) -> list[str]:
             lines += ["", (f"Beside it: lmlab's per-class unigram LM on SST-2, accuracy {100 * uni[0]['accuracy']:.1f} "
                            "(`benchmarks/classify_bench.py`).")]
     lines += ["", f"Literature: {LITERATURE}."]
+    lines += pending(done, cells())
     return lines
 
 

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cells import REPO, Cell, _lmlab, header, main, real_rows  # noqa: E402
+from _cells import REPO, Cell, _lmlab, header, pending, main, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "seq2seq.json"
 RUNS = REPO / "runs" / "bench" / "seq2seq"
@@ -106,6 +106,7 @@ def report_lines(results: Path) -> list[str]:
             if way in r["report"]}
     lines += ["", "Signatures: " + "; ".join(f"{w}: `{s}`" for w, s in sigs.items() if s), "",
               f"Published: {ANCHOR}.", "", "Commands:", ""] + [f"- `{r['command']}`" for r in done.values()]
+    lines += pending(done, CELLS)
     return lines
 
 

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cells import REPO, Cell, header, main, real_rows  # noqa: E402
+from _cells import REPO, Cell, header, pending, main, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "tagger.json"
 RUNS = REPO / "runs" / "bench" / "tagger"
@@ -85,6 +85,7 @@ def report_lines(results: Path) -> list[str]:
                      f"{r['train_seconds'] / 60:.1f} | {r['items_per_s']:.0f} | {r['threads']} |")
     lines += [""] + [f"Published, {d}: {p}." for d, p in PUBLISHED.items()]
     lines += ["", "Commands:", ""] + [f"- `{r['command']}`" for r in done.values()]
+    lines += pending(done, CELLS)
     return lines
 
 
