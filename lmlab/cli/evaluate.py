@@ -1,8 +1,8 @@
 """``lmlab evaluate MODEL --data NAME --split test``: a tagger checkpoint's scores on a named
 tagging dataset (``ud-english-ewt``, ``conll2000``) or a CoNLL-style column file (``--test
 FILE``): token accuracy, macro F1 and per-tag precision, recall and F1; for chunk tags
-(conll2000's chunks, or a file with ``--scheme``) conlleval's span precision, recall and F1 with
-per-type figures as well.  Gold tags that training never saw are counted and reported (each is
+(conll2000's chunks, or a file with ``--scheme``, by default the scheme the model was trained
+with) conlleval's span precision, recall and F1 with per-type figures as well.  Gold tags that training never saw are counted and reported (each is
 an error), never a crash.  ``--labels`` defaults to the one the model was trained on.
 
 A classifier checkpoint (``lmlab train --kind classify``) on ``--data sst2|sst5|mr`` (MR: ``--fold
@@ -47,7 +47,7 @@ def add_parser(sub):
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
     p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
     p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
-    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: none)")
+    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: --data's own; for --test, the scheme the model was trained with, if any)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -75,7 +75,8 @@ def run(args) -> int:
     from ..data.columns import read_columns
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
-    from ..train.tag_run import chunk_scheme
+    from ..train.runs import recorded_source
+    from ..train.tag_run import chunk_scheme, scheme_of
 
     if evaluate_conditional.is_conditional(args.model):  # perplexities given conditions (lmlab.cli.evaluate_conditional)
         return evaluate_conditional.run(args)
@@ -95,6 +96,8 @@ def run(args) -> int:
             scheme = chunk_scheme(args.data, labels)
         sentences = tagging_task(args.data, args.split, labels, scheme)
     else:
+        if scheme is None:  # the chunk scheme the model was trained with, as --labels defaults
+            scheme = scheme_of(recorded_source(args.model))
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
                                  scheme=scheme)
     rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)

@@ -144,6 +144,31 @@ def test_chunk_tags_use_span_f1_as_the_dev_metric(tmp_path, capsys):
     assert code == 0 and json.loads(out)["span_f1"] == pytest.approx(st["best"], abs=1e-9)
 
 
+def test_a_test_file_is_scored_in_the_scheme_the_model_was_trained_with(tmp_path, capsys):
+    """Span F1 was the dev metric of a --scheme run: lmlab evaluate --test (and SequenceTagger.evaluate
+    on in-memory pairs) report it without --scheme being repeated; --scheme given still wins."""
+    from lmlab import SequenceTagger
+
+    files = column_file(tmp_path / "tr.tsv", SENTS * 6, chunks=True), column_file(tmp_path / "va.tsv", SENTS, True)
+    run = tmp_path / "chunks"
+    train(capsys, files, run, "--epochs", "2", "--scheme", "iob2")
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--json")
+    rep = json.loads(out)
+    assert code == 0 and rep["scheme"] == "iob2" and rep["span_f1"] == pytest.approx(state(run)["best"], abs=1e-9)
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1])
+    assert code == 0 and "spans (IOB2, conlleval)" in out
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "iob1", "--json")
+    assert code == 0 and json.loads(out)["scheme"] == "iob1"
+    pairs = [(s.split(), [CHUNKS[TAGS[w]] for w in s.split()]) for s in SENTS]
+    api = SequenceTagger.load(run).evaluate(pairs)
+    assert api["scheme"] == "iob2" and api["span_f1"] == pytest.approx(rep["span_f1"], abs=1e-9)
+    plain = tmp_path / "plain"  # a run without a scheme: token figures only, as before
+    train(capsys, (column_file(tmp_path / "p.tsv", SENTS * 6), column_file(tmp_path / "pv.tsv", SENTS)), plain,
+          "--epochs", "1")
+    code, out, _ = cli(capsys, "evaluate", plain, "--test", tmp_path / "pv.tsv", "--json")
+    assert code == 0 and "span_f1" not in json.loads(out)
+
+
 def test_tagger_data_errors(tmp_path, files, capsys):
     err = cli_error(capsys, "train", "--kind", "tag", "--save", tmp_path / "r")
     assert "give --data NAME" in err
