@@ -9,6 +9,10 @@ A classifier checkpoint (``lmlab train --kind classify``) on ``--data sst2|sst5|
 K``, default the fold it was trained with; ``--split valid`` is its dev split) or a ``LABEL TEXT``
 file (``--test FILE``): sentence accuracy, macro F1, per-class precision, recall and F1, the
 confusion matrix (in ``--json``); gold labels training never saw are counted and reported.
+
+An encoder-decoder (``lmlab train --kind seq2seq``): BLEU, two ways (``lmlab.cli.evaluate_seq2seq``);
+a conditional LM (``--kind conditional-lm``): perplexities given conditions
+(``lmlab.cli.evaluate_conditional``).
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ EXAMPLES = """examples:
 """
 
 
+#: the kinds ``lmlab evaluate`` scores (an error for any other names them all)
+EVALUATES = ("tag", "classify", "seq2seq", "conditional-lm")
+
+
 def add_parser(sub):
     from ..data.tasks import MR_FOLDS
 
-    p = sub.add_parser("evaluate", help="score a trained tagger or classifier on a test set (accuracy, per-class report, span F1)",
+    p = sub.add_parser("evaluate", help="score a trained tagger, classifier (accuracy, per-class report, span F1), encoder-decoder (BLEU) or conditional LM (perplexity)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("model", help="a tagger's, a classifier's, an encoder-decoder's or a conditional LM's model folder (lmlab train --kind tag|classify|seq2seq|conditional-lm)")
     p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000), classification (sst2, sst5, mr) or translation (multi30k)")
@@ -86,7 +94,7 @@ def run(args) -> int:
     evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
-    model, _, _ = load_task_model(args.model, ("tag", "classify"), "evaluate", args.device)
+    model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
     if model.kind == "classify":
         return _classifier(model, args)
     scheme = args.scheme
