@@ -124,6 +124,22 @@ def test_column_file_columns_docstart_and_schemes(tmp_path):
     assert read_columns(p, scheme="iob1", to_scheme="iobes")[1].tags == ("B-PER", "E-PER")
 
 
+def test_a_conllu_file_of_your_own_is_a_column_file_of_syntactic_words(tmp_path):
+    """--train my.conllu --word_column 2 --label_column 4: the CoNLL-U reader's words (comments,
+    multiword ranges and empty nodes handled), the column's tags; the same columns counted from the end."""
+    p = write(tmp_path, "mine.conllu", SNIPPET)
+    s1, s2 = read_columns(p, word_column=2, label_column=4)
+    assert s1 == TaggedSentence(("I", "do", "n't", "know", "."), ("PRON", "AUX", "PART", "VERB", "PUNCT"), 1)
+    assert s2.words == ("Yes",) and s2.tags == ("INTJ",)
+    assert read_columns(p, word_column=2, label_column=-6)[0].tags == ("PRP", "VBP", "RB", "VB", ".")  # XPOS
+    assert read_columns(p, word_column=-9, label_column=-7) == [s1, s2]
+    with pytest.raises(ConfigError, match=r"mine.conllu: --word_column 1 is not a CoNLL-U column a tagger reads; "
+                                          r"they are 2 \(FORM\), 3 \(LEMMA\), 4 \(UPOS\)"):
+        read_columns(p)  # the defaults (1, -1) are ID and MISC there
+    with pytest.raises(DataFormatError, match=r"bad.conllu: line 1: expected 10 tab-separated fields"):
+        read_columns(write(tmp_path, "bad.conllu", "a X B-NP\n"), word_column=2, label_column=4)
+
+
 def test_column_file_errors_name_the_line(tmp_path):
     p = write(tmp_path, "bad.txt", "a X B-NP\nb X\n")
     with pytest.raises(DataFormatError, match=r"bad.txt: line 2: expected 3 whitespace-separated columns "
