@@ -114,8 +114,13 @@ def test_resume_equals_uninterrupted(tmp_path, files, capsys):
     assert_resume_repeats_the_run(capsys, tmp_path / "full", tmp_path / "part", 3)
     assert [h["valid_accuracy"] for h in state(tmp_path / "full")["history"]] == \
         [h["valid_accuracy"] for h in state(tmp_path / "part")["history"]]
-    err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "tag", "--epochs", "4")
-    assert "--kind cannot be given with it" in err
+    # the run's own kind may be repeated (the first command line again); another kind names both
+    err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "classify", "--epochs", "4")
+    assert f"{tmp_path / 'part'}: the checkpoint is a tagger (tag), not a classifier (classify); --resume " \
+           "continues it as its own kind, tag" in err
+    code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "tag", "--epochs", "4",
+                       "--quiet")
+    assert code == 0 and len(state(tmp_path / "part")["history"]) == 4, err
 
 
 @pytest.mark.parametrize("extra", [["--crf"], ["--model", "window", "--context", "1"], ["--model", "gru",
