@@ -55,7 +55,7 @@ def add_parser(sub):
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
     p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
     p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
-    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: --data's own; for --test, the scheme the model was trained with, if any)")
+    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes", "none"), help="the tags' chunk scheme: span F1 too; none: token figures only (default: --data's own; for --test, the scheme the model was trained with, if any)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -97,14 +97,14 @@ def run(args) -> int:
     model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
     if model.kind == "classify":
         return _classifier(model, args)
-    scheme = args.scheme
+    scheme = None if args.scheme == "none" else args.scheme  # none: token figures only, whatever the default
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
-        if scheme is None:
+        if args.scheme is None:
             scheme = chunk_scheme(args.data, labels)
         sentences = tagging_task(args.data, args.split, labels, scheme)
     else:
-        if scheme is None:  # the chunk scheme the model was trained with, as --labels defaults
+        if args.scheme is None:  # the chunk scheme the model was trained with, as --labels defaults
             scheme = scheme_of(recorded_source(args.model))
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
                                  scheme=scheme)

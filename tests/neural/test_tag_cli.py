@@ -164,6 +164,8 @@ def test_a_test_file_is_scored_in_the_scheme_the_model_was_trained_with(tmp_path
     assert code == 0 and "spans (IOB2, conlleval)" in out
     code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "iob1", "--json")
     assert code == 0 and json.loads(out)["scheme"] == "iob1"
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "none", "--json")
+    assert code == 0 and "span_f1" not in json.loads(out) and json.loads(out)["accuracy"] == rep["accuracy"]
     pairs = [(s.split(), [CHUNKS[TAGS[w]] for w in s.split()]) for s in SENTS]
     api = SequenceTagger.load(run).evaluate(pairs)
     assert api["scheme"] == "iob2" and api["span_f1"] == pytest.approx(rep["span_f1"], abs=1e-9)
