@@ -86,8 +86,10 @@ def add_parser(sub):
     p.add_argument("--data", help="named dataset: " + "; ".join(f"--kind {k}: {', '.join(names)}"
                                                               for k, names in datasets().items()))
     p.add_argument("--train", help="training text file (instead of --data)")
-    p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of "
-                                   "--train, or its last tenth if shorter (one line at least), held out from training)")
+    p.add_argument("--valid", help="validation text file (instead of --data) (default: held out from --train: "
+                                   "--kind lm: its last 1000 lines, or its last tenth if shorter (one line at least); "
+                                   "tag: its last 1000 sentences, when it has more; classify, conditional-lm: 1 "
+                                   "example in 10 of each label (a --features run: its last tenth, 1000 lines at most))")
     p.add_argument("--save", required=True, help="model folder (config.json, vocab.json, model.safetensors)")
     p.add_argument("--model", default="lstm", choices=sorted(CELL_NAMES) + ["window"],
                    help="recurrent cell, or window: the fixed-window (Bengio) model")
