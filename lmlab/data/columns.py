@@ -90,6 +90,8 @@ def read_columns(
             n_cols, first_line = len(fields), no
             wi = _column_index(word_column, n_cols, "word_column", name)
             li = _column_index(label_column, n_cols, "label_column", name)
+            if wi == li:
+                _same_column(name, word_column, label_column, wi + 1, n_cols)
         elif len(fields) != n_cols:
             raise DataFormatError(name, no, f"expected {n_cols} whitespace-separated columns (as on line "
                                   f"{first_line}), found {len(fields)}", line)
@@ -122,6 +124,8 @@ def _conllu_columns(name: str, word_column: int, label_column: int, src: str | N
             raise ConfigError(f"{name}: --{what} {col} is not a CoNLL-U column a tagger reads; they are {known} "
                               "(e.g. --word_column 2 --label_column 4 for UPOS)")
         fields.append(CONLLU_COLUMNS[n][1])
+        if len(fields) == 2 and fields[0] == fields[1]:
+            _same_column(name, word_column, label_column, n, 10)
     out = []
     for s in read_conllu(name):
         words, tags = getattr(s, fields[0]), list(getattr(s, fields[1]))
@@ -134,6 +138,13 @@ def _conllu_columns(name: str, word_column: int, label_column: int, src: str | N
     if not out:
         raise CorpusError(f"{name}: no sentences (a CoNLL-U file holds word lines, sentences separated by a blank line)")
     return out
+
+
+def _same_column(name: str, word_column: int, label_column: int, col: int, n_cols: int) -> None:
+    """A file whose words would be their own tags (a one-column file, or both options naming one column)."""
+    raise ConfigError(f"{name}: --word_column {word_column} and --label_column {label_column} are the same column "
+                      f"({col} of its {n_cols}): the words would be their own tags; a tagging file needs a word "
+                      "column and a tag column")
 
 
 def _check_tag(tag: str, scheme: str, path: str, line_no: int) -> None:

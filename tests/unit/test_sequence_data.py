@@ -140,6 +140,19 @@ def test_a_conllu_file_of_your_own_is_a_column_file_of_syntactic_words(tmp_path)
         read_columns(write(tmp_path, "bad.conllu", "a X B-NP\n"), word_column=2, label_column=4)
 
 
+def test_words_are_never_read_as_their_own_tags(tmp_path):
+    """A one-column file (words only), or both options naming one column, would train a tagger whose
+    tags are its words: an error naming the file and the column, never a model."""
+    words = write(tmp_path, "words.txt", "EU\nrejects\n\nPeter\n")
+    with pytest.raises(ConfigError, match=r"words.txt: --word_column 1 and --label_column -1 are the same column "
+                                          r"\(1 of its 1\): the words would be their own tags"):
+        read_columns(words)
+    with pytest.raises(ConfigError, match=r"ner.txt: --word_column 4 and --label_column -1 are the same column \(4 of its 4\)"):
+        read_columns(write(tmp_path, "ner.txt", COLUMNS), word_column=4)
+    with pytest.raises(ConfigError, match=r"u.conllu: --word_column 4 and --label_column -7 are the same column"):
+        read_columns(write(tmp_path, "u.conllu", SNIPPET), word_column=4, label_column=-7)
+
+
 def test_column_file_errors_name_the_line(tmp_path):
     p = write(tmp_path, "bad.txt", "a X B-NP\nb X\n")
     with pytest.raises(DataFormatError, match=r"bad.txt: line 2: expected 3 whitespace-separated columns "
