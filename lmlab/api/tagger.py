@@ -64,21 +64,22 @@ class SequenceTagger(TaskModelAPI):
                  batch_size: int = 64) -> dict:
         """The report of ``lmlab evaluate --json``: token accuracy, macro F1, per-tag precision,
         recall and F1, unseen gold tags counted; span figures (conlleval) for chunk tags
-        (conll2000's chunks, or ``scheme``).  ``labels`` defaults to the ones trained on."""
+        (conll2000's chunks, or ``scheme``).  ``labels`` defaults to the ones trained on, and
+        ``scheme`` for in-memory data to the one trained with."""
         from ..data.tasks import tagging_task
         from ..eval.tagging import evaluate_tagger
-        from ..train.tag_run import chunk_scheme
+        from ..train import tag_run
 
         model = self._trained("evaluate")
         name = named(data)
         if name is not None:
             if labels is None and self.source is not None and isinstance(self.source.get("labels"), str):
                 labels = self.source["labels"]
-            scheme = chunk_scheme(name, labels) if scheme is None else _scheme(scheme)
+            scheme = tag_run.chunk_scheme(name, labels) if scheme is None else _scheme(scheme)
             test = tagging_task(name, split, labels, scheme)
         else:
             no_dataset_option("labels names a dataset's tag column; in-memory data brings its tags", labels=labels)
-            scheme = _scheme(scheme)
+            scheme = tag_run.scheme_of(self.source) if scheme is None else _scheme(scheme)
             test = sentences(data, "data", scheme)
         return evaluate_tagger(model, test, scheme=scheme, batch_size=batch_size, device=self.device)
 

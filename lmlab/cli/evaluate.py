@@ -1,14 +1,18 @@
 """``lmlab evaluate MODEL --data NAME --split test``: a tagger checkpoint's scores on a named
 tagging dataset (``ud-english-ewt``, ``conll2000``) or a CoNLL-style column file (``--test
 FILE``): token accuracy, macro F1 and per-tag precision, recall and F1; for chunk tags
-(conll2000's chunks, or a file with ``--scheme``) conlleval's span precision, recall and F1 with
-per-type figures as well.  Gold tags that training never saw are counted and reported (each is
+(conll2000's chunks, or a file with ``--scheme``, by default the scheme the model was trained
+with) conlleval's span precision, recall and F1 with per-type figures as well.  Gold tags that training never saw are counted and reported (each is
 an error), never a crash.  ``--labels`` defaults to the one the model was trained on.
 
 A classifier checkpoint (``lmlab train --kind classify``) on ``--data sst2|sst5|mr`` (MR: ``--fold
 K``, default the fold it was trained with; ``--split valid`` is its dev split) or a ``LABEL TEXT``
 file (``--test FILE``): sentence accuracy, macro F1, per-class precision, recall and F1, the
 confusion matrix (in ``--json``); gold labels training never saw are counted and reported.
+
+An encoder-decoder (``lmlab train --kind seq2seq``): BLEU, two ways (``lmlab.cli.evaluate_seq2seq``);
+a conditional LM (``--kind conditional-lm``): perplexities given conditions
+(``lmlab.cli.evaluate_conditional``).
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ EXAMPLES = """examples:
 """
 
 
+#: the kinds ``lmlab evaluate`` scores (an error for any other names them all)
+EVALUATES = ("tag", "classify", "seq2seq", "conditional-lm")
+
+
 def add_parser(sub):
     from ..data.tasks import MR_FOLDS
 
-    p = sub.add_parser("evaluate", help="score a trained tagger or classifier on a test set (accuracy, per-class report, span F1)",
+    p = sub.add_parser("evaluate", help="score a trained tagger, classifier (accuracy, per-class report, span F1), encoder-decoder (BLEU) or conditional LM (perplexity)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("model", help="a tagger's, a classifier's, an encoder-decoder's or a conditional LM's model folder (lmlab train --kind tag|classify|seq2seq|conditional-lm)")
     p.add_argument("--data", help="named dataset: tagging (ud-english-ewt, conll2000), classification (sst2, sst5, mr) or translation (multi30k)")
@@ -47,7 +55,7 @@ def add_parser(sub):
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
     p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
     p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
-    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes"), help="the tags' chunk scheme: span F1 too (default: none)")
+    p.add_argument("--scheme", choices=("iob1", "iob2", "iobes", "none"), help="the tags' chunk scheme: span F1 too; none: token figures only (default: --data's own; for --test, the scheme the model was trained with, if any)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -75,7 +83,8 @@ def run(args) -> int:
     from ..data.columns import read_columns
     from ..data.tasks import tagging_task
     from ..eval.tagging import evaluate_tagger, format_tagging_report
-    from ..train.tag_run import chunk_scheme
+    from ..train.runs import recorded_source
+    from ..train.tag_run import chunk_scheme, scheme_of
 
     if evaluate_conditional.is_conditional(args.model):  # perplexities given conditions (lmlab.cli.evaluate_conditional)
         return evaluate_conditional.run(args)
@@ -85,16 +94,18 @@ def run(args) -> int:
     evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
-    model, _, _ = load_task_model(args.model, ("tag", "classify"), "evaluate", args.device)
+    model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
     if model.kind == "classify":
         return _classifier(model, args)
-    scheme = args.scheme
+    scheme = None if args.scheme == "none" else args.scheme  # none: token figures only, whatever the default
     if args.data is not None:
         labels = _trained_labels(args.model) if args.labels is None else args.labels
-        if scheme is None:
+        if args.scheme is None:
             scheme = chunk_scheme(args.data, labels)
         sentences = tagging_task(args.data, args.split, labels, scheme)
     else:
+        if args.scheme is None:  # the chunk scheme the model was trained with, as --labels defaults
+            scheme = scheme_of(recorded_source(args.model))
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
                                  scheme=scheme)
     rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)

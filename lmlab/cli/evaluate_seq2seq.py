@@ -71,7 +71,8 @@ def run(args) -> int:
     from ..train.seq2seq_run import bleu_of
     from .predict import load_task_model
 
-    refuse(args, TAGGER_ONLY, "an encoder-decoder's evaluation (they are the tagger's)")
+    refuse(args, TAGGER_ONLY, "an encoder-decoder's evaluation (they are a tagger's, or --test a classifier's or "
+                              "conditional LM's; an encoder-decoder reads --source_file and --reference_file)")
     if (args.data is None) == (args.source_file is None):
         raise ConfigError("give --data multi30k (with --split) or --source_file FILE --reference_file FILE, one of them")
     model, _, _ = load_task_model(args.model, ("seq2seq",), "evaluate", args.device)

@@ -54,10 +54,16 @@ def load_task_model(path: str, kinds: tuple[str, ...], command: str, device: str
     if kind is not None and kind not in kinds:
         if len(kinds) > 1 and kind in REGISTRY:  # check_kind's message, naming every kind the command takes
             raise KindMismatchError(f"{path}: the checkpoint is {REGISTRY[kind].describe()}, not "
-                                    f"{' or '.join(REGISTRY[k].describe() for k in kinds)}; lmlab {command} "
-                                    f"takes kind {' or '.join(kinds)}")
-        check_kind(kind, kinds[0], str(path), f"lmlab {command} takes kind {' or '.join(kinds)}")
+                                    f"{_either([REGISTRY[k].describe() for k in kinds])}; lmlab {command} "
+                                    f"takes kind {_either(kinds)}")
+        check_kind(kind, kinds[0], str(path), f"lmlab {command} takes kind {_either(kinds)}")
     return load_checkpoint(path, device, kind=kinds[0] if len(kinds) == 1 else None)
+
+
+def _either(items) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    items = list(items)
+    return " or ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def run(args) -> int:

@@ -14,7 +14,7 @@ threads and data (recorded when the run started).  Of the other options, these a
 resumed run: --epochs (the total), --max_batches, --patience, --lr (from the next epoch on),
 --clip, --device, --dry-run, --quiet, and --data/--train/--valid (other text, encoded with the
 run's vocabulary: they replace the recorded data and are recorded; --valid alone replaces only the
-dev file).  Any other option given with --resume is refused.  A run already at --epochs has
+dev file); --kind may repeat the run's own kind.  Any other option given with --resume is refused.  A run already at --epochs has
 nothing to train: one line on stderr says so, and the exit code is 0.
 """
 
@@ -86,8 +86,10 @@ def add_parser(sub):
     p.add_argument("--data", help="named dataset: " + "; ".join(f"--kind {k}: {', '.join(names)}"
                                                               for k, names in datasets().items()))
     p.add_argument("--train", help="training text file (instead of --data)")
-    p.add_argument("--valid", help="validation text file (instead of --data) (default: the last 1000 lines of "
-                                   "--train, or its last tenth if shorter (one line at least), held out from training)")
+    p.add_argument("--valid", help="validation text file (instead of --data) (default: held out from --train: "
+                                   "--kind lm: its last 1000 lines, or its last tenth if shorter (one line at least); "
+                                   "tag: its last 1000 sentences, when it has more; classify, conditional-lm: 1 "
+                                   "example in 10 of each label (a --features run: its last tenth, 1000 lines at most))")
     p.add_argument("--save", required=True, help="model folder (config.json, vocab.json, model.safetensors)")
     p.add_argument("--model", default="lstm", choices=sorted(CELL_NAMES) + ["window"],
                    help="recurrent cell, or window: the fixed-window (Bengio) model")
@@ -163,7 +165,7 @@ TAG_FILE_ONLY = ("word_column", "label_column", "scheme")
 
 # With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
 RESUME_APPLIES = ("epochs", "max_batches", "patience", "lr", "clip", "device")
-RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "resume", "save")
+RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "kind", "resume", "save")  # kind: the run's own
 
 
 def _flag(dest: str) -> str:
@@ -242,12 +244,15 @@ def run(args) -> int:
 
     kind = args.kind
     if args.resume:
-        check_resume_options(args, getattr(args, "_given", frozenset()))
         from ..models.neural.checkpoint import is_checkpoint, read_config_dict
-        from ..models.neural.kinds import kind_of_config
+        from ..models.neural.kinds import check_kind, kind_of_config
 
+        given = getattr(args, "_given", frozenset())
         if is_checkpoint(args.save):
             kind = kind_of_config(read_config_dict(Path(args.save)))
+            if "kind" in given:  # the run's own kind repeated (the first command line again) is no change
+                check_kind(kind, args.kind, str(args.save), f"--resume continues it as its own kind, {kind}")
+        check_resume_options(args, given)
     return spec(kind).cli_run_function()(args)
 
 

@@ -95,8 +95,8 @@ def _mr(split: str, fold: int | None = None) -> list[tuple[str, str]]:
     if split == "all" and fold is None:
         return rows
     if fold is None or split not in ("train", "test"):
-        raise ConfigError(f"mr has no fixed split: give split 'all', or 'train'/'test' with fold=0..{MR_FOLDS - 1} "
-                          f"({MR_FOLDS}-fold cross-validation)")
+        raise ConfigError(f"mr has no fixed split: give split 'all', or 'train'/'test' with a test fold 0..{MR_FOLDS - 1} "
+                          f"(--fold K; fold=K from Python) ({MR_FOLDS}-fold cross-validation)")
     parts = folds()
     if not 0 <= fold < len(parts):
         raise ConfigError(f"mr fold must be 0..{len(parts) - 1}; got {fold}")

@@ -18,10 +18,13 @@ A label-conditioned model is scored on ``(label, text)`` pairs four ways:
 A feature-conditioned model is scored ``true`` (each line given its own vector) and ``shuffled``
 (each line given the next line's vector, the last the first's: a condition that does not belong to
 it).  Tokens count ``</s>``; an OOV is scored as ``<unk>`` and counted, as in ``lmlab perplexity``.
+A sentence whose label training never saw has no ``p(x | y)``: it is left out of every figure and
+counted (``unseen``, ``n_unseen``), never a crash.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,6 +77,17 @@ def conditional_perplexities(model, texts: Sequence[str], conditions, *, batch_s
     ``conditions``: a label string per text, or an ``(N, F)`` array of vectors."""
     from ..models.neural.conditioned import label_marginal, token_logprobs
 
+    texts, conditions = list(texts), conditions
+    unseen: Counter[str] = Counter()
+    if model.labels is not None:  # a sentence whose label training never saw has no p(x | y): counted, left out
+        _checked(model, texts, conditions)
+        unseen = Counter(str(y) for y in conditions if str(y) not in model.labels)
+        if unseen:
+            kept = [(t, y) for t, y in zip(texts, conditions, strict=True) if str(y) in model.labels]
+            if not kept:
+                raise ConfigError(f"no sentence has a label the model was trained with (its labels: "
+                                  f"{', '.join(model.labels.labels)}; the test labels: {', '.join(sorted(unseen))})")
+            texts, conditions = [t for t, _ in kept], [y for _, y in kept]
     enc = _checked(model, texts, conditions)
     given = _condition_array(model, conditions)
     out: dict = {"true": _report(token_logprobs(model, enc, given, batch_size), enc)}
@@ -86,8 +100,11 @@ def conditional_perplexities(model, texts: Sequence[str], conditions, *, batch_s
     else:
         out["shuffled"] = _report(token_logprobs(model, enc, np.roll(given, -1, axis=0), batch_size), enc)
     first = out["true"]
-    return {"sentences": first["sentences"], "tokens": first["tokens"], "condition": model.condition,
-            "perplexity": out}
+    rep = {"sentences": first["sentences"], "tokens": first["tokens"], "condition": model.condition,
+           "perplexity": out}
+    if model.labels is not None:
+        rep["unseen"], rep["n_unseen"] = dict(sorted(unseen.items())), sum(unseen.values())
+    return rep
 
 
 DESCRIBE = {"true": "given each sentence's own condition", "flipped": "given the other label",

@@ -84,8 +84,12 @@ def chunk_scheme(data: str | None, labels: str | None) -> str | None:
     return "iob2" if data == "conll2000" and labels in (None, "chunk") else None
 
 
-def scheme_of(src: dict) -> str | None:
-    """The chunk scheme of the run's tags (span F1 is then the dev metric), or None."""
+def scheme_of(src: dict | None) -> str | None:
+    """The chunk scheme of the run's tags (span F1 is then the dev metric), or None (also for a
+    model without a run record: ``src`` None).  It is the default scheme of a test file or of
+    in-memory test data (``lmlab evaluate --test``, ``SequenceTagger.evaluate``)."""
+    if src is None:
+        return None
     return chunk_scheme(src.get("data"), src.get("labels")) or src.get("scheme")
 
 

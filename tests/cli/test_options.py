@@ -142,3 +142,12 @@ def test_an_unknown_option_names_its_command(capsys):
             named += 1
             assert "--zzz-not-an-option" in err and f"(see 'lmlab {command} --help')" in err, err
     assert named >= len(COMMANDS) // 2
+
+
+def test_train_valid_help_states_each_kinds_hold_out_rule():
+    """--valid's default differs by kind (lmlab.train.runs.hold_out, lmlab.data.tasks.hold_out_dev):
+    the help says each rule, not only the LM's."""
+    train = next(a for a in build_parser("train")._actions if a.dest == "command").choices["train"]
+    text = " ".join(next(a for a in train._actions if a.dest == "valid").help.split())
+    assert "--kind lm: its last 1000 lines" in text and "tag: its last 1000 sentences, when it has more" in text
+    assert "classify, conditional-lm: 1 example in 10 of each label" in text

@@ -100,6 +100,23 @@ def test_an_untouched_vocab_without_its_fingerprint_still_loads(model_dir):
     assert np.array_equal(scores(model_dir), before)
 
 
+def test_a_model_saved_over_another_leaves_none_of_its_vocabularies(model_dir):
+    """--overwrite: the folder's named vocabularies are the new model's only (loading reads every
+    one there is), an unrelated JSON file stays."""
+    from lmlab.models.neural.checkpoint import load_checkpoint, save_checkpoint
+    from lmlab.text.labels import LabelSet
+
+    tags = LabelSet.build(["DET", "NOUN"], name="tags")
+    (model_dir / "labels.tags.json").write_text(tags.to_json())
+    (model_dir / "vocab.chars.json").write_text(VOCAB.to_json())
+    (model_dir / "notes.json").write_text("{}")
+    model, vocabs, _ = load_checkpoint(model_dir)
+    assert set(vocabs) == {"tokens", "tags", "chars"}  # what a stale folder used to give
+    save_checkpoint(model_dir, model, {"tokens": vocabs["tokens"]})
+    assert not (model_dir / "labels.tags.json").exists() and not (model_dir / "vocab.chars.json").exists()
+    assert (model_dir / "notes.json").exists() and set(load_checkpoint(model_dir)[1]) == {"tokens"}
+
+
 def test_existing_checkpoints_keep_loading(model_dir):
     """The files as lmlab has always written them (vocab.json with its fingerprint, the weights
     with vocab_fingerprint metadata): loading is unchanged."""

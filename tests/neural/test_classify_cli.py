@@ -184,9 +184,13 @@ def test_checkpoints_of_other_kinds_are_named(tmp_path, files, capsys):
     code, _, err = cli(capsys, "train", "--train", text, "--save", tmp_path / "lm", "--emsize", "4", "--nhid", "4",
                        "--bptt", "3", "--batch_size", "2", "--epochs", "1", "--quiet", "--threads", "1")
     assert code == 0, err
-    for command, extra in (("predict", ["--text", text]), ("evaluate", ["--test", files[1]])):
-        err = cli_error(capsys, command, tmp_path / "lm", *extra)
-        assert "the checkpoint is a language model (lm), not a tagger (tag) or a classifier (classify)" in err
+    err = cli_error(capsys, "predict", tmp_path / "lm", "--text", text)
+    assert "the checkpoint is a language model (lm), not a tagger (tag) or a classifier (classify); " \
+           "lmlab predict takes kind tag or classify" in err
+    err = cli_error(capsys, "evaluate", tmp_path / "lm", "--test", files[1])  # every kind evaluate scores is named
+    assert "the checkpoint is a language model (lm), not a tagger (tag), a classifier (classify), an encoder-decoder " \
+           "(seq2seq) or a conditional language model (conditional-lm); lmlab evaluate takes kind tag, classify, " \
+           "seq2seq or conditional-lm" in err
 
 
 def test_fold_is_checked_when_parsed(tmp_path, capsys):

@@ -91,6 +91,25 @@ def test_evaluate_reports_true_flipped_and_unconditional_perplexity(labelled, to
     assert "perplexity true" in text and "perplexity flipped" in text and "training prior" in text
 
 
+def test_a_test_label_training_never_saw_is_counted_and_left_out_not_a_crash(labelled, toy, tmp_path, capsys):
+    """Sentences labelled C (unseen) are left out of every perplexity, counted and named; the rest
+    score exactly as the file without them.  A file with no known label at all is one error line."""
+    import json
+
+    (tmp_path / "mixed.txt").write_text("C a b\nA a a\nC c\nB b b\n")
+    code, out, err = cli(capsys, "evaluate", labelled, "--test", tmp_path / "mixed.txt", "--json")
+    assert code == 0, err
+    rep = json.loads(out)
+    _, clean, _ = cli(capsys, "evaluate", labelled, "--test", toy / "valid.txt", "--json")
+    assert rep["unseen"] == {"C": 2} and rep["n_unseen"] == 2 and rep["perplexity"] == json.loads(clean)["perplexity"]
+    assert json.loads(clean)["n_unseen"] == 0
+    _, text, _ = cli(capsys, "evaluate", labelled, "--test", tmp_path / "mixed.txt")
+    assert "2 sentences left out: their labels were never seen in training: C (2)" in text
+    (tmp_path / "none.txt").write_text("C a b\nD c\n")
+    err = cli_error(capsys, "evaluate", labelled, "--test", tmp_path / "none.txt")
+    assert "no sentence has a label the model was trained with (its labels: A, B; the test labels: C, D)" in err
+
+
 def test_a_feature_conditioned_run_generates_one_sample_per_feature_line(featured, toy, capsys):
     (toy / "g.txt").write_text("1 0\n0 1\n1 0\n")
     code, out, err = cli(capsys, "generate", featured, "--features", toy / "g.txt", "--seed", "1")

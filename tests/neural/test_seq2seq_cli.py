@@ -194,6 +194,8 @@ def test_bad_inputs_exit_2_with_one_line(run, capsys, tmp_path):
     err = cli_error(capsys, "evaluate", run / "model", "--source_file", run / "test.src", "--reference_file",
                     run / "test.tgt", "--labels", "upos")
     assert "--labels" in err
+    err = cli_error(capsys, "evaluate", run / "model", "--test", run / "test.tgt")  # a file of another kind's
+    assert "--test: not options of an encoder-decoder's evaluation" in err and "reads --source_file" in err
     # a checkpoint of another kind: both kinds named
     (tmp_path / "lm.txt").write_text("a b c\nb c a\n" * 5)
     assert main(["train", "--train", str(tmp_path / "lm.txt"), "--save", str(tmp_path / "lm"), "--epochs", "1",

@@ -114,8 +114,13 @@ def test_resume_equals_uninterrupted(tmp_path, files, capsys):
     assert_resume_repeats_the_run(capsys, tmp_path / "full", tmp_path / "part", 3)
     assert [h["valid_accuracy"] for h in state(tmp_path / "full")["history"]] == \
         [h["valid_accuracy"] for h in state(tmp_path / "part")["history"]]
-    err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "tag", "--epochs", "4")
-    assert "--kind cannot be given with it" in err
+    # the run's own kind may be repeated (the first command line again); another kind names both
+    err = cli_error(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "classify", "--epochs", "4")
+    assert f"{tmp_path / 'part'}: the checkpoint is a tagger (tag), not a classifier (classify); --resume " \
+           "continues it as its own kind, tag" in err
+    code, _, err = cli(capsys, "train", "--resume", "--save", tmp_path / "part", "--kind", "tag", "--epochs", "4",
+                       "--quiet")
+    assert code == 0 and len(state(tmp_path / "part")["history"]) == 4, err
 
 
 @pytest.mark.parametrize("extra", [["--crf"], ["--model", "window", "--context", "1"], ["--model", "gru",
@@ -142,6 +147,33 @@ def test_chunk_tags_use_span_f1_as_the_dev_metric(tmp_path, capsys):
     assert "valid_span_f1" in st["history"][0] and st["task"] == {"scheme": "iob2"}
     code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "iob2", "--json")
     assert code == 0 and json.loads(out)["span_f1"] == pytest.approx(st["best"], abs=1e-9)
+
+
+def test_a_test_file_is_scored_in_the_scheme_the_model_was_trained_with(tmp_path, capsys):
+    """Span F1 was the dev metric of a --scheme run: lmlab evaluate --test (and SequenceTagger.evaluate
+    on in-memory pairs) report it without --scheme being repeated; --scheme given still wins."""
+    from lmlab import SequenceTagger
+
+    files = column_file(tmp_path / "tr.tsv", SENTS * 6, chunks=True), column_file(tmp_path / "va.tsv", SENTS, True)
+    run = tmp_path / "chunks"
+    train(capsys, files, run, "--epochs", "2", "--scheme", "iob2")
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--json")
+    rep = json.loads(out)
+    assert code == 0 and rep["scheme"] == "iob2" and rep["span_f1"] == pytest.approx(state(run)["best"], abs=1e-9)
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1])
+    assert code == 0 and "spans (IOB2, conlleval)" in out
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "iob1", "--json")
+    assert code == 0 and json.loads(out)["scheme"] == "iob1"
+    code, out, _ = cli(capsys, "evaluate", run, "--test", files[1], "--scheme", "none", "--json")
+    assert code == 0 and "span_f1" not in json.loads(out) and json.loads(out)["accuracy"] == rep["accuracy"]
+    pairs = [(s.split(), [CHUNKS[TAGS[w]] for w in s.split()]) for s in SENTS]
+    api = SequenceTagger.load(run).evaluate(pairs)
+    assert api["scheme"] == "iob2" and api["span_f1"] == pytest.approx(rep["span_f1"], abs=1e-9)
+    plain = tmp_path / "plain"  # a run without a scheme: token figures only, as before
+    train(capsys, (column_file(tmp_path / "p.tsv", SENTS * 6), column_file(tmp_path / "pv.tsv", SENTS)), plain,
+          "--epochs", "1")
+    code, out, _ = cli(capsys, "evaluate", plain, "--test", tmp_path / "pv.tsv", "--json")
+    assert code == 0 and "span_f1" not in json.loads(out)
 
 
 def test_tagger_data_errors(tmp_path, files, capsys):

@@ -124,6 +124,35 @@ def test_column_file_columns_docstart_and_schemes(tmp_path):
     assert read_columns(p, scheme="iob1", to_scheme="iobes")[1].tags == ("B-PER", "E-PER")
 
 
+def test_a_conllu_file_of_your_own_is_a_column_file_of_syntactic_words(tmp_path):
+    """--train my.conllu --word_column 2 --label_column 4: the CoNLL-U reader's words (comments,
+    multiword ranges and empty nodes handled), the column's tags; the same columns counted from the end."""
+    p = write(tmp_path, "mine.conllu", SNIPPET)
+    s1, s2 = read_columns(p, word_column=2, label_column=4)
+    assert s1 == TaggedSentence(("I", "do", "n't", "know", "."), ("PRON", "AUX", "PART", "VERB", "PUNCT"), 1)
+    assert s2.words == ("Yes",) and s2.tags == ("INTJ",)
+    assert read_columns(p, word_column=2, label_column=-6)[0].tags == ("PRP", "VBP", "RB", "VB", ".")  # XPOS
+    assert read_columns(p, word_column=-9, label_column=-7) == [s1, s2]
+    with pytest.raises(ConfigError, match=r"mine.conllu: --word_column 1 is not a CoNLL-U column a tagger reads; "
+                                          r"they are 2 \(FORM\), 3 \(LEMMA\), 4 \(UPOS\)"):
+        read_columns(p)  # the defaults (1, -1) are ID and MISC there
+    with pytest.raises(DataFormatError, match=r"bad.conllu: line 1: expected 10 tab-separated fields"):
+        read_columns(write(tmp_path, "bad.conllu", "a X B-NP\n"), word_column=2, label_column=4)
+
+
+def test_words_are_never_read_as_their_own_tags(tmp_path):
+    """A one-column file (words only), or both options naming one column, would train a tagger whose
+    tags are its words: an error naming the file and the column, never a model."""
+    words = write(tmp_path, "words.txt", "EU\nrejects\n\nPeter\n")
+    with pytest.raises(ConfigError, match=r"words.txt: --word_column 1 and --label_column -1 are the same column "
+                                          r"\(1 of its 1\): the words would be their own tags"):
+        read_columns(words)
+    with pytest.raises(ConfigError, match=r"ner.txt: --word_column 4 and --label_column -1 are the same column \(4 of its 4\)"):
+        read_columns(write(tmp_path, "ner.txt", COLUMNS), word_column=4)
+    with pytest.raises(ConfigError, match=r"u.conllu: --word_column 4 and --label_column -7 are the same column"):
+        read_columns(write(tmp_path, "u.conllu", SNIPPET), word_column=4, label_column=-7)
+
+
 def test_column_file_errors_name_the_line(tmp_path):
     p = write(tmp_path, "bad.txt", "a X B-NP\nb X\n")
     with pytest.raises(DataFormatError, match=r"bad.txt: line 2: expected 3 whitespace-separated columns "
@@ -179,7 +208,7 @@ def test_mr_folds_partition_fixed_and_balanced(data_root):
         assert set(per_label.values()) <= {533, 534}  # 5,331 of each label over 10 folds
     test3, train3 = classification_task("mr", "test", fold=3), classification_task("mr", "train", fold=3)
     assert len(test3) + len(train3) == len(rows) and test3 == [rows[i] for i in parts[3]]
-    with pytest.raises(ConfigError, match="mr has no fixed split"):
+    with pytest.raises(ConfigError, match=r"mr has no fixed split: .* test fold 0..9 \(--fold K; fold=K from Python\)"):
         classification_task("mr", "train")
     with pytest.raises(ConfigError, match="fold= is only for mr"):
         classification_task("sst2", "train", fold=1)

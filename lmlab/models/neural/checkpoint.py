@@ -130,7 +130,9 @@ def save_checkpoint(folder: str | os.PathLike, model: torch.nn.Module, vocabs: M
                     config: dict | None = None) -> None:
     """Write a model folder: ``config.json`` (``config``, default ``model.config_dict()``, with the
     model's ``kind`` added if it has none), one file per named vocabulary, then the weights with
-    every vocabulary's fingerprint in their metadata."""
+    every vocabulary's fingerprint in their metadata; a named vocabulary file of an earlier model in
+    the folder (``--overwrite``: a tagger's ``vocab.chars.json`` under a classifier) is removed, since
+    loading reads every one there is."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = dict(model.config_dict() if config is None else config)
@@ -141,6 +143,9 @@ def save_checkpoint(folder: str | os.PathLike, model: torch.nn.Module, vocabs: M
         _check_name(name)
         write_bytes_atomic(folder / vocab_file(name, vocab), vocab.to_json().encode("utf-8"))
     save_tensors(folder / WEIGHTS, state_for_disk(model), fingerprints(vocabs))
+    kept = {vocab_file(name, vocab) for name, vocab in vocabs.items()}
+    for stale in set(_vocabulary_files(folder)) - kept:
+        (folder / stale).unlink(missing_ok=True)
 
 
 def fingerprints(vocabs: Mapping[str, Vocab | LabelSet]) -> dict[str, str]:
@@ -205,12 +210,18 @@ def _read_vocab_file(folder: Path, file: str, weights_meta: dict[str, str]) -> V
     return vocab
 
 
+def _vocabulary_files(folder: Path) -> list[str]:
+    """The names of the named-vocabulary files in a model folder (``vocab.json``, ``vocab.NAME.json``,
+    ``labels.NAME.json``), sorted."""
+    return sorted(p.name for p in folder.iterdir() if p.name == VOCAB or
+                  (p.suffix == ".json" and p.name.count(".") == 2 and p.name.split(".")[0] in ("vocab", "labels")))
+
+
 def read_vocabularies(folder: str | os.PathLike, weights_meta: dict[str, str]) -> dict[str, Vocab | LabelSet]:
     """Every named vocabulary of a model folder, each checked against the weights' metadata; a
     vocabulary the metadata names whose file is missing is an error."""
     folder = Path(folder)
-    files = sorted(p.name for p in folder.iterdir() if p.name == VOCAB or
-                   (p.suffix == ".json" and p.name.count(".") == 2 and p.name.split(".")[0] in ("vocab", "labels")))
+    files = _vocabulary_files(folder)
     out: dict[str, Vocab | LabelSet] = {}
     for file in sorted(files, key=lambda f: f != VOCAB):  # tokens first
         name = "tokens" if file == VOCAB else file.split(".")[1]
