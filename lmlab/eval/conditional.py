@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownLabelError
 from .perplexity import report_from_scores
 
 
@@ -85,7 +85,7 @@ def conditional_perplexities(model, texts: Sequence[str], conditions, *, batch_s
         if unseen:
             kept = [(t, y) for t, y in zip(texts, conditions, strict=True) if str(y) in model.labels]
             if not kept:
-                raise ConfigError(f"no sentence has a label the model was trained with (its labels: "
+                raise UnknownLabelError(f"no sentence has a label the model was trained with (its labels: "
                                   f"{', '.join(model.labels.labels)}; the test labels: {', '.join(sorted(unseen))})")
             texts, conditions = [t for t, _ in kept], [y for _, y in kept]
     enc = _checked(model, texts, conditions)
@@ -117,4 +117,7 @@ def format_conditional_report(rep: dict) -> str:
     for name, r in rep["perplexity"].items():
         what = DESCRIBE.get(name, "every sentence given this label")
         lines.append(f"perplexity {name:<14} {r['perplexity']:10.4f}  ({what})")
+    if rep.get("n_unseen"):
+        shown = ", ".join(f"{c} ({n})" for c, n in rep["unseen"].items())
+        lines.append(f"{rep['n_unseen']} sentences left out: their labels were never seen in training: {shown}")
     return "\n".join(lines)
