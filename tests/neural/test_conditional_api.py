@@ -223,7 +223,7 @@ G = lmlab.ConditionalGenerator
     (lambda lab, feat: lab.generate(label="C"), UnknownLabelError, "unknown label 'C'; the model's labels: A, B"),
     (lambda lab, feat: lab.perplexity(["a a"], label="C"), UnknownLabelError, "unknown label 'C'"),
     (lambda lab, feat: lab.evaluate([("a a", "C")]), UnknownLabelError,
-     "no sentence has a label the model was trained with .its labels: A, B; the test labels: C."),
+     "no sentence has a label the model was trained with (its labels: A, B; the test labels: C)"),
     (lambda lab, feat: lab.generate(label=1), InputTypeError, "a label is a string, got int 1"),
     (lambda lab, feat: lab.generate(features=[1, 0]), ConfigError, "conditioned on labels (A, B); give label="),
     (lambda lab, feat: lab.evaluate(TEXTS, features=VECTORS), ConfigError, "conditioned on labels"),
