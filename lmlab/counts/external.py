@@ -13,6 +13,7 @@ never has to be in memory.  Only the vocabulary (word -> id, unigram counts) sca
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import shutil
@@ -33,7 +34,7 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bkmgtp%]?)\s*$", re.IGNORECAS
 #: the flat ids, the per-order int64 work arrays of :func:`count_ngrams` and its sort)
 BYTES_PER_TOKEN = 160
 BYTES_PER_TOKEN_ORDER = 64
-MERGE_BLOCK_ROWS = 1 << 16  # rows per block when ids are assigned to the merged stream
+BYTES_PER_MERGED_ROW = 128  # memory per n-gram of a merge block (its records, counts and ids)
 
 
 def physical_memory() -> int:
@@ -165,10 +166,13 @@ def count_external(
     out = NgramCounts(order, V, keys, [np.full(V, -1, dtype=np.int64)], [np.arange(V, dtype=np.int32)],
                       [np.full(V, -1, dtype=np.int64)], [unigram], [np.arange(V) == BOS_ID], n_sentences, n_tokens)
     for m in range(2, order + 1):
-        rows, cnt = _merge_order(folder, m, np.array(run_starts[m], dtype=np.int64))
+        block = max(1024, stats.memory // BYTES_PER_MERGED_ROW)
+        rows, cnt = _merge_order(folder, m, np.array(run_starts[m], dtype=np.int64), block)
         stats.run_ngrams.append(int(run_starts[m][-1]))
         stats.merged_ngrams.append(len(cnt))
-        _add_order(out, folder, m, rows, cnt)
+        _add_order(out, folder, m, rows, cnt, block)
+        del rows
+        os.remove(os.path.join(folder, f"merged{m}.ids"))  # the records are now keys and ids
         progress(f"merged {m}-grams: {run_starts[m][-1]} records in {stats.runs} runs -> {len(cnt)} distinct")
     return out
 
@@ -180,18 +184,37 @@ def _memmap(folder: str, name: str, dtype, shape, mode: str = "w+") -> np.ndarra
     return np.memmap(path, dtype=dtype, mode=mode, shape=shape).view(np.ndarray)
 
 
-def _merge_order(folder: str, m: int, run_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge order m's runs (k-way, summing counts): its distinct records and counts, memory-mapped."""
+def _merge_order(folder: str, m: int, run_starts: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge order m's runs (k-way, summing counts): its distinct records and counts, memory-mapped.
+
+    The merge writes ``block`` records at a time and then hands the pages it touched back to the
+    page cache, so its memory is a block's, not the order's."""
     total = int(run_starts[-1])
     rows = _memmap(folder, f"run{m}.ids", np.int32, (total, m), "r")
     cnt = _memmap(folder, f"run{m}.cnt", np.int64, (total,), "r")
     out_rows = _memmap(folder, f"merged{m}.ids", np.int32, (total, m))
     out_cnt = _memmap(folder, f"merged{m}.cnt", np.int64, (total,))
-    n = _kway_merge(rows, cnt, run_starts, out_rows, out_cnt) if total else 0
+    n = 0
+    if total:
+        heap, end, state = _merge_start(rows, run_starts)
+        while state[0] > 0:
+            n = _kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, n + block)
+            release(rows, cnt, out_rows, out_cnt)
     del rows, cnt
     for name in (f"run{m}.ids", f"run{m}.cnt"):
         os.remove(os.path.join(folder, name))  # each order's runs are read once
     return out_rows[:n], out_cnt[:n]
+
+
+def release(*arrays: np.ndarray) -> None:
+    """Hand the pages of memory-mapped arrays back to the page cache (``MADV_DONTNEED``): they
+    leave the process's resident memory and are read back from the file when next touched."""
+    for a in arrays:
+        base = a
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = getattr(base, "base", None)
+        if base is not None and not base.closed:
+            base.madvise(mmap.MADV_DONTNEED)
 
 
 @njit(cache=True)
@@ -202,28 +225,35 @@ def _row_less(rows, a, b):
     return False
 
 
+def _merge_start(rows: np.ndarray, run_starts: np.ndarray):
+    """The k-way merge's state: a heap of each live run's current row and the run's end."""
+    live = np.flatnonzero(run_starts[:-1] < run_starts[1:])
+    heap, end = run_starts[live].astype(np.int64), run_starts[live + 1].astype(np.int64)
+    state = np.array([len(live)], dtype=np.int64)  # the heap's size
+    _heapify(heap, end, state[0], rows)
+    return heap, end, state
+
+
 @njit(cache=True)
-def _kway_merge(rows, cnt, run_starts, out_rows, out_cnt):
-    """Merge sorted runs ``rows[run_starts[r]:run_starts[r+1]]`` (each sorted, distinct) into
-    ``out_rows`` with the counts of equal rows summed; returns the number of rows written."""
-    n_runs = run_starts.shape[0] - 1
-    heap = np.empty(n_runs, dtype=np.int64)  # the current row (an index into rows) of each live run
-    end = np.empty(n_runs, dtype=np.int64)
-    size = 0
-    for r in range(n_runs):
-        if run_starts[r] < run_starts[r + 1]:
-            heap[size] = run_starts[r]
-            end[size] = run_starts[r + 1]
-            size += 1
-    # heap entries carry (row, end): sort them together
+def _heapify(heap, end, size, rows):
     for i in range(size // 2 - 1, -1, -1):
         _sift_down(heap, end, size, i, rows)
-    n = 0
+
+
+@njit(cache=True)
+def _kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, stop):
+    """Merge sorted runs of ``rows`` (each sorted, distinct; ``heap``/``end``: each live run's
+    current row and end, ``state[0]`` how many) into ``out_rows`` from position ``n``, summing the
+    counts of equal rows, until ``stop`` rows are written or the runs are done (``state[0] == 0``);
+    returns the number of rows written so far.  Resumable: call again with the same state."""
+    size = state[0]
     width = rows.shape[1]
     while size > 0:
         top = heap[0]
         if n > 0 and _same(out_rows, n - 1, rows, top, width):
             out_cnt[n - 1] += cnt[top]
+        elif n == stop:
+            break
         else:
             for j in range(width):
                 out_rows[n, j] = rows[top, j]
@@ -237,6 +267,7 @@ def _kway_merge(rows, cnt, run_starts, out_rows, out_cnt):
             end[0] = end[size]
         if size > 0:
             _sift_down(heap, end, size, 0, rows)
+    state[0] = size
     return n
 
 
@@ -263,7 +294,7 @@ def _sift_down(heap, end, size, pos, rows):
         pos = small
 
 
-def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.ndarray) -> None:
+def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.ndarray, block: int) -> None:
     """Append order m to ``out`` from its merged records: keys, prefix, word, suffix, count and
     bos_first as ``count_ngrams`` gives them, computed block by block into memory-mapped files."""
     n, V = len(cnt), out.vocab_size
@@ -272,8 +303,8 @@ def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.
     word = _memmap(folder, f"word{m}", np.int32, (n,))
     suffix = _memmap(folder, f"suffix{m}", np.int64, (n,))
     bos = _memmap(folder, f"bos{m}", np.bool_, (n,))
-    for lo in range(0, n, MERGE_BLOCK_ROWS):
-        r = rows[lo: lo + MERGE_BLOCK_ROWS].astype(np.int64)
+    for lo in range(0, n, block):
+        r = rows[lo: lo + block].astype(np.int64)
         pre, suf = r[:, 0], r[:, 1]
         for j in range(2, m):  # ids of w1..wj and of w2..w(j+1) at order j
             pre = lookup_keys(out.keys[j - 1], V, pre, r[:, j - 1])
@@ -284,6 +315,7 @@ def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.
         word[lo:hi] = r[:, m - 1]
         suffix[lo:hi] = suf
         bos[lo:hi] = r[:, 0] == BOS_ID
+        release(rows, keys, prefix, word, suffix, bos, *out.keys)
     out.keys.append(keys)
     out.prefix.append(prefix)
     out.word.append(word)

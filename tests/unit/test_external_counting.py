@@ -48,7 +48,10 @@ def test_kway_merge_sums_equal_rows_across_runs():
     cnt = np.array([1, 2, 3, 4, 5, 6, 7], dtype=np.int64)
     starts = np.array([0, 2, 5, 7], dtype=np.int64)  # runs [01, 20], [01, 15, 20], [00, 20]
     out_rows, out_cnt = np.empty_like(rows), np.empty_like(cnt)
-    n = external._kway_merge(rows, cnt, starts, out_rows, out_cnt)  # noqa: SLF001
+    heap, end, state = external._merge_start(rows, starts)  # noqa: SLF001
+    n = 0
+    while state[0]:  # two rows at a time: the merge resumes where it stopped
+        n = external._kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, n + 2)  # noqa: SLF001
     assert out_rows[:n].tolist() == [[0, 0], [0, 1], [1, 5], [2, 0]]
     assert out_cnt[:n].tolist() == [6, 1 + 3, 4, 2 + 5 + 7]
 

@@ -88,9 +88,8 @@ def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.n
     ok = np.array([t in allowed for t in vocab.tokens], dtype=bool)
     ok[:3] = True
     keep = [ok]
-    for m in range(2, counts.order + 1):
-        words = counts.ngram_words(m, np.arange(len(counts.count[m - 1])))
-        keep.append(ok[words].all(axis=1))
+    for m in range(2, counts.order + 1):  # every word is allowed: those of the prefix, and the last
+        keep.append(keep[-1][counts.prefix[m - 1]] & ok[counts.word[m - 1]])
     return keep
 
 

@@ -36,14 +36,14 @@ def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
     out = []
     for m in range(1, N + 1):
         if m == N:
-            a = counts.count[m - 1].copy()
+            a = counts.count[m - 1]  # shared, not copied (read only; the counts may be larger than memory)
         else:
             cont = np.bincount(counts.suffix[m], minlength=len(counts.count[m - 1]))
             a = np.where(counts.bos_first[m - 1], counts.count[m - 1], cont)
         if m == 1:
             a = a.copy()
             a[BOS_ID] = 0
-        out.append(a.astype(np.int64))
+        out.append(a.astype(np.int64, copy=False))
     return out
 
 
@@ -110,8 +110,10 @@ def discount_table(
 
 
 def raw_counts(counts: NgramCounts) -> list[np.ndarray]:
-    """Raw counts of every order, with ``<s>`` (never predicted) at 0 among the unigrams."""
-    out = [c.copy() for c in counts.count]
+    """Raw counts of every order, with ``<s>`` (never predicted) at 0 among the unigrams.
+
+    Only the unigrams are copied; the higher orders are the counts' own arrays (read them only)."""
+    out = [counts.count[0].copy(), *counts.count[1:]]
     out[0][BOS_ID] = 0
     return out
 
