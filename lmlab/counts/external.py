@@ -13,7 +13,6 @@ never has to be in memory.  Only the vocabulary (word -> id, unigram counts) sca
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 import shutil
@@ -26,7 +25,7 @@ from numba import njit
 
 from ..errors import ConfigError, CorpusError
 from ..text.specials import BOS_ID
-from .ngram_counts import NgramCounts, count_ngrams, lookup_keys
+from .ngram_counts import NgramCounts, count_ngrams, lookup_keys, release_pages
 
 _UNITS = {"": 1 << 10, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bkmgtp%]?)\s*$", re.IGNORECASE)
@@ -199,22 +198,11 @@ def _merge_order(folder: str, m: int, run_starts: np.ndarray, block: int) -> tup
         heap, end, state = _merge_start(rows, run_starts)
         while state[0] > 0:
             n = _kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, n + block)
-            release(rows, cnt, out_rows, out_cnt)
+            release_pages(rows, cnt, out_rows, out_cnt)
     del rows, cnt
     for name in (f"run{m}.ids", f"run{m}.cnt"):
         os.remove(os.path.join(folder, name))  # each order's runs are read once
     return out_rows[:n], out_cnt[:n]
-
-
-def release(*arrays: np.ndarray) -> None:
-    """Hand the pages of memory-mapped arrays back to the page cache (``MADV_DONTNEED``): they
-    leave the process's resident memory and are read back from the file when next touched."""
-    for a in arrays:
-        base = a
-        while base is not None and not isinstance(base, mmap.mmap):
-            base = getattr(base, "base", None)
-        if base is not None and not base.closed:
-            base.madvise(mmap.MADV_DONTNEED)
 
 
 @njit(cache=True)
@@ -315,7 +303,7 @@ def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.
         word[lo:hi] = r[:, m - 1]
         suffix[lo:hi] = suf
         bos[lo:hi] = r[:, 0] == BOS_ID
-        release(rows, keys, prefix, word, suffix, bos, *out.keys)
+        release_pages(rows, keys, prefix, word, suffix, bos, *out.keys)
     out.keys.append(keys)
     out.prefix.append(prefix)
     out.word.append(word)

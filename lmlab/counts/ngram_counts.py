@@ -16,6 +16,7 @@ line, ``<s>`` only appears first and ``</s>`` only last, and an empty line gives
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,16 @@ class NgramCounts:
     def sizes(self) -> list[int]:
         return [len(c) for c in self.count]
 
+    def each_order(self, first: int = 1):
+        """The orders ``first .. order``; after each, the pages of memory-mapped counts (counted on
+        disk, :mod:`lmlab.counts.external`) leave resident memory (see :func:`release_pages`)."""
+        for m in range(first, self.order + 1):
+            yield m
+            self.release_pages()
+
+    def release_pages(self) -> None:
+        release_pages(*self.keys, *self.prefix, *self.word, *self.suffix, *self.count, *self.bos_first)
+
     def lookup(self, m: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
         """Ids of the m-grams (prefix, word); -1 where absent.  Vectorised."""
         return lookup_keys(self.keys[m - 1], self.vocab_size, prefix, word)
@@ -63,6 +74,18 @@ class NgramCounts:
             out[:, j - 1] = self.word[j - 1][cur]
             cur = self.prefix[j - 1][cur]
         return out
+
+
+def release_pages(*arrays: np.ndarray) -> None:
+    """Hand the pages of memory-mapped arrays back to the page cache (``MADV_DONTNEED``): they
+    leave the process's resident memory and are read back from the file when next touched.
+    Arrays in memory are left alone."""
+    for a in arrays:
+        base = a
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = getattr(base, "base", None)
+        if base is not None and not base.closed:
+            base.madvise(mmap.MADV_DONTNEED)
 
 
 def lookup_keys(keys: np.ndarray, vocab_size: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ...counts.ngram_counts import release_pages
+
 
 @njit(cache=True)
 def _put_float(v, out, pos):
@@ -115,3 +117,4 @@ def _order_chunks(tables, m: int, tok_buf, tok_off, tok_len):
                  if has_back else np.zeros(1))
         end = _write_rows(words, probs, backs, has_back, tok_buf, tok_off, out)
         yield memoryview(out[:end])
+    release_pages(*tables.keys)  # keys counted on disk leave resident memory once written

@@ -66,7 +66,7 @@ def assemble(
     p1[BOS_ID] = 0.0
     probs = [p1]
     backoffs: list[np.ndarray] = []
-    for m in range(2, N + 1):
+    for m in counts.each_order(2):
         prefix = counts.prefix[m - 1]
         lower = probs[m - 2][counts.suffix[m - 1]]
         has_children = np.zeros(len(counts.count[m - 2]), dtype=bool)

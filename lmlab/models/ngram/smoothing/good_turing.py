@@ -55,7 +55,7 @@ def katz_discounts(c: np.ndarray, k: int) -> np.ndarray:
 def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray]]:
     c = raw_counts(counts)
     us, gammas, ds = [], [], []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         cm = c[m - 1]
         total = context_sums(counts, m, cm.astype(np.float64))
         if m == 1:

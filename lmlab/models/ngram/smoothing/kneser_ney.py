@@ -34,7 +34,7 @@ def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
     """Kneser-Ney adjusted counts of every order (see the module docstring)."""
     N = counts.order
     out = []
-    for m in range(1, N + 1):
+    for m in counts.each_order():
         if m == N:
             a = counts.count[m - 1]  # shared, not copied (read only; the counts may be larger than memory)
         else:
@@ -94,7 +94,7 @@ def discount_table(
 ) -> list[np.ndarray]:
     """Per order, the array ``[0, D1, D2, D3+]`` indexed by min(count, 3)."""
     out = []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         t = counts_of_counts(a[m - 1])
         if discount is not None:
             d = tuple(discount) if isinstance(discount, Sequence) else (float(discount),) * 3
@@ -133,7 +133,7 @@ def kneser_ney_estimate(
     a = adjusted_counts(counts) if continuation else raw_counts(counts)
     discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
     us, gammas = [], []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         am = a[m - 1].astype(np.float64)
         d = discounts[m - 1][np.minimum(a[m - 1], 3)]
         d = np.minimum(d, am)  # a discount never exceeds the count
