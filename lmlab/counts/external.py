@@ -31,8 +31,8 @@ _UNITS = {"": 1 << 10, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bkmgtp%]?)\s*$", re.IGNORECASE)
 #: working memory of counting one block, per token of the block and order (Python token lists,
 #: the flat ids, the per-order int64 work arrays of :func:`count_ngrams` and its sort)
-BYTES_PER_TOKEN = 160
-BYTES_PER_TOKEN_ORDER = 64
+BYTES_PER_TOKEN = 220
+BYTES_PER_TOKEN_ORDER = 90
 BYTES_PER_MERGED_ROW = 128  # memory per n-gram of a merge block (its records, counts and ids)
 
 
