@@ -163,7 +163,8 @@ def count_external(
     progress(f"counted {stats.lines} lines into {stats.runs} sorted runs; merging")
     keys = [np.arange(V, dtype=np.int64)]
     out = NgramCounts(order, V, keys, [np.full(V, -1, dtype=np.int64)], [np.arange(V, dtype=np.int32)],
-                      [np.full(V, -1, dtype=np.int64)], [unigram], [np.arange(V) == BOS_ID], n_sentences, n_tokens)
+                      [np.full(V, -1, dtype=np.int64)], [unigram], [np.arange(V) == BOS_ID], n_sentences, n_tokens,
+                      folder=folder)
     for m in range(2, order + 1):
         block = max(1024, stats.memory // BYTES_PER_MERGED_ROW)
         rows, cnt = _merge_order(folder, m, np.array(run_starts[m], dtype=np.int64), block)

@@ -16,8 +16,10 @@ line, ``<s>`` only appears first and ``</s>`` only last, and an empty line gives
 
 from __future__ import annotations
 
+import itertools
 import mmap
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,6 +50,9 @@ class NgramCounts:
     bos_first: list[np.ndarray]
     n_sentences: int
     n_tokens: int  # words + one </s> per sentence (the predicted tokens)
+    #: counted on disk (:mod:`lmlab.counts.external`): the temporary folder where :meth:`keep` puts arrays
+    folder: str | None = None
+    _kept: list = field(default_factory=list, repr=False)
 
     def sizes(self) -> list[int]:
         return [len(c) for c in self.count]
@@ -60,7 +65,21 @@ class NgramCounts:
             self.release_pages()
 
     def release_pages(self) -> None:
-        release_pages(*self.keys, *self.prefix, *self.word, *self.suffix, *self.count, *self.bos_first)
+        release_pages(*self.keys, *self.prefix, *self.word, *self.suffix, *self.count, *self.bos_first, *self._kept)
+
+    def keep(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (as long as an order's n-grams), kept while later orders are worked on: itself for
+        counts in memory; for counts made on disk, a copy in a memory-mapped file of the temporary
+        folder, whose pages leave resident memory after each order (:meth:`each_order`)."""
+        a = np.asarray(a)
+        if self.folder is None or a.nbytes < KEEP_IN_MEMORY or is_mapped(a):
+            return a
+        path = os.path.join(self.folder, f"kept{next(_KEPT_NAMES)}")
+        out = np.memmap(path, dtype=a.dtype, mode="w+", shape=a.shape)
+        out[...] = a
+        out = out.view(np.ndarray)
+        self._kept.append(out)
+        return out
 
     def lookup(self, m: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
         """Ids of the m-grams (prefix, word); -1 where absent.  Vectorised."""
@@ -76,14 +95,28 @@ class NgramCounts:
         return out
 
 
+KEEP_IN_MEMORY = 1 << 20  # bytes: smaller arrays stay in memory (NgramCounts.keep)
+_KEPT_NAMES = itertools.count()
+
+
+def is_mapped(a: np.ndarray) -> bool:
+    """Whether ``a`` is a view of a memory-mapped file."""
+    return _mapping(a) is not None
+
+
+def _mapping(a):
+    base = a
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return base
+
+
 def release_pages(*arrays: np.ndarray) -> None:
     """Hand the pages of memory-mapped arrays back to the page cache (``MADV_DONTNEED``): they
     leave the process's resident memory and are read back from the file when next touched.
     Arrays in memory are left alone."""
     for a in arrays:
-        base = a
-        while base is not None and not isinstance(base, mmap.mmap):
-            base = getattr(base, "base", None)
+        base = _mapping(a)
         if base is not None and not base.closed:
             base.madvise(mmap.MADV_DONTNEED)
 

@@ -74,7 +74,7 @@ def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray
             scale = np.where(short, (1.0 - floor) / np.where(used > 0, used, 1.0), 1.0)
             u = u * scale[counts.prefix[m - 1]]
             used = np.where(short, 1.0 - floor, used)
-        gammas.append(np.clip(1.0 - used, 0.0, 1.0))
-        us.append(u)
+        gammas.append(counts.keep(np.clip(1.0 - used, 0.0, 1.0)))
+        us.append(counts.keep(u))
         ds.append(d)
     return Estimate(us, gammas), ds

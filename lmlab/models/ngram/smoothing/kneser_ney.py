@@ -43,7 +43,7 @@ def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
         if m == 1:
             a = a.copy()
             a[BOS_ID] = 0
-        out.append(a.astype(np.int64, copy=False))
+        out.append(counts.keep(a.astype(np.int64, copy=False)))
     return out
 
 
@@ -146,6 +146,6 @@ def kneser_ney_estimate(
             else:
                 u = (am - d) / denom[counts.prefix[m - 1]]
                 gamma = np.where(denom > 0, dsum / denom, 0.0)
-        us.append(u)
-        gammas.append(gamma)
+        us.append(counts.keep(u))
+        gammas.append(counts.keep(gamma))
     return Estimate(us, gammas), discounts

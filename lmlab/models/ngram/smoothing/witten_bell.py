@@ -29,6 +29,6 @@ def witten_bell_estimate(counts: NgramCounts) -> Estimate:
         with np.errstate(divide="ignore", invalid="ignore"):
             gamma = np.where(denom > 0, types / denom, 0.0)
             u = cm / (denom[0] if m == 1 else denom[counts.prefix[m - 1]])
-        us.append(u)
-        gammas.append(gamma)
+        us.append(counts.keep(u))
+        gammas.append(counts.keep(gamma))
     return Estimate(us, gammas)
