@@ -5,6 +5,7 @@ as counting in memory; the temporary folder is left empty on success, error and 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,3 +170,29 @@ def test_cli_refuses_a_bad_memory_size(capsys, tmp_path, bad):
     text.write_text("a b\n")
     msg = cli_error(capsys, "ngram", "-o", "2", "--text", text, "-S", bad)
     assert "-S" in msg or "memory" in msg
+
+
+def test_sigterm_removes_the_temp_folder(tmp_path):
+    """A real SIGTERM while ``lmlab ngram -S`` copies standard input into its temporary folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, "-m", "lmlab", "ngram", "-o", "2", "-S", "1K", "-T", str(tmp_path),
+                             "--quiet"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env)
+    try:
+        proc.stdin.write(b"a b c\n" * 100)
+        proc.stdin.flush()  # the input stays open: the copy waits for more
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(tmp_path.iterdir()), "the temporary folder never appeared"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert b"terminated" in err and list(tmp_path.iterdir()) == []
