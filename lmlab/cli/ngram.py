@@ -29,6 +29,7 @@ EXAMPLES = """examples:
   lmlab ngram -o 3 --smoothing witten_bell --backoff --text train.txt --arpa wb.arpa
   lmlab ngram -o 3 --discount_fallback < tiny.txt > tiny.arpa
   lmlab ngram -o 5 --prune 0 1 1 --data ptb --arpa ptb.o5.pruned.arpa
+  lmlab ngram -o 5 -S 1G -T /tmp/lm --text big.txt --arpa big.arpa   # counted in sorted runs on disk
 """
 
 
@@ -60,7 +61,15 @@ def add_parser(sub):
                    help="keep only n-grams whose words are all in FILE (whitespace-separated)")
     p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--max_vocab", type=vocab_size, help="keep the most frequent words (specials included) (default: no limit)")
+    p.add_argument("-S", "--memory", type=memory_size, metavar="SIZE",
+                   help="memory limit of counting (as lmplz -S: 1G, 500M, 80%% of physical memory; a bare number "
+                        "is KiB): the corpus is counted into sorted runs on disk and merged, the same model "
+                        "(default: count in memory at once)")
+    p.add_argument("-T", "--temp_prefix", metavar="PATH",
+                   help="with -S: folder (or path prefix, as lmplz's /tmp/lm) for the temporary files, all "
+                        "removed at the end (default: the system's temporary folder)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    applies_only(p, "temp_prefix", lambda a: a.memory is not None, "with -S/--memory")
     applies_only(p, "k", lambda a: a.smoothing == "additive", "with --smoothing additive")
     for dest in ("discount", "discount_fallback"):
         applies_only(p, dest, lambda a: a.smoothing in KN_FAMILY, "with --smoothing " + " or ".join(KN_FAMILY))
@@ -72,6 +81,21 @@ def add_parser(sub):
 
 KN_FAMILY = ("modified_kneser_ney", "kneser_ney", "absolute_discounting")  # the methods with discounts
 DIRECT = ("additive", "mle", "stupid_backoff")  # no count pruning: their tables are built directly
+
+
+def memory_size(text: str) -> int:
+    """``-S``: a memory size in bytes (see :func:`lmlab.counts.external.parse_memory`)."""
+    import argparse
+
+    from ..counts.external import parse_memory
+
+    try:
+        return parse_memory(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+memory_size.__name__ = "memory size"
 
 
 def _limit_vocab(path):
@@ -109,13 +133,81 @@ def run(args) -> int:
         discount=discount, k=args.k, min_count=args.min_count, max_size=args.max_vocab,
         prune=args.prune, limit_vocab=_limit_vocab(args.limit_vocab_file),
     )
+    if args.memory is not None:
+        from ..counts.external import TempFolder
+
+        with TempFolder(args.temp_prefix) as folder:  # removed on success, error, Ctrl-C and SIGTERM
+            _fit_limited(lm, args, folder, progress)
+            _report_and_write(lm, args, progress)  # the counts are memory-mapped from the folder
+        return 0
     lines = input_lines(args.text, args.data, "train")
     progress(f"read {len(lines)} lines")
     lm.fit(lines)
+    _report_and_write(lm, args, progress)
+    return 0
+
+
+def _report_and_write(lm, args, progress) -> None:
     progress(f"estimated {lm.smoothing} order {lm.order}: n-grams per order {lm.tables.sizes()}")
     if lm.discounts is not None:
         for m, d in enumerate(lm.discounts, start=1):
             progress(f"discounts order {m}: {_discount_text(d)}")
     save_arpa(lm, sys.stdout.buffer if args.arpa in (None, "-") else args.arpa)
     progress(f"wrote {'ARPA to stdout' if args.arpa in (None, '-') else args.arpa}")
-    return 0
+
+
+def _fit_limited(lm, args, folder: str, progress):
+    """Estimate ``lm`` within ``args.memory``: two passes over the text (vocabulary, then counting
+    into sorted runs in ``folder``); standard input is first copied into ``folder``."""
+    from ..counts.external import ExternalStats, block_tokens, blocks_of, count_external
+
+    source = _line_batches(args, folder)
+    vocab = _build_vocab(lm, source())
+    stats = ExternalStats(args.memory, block_tokens(args.memory, lm.order))
+    progress(f"vocabulary of {len(vocab)} words; counting in blocks of {stats.block_tokens} tokens "
+             f"(-S {args.memory} bytes) in {folder}")
+    counts = count_external(blocks_of(source(), lm.tokenizer.tokenize, stats.block_tokens), vocab, lm.order,
+                            folder, stats, progress)
+    lm.fit_counts(counts, vocab)
+    return stats
+
+
+def _build_vocab(lm, batches):
+    from ..text.vocab import Vocab
+
+    tokenize = lm.tokenizer.tokenize
+    return Vocab.build((tokenize(line) for batch in batches for line in batch), min_count=lm.min_count,
+                       max_size=lm.max_size, tokenizer=lm.tokenizer)
+
+
+def _line_batches(args, folder: str):
+    """A function giving the input's lines in batches, again on each call (a second pass over
+    standard input reads the copy made in ``folder`` on the first)."""
+    import os
+
+    from .._io import open_binary, read_stream_batches
+    from ..errors import CorpusError
+    from ._common import input_lines
+
+    if args.data is not None or args.text == "":
+        lines = input_lines(args.text, args.data, "train")  # a named corpus is read whole (its checks too)
+        return lambda: iter([lines])
+    path, name = args.text, args.text
+    if path in (None, "-"):
+        path, name = os.path.join(folder, "stdin.txt"), "<stdin>"
+        with open(path, "wb") as copy:
+            for chunk in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
+                copy.write(chunk)
+    state = {"checked": False}
+
+    def batches():
+        with open_binary(path) as fh:
+            empty = True
+            for batch in read_stream_batches(fh, name, 1 << 20):
+                empty = empty and not batch
+                yield batch
+        if empty and not state["checked"]:
+            raise CorpusError(f"{name}: the input is empty (no lines)")
+        state["checked"] = True
+
+    return batches

@@ -16,7 +16,10 @@ line, ``<s>`` only appears first and ``</s>`` only last, and an empty line gives
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import mmap
+import os
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,9 +50,36 @@ class NgramCounts:
     bos_first: list[np.ndarray]
     n_sentences: int
     n_tokens: int  # words + one </s> per sentence (the predicted tokens)
+    #: counted on disk (:mod:`lmlab.counts.external`): the temporary folder where :meth:`keep` puts arrays
+    folder: str | None = None
+    _kept: list = field(default_factory=list, repr=False)
 
     def sizes(self) -> list[int]:
         return [len(c) for c in self.count]
+
+    def each_order(self, first: int = 1):
+        """The orders ``first .. order``; after each, the pages of memory-mapped counts (counted on
+        disk, :mod:`lmlab.counts.external`) leave resident memory (see :func:`release_pages`)."""
+        for m in range(first, self.order + 1):
+            yield m
+            self.release_pages()
+
+    def release_pages(self) -> None:
+        release_pages(*self.keys, *self.prefix, *self.word, *self.suffix, *self.count, *self.bos_first, *self._kept)
+
+    def keep(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (as long as an order's n-grams), kept while later orders are worked on: itself for
+        counts in memory; for counts made on disk, a copy in a memory-mapped file of the temporary
+        folder, whose pages leave resident memory after each order (:meth:`each_order`)."""
+        a = np.asarray(a)
+        if self.folder is None or a.nbytes < KEEP_IN_MEMORY or is_mapped(a):
+            return a
+        path = os.path.join(self.folder, f"kept{next(_KEPT_NAMES)}")
+        out = np.memmap(path, dtype=a.dtype, mode="w+", shape=a.shape)
+        out[...] = a
+        out = out.view(np.ndarray)
+        self._kept.append(out)
+        return out
 
     def lookup(self, m: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:
         """Ids of the m-grams (prefix, word); -1 where absent.  Vectorised."""
@@ -63,6 +93,32 @@ class NgramCounts:
             out[:, j - 1] = self.word[j - 1][cur]
             cur = self.prefix[j - 1][cur]
         return out
+
+
+KEEP_IN_MEMORY = 1 << 20  # bytes: smaller arrays stay in memory (NgramCounts.keep)
+_KEPT_NAMES = itertools.count()
+
+
+def is_mapped(a: np.ndarray) -> bool:
+    """Whether ``a`` is a view of a memory-mapped file."""
+    return _mapping(a) is not None
+
+
+def _mapping(a):
+    base = a
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return base
+
+
+def release_pages(*arrays: np.ndarray) -> None:
+    """Hand the pages of memory-mapped arrays back to the page cache (``MADV_DONTNEED``): they
+    leave the process's resident memory and are read back from the file when next touched.
+    Arrays in memory are left alone."""
+    for a in arrays:
+        base = _mapping(a)
+        if base is not None and not base.closed:
+            base.madvise(mmap.MADV_DONTNEED)
 
 
 def lookup_keys(keys: np.ndarray, vocab_size: int, prefix: np.ndarray, word: np.ndarray) -> np.ndarray:

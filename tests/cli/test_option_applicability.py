@@ -28,6 +28,8 @@ CASES = {
     ("ngram", "discount_fallback", "with --smoothing modified_kneser_ney or kneser_ney or absolute_discounting"): (
         ["ngram", "-o", "2", "--smoothing", "good_turing", "--discount_fallback"],
         ["ngram", "-o", "2", "--smoothing", "absolute_discounting", "--discount_fallback"]),
+    ("ngram", "temp_prefix", "with -S/--memory"): (["ngram", "-o", "2", "-T", "/tmp"],
+                                                    ["ngram", "-o", "2", "-T", "/tmp", "-S", "1G"]),
     ("ngram", "discount_fallback", "without --discount (fixed discounts)"): (
         ["ngram", "-o", "2", "--discount", "0.5", "--discount_fallback"], ["ngram", "-o", "2", "--discount_fallback"]),
     ("ngram", "prune", "with a smoothing other than additive, mle, stupid_backoff"): (

@@ -92,7 +92,7 @@ def arpa_chunks(tables: BackoffTables, vocab: Vocab, meta: dict | None = None) -
 
         for m, body in enumerate(arpa_sections(tables, list(vocab.tokens)), start=1):
             yield f"\n\\{m}-grams:\n".encode()
-            yield body
+            yield from body
     else:  # double-precision tables (nltk compatibility): Python formatting, 17 digits
         for m, strings in enumerate(_ngram_strings(tables, vocab), start=1):
             probs = _fmt(tables.logprob10[m - 1])

@@ -1,8 +1,8 @@
 """A compiled ARPA writer: formats probabilities and n-gram text straight into bytes (numba).
 
-Formatting 2.3 M lines one by one in Python takes seconds; here each order is one pass over
-arrays.  The text of an m-gram is the text of its prefix (copied from the previous order's
-output) + a space + its word.  Numbers are written in fixed notation with 9 significant digits
+Formatting 2.3 M lines one by one in Python takes seconds; here each order is formatted in
+blocks of n-grams, each block one compiled pass over the words of its n-grams (so the writer's
+memory is a block's, whatever the size of the model).  Numbers are written in fixed notation with 9 significant digits
 and trailing zeros dropped: enough for float32 to round-trip exactly.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from ...counts.ngram_counts import release_pages
 
 
 @njit(cache=True)
@@ -64,26 +66,21 @@ def _put_float(v, out, pos):
 
 
 @njit(cache=True)
-def _write_order(prefix, word, probs, backs, has_back, tok_buf, tok_off, prev_out, prev_start, prev_len,
-                 out, start, length):
-    """Lines ``prob \\t text [\\t backoff] \\n`` of one order; records where each text starts."""
+def _write_rows(words, probs, backs, has_back, tok_buf, tok_off, out):
+    """Lines ``prob \\t w1 .. wm [\\t backoff] \\n`` of a block of m-grams (one row of words each)."""
     pos = 0
-    for i in range(word.shape[0]):
+    for i in range(words.shape[0]):
         pos = _put_float(probs[i], out, pos)
         out[pos] = 9
         pos += 1
-        start[i] = pos
-        if prefix[i] >= 0:
-            s, n = prev_start[prefix[i]], prev_len[prefix[i]]
-            out[pos : pos + n] = prev_out[s : s + n]
-            pos += n
-            out[pos] = 32
-            pos += 1
-        w = word[i]
-        a, b = tok_off[w], tok_off[w + 1]
-        out[pos : pos + b - a] = tok_buf[a:b]
-        pos += b - a
-        length[i] = pos - start[i]
+        for j in range(words.shape[1]):
+            if j:
+                out[pos] = 32
+                pos += 1
+            w = words[i, j]
+            a, b = tok_off[w], tok_off[w + 1]
+            out[pos : pos + b - a] = tok_buf[a:b]
+            pos += b - a
         if has_back:
             out[pos] = 9
             pos = _put_float(backs[i], out, pos + 1)
@@ -92,35 +89,32 @@ def _write_order(prefix, word, probs, backs, has_back, tok_buf, tok_off, prev_ou
     return pos
 
 
+BLOCK_ROWS = 1 << 16  # n-grams formatted per chunk: the writer's memory does not grow with the model
+
+
 def arpa_sections(tables, tokens: list[str]):
-    """Yield the bytes of each order's n-gram lines, in id order."""
+    """Yield, per order, an iterator over the bytes of its n-gram lines in id order (in chunks of
+    :data:`BLOCK_ROWS` lines, each written from its n-grams' words)."""
     enc = [t.encode("utf-8") for t in tokens]
     tok_off = np.zeros(len(enc) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in enc], out=tok_off[1:])
     tok_buf = np.frombuffer(b"".join(enc), dtype=np.uint8) if enc else np.zeros(0, np.uint8)
-    V = tables.vocab_size
-    prev_out = np.zeros(1, np.uint8)
-    prev_start = np.zeros(1, np.int64)
-    prev_len = np.zeros(1, np.int64)
     tok_len = np.diff(tok_off)
     for m in range(1, tables.order + 1):
-        keys = np.asarray(tables.keys[m - 1], dtype=np.int64)
-        if m == 1:
-            prefix, word = np.full(len(keys), -1, np.int64), keys
-            text_len = tok_len[word]
-        else:
-            prefix, word = keys // V, keys % V
-            text_len = prev_len[prefix] + 1 + tok_len[word]
-        n = len(keys)
-        has_back = m < tables.order
-        size = int(text_len.sum()) + n * (2 * 20 + 3)
+        yield _order_chunks(tables, m, tok_buf, tok_off, tok_len)
+
+
+def _order_chunks(tables, m: int, tok_buf, tok_off, tok_len):
+    n = len(tables.keys[m - 1])
+    has_back = m < tables.order
+    for lo in range(0, n, BLOCK_ROWS):
+        ids = np.arange(lo, min(n, lo + BLOCK_ROWS), dtype=np.int64)
+        words = tables.ngram_words(m, ids)
+        size = int(tok_len[words].sum()) + len(ids) * (2 * 20 + 3 + m)
         out = np.empty(size, dtype=np.uint8)
-        start = np.empty(n, dtype=np.int64)
-        length = np.empty(n, dtype=np.int64)
-        probs = np.asarray(tables.logprob10[m - 1], dtype=np.float32).astype(np.float64)
-        backs = (np.asarray(tables.backoff10[m - 1], dtype=np.float32).astype(np.float64) if has_back
-                 else np.zeros(1))
-        end = _write_order(prefix, word, probs, backs, has_back, tok_buf, tok_off, prev_out, prev_start,
-                           prev_len, out, start, length)
+        probs = np.asarray(tables.logprob10[m - 1][lo: lo + len(ids)], dtype=np.float32).astype(np.float64)
+        backs = (np.asarray(tables.backoff10[m - 1][lo: lo + len(ids)], dtype=np.float32).astype(np.float64)
+                 if has_back else np.zeros(1))
+        end = _write_rows(words, probs, backs, has_back, tok_buf, tok_off, out)
         yield memoryview(out[:end])
-        prev_out, prev_start, prev_len = out, start, length
+    release_pages(*tables.keys)  # keys counted on disk leave resident memory once written

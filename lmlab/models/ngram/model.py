@@ -143,8 +143,12 @@ class NgramLM(LanguageModel):
                 token_lists, min_count=self.min_count, max_size=self.max_size, tokenizer=self.tokenizer
             )
         ids, starts = encode_corpus(vocab, token_lists, n_bos=self.n_pad, n_eos=self.n_pad)
-        counts = count_ngrams(ids, starts, self.order, len(vocab))
-        if counts.n_tokens == len(token_lists) and self.order > 1 and len(vocab) <= 3:
+        return self.fit_counts(count_ngrams(ids, starts, self.order, len(vocab)), vocab)
+
+    def fit_counts(self, counts: NgramCounts, vocab: Vocab) -> NgramLM:
+        """Estimate the model from n-gram counts of a corpus encoded with ``vocab`` (``fit`` counts
+        in memory; :mod:`lmlab.counts.external` counts a larger corpus on disk).  Returns ``self``."""
+        if counts.n_tokens == counts.n_sentences and self.order > 1 and len(vocab) <= 3:
             raise CorpusError("the training corpus has no words (only empty lines)")
         self._fit_counts(counts, vocab)
         return self

@@ -63,23 +63,25 @@ def subset_counts(counts: NgramCounts, keep: list[np.ndarray]) -> NgramCounts:
 
     ``keep[0]`` may drop words too: word ids are then re-numbered in the same order.
     """
-    new_id = [np.cumsum(k) - 1 for k in keep]
+    new_id = [counts.keep(np.cumsum(k) - 1) for k in keep]
     word_id = new_id[0]
     V = int(keep[0].sum())
     k0 = keep[0]
     keys, prefix, word, suffix, cnt, bos = [np.arange(V, dtype=np.int64)], [counts.prefix[0][k0]], \
         [np.arange(V, dtype=np.int32)], [counts.suffix[0][k0]], [counts.count[0][k0]], [counts.bos_first[0][k0]]
-    for m in range(2, counts.order + 1):
+    kept = counts.keep
+    for m in counts.each_order(2):
         k = keep[m - 1]
         pre = new_id[m - 2][counts.prefix[m - 1][k]]
         w = word_id[counts.word[m - 1][k]]
-        keys.append(pre * V + w)
-        prefix.append(pre)
-        word.append(w.astype(np.int32))
-        suffix.append(new_id[m - 2][counts.suffix[m - 1][k]])
-        cnt.append(counts.count[m - 1][k])
-        bos.append(counts.bos_first[m - 1][k])
-    return NgramCounts(counts.order, V, keys, prefix, word, suffix, cnt, bos, counts.n_sentences, counts.n_tokens)
+        keys.append(kept(pre * V + w))
+        prefix.append(kept(pre))
+        word.append(kept(w.astype(np.int32)))
+        suffix.append(kept(new_id[m - 2][counts.suffix[m - 1][k]]))
+        cnt.append(kept(counts.count[m - 1][k]))
+        bos.append(kept(counts.bos_first[m - 1][k]))
+    return NgramCounts(counts.order, V, keys, prefix, word, suffix, cnt, bos, counts.n_sentences, counts.n_tokens,
+                       folder=counts.folder, _kept=counts._kept)  # noqa: SLF001
 
 
 def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.ndarray]:
@@ -88,9 +90,8 @@ def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.n
     ok = np.array([t in allowed for t in vocab.tokens], dtype=bool)
     ok[:3] = True
     keep = [ok]
-    for m in range(2, counts.order + 1):
-        words = counts.ngram_words(m, np.arange(len(counts.count[m - 1])))
-        keep.append(ok[words].all(axis=1))
+    for m in range(2, counts.order + 1):  # every word is allowed: those of the prefix, and the last
+        keep.append(keep[-1][counts.prefix[m - 1]] & ok[counts.word[m - 1]])
     return keep
 
 
@@ -98,12 +99,12 @@ def prune_estimate(counts: NgramCounts, est: Estimate, keep: list[np.ndarray]) -
     """Drop n-grams; their discounted mass goes to their contexts' gamma (stays normalised)."""
     k0 = keep[0]
     us, gammas = [est.u[0][k0]], [est.gamma[0] + est.u[0][~k0].sum()]
-    for m in range(2, counts.order + 1):
+    for m in counts.each_order(2):
         k = keep[m - 1]
         moved = np.bincount(counts.prefix[m - 1][~k], weights=est.u[m - 1][~k],
                             minlength=len(counts.count[m - 2]))
-        gammas.append((est.gamma[m - 1] + moved)[keep[m - 2]])
-        us.append(est.u[m - 1][k])
+        gammas.append(counts.keep((est.gamma[m - 1] + moved)[keep[m - 2]]))
+        us.append(counts.keep(est.u[m - 1][k]))
     return subset_counts(counts, keep), Estimate(us, gammas)
 
 

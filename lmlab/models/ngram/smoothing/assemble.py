@@ -66,7 +66,7 @@ def assemble(
     p1[BOS_ID] = 0.0
     probs = [p1]
     backoffs: list[np.ndarray] = []
-    for m in range(2, N + 1):
+    for m in counts.each_order(2):
         prefix = counts.prefix[m - 1]
         lower = probs[m - 2][counts.suffix[m - 1]]
         has_children = np.zeros(len(counts.count[m - 2]), dtype=bool)
@@ -93,16 +93,14 @@ def assemble(
                 bow = np.where(has_children & (lower_left > EPS), left / lower_left, 1.0)
             bow = np.where(stuck, 0.0, np.maximum(bow, 0.0))
             p = np.where(seen, p, bow[prefix] * lower)
-        probs.append(p)
-        backoffs.append(bow)
+        probs.append(counts.keep(p))
+        backoffs.append(counts.keep(bow))
     backoffs.append(np.empty(0))
-    return BackoffTables(
-        order=N,
-        vocab_size=V,
-        keys=list(counts.keys),
-        logprob10=[_log10_prob(p, m == 1).astype(dtype) for m, p in enumerate(probs, start=1)],
-        backoff10=[_log10_backoff(b, counts, m).astype(dtype) for m, b in enumerate(backoffs, start=1)],
-    )
+    logprob10, backoff10 = [], []
+    for m in counts.each_order():
+        logprob10.append(counts.keep(_log10_prob(probs[m - 1], m == 1).astype(dtype)))
+        backoff10.append(counts.keep(_log10_backoff(backoffs[m - 1], counts, m).astype(dtype)))
+    return BackoffTables(order=N, vocab_size=V, keys=list(counts.keys), logprob10=logprob10, backoff10=backoff10)
 
 
 def _log10_prob(p: np.ndarray, unigram: bool) -> np.ndarray:

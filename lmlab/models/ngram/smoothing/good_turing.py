@@ -55,7 +55,7 @@ def katz_discounts(c: np.ndarray, k: int) -> np.ndarray:
 def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray]]:
     c = raw_counts(counts)
     us, gammas, ds = [], [], []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         cm = c[m - 1]
         total = context_sums(counts, m, cm.astype(np.float64))
         if m == 1:
@@ -74,7 +74,7 @@ def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray
             scale = np.where(short, (1.0 - floor) / np.where(used > 0, used, 1.0), 1.0)
             u = u * scale[counts.prefix[m - 1]]
             used = np.where(short, 1.0 - floor, used)
-        gammas.append(np.clip(1.0 - used, 0.0, 1.0))
-        us.append(u)
+        gammas.append(counts.keep(np.clip(1.0 - used, 0.0, 1.0)))
+        us.append(counts.keep(u))
         ds.append(d)
     return Estimate(us, gammas), ds

@@ -34,16 +34,16 @@ def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
     """Kneser-Ney adjusted counts of every order (see the module docstring)."""
     N = counts.order
     out = []
-    for m in range(1, N + 1):
+    for m in counts.each_order():
         if m == N:
-            a = counts.count[m - 1].copy()
+            a = counts.count[m - 1]  # shared, not copied (read only; the counts may be larger than memory)
         else:
             cont = np.bincount(counts.suffix[m], minlength=len(counts.count[m - 1]))
             a = np.where(counts.bos_first[m - 1], counts.count[m - 1], cont)
         if m == 1:
             a = a.copy()
             a[BOS_ID] = 0
-        out.append(a.astype(np.int64))
+        out.append(counts.keep(a.astype(np.int64, copy=False)))
     return out
 
 
@@ -94,7 +94,7 @@ def discount_table(
 ) -> list[np.ndarray]:
     """Per order, the array ``[0, D1, D2, D3+]`` indexed by min(count, 3)."""
     out = []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         t = counts_of_counts(a[m - 1])
         if discount is not None:
             d = tuple(discount) if isinstance(discount, Sequence) else (float(discount),) * 3
@@ -110,8 +110,10 @@ def discount_table(
 
 
 def raw_counts(counts: NgramCounts) -> list[np.ndarray]:
-    """Raw counts of every order, with ``<s>`` (never predicted) at 0 among the unigrams."""
-    out = [c.copy() for c in counts.count]
+    """Raw counts of every order, with ``<s>`` (never predicted) at 0 among the unigrams.
+
+    Only the unigrams are copied; the higher orders are the counts' own arrays (read them only)."""
+    out = [counts.count[0].copy(), *counts.count[1:]]
     out[0][BOS_ID] = 0
     return out
 
@@ -131,7 +133,7 @@ def kneser_ney_estimate(
     a = adjusted_counts(counts) if continuation else raw_counts(counts)
     discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
     us, gammas = [], []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         am = a[m - 1].astype(np.float64)
         d = discounts[m - 1][np.minimum(a[m - 1], 3)]
         d = np.minimum(d, am)  # a discount never exceeds the count
@@ -144,6 +146,6 @@ def kneser_ney_estimate(
             else:
                 u = (am - d) / denom[counts.prefix[m - 1]]
                 gamma = np.where(denom > 0, dsum / denom, 0.0)
-        us.append(u)
-        gammas.append(gamma)
+        us.append(counts.keep(u))
+        gammas.append(counts.keep(gamma))
     return Estimate(us, gammas), discounts

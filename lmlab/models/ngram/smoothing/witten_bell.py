@@ -21,7 +21,7 @@ from .kneser_ney import raw_counts
 def witten_bell_estimate(counts: NgramCounts) -> Estimate:
     c = raw_counts(counts)
     us, gammas = [], []
-    for m in range(1, counts.order + 1):
+    for m in counts.each_order():
         cm = c[m - 1].astype(np.float64)
         total = context_sums(counts, m, cm)
         types = context_sums(counts, m, (cm > 0).astype(np.float64))
@@ -29,6 +29,6 @@ def witten_bell_estimate(counts: NgramCounts) -> Estimate:
         with np.errstate(divide="ignore", invalid="ignore"):
             gamma = np.where(denom > 0, types / denom, 0.0)
             u = cm / (denom[0] if m == 1 else denom[counts.prefix[m - 1]])
-        us.append(u)
-        gammas.append(gamma)
+        us.append(counts.keep(u))
+        gammas.append(counts.keep(gamma))
     return Estimate(us, gammas)

@@ -1,0 +1,198 @@
+"""Estimation within a memory limit (``lmlab ngram -S``): counting into sorted runs on disk and
+merging them gives the same counts, array for array, and so the same ARPA file, byte for byte,
+as counting in memory; the temporary folder is left empty on success, error and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lmlab.cli.main import Terminated
+from lmlab.counts import external, ngram_counts
+from lmlab.counts.external import ExternalStats, blocks_of, count_external, parse_memory
+from lmlab.counts.ngram_counts import NgramCounts, count_ngrams
+from lmlab.errors import ConfigError
+from lmlab.text.vocab import Vocab, encode_corpus
+from tests.cli_run import cli, cli_error
+
+FIELDS = ("keys", "prefix", "word", "suffix", "count", "bos_first")
+
+
+@pytest.fixture(scope="module")
+def corpus(ptb, tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "train.txt"
+    lines = ptb["train"][:1500] + [""]  # an empty line is a sentence too
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, lines
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_merged_runs_equal_the_in_memory_counts(corpus, tmp_path, order):
+    _, lines = corpus
+    toks = [ln.split() for ln in lines]
+    vocab = Vocab.build(toks)
+    ids, starts = encode_corpus(vocab, toks)
+    want = count_ngrams(ids, starts, order, len(vocab))
+    stats = ExternalStats(memory=1, block_tokens=700)
+    got = count_external(blocks_of([lines], str.split, stats.block_tokens), vocab, order, str(tmp_path), stats)
+    assert stats.runs > 10 and stats.lines == len(lines)
+    assert order == 1 or sum(stats.run_ngrams) > sum(stats.merged_ngrams)  # runs share n-grams: the merge summed them
+    for f in FIELDS:
+        for m, (a, b) in enumerate(zip(getattr(want, f), getattr(got, f), strict=True), start=1):
+            assert a.dtype == b.dtype and np.array_equal(a, b), (f, m)
+    assert (got.n_sentences, got.n_tokens) == (want.n_sentences, want.n_tokens)
+
+
+def test_kway_merge_sums_equal_rows_across_runs():
+    rows = np.array([[0, 1], [2, 0], [0, 1], [1, 5], [2, 0], [0, 0], [2, 0]], dtype=np.int32)
+    cnt = np.array([1, 2, 3, 4, 5, 6, 7], dtype=np.int64)
+    starts = np.array([0, 2, 5, 7], dtype=np.int64)  # runs [01, 20], [01, 15, 20], [00, 20]
+    out_rows, out_cnt = np.empty_like(rows), np.empty_like(cnt)
+    heap, end, state = external._merge_start(rows, starts)  # noqa: SLF001
+    n = 0
+    while state[0]:  # two rows at a time: the merge resumes where it stopped
+        n = external._kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, n + 2)  # noqa: SLF001
+    assert out_rows[:n].tolist() == [[0, 0], [0, 1], [1, 5], [2, 0]]
+    assert out_cnt[:n].tolist() == [6, 1 + 3, 4, 2 + 5 + 7]
+
+
+def _ngram(capsys, *argv):
+    code, out, err = cli(capsys, "ngram", *argv)
+    assert code == 0, err
+    return err
+
+
+def _runs(err: str) -> int:
+    line = [ln for ln in err.splitlines() if "sorted runs; merging" in ln][0]
+    return int(line.split(" into ")[1].split()[0])
+
+
+CASES = [
+    (order, smoothing, extra)
+    for order in (2, 3, 4, 5)
+    for smoothing, extra in [("modified_kneser_ney", ()), ("good_turing", ()), ("kneser_ney", ("--backoff",)),
+                             ("witten_bell", ())]
+] + [
+    (5, "modified_kneser_ney", ("--prune", "0", "1", "1")),
+    (3, "good_turing", ("--prune", "0", "1")),
+    (4, "modified_kneser_ney", ("--limit_vocab_file", "LIMIT")),
+    (3, "witten_bell", ("--limit_vocab_file", "LIMIT", "--prune", "0", "0", "1")),
+    (3, "modified_kneser_ney", ("--max_vocab", "2000", "--min_count", "2")),
+]
+
+
+@pytest.mark.parametrize(("order", "smoothing", "extra"), CASES)
+def test_memory_limited_estimation_writes_the_same_arpa(capsys, monkeypatch, corpus, tmp_path, order, smoothing,
+                                                         extra):
+    path, lines = corpus
+    kept = []
+    keep = NgramCounts.keep
+    monkeypatch.setattr(ngram_counts, "KEEP_IN_MEMORY", 0)  # every array the smoothing keeps goes to disk
+    monkeypatch.setattr(NgramCounts, "keep", lambda self, a: kept.append(self.folder) or keep(self, a))
+    limit = tmp_path / "limit.txt"
+    limit.write_text(" ".join(sorted({w for ln in lines[::3] for w in ln.split()})))
+    extra = [str(limit) if x == "LIMIT" else x for x in extra]
+    common = ["-o", order, "--smoothing", smoothing, "--text", path, *extra]
+    _ngram(capsys, *common, "--arpa", tmp_path / "memory.arpa", "--quiet")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    err = _ngram(capsys, *common, "--arpa", tmp_path / "disk.arpa", "-S", "16K", "-T", temp)
+    assert _runs(err) > 1 and None in kept and str(temp) in {os.path.dirname(f) for f in kept if f}
+    assert (tmp_path / "disk.arpa").read_bytes() == (tmp_path / "memory.arpa").read_bytes()
+    assert list(temp.iterdir()) == []
+
+
+def test_standard_input_is_counted_through_a_copy_in_the_temp_folder(capsys, monkeypatch, corpus, tmp_path):
+    path, _ = corpus
+    data = path.read_bytes()
+    code, want, _ = cli(capsys, "ngram", "-o", "3", "--quiet", stdin=data, monkeypatch=monkeypatch)
+    code2, got, err = cli(capsys, "ngram", "-o", "3", "-S", "8K", "-T", tmp_path, stdin=data, monkeypatch=monkeypatch)
+    assert code == code2 == 0 and got == want and _runs(err) > 1
+    assert list(tmp_path.iterdir()) == []
+    assert "the input is empty" in cli_error(capsys, "ngram", "-o", "3", "-S", "8K", "-T", tmp_path, stdin=b"",
+                                             monkeypatch=monkeypatch)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_temp_folder_is_emptied_after_an_error_and_after_sigterm(capsys, monkeypatch, tmp_path):
+    text = tmp_path / "tiny.txt"
+    text.write_text("a b\nb a\n")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    # too little data for modified Kneser-Ney's discounts: the error comes after the runs are on disk
+    err = cli_error(capsys, "ngram", "-o", "2", "--text", text, "-S", "1K", "-T", temp, "--quiet")
+    assert "discount" in err and list(temp.iterdir()) == []
+
+    def terminated(*a, **k):
+        raise Terminated
+
+    monkeypatch.setattr(external, "_add_order", terminated)  # SIGTERM while merging
+    code, _, err = cli(capsys, "ngram", "-o", "2", "--discount_fallback", "--text", text, "-S", "1K", "-T", temp,
+                       "--arpa", tmp_path / "out.arpa")
+    assert code == 143 and list(temp.iterdir()) == [] and not (tmp_path / "out.arpa").exists()
+
+
+def test_temp_prefix_as_a_path_prefix(capsys, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("a b c\n" * 5 + "b c\n" * 3 + "c a\n")
+    err = _ngram(capsys, "-o", "2", "--smoothing", "witten_bell", "--text", text, "-S", "1K",
+                 "-T", tmp_path / "lm", "--arpa", tmp_path / "o.arpa")
+    assert f"in {tmp_path}/lm" in err and sorted(p.name for p in tmp_path.iterdir()) == ["o.arpa", "t.txt"]
+    msg = cli_error(capsys, "ngram", "-o", "2", "--text", text, "-S", "1K", "-T", tmp_path / "no" / "lm")
+    assert "--temp_prefix" in msg and "does not exist" in msg
+
+
+def test_parse_memory_units_and_percent(monkeypatch):
+    assert parse_memory("1G") == 1 << 30
+    assert parse_memory("500M") == 500 << 20
+    assert parse_memory("64k") == 64 << 10
+    assert parse_memory("123b") == 123
+    assert parse_memory("2") == 2048  # a bare number is KiB, as lmplz (and sort -S) read it
+    assert parse_memory("1.5G") == 3 << 29
+    monkeypatch.setattr(external, "physical_memory", lambda: 1000 << 20)
+    assert parse_memory("80%") == 800 << 20
+    assert parse_memory("100%") == 1000 << 20
+    for bad in ("", "G", "1X", "-1G", "0", "0%", "101%", "1e3", "1 G B", "abc"):
+        with pytest.raises(ConfigError):
+            parse_memory(bad)
+
+
+def test_physical_memory_is_positive():
+    assert external.physical_memory() > 1 << 20
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "12Q", "150%", "lots"])
+def test_cli_refuses_a_bad_memory_size(capsys, tmp_path, bad):
+    text = tmp_path / "t.txt"
+    text.write_text("a b\n")
+    msg = cli_error(capsys, "ngram", "-o", "2", "--text", text, "-S", bad)
+    assert "-S" in msg or "memory" in msg
+
+
+def test_sigterm_removes_the_temp_folder(tmp_path):
+    """A real SIGTERM while ``lmlab ngram -S`` copies standard input into its temporary folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, "-m", "lmlab", "ngram", "-o", "2", "-S", "1K", "-T", str(tmp_path),
+                             "--quiet"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env)
+    try:
+        proc.stdin.write(b"a b c\n" * 100)
+        proc.stdin.flush()  # the input stays open: the copy waits for more
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(tmp_path.iterdir()), "the temporary folder never appeared"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert b"terminated" in err and list(tmp_path.iterdir()) == []
