@@ -12,13 +12,15 @@ The stages, in order (each recorded in ``benchmarks/results/diagnostics.json`` a
 run again while its definition is unchanged; a training stage interrupted resumes with
 ``lmlab train --resume``):
 
-- ``train-rnn_tanh``, ``train-lstm``, ``train-gru``, ``train-rnn_sigmoid``, ``train-rnn_relu``:
-  1x200 PTB LMs, ``RECIPE`` (500 batches of 20x35 tokens, seed 1), the same budget and seed for
-  every cell;
-- ``gradients``: ``lmlab diagnose gradients`` of the tanh RNN, LSTM and GRU (and the sigmoid and
-  ReLU RNNs) on PTB's valid split, 1,000 positions: the decay norm(20)/norm(0) of the LSTM and
-  GRU against the tanh RNN's (the issue's target: at least 10x);
-- ``curves``: ``lmlab diagnose curves`` of the sigmoid, tanh and ReLU RNNs and the LSTM;
+- ``train-rnn_tanh``, ``train-lstm``, ``train-gru``: 1x200 PTB LMs, ``RECIPE`` (SGD lr 20, clip
+  0.25, 500 batches of 20x35 tokens, seed 1);
+- ``gradients``: ``lmlab diagnose gradients`` of those three on PTB's valid split, 1,000
+  positions: the decay norm(20)/norm(0) of the LSTM and GRU against the tanh RNN's (the issue's
+  target: at least 10x);
+- ``adam-rnn_sigmoid``, ``adam-rnn_tanh``, ``adam-rnn_relu``, ``adam-lstm``: the activation
+  comparison, ``CURVE_RECIPE`` (Adam lr 0.001: a ReLU RNN at SGD lr 20 overflows even clipped),
+  the same budget and seed; ``curves``: ``lmlab diagnose curves`` of the four, and
+  ``gradients-adam`` their gradient flow;
 - ``train-clip``, ``train-noclip`` and ``clipping``: ``CLIP_PAIR``, one run with ``--clip 0.25``
   and one without, the same seed; the one without is stopped by the trainer's NaN guard (its
   trace kept in ``steps.jsonl``); ``lmlab diagnose clipping`` draws both;
@@ -56,12 +58,16 @@ SIZE = ["--nlayers", "1", "--emsize", "200", "--nhid", "200"]
 SMOKE_SIZE = ["--nlayers", "1", "--emsize", "16", "--nhid", "16"]
 RECIPE = ["--data", "ptb", "--epochs", "1", "--max_batches", "500", "--seed", "1", "--lr", "20", "--clip", "0.25",
           "--dropout", "0.2"]
-CELL_TYPES = ("rnn_tanh", "lstm", "gru", "rnn_sigmoid", "rnn_relu")
+CELL_TYPES = ("rnn_tanh", "lstm", "gru")
+# the activation comparison: one recipe every cell trains with (a ReLU RNN at SGD lr 20 overflows within
+# a few steps even clipped to 0.25), the same budget and seed
+CURVE_RECIPE = ["--data", "ptb", "--epochs", "1", "--max_batches", "500", "--seed", "1", "--optimizer", "adam",
+                "--lr", "0.001", "--clip", "0.25", "--dropout", "0.2"]
 # the clipping pair: Le et al.'s IRNN (ReLU, identity W_hh) at SGD lr 8: without clipping its state and
 # gradients blow up within a few steps; with --clip 0.25 the same run (same seed) trains
 CLIP_PAIR = ["--data", "ptb", "--model", "rnn_relu", "--init", "identity", "--epochs", "1", "--max_batches", "300",
              "--seed", "1", "--lr", "8", "--dropout", "0"]
-GRADIENT_MODELS = ("rnn_tanh", "lstm", "gru", "rnn_sigmoid", "rnn_relu")
+GRADIENT_MODELS = ("rnn_tanh", "lstm", "gru")
 CURVE_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu", "lstm")
 NEURAL_FOR = ("rnn_tanh", "gru", "lstm")  # context and agreement, beside the 5-gram
 DISTANCE = 20  # the decay norm(DISTANCE)/norm(0)
@@ -94,9 +100,16 @@ def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
     out["gradients"] = Stage("gradients", tuple(f"train-{c}" for c in GRADIENT_MODELS),
                              ["diagnose", "gradients", *(run[c] for c in GRADIENT_MODELS), *text, *small, "--out",
                               str(runs / "gradients"), "--quiet"], figure="gradients.png")
-    out["curves"] = Stage("curves", tuple(f"train-{c}" for c in CURVE_MODELS),
-                          ["diagnose", "curves", *(run[c] for c in CURVE_MODELS), "--smooth", "20", "--out",
-                           str(runs / "curves"), "--quiet"], figure="curves.png")
+    for c in CURVE_MODELS:
+        out[f"adam-{c}"] = Stage(f"adam-{c}", (), cell=Cell(["--model", c, *size, *CURVE_RECIPE], None,
+                                                              {"model": c, "clip": 0.25}))
+    adam = [str(runs / f"adam-{c}") for c in CURVE_MODELS]
+    out["curves"] = Stage("curves", tuple(f"adam-{c}" for c in CURVE_MODELS),
+                          ["diagnose", "curves", *adam, "--smooth", "20", "--out", str(runs / "curves"), "--quiet"],
+                          figure="curves.png")
+    out["gradients-adam"] = Stage("gradients-adam", tuple(f"adam-{c}" for c in CURVE_MODELS),
+                                  ["diagnose", "gradients", *adam, *text, *small, "--out", str(runs / "gradients-adam"),
+                                   "--quiet"], figure="gradients-adam.png")
     for name, clip in (("train-clip", "0.25"), ("train-noclip", "0")):
         out[name] = Stage(name, (), cell=Cell([*CLIP_PAIR, *size, "--clip", clip], None,
                                               {"model": "rnn_relu identity", "clip": float(clip)}),
@@ -181,7 +194,7 @@ def _train_diverging(stage: Stage, runs: Path, results: Path, threads: int, smok
 def summary(stage: Stage, runs: Path) -> dict:
     """What the report needs of a diagnostic stage's output (the full records stay in its folder)."""
     folder = runs / stage.name
-    if stage.name == "gradients":
+    if stage.name.startswith("gradients"):
         rows = json.loads((folder / "gradients.json").read_text())
         out = {}
         for r in rows:
@@ -236,7 +249,7 @@ def run_stage(stage: Stage, runs: Path, results: Path, threads: int, smoke: bool
     row = _row(stage, threads, time.perf_counter() - t0, smoke, output=stdout, **summary(stage, runs))
     if stage.figure and not smoke:
         DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(runs / stage.name / stage.figure, DOCS / stage.figure)
+        shutil.copyfile(runs / stage.name / f"{stage.argv[1]}.png", DOCS / stage.figure)
     _record(results, stage.name, row)
     return row
 
@@ -296,29 +309,36 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
                              f"{_fmt(r.get('best_dev'), '.1f')} | {_fmt(minutes, '.1f')} | "
                              f"{_fmt(r.get('items_per_s'), '.0f')} | {r['threads']} |")
         lines.append("")
-    g = done.get("gradients")
-    if g:
+    for stage, recipe in (("gradients", "the SGD models above"),
+                          ("gradients-adam", f"the activation comparison's models (`{' '.join(CURVE_RECIPE)}`)")):
+        g = done.get(stage)
+        if not g:
+            continue
         models = g["models"]
-        base = models.get("train-rnn_tanh")
-        lines += [f"**Gradient flow** (`lmlab diagnose gradients`, PTB valid, 1,000 positions): the median norm of "
-                  f"dL_t/dh_(t-k) at k = 0 and k = {DISTANCE}; the decay norm({DISTANCE})/norm(0) beside the tanh "
-                  "RNN's (the issue's target: at least 10x for the LSTM and the GRU).", "",
+        base = next((m for m in models.values() if m["cell"] == "rnn_tanh"), None)
+        positions = "20 positions (smoke)" if smoke else "1,000 positions"
+        lines += [f"**Gradient flow** of {recipe} (`lmlab diagnose gradients`, PTB valid, {positions}): the median "
+                  f"norm of dL_t/dh_(t-k) at k = 0 and k = {DISTANCE}; the decay norm({DISTANCE})/norm(0) beside the "
+                  "tanh RNN's (the issue's target: at least 10x for the LSTM and the GRU).", "",
                   f"| model | norm(0) | norm({DISTANCE}) | decay | decay vs tanh RNN | norm({DISTANCE}) vs tanh RNN | "
                   "spectral radius of W_hh | largest singular value |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        for name, m in models.items():
+        for m in models.values():
             decay = m[f"norm{DISTANCE}"] / m["norm0"]
             vs = decay / (base[f"norm{DISTANCE}"] / base["norm0"]) if base else None
             raw = m[f"norm{DISTANCE}"] / base[f"norm{DISTANCE}"] if base else None
             lines.append(f"| {m['cell']} | {m['norm0']:.3g} | {m[f'norm{DISTANCE}']:.3g} | {decay:.3g} | "
                          f"{_fmt(vs, ',.3g')}x | {_fmt(raw, ',.3g')}x | {_fmt(m['spectral_radius'], '.3f')} | "
                          f"{_fmt(m['largest_singular'], '.3f')} |")
-        if base:
-            met = [m["cell"] for n, m in models.items() if m["cell"] in ("lstm", "gru") and
-                   (m[f"norm{DISTANCE}"] / m["norm0"]) >= 10 * base[f"norm{DISTANCE}"] / base["norm0"]]
-            lines += ["", f"Target (LSTM and GRU decay at least 10x the tanh RNN's): "
-                          f"{'met' if len(met) == 2 else 'not met'} ({', '.join(met) or 'neither'} at least 10x)."]
-        lines += ["", "![gradient flow](docs/diagnostics/gradients.png)", ""]
-    for name, title in (("curves", "**Training-loss curves** (`lmlab diagnose curves`): the same budget and seed."),
+        gated = [m for m in models.values() if m["cell"] in ("lstm", "gru")]
+        if base and gated:
+            met = [m["cell"] for m in gated
+                   if m[f"norm{DISTANCE}"] / m["norm0"] >= 10 * base[f"norm{DISTANCE}"] / base["norm0"]]
+            lines += ["", f"Target (the gated cells' decay at least 10x the tanh RNN's): "
+                          f"{'met' if len(met) == len(gated) else 'not met'} ({', '.join(met) or 'none'} at least 10x)."]
+        lines += ["", f"![gradient flow](docs/diagnostics/{stage}.png)", ""]
+    for name, title in (("curves", "**Training-loss curves** (`lmlab diagnose curves`): sigmoid, tanh and ReLU RNNs "
+                                   f"and an LSTM, `lmlab train --model CELL {' '.join(SIZE)} {' '.join(CURVE_RECIPE)}`: "
+                                   "the same budget and seed."),
                         ("clipping", "**Exploding gradients and clipping** (`lmlab diagnose clipping`): "
                                      f"`lmlab train {' '.join(CLIP_PAIR)} {' '.join(SIZE)}` with `--clip 0.25` and "
                                      "with `--clip 0`, the gradient norm before clipping at every step.")):
