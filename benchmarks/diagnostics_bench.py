@@ -372,15 +372,18 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
         lines += ["", "![context](docs/diagnostics/context.png)", ""]
     a = done.get("agreement")
     if a:
+        models = list(dict.fromkeys(r["model"] for r in a["records"]))
         lines += ["**Subject-verb agreement** (`lmlab diagnose agreement`, cases from all three UD-EWT splits): "
-                  "accuracy with the Wilson 95% interval and the count of cases.", "",
-                  "| model | bucket | cases | accuracy | 95% interval |", "|---|---|---:|---:|---|"]
-        for r in a["records"]:
-            if r["accuracy"] is None:
-                continue
-            bucket = "all" if r["bucket"] == "all" else f"{r['bucket_kind']} {r['bucket']}"
-            lines.append(f"| {r['model']} | {bucket} | {r['cases']} | {r['accuracy']:.3f} | "
-                         f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}] |")
+                  "accuracy (P(correct form) > P(wrong form) after the prefix), the Wilson 95% interval and the "
+                  "cases scored (a case with either form outside a model's vocabulary is not scored for it).", "",
+                  "| bucket | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+        for key in dict.fromkeys((r["bucket_kind"], r["bucket"]) for r in a["records"]):
+            cells = []
+            for m in models:
+                r = next((x for x in a["records"] if x["model"] == m and (x["bucket_kind"], x["bucket"]) == key), None)
+                cells.append("-" if r is None or r["accuracy"] is None else
+                             f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}], n={r['cases']}")
+            lines.append(f"| {'all' if key[1] == 'all' else f'{key[0]} {key[1]}'} | " + " | ".join(cells) + " |")
         lines += ["", PUBLISHED_AGREEMENT, "", "![agreement](docs/diagnostics/agreement.png)", ""]
     lines += ["The figures were opened and checked (axes, units, labels, legends) when they were committed.", "",
               "Commands:", ""] + [f"- `{r['command']}`" for r in done.values()]

@@ -222,15 +222,28 @@ def curves_plot(traces: Sequence, records: Sequence[dict], path: str | os.PathLi
     if has_dev:
         dv = axes[1]
         names = sorted({d[0] for d in devs if d is not None})
-        for i, (t, d) in enumerate(zip(traces, devs, strict=True)):
-            if d is not None:
-                dv.plot([s for s, _ in d[1]], [v for _, v in d[1]], marker="o", color=f"C{i % 10}", lw=2,
-                        label=t.name)
-        dv.set_xlabel("training step at the end of the epoch")
-        dv.set_ylabel(" / ".join(n.removeprefix("valid_") for n in names) + " on the dev data (each epoch)")
-        if names == ["valid_ppl"]:
-            dv.set_yscale("log")
-        dv.set_title("Dev metric per epoch")
-        dv.grid(True, which="both", alpha=0.35)
-        dv.legend(fontsize=9, loc="best", framealpha=0.9)
+        metric = " / ".join(n.removeprefix("valid_") for n in names) + " on the dev data"
+        if all(d is None or len(d[1]) == 1 for d in devs):  # one epoch each: a bar per run, its value written
+            shown = [(i, t, d[1][0]) for i, (t, d) in enumerate(zip(traces, devs, strict=True)) if d is not None]
+            bars = dv.barh([t.name for _, t, _ in shown], [v for _, _, (_, v) in shown],
+                           color=[f"C{i % 10}" for i, _, _ in shown])
+            dv.bar_label(bars, [f"{v:,.1f} (step {s})" if abs(v) >= 100 else f"{v:.4g} (step {s})"
+                                 for _, _, (s, v) in shown], padding=3, fontsize=9)
+            dv.invert_yaxis()
+            dv.set_xlabel(metric + " after the run")
+            dv.margins(x=0.3)
+            dv.set_title("Dev metric at the end")
+            dv.grid(True, axis="x", alpha=0.35)
+        else:
+            for i, (t, d) in enumerate(zip(traces, devs, strict=True)):
+                if d is not None:
+                    dv.plot([s for s, _ in d[1]], [v for _, v in d[1]], marker="o", color=f"C{i % 10}", lw=2,
+                            label=t.name)
+            dv.set_xlabel("training step at the end of the epoch")
+            dv.set_ylabel(metric + " (each epoch)")
+            if names == ["valid_ppl"]:
+                dv.set_yscale("log")
+            dv.set_title("Dev metric per epoch")
+            dv.grid(True, which="both", alpha=0.35)
+            dv.legend(fontsize=9, loc="best", framealpha=0.9)
     _save(fig, path)
