@@ -187,8 +187,11 @@ def clipping_plot(traces: Sequence, path: str | os.PathLike) -> None:
     top.set_title("Exploding gradients: the gradient norm of every training step (dashed: the clipping threshold)")
     top.grid(True, which="major", alpha=0.4)
     top.legend(fontsize=9, loc="best", framealpha=0.9)
-    bottom.set_yscale("log")
-    bottom.set_ylabel("training loss\n(nats per item, log scale)")
+    losses = [r["loss"] for t in traces for r in t.steps]
+    wide = bool(losses) and min(losses) > 0 and max(losses) / min(losses) > 20  # a run that blew up
+    if wide:
+        bottom.set_yscale("log")
+    bottom.set_ylabel("training loss\n(nats per item" + (", log scale)" if wide else ")"))
     bottom.set_xlabel("training step (optimizer updates)")
     bottom.grid(True, which="major", alpha=0.4)
     _save(fig, path)
