@@ -150,7 +150,7 @@ def test_diagnostics_stages_are_commands_lmlab_accepts(tmp_path, smoke):
         else:
             build_parser(s.argv[0]).parse_args(s.argv)
     assert {"gradients", "curves", "clipping", "context", "agreement"} <= set(stages)
-    same = [set(stages[f"adam-{c}"].cell.train) - {c} for c in diag.CURVE_MODELS]  # one recipe, one seed
+    same = [set(stages[f"train-{c}"].cell.train) - {c} for c in diag.CELL_TYPES]  # one recipe, one seed
     assert all(x == same[0] for x in same)
     pair = [stages[n].cell.train for n in ("train-clip", "train-noclip")]
     assert pair[0][:-1] == pair[1][:-1] and (pair[0][-1], pair[1][-1]) == ("0.25", "0")
