@@ -354,7 +354,7 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
                 outcome = (f"diverged at step {v['diverged']['step']} ({v['diverged']['what']})" if v["diverged"]
                            else f"trained; last loss {_fmt(v['last_loss'], '.3f')}")
                 lines.append(f"| {n} | {_fmt(v['clip'], 'g')} | {v['steps']} | {_fmt(v['median_norm'])} | "
-                             f"{_fmt(v['max_norm'])} | {_fmt(v['clipped'], '.0%')} | {outcome} |")
+                             f"{_fmt(v['max_norm'])} | {_fmt(v['clipped'] if v['clip'] else None, '.0%')} | {outcome} |")
         lines += ["", f"![{name}](docs/diagnostics/{name}.png)", ""]
     c = done.get("context")
     if c:
