@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 @dataclass
 class Cell:
     train: list[str]  # ``lmlab train`` arguments, without --save/--threads/--quiet/--dry-run
-    evaluate: list[str]  # ``lmlab evaluate MODEL`` arguments after the model folder (``--json`` is added)
+    evaluate: list[str] | None  # ``lmlab evaluate MODEL`` arguments after the model folder (``--json`` is added);
+    # None: not evaluated (an LM: its dev perplexity is the run's best_dev)
     info: dict = field(default_factory=dict)  # what the report groups by (data, model, seed, ...)
 
 
@@ -98,16 +99,16 @@ def run_cell(name: str, cell: Cell, *, threads: int, runs: Path, results: Path, 
         epoch = json.loads((save / "trainer_state.json").read_text())["epoch"]
         print(f"{name}: {epoch} of {total} epochs trained; run again to continue", file=sys.stderr)
         return None
-    report = json.loads(_lmlab(["evaluate", str(save), *cell.evaluate, "--json"]))
+    report = json.loads(_lmlab(["evaluate", str(save), *cell.evaluate, "--json"])) if cell.evaluate is not None else None
     state = json.loads((save / "trainer_state.json").read_text())
     hist = state["history"]
     rel = save.relative_to(REPO) if save.is_relative_to(REPO) else save
     row = {**cell.info, "cell": name, "report": report, "best_dev": state["best"], "epochs": len(hist),
            "train_seconds": sum(h["seconds"] for h in hist),
-           "items_per_s": sorted(h["items_per_s"] for h in hist)[len(hist) // 2],
+           "items_per_s": sorted(h.get("items_per_s", h.get("tokens_per_s", 0.0)) for h in hist)[len(hist) // 2],
            "wall_seconds_this_run": time.perf_counter() - t0, "dry_run": dry_run, "threads": threads,
            "train_args": cell.train, "command": f"lmlab train {' '.join(cell.train)} --threads {threads} --save {rel}",
-           "evaluate": f"lmlab evaluate {rel} {' '.join(cell.evaluate)}",
+           "evaluate": f"lmlab evaluate {rel} {' '.join(cell.evaluate)}" if cell.evaluate is not None else None,
            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_line(),
            "loadavg_15min_at_end": os.getloadavg()[2]}  # other work on the machine stretches the times
     if extra is not None:

@@ -23,6 +23,14 @@
   cloze       templates with a blank and candidate fillers (lmlab's own, the lecture notes'
               "The writer of the books ___" and "... she finally printed her ___" among them,
               or --file F), each candidate ranked by each model; OUT/cloze.json and OUT/cloze.csv.
+  clipping    gradient-norm traces of training runs (each MODEL a folder lmlab train wrote): the
+              global norm before clipping at every step (steps.jsonl), the run's --clip threshold
+              and the steps it clipped; a run the NaN guard stopped is marked where it diverged.
+              No training here.  Writes OUT/clipping.png, OUT/clipping.json and OUT/clipping.csv.
+  curves      training-loss curves of runs side by side (each MODEL a folder lmlab train wrote):
+              the loss of every step (steps.jsonl) and its trailing mean over --smooth steps, the
+              dev metric of each epoch (log.jsonl) beside it.  Writes OUT/curves.png,
+              OUT/curves.json and OUT/curves.csv.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ._common import Formatter, Progress, applies_only, input_lines, nonnegative_int, positive_int
 
-DIAGNOSTICS = ("gradients", "agreement", "cloze", "gates", "context")
+DIAGNOSTICS = ("gradients", "agreement", "cloze", "gates", "context", "clipping", "curves")
 SENTENCE = "the keys to the cabinet are on the table"
 
 EXAMPLES = """examples:
@@ -44,6 +52,8 @@ EXAMPLES = """examples:
   lmlab diagnose context ptb.o5.arpa runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --lengths 1 2 5 10 20 50 --out diag
   lmlab diagnose gates runs/ptb-lstm runs/ptb-gru --sentence "the writer of the books is here" --data ptb --out diag
   lmlab diagnose cloze runs/ptb-lstm --file my_templates.tsv --out diag
+  lmlab diagnose clipping runs/ptb-relu-clip0 runs/ptb-relu-clip0.25 --out diag
+  lmlab diagnose curves runs/ptb-sigmoid runs/ptb-rnn runs/ptb-relu runs/ptb-lstm --smooth 50 --out diag
 """
 
 
@@ -53,7 +63,8 @@ def add_parser(sub):
     p.add_argument("diagnostic", choices=DIAGNOSTICS, help="what to measure (see above)")
     p.add_argument("models", nargs="+", metavar="MODEL",
                    help="models: recurrent neural folders for gradients, LSTM/GRU folders for gates; any model "
-                        "(ARPA, .lmbin, neural folder, mixture .json) for context, agreement and cloze")
+                        "(ARPA, .lmbin, neural folder, mixture .json) for context, agreement and cloze; the folders "
+                        "of training runs for clipping and curves")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (made if missing)")
     p.add_argument("--text", help="gradients: text file to take the positions from (default: stdin); gates: a "
                                   "corpus to average the gates over (default: none, the sentence only); context: "
@@ -66,8 +77,10 @@ def add_parser(sub):
                         "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
     p.add_argument("--sentence", default=SENTENCE,
                    help="gates: the sentence whose gates are drawn (normalised as --normalize says)")
+    p.add_argument("--smooth", type=positive_int, default=20, metavar="N",
+                   help="curves: the trailing mean of the training loss over this many steps")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
-    for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")),
+    for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")), ("curves", ("smooth",)),
                               ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",)),
                               ("context", ("lengths",))):
         for dest in dests:
@@ -113,7 +126,7 @@ def measure(args) -> dict:
         raise ConfigError(f"{out}: --out names a file; give a folder")
     say = Progress(args.quiet)
     return {"gradients": _gradients, "agreement": _agreement, "cloze": _cloze,
-            "gates": _gates, "context": _context}[args.diagnostic](args, out, say)
+            "gates": _gates, "context": _context, "clipping": _clipping, "curves": _curves}[args.diagnostic](args, out, say)
 
 
 def _recurrent(path: str, what: str = "gradient flow"):
@@ -318,3 +331,62 @@ def _context(args, out: Path, say) -> dict:
               f"{r['full_perplexity']:13.3f}")
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "context.png"]))
     return {"records": records, "figures": [out / "context.png"]}
+
+
+def _traces(args):
+    from ..diagnostics.traces import read_trace
+
+    return [read_trace(m) for m in args.models]  # every folder checked before any work
+
+
+def _clipping(args, out: Path, say) -> dict:
+    import statistics
+
+    from ..diagnostics.records import write_records
+    from ..diagnostics.traces import clipping_records
+
+    traces = _traces(args)
+    records = [r for t in traces for r in clipping_records(t)]
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "clipping", records)
+    from ..diagnostics.plots import clipping_plot
+
+    clipping_plot(traces, out / "clipping.png")
+    print(f"{'run':28s} {'clip':>12s} {'steps':>6s} {'median norm':>12s} {'max norm':>10s} {'clipped':>8s}  outcome")
+    for t in traces:
+        norms = sorted(r["grad_norm"] for r in t.steps)
+        med = f"{statistics.median(norms):12.4g}" if norms else f"{'-':>12s}"
+        top = f"{norms[-1]:10.4g}" if norms else f"{'-':>10s}"
+        clipped = f"{sum(n > t.clip for n in norms) / len(norms):8.1%}" if t.clip and norms else f"{'-':>8s}"
+        outcome = (f"diverged at step {t.diverged['step']} ({t.diverged['diverged']} became {t.diverged.get('value')})"
+                   if t.diverged else f"trained {len(t.steps)} steps, last loss {t.steps[-1]['loss']:.4g}")
+        print(f"{t.name:28s} {t.clip_label:>12s} {len(t.steps):6d} {med} {top} {clipped}  {outcome}")
+    say("wrote " + ", ".join(str(p) for p in [*paths, out / "clipping.png"]))
+    return {"records": records, "figures": [out / "clipping.png"]}
+
+
+def _curves(args, out: Path, say) -> dict:
+    from ..diagnostics.records import write_records
+    from ..diagnostics.traces import curve_records, dev_metric
+
+    traces = _traces(args)
+    for t in traces:
+        if not t.steps:
+            raise ConfigError(f"{t.run}: the run diverged at its first step: it has no training loss to draw")
+    records = [r for t in traces for r in curve_records(t, args.smooth)]
+    out.mkdir(exist_ok=True)
+    paths = write_records(out, "curves", records)
+    from ..diagnostics.plots import curves_plot
+
+    curves_plot(traces, records, out / "curves.png", args.smooth)
+    print(f"{'run':28s} {'model':28s} {'steps':>6s} {'first loss':>10s} {f'last {args.smooth} mean':>12s}  dev")
+    for t in traces:
+        last = [r for r in records if r["model"] == t.run][-1]
+        dev = dev_metric(t)
+        shown = f"{dev[0]} {dev[1][-1][1]:.4g} (epoch {len(dev[1])})" if dev else "-"
+        if t.diverged:
+            shown += f"; diverged at step {t.diverged['step']}"
+        print(f"{t.name:28s} {t.model or '-':28s} {len(t.steps):6d} {t.steps[0]['loss']:10.4g} "
+              f"{last['loss_smoothed']:12.4g}  {shown}")
+    say("wrote " + ", ".join(str(p) for p in [*paths, out / "curves.png"]))
+    return {"records": records, "figures": [out / "curves.png"]}

@@ -150,3 +150,103 @@ def recall_plot(curves: Sequence[dict], path: str | os.PathLike, title: str) -> 
     ax.grid(True, alpha=0.35)
     ax.legend(fontsize=9, loc="best", framealpha=0.9)
     _save(fig, path)
+
+
+def _run_label(trace, extra: str = "") -> str:
+    said = ", ".join(x for x in (trace.model, extra) if x)
+    return f"{trace.name} ({said})" if said else trace.name
+
+
+def clipping_plot(traces: Sequence, path: str | os.PathLike) -> None:
+    """Per run (a :class:`~lmlab.diagnostics.traces.Trace`): the gradient norm before clipping at
+    every step (log scale, top) with the run's threshold dashed in the same colour, and the training
+    loss (bottom); a run that diverged ends in a cross at its last finite step, labelled."""
+    fig = Figure(figsize=(9, 6.4), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    for i, t in enumerate(traces):
+        colour = f"C{i % 10}"
+        steps = [r["step"] for r in t.steps]
+        label = _run_label(t, t.clip_label)
+        if t.diverged:
+            label += f": diverged at step {t.diverged['step']}"
+        top.plot(steps, [r["grad_norm"] for r in t.steps], color=colour, lw=1.2, label=label)
+        bottom.plot(steps, [r["loss"] for r in t.steps], color=colour, lw=1.2)
+        if t.clip:
+            top.axhline(t.clip, color=colour, ls="--", lw=1.2)
+            top.annotate(f"clip {t.clip:g}", (1.0, t.clip), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                         textcoords="offset points", ha="right", va="bottom", color=colour, fontsize=8)
+        if t.diverged and t.steps:
+            last = t.steps[-1]
+            for ax, y in ((top, last["grad_norm"]), (bottom, last["loss"])):
+                ax.plot([last["step"]], [y], marker="X", ms=11, color=colour, ls="none")
+            top.annotate(f"step {t.diverged['step']}: {t.diverged['diverged']} = {t.diverged.get('value')}",
+                         (last["step"], last["grad_norm"]), xytext=(6, 0), textcoords="offset points",
+                         color=colour, fontsize=9, va="center")
+    top.set_yscale("log")
+    top.set_ylabel("gradient norm before clipping\n(global L2 norm, log scale)")
+    top.set_title("Exploding gradients: the gradient norm of every training step (dashed: the clipping threshold)")
+    top.grid(True, which="major", alpha=0.4)
+    top.legend(fontsize=9, loc="best", framealpha=0.9)
+    losses = [r["loss"] for t in traces for r in t.steps]
+    wide = bool(losses) and min(losses) > 0 and max(losses) / min(losses) > 20  # a run that blew up
+    if wide:
+        bottom.set_yscale("log")
+    bottom.set_ylabel("training loss\n(nats per item" + (", log scale)" if wide else ")"))
+    bottom.set_xlabel("training step (optimizer updates)")
+    bottom.grid(True, which="major", alpha=0.4)
+    _save(fig, path)
+
+
+def curves_plot(traces: Sequence, records: Sequence[dict], path: str | os.PathLike, smooth: int) -> None:
+    """Training loss against the step, one line per run (its trailing mean over ``smooth`` steps;
+    the raw per-step loss faint behind it); the dev metric per epoch on the right when the runs have one."""
+    from .traces import dev_metric
+
+    devs = [dev_metric(t) for t in traces]
+    has_dev = any(d is not None for d in devs)
+    fig = Figure(figsize=(12.5 if has_dev else 8.5, 5.2), layout="constrained")
+    axes = fig.subplots(1, 2 if has_dev else 1, squeeze=False, width_ratios=(3, 2) if has_dev else None)[0]
+    ax = axes[0]
+    for i, t in enumerate(traces):
+        colour = f"C{i % 10}"
+        rows = [r for r in records if r["model"] == t.run]
+        steps = [r["step"] for r in rows]
+        ax.plot(steps, [r["loss"] for r in rows], color=colour, lw=0.6, alpha=0.25)
+        ax.plot(steps, [r["loss_smoothed"] for r in rows], color=colour, lw=2,
+                label=_run_label(t) + (f": diverged at step {t.diverged['step']}" if t.diverged else ""))
+    smooth_values = [r["loss_smoothed"] for r in records]
+    if smooth_values and min(smooth_values) > 0 and max(smooth_values) / min(smooth_values) > 20:
+        ax.set_yscale("log")  # a run that blew up would flatten the others
+    ax.set_xlabel("training step (optimizer updates)")
+    ax.set_ylabel(f"training loss (nats per item; mean of the last {smooth} steps)")
+    ax.set_title("Training loss, same budget and seed (faint: every step)")
+    ax.grid(True, alpha=0.35)
+    ax.legend(fontsize=9, loc="best", framealpha=0.9)
+    if has_dev:
+        dv = axes[1]
+        names = sorted({d[0] for d in devs if d is not None})
+        metric = " / ".join(n.removeprefix("valid_") for n in names) + " on the dev data"
+        if all(d is None or len(d[1]) == 1 for d in devs):  # one epoch each: a bar per run, its value written
+            shown = [(i, t, d[1][0]) for i, (t, d) in enumerate(zip(traces, devs, strict=True)) if d is not None]
+            bars = dv.barh([t.name for _, t, _ in shown], [v for _, _, (_, v) in shown],
+                           color=[f"C{i % 10}" for i, _, _ in shown])
+            dv.bar_label(bars, [f"{v:,.1f} (step {s})" if abs(v) >= 100 else f"{v:.4g} (step {s})"
+                                 for _, _, (s, v) in shown], padding=3, fontsize=9)
+            dv.invert_yaxis()
+            dv.set_xlabel(metric + " after the run")
+            dv.margins(x=0.3)
+            dv.set_title("Dev metric at the end")
+            dv.grid(True, axis="x", alpha=0.35)
+        else:
+            for i, (t, d) in enumerate(zip(traces, devs, strict=True)):
+                if d is not None:
+                    dv.plot([s for s, _ in d[1]], [v for _, v in d[1]], marker="o", color=f"C{i % 10}", lw=2,
+                            label=t.name)
+            dv.set_xlabel("training step at the end of the epoch")
+            dv.set_ylabel(metric + " (each epoch)")
+            if names == ["valid_ppl"]:
+                dv.set_yscale("log")
+            dv.set_title("Dev metric per epoch")
+            dv.grid(True, which="both", alpha=0.35)
+            dv.legend(fontsize=9, loc="best", framealpha=0.9)
+    _save(fig, path)

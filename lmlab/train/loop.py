@@ -14,7 +14,7 @@ early stopping after ``patience`` such epochs; and an atomic checkpoint: the bes
 optimizer and trainer state for ``--resume``.  Dropout and shuffling are seeded per epoch, so a
 resumed run repeats an uninterrupted one exactly on CPU.  A NaN or infinite loss or gradient
 stops training with :class:`TrainingDivergedError` naming the step; the last good checkpoint
-stays on disk.
+stays on disk, and ``steps.jsonl`` holds every step up to the one that diverged (recorded last).
 
 For LMs (``Trainer(lm_config, train_config, vocab, save_dir)``) the task is
 :class:`~lmlab.train.lm_task.LMTask`: token streams in, perplexity out.
@@ -476,7 +476,7 @@ class Trainer:
             loss.backward()
             loss_value += float(loss.detach())
         norm = self._clip()
-        self._check(torch.tensor(norm), "gradient norm")
+        self._check(torch.tensor(norm), "gradient norm", loss_value)
         self.optimizer.step()
         self.step += 1
         info = StepInfo(self.epoch, self.step, loss_value, total, norm, self.lr, self)
@@ -494,12 +494,25 @@ class Trainer:
             return 0.0
         return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
 
-    def _check(self, value: torch.Tensor, what: str) -> None:
+    def _check(self, value: torch.Tensor, what: str, loss: float | None = None) -> None:
         if not torch.isfinite(value):
+            self._keep_trace(what, value.item(), loss)
+            saved = "the last good checkpoint is in" if not self._fresh else "no checkpoint yet; the trace is in"
             raise TrainingDivergedError(
-                f"the training {what} became {value.item()} at epoch {self.epoch}, step {self.step + 1}; the "
-                f"last good checkpoint is in {self.dir}; lower the learning rate (--lr) or clip harder (--clip)"
+                f"the training {what} became {value.item()} at epoch {self.epoch}, step {self.step + 1}; {saved} "
+                f"{self.dir} (steps.jsonl: the gradient norm of every step up to it); lower the learning rate "
+                "(--lr) or clip harder (--clip)"
             )
+
+    def _keep_trace(self, what: str, value: float, loss: float | None) -> None:
+        """On divergence: ``steps.jsonl`` with every step so far and a last record of the step that
+        diverged (``"diverged"``: what became ``"value"``), so the run's gradient norms can be
+        looked at (``lmlab diagnose clipping``).  Only that file: the folder holds no model after
+        a divergence before the first checkpoint, and ``--resume`` reads only the checkpoint's steps."""
+        bad = {"epoch": self.epoch, "step": self.step + 1, "loss": loss, "grad_norm": None, "lr": self.lr,
+               "diverged": what, "value": str(value), "clip": self.tcfg.clip}
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(self.dir / STEPS, "".join(json.dumps(r) + "\n" for r in [*self.steps, bad]).encode())
 
     def evaluate(self, valid_data: Any) -> float:
         """The dev metric of the model as it is now (:attr:`metric_label` says how it is measured)."""

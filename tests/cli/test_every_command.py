@@ -57,7 +57,10 @@ EXTRA_BAD = {  # bad arguments a placeholder cannot express
                  ["diagnose", "agreement", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],
                  ["diagnose", "gates", MODEL, "--text", TEXT, "--out", "{TMP}/diag"],  # an n-gram has no gates
                  ["diagnose", "gates", MODEL, "--max-distance", "3", "--out", "{TMP}/diag"],
-                 ["diagnose", "context", MODEL, "--text", TEXT, "--sentence", "a b", "--out", "{TMP}/diag"]],
+                 ["diagnose", "context", MODEL, "--text", TEXT, "--sentence", "a b", "--out", "{TMP}/diag"],
+                 ["diagnose", "clipping", "{TMP}", "--out", "{TMP}/diag"],  # a folder without steps.jsonl
+                 ["diagnose", "curves", MODEL, "--out", "{TMP}/diag"],  # a file, not a run's folder
+                 ["diagnose", "clipping", MODEL, "--smooth", "5", "--out", "{TMP}/diag"]],
     "mix": [["mix", MODEL, MODEL2, "--weights", "0.5", "0.6", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "1", "--save", OUTJSON],
             ["mix", MODEL, MODEL2, "--weights", "0.5", "0.5", "--save", "{TMP}/x.txt"],

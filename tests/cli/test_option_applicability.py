@@ -49,7 +49,8 @@ CASES = {
                               ("agreement", "gradients", (("conllu", "a.conllu"),)),
                               ("cloze", "agreement", (("file", "t.tsv"),)),
                               ("gates", "cloze", (("sentence", "a b"),)),
-                              ("context", "gates", (("lengths", "3"),)))
+                              ("context", "gates", (("lengths", "3"),)),
+                              ("curves", "clipping", (("smooth", "5"),)))
        for dest, v in opts},
     **{("diagnose", dest, "with diagnose gradients, gates or context"): (["diagnose", "cloze", M, "--out", "o", f"--{dest}", v],
                                                                  ["diagnose", "gates", M, "--out", "o", f"--{dest}", v])

@@ -257,6 +257,12 @@ def test_a_nan_loss_stops_training_naming_the_step(tmp_path):
         trainer.fit(DATA, DATA)
     assert (tmp_path / "r" / "model.safetensors").read_bytes() == good
     assert json.loads((tmp_path / "r" / "trainer_state.json").read_text())["epoch"] == 2
+    steps = [json.loads(x) for x in (tmp_path / "r" / "steps.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in steps] == list(range(1, 20)) and steps[-1]["diverged"] == "loss"
+    from lmlab.train.loop import read_steps
+
+    at = json.loads((tmp_path / "r" / "trainer_state.json").read_text())["step"]
+    assert at == 16 and len(read_steps(tmp_path / "r" / "steps.jsonl", at)) == 16  # what --resume reads
 
 
 # -- the gradient norm before clipping, every step ---------------------------------------------------
@@ -303,7 +309,11 @@ def test_an_infinite_gradient_is_caught_before_the_weights_change(tmp_path):
     with pytest.raises(TrainingDivergedError, match=r"gradient norm became inf at epoch 1, step 1;"):
         trainer.fit(None, None)
     assert trainer.model.w.detach().tolist() == [1.0, -2.0] and trainer.step == 0
-    assert not (tmp_path / "r").exists()
+    # only the trace is kept: the step that diverged, with what became what (no model is written)
+    assert [p.name for p in (tmp_path / "r").iterdir()] == ["steps.jsonl"]
+    assert [json.loads(x) for x in (tmp_path / "r" / "steps.jsonl").read_text().splitlines()] == [
+        {"epoch": 1, "step": 1, "loss": pytest.approx(1e38, rel=1e-6), "grad_norm": None, "lr": 1.0, "diverged": "gradient norm",
+         "value": "inf", "clip": 0.0}]
 
 
 def test_grad_norm_is_recorded_before_clipping(tmp_path):

@@ -124,9 +124,11 @@ def test_a_failed_run_leaves_no_folder(tmp_path, text, capsys):
     trainer = Trainer(small(), tcfg(lr=1e30, clip=0), VOCAB, nested)  # diverges in the first epoch
     with torch.no_grad():
         trainer.model.decoder.weight.mul_(1e30)
-    with pytest.raises(TrainingDivergedError):
+    with pytest.raises(TrainingDivergedError, match="no checkpoint yet; the trace is in"):
         trainer.fit(STREAM, STREAM)
-    assert not (tmp_path / "a").exists()
+    # a divergence keeps only its trace (lmlab diagnose clipping reads it): no model, nothing to resume
+    assert [p.name for p in nested.iterdir()] == ["steps.jsonl"]
+    assert json.loads((nested / "steps.jsonl").read_text().splitlines()[-1])["diverged"] in ("loss", "gradient norm")
 
 
 def test_a_failed_first_checkpoint_removes_what_it_made(tmp_path, monkeypatch):

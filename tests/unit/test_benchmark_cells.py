@@ -132,3 +132,44 @@ def test_recall_cells_are_the_issues_grid_and_the_report_picks_the_rate_on_dev(t
     text = "\n".join(rec.report_lines(path))
     assert "| lstm | 50 | 0.01 | 3 | 95.0 | 85.0-100.0 | 1500 |" in text
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("smoke", [False, True])
+def test_diagnostics_stages_are_commands_lmlab_accepts(tmp_path, smoke):
+    """Every stage of diagnostics_bench: its ``lmlab train`` cell (an LM) or its ``lmlab`` command
+    goes through lmlab's own parser; a stage needs only stages defined before it."""
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path, smoke)
+    seen = []
+    for name, s in stages.items():
+        assert set(s.needs) <= set(seen), name
+        seen.append(name)
+        if s.cell is not None:
+            args = build_parser("train").parse_args(["train", *s.cell.train, "--threads", "1", "--save", f"runs/{name}"])
+            assert args.kind == "lm" and s.cell.evaluate is None
+        else:
+            build_parser(s.argv[0]).parse_args(s.argv)
+    assert {"gradients", "curves", "clipping", "context", "agreement"} <= set(stages)
+    same = [set(stages[f"train-{c}"].cell.train) - {c} for c in diag.CELL_TYPES]  # one recipe, one seed
+    assert all(x == same[0] for x in same)
+    pair = [stages[n].cell.train for n in ("train-clip", "train-noclip")]
+    assert pair[0][:-1] == pair[1][:-1] and (pair[0][-1], pair[1][-1]) == ("0.25", "0")
+
+
+def test_diagnostics_report_gives_the_decay_against_the_tanh_rnn(tmp_path):
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path, False)
+    base = {"threads": 1, "dry_run": False, "date": "2026-12-02", "machine": "cpu, 2 cores", "loadavg_15min_at_end": 1.0}
+    models = {f"train-{c}": {"cell": c, "init": "default", "norm0": 2.0, "norm20": n20, "spectral_radius": 0.9,
+                             "largest_singular": 1.5} for c, n20 in (("rnn_tanh", 0.002), ("lstm", 0.04), ("gru", 0.01))}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"gradients": {**base, "stage": "gradients", "command": diag._shown(stages["gradients"].argv),
+                                              "models": models}}))
+    text = "\n".join(diag.report_lines(path, stages))
+    # decays 0.001, 0.02, 0.005: 20x and 5x the tanh RNN's
+    assert "| lstm | 2 | 0.04 | 0.02 | 20x | 20x |" in text and "| gru | 2 | 0.01 | 0.005 | 5x | 5x |" in text
+    assert "not met (lstm at least 10x)" in text
+    models["train-gru"]["norm20"] = 0.03
+    path.write_text(json.dumps({"gradients": {**base, "stage": "gradients", "command": "lmlab diagnose other",
+                                              "models": models}}))
+    assert "No stage has been run yet." in diag.report_lines(path, stages)  # a row of another definition is not used
