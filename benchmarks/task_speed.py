@@ -277,7 +277,9 @@ def report_lines(results: Path) -> list[str]:
     if not done:
         return lines + ["Nothing recorded yet."]
     first = next(iter(done.values()))
-    lines += [f"Machine: {first['machine']}, {first['threads']} torch thread(s).", "",
+    dates = sorted({r["date"] for r in done.values() if "date" in r})
+    lines += [f"Machine: {first['machine']}, {first['threads']} torch thread(s)"
+              + (f"; run {', '.join(dates)}" if dates else "") + ".", "",
               "| what | lmlab | plain PyTorch | ratio | load average (1 min) |", "|---|---:|---:|---:|---:|"]
     for key, unit in (("tag", "tokens"), ("tag-crf", "tokens"), ("classify", "sentences")):
         r = done.get(key)
@@ -323,7 +325,7 @@ def main() -> int:
     for key in todo:
         args.crf = key == "tag-crf"
         result = {**WHAT[key.split("-")[0]](args), "threads": args.threads, "machine": machine_line(),
-                  "load_average": os.getloadavg()}
+                  "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%d", time.gmtime())}
         print(json.dumps({key: result}), flush=True)
         if args.record:
             from lmlab._io import write_text_atomic
