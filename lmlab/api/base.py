@@ -121,7 +121,7 @@ class TaskModelAPI:
         """Write the model folder (``config.json``, vocabularies, label sets, ``model.safetensors``);
         a folder that holds a model already only with ``overwrite`` (its old files are removed)."""
         from ..models.neural.checkpoint import save_checkpoint
-        from ..train.loop import check_save_dir
+        from ..train.run_folder import check_save_dir
 
         model = self._trained("save")
         folder = Path(path)
@@ -145,7 +145,7 @@ class TaskModelAPI:
 def _model_file(name: str) -> bool:
     """A file of a model folder or of its run (what ``save`` replaces)."""
     from ..models.neural.checkpoint import CONFIG, VOCAB, WEIGHTS
-    from ..train.loop import LAST, LOG, OPTIM, STATE, STEPS
+    from ..train.run_folder import LAST, LOG, OPTIM, STATE, STEPS
 
     vocab = name.endswith(".json") and name.count(".") == 2 and name.split(".")[0] in ("vocab", "labels")
     return vocab or name in (CONFIG, VOCAB, WEIGHTS, LAST, OPTIM, STATE, LOG, STEPS)

@@ -43,7 +43,7 @@ def read_examples(path: str) -> list[tuple[str, str]]:
 
 def run(args) -> int:
     from ..train import classify_run
-    from ..train.loop import check_save_dir
+    from ..train.run_folder import check_save_dir
 
     given = getattr(args, "_given", frozenset())
     if args.resume:

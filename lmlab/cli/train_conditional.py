@@ -58,7 +58,7 @@ def _source(args) -> dict:
 
 def run(args) -> int:
     from ..train import conditional_run
-    from ..train.loop import check_save_dir
+    from ..train.run_folder import check_save_dir
     from .train_classify import read_examples
 
     given = getattr(args, "_given", frozenset())

@@ -70,7 +70,7 @@ def _source(args) -> dict:
 
 def run(args) -> int:
     from ..train import seq2seq_run
-    from ..train.loop import check_save_dir
+    from ..train.run_folder import check_save_dir
 
     given = getattr(args, "_given", frozenset())
     if args.resume:

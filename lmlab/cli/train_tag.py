@@ -39,7 +39,7 @@ def add_options(p) -> None:
 
 def run(args) -> int:
     from ..train import tag_run
-    from ..train.loop import check_save_dir
+    from ..train.run_folder import check_save_dir
 
     given = getattr(args, "_given", frozenset())
     if args.resume:

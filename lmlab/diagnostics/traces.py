@@ -46,7 +46,7 @@ def _number(v) -> bool:
 
 def read_trace(folder: str | os.PathLike) -> Trace:
     """The trace of the run in ``folder``; one line naming the folder or file otherwise."""
-    from ..train.loop import STATE, STEPS, read_steps
+    from ..train.run_folder import STATE, STEPS, read_steps
 
     d = Path(folder)
     if not d.is_dir():

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import os
 import shutil
 import sys
 import time
@@ -34,142 +32,35 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from .._io import write_bytes_atomic
-from .._json import INT, NUMBER, OBJECT, check_fields, dataclass_kinds, list_of, optional, read_json
 from .._progress import progress_bar
-from ..errors import ConfigError, ModelFormatError, TrainingDivergedError
-from ..models.neural.checkpoint import (
-    CONFIG,
-    WEIGHTS,
-    fingerprints,
-    load_tensors,
-    read_config,
-    read_config_dict,
-    read_vocabularies,
-    save_checkpoint,
-    save_tensors,
-    state_for_disk,
-    weights_metadata,
-)
+from ..errors import ConfigError, TrainingDivergedError
+from ..models.neural.checkpoint import CONFIG, WEIGHTS, read_config, read_config_dict, read_vocabularies, \
+    weights_metadata
 from ..models.neural.device import resolve_device
 from ..models.neural.kinds import REGISTRY, spec_for_config
 from ..models.neural.task import Batch, TaskModel
 from ..text.labels import LabelSet
 from ..text.vocab import Vocab
+from .config import TrainConfig, free_cores
 from .lm_task import EpochResult, stream_perplexity  # noqa: F401 - their home before the loop was generic
+from .run_folder import (  # noqa: F401 - LAST, LOG, OPTIM, check_save_dir, read_state, read_steps: read from here too
+    LAST,
+    LOG,
+    OPTIM,
+    STATE,
+    STEPS,
+    _outermost_missing,
+    check_save_dir,
+    load_run_weights,
+    read_state,
+    read_steps,
+    write_run,
+)
 from .tasks import Task
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-LAST, OPTIM, STATE, LOG, STEPS = ("last.safetensors", "optimizer.safetensors", "trainer_state.json", "log.jsonl",
-                                  "steps.jsonl")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 6
-    lr: float = 20.0
-    optimizer: str = "sgd"  # sgd | adam | adamw
-    weight_decay: float = 0.0
-    clip: float = 0.25  # global gradient norm; 0 = off
-    bptt: int = 35
-    batch_size: int = 20
-    eval_batch_size: int = 10
-    anneal: float = 4.0
-    patience: int = 0  # early stopping: epochs without improvement (0 = never stop early)
-    mode: str = "stream"  # stream | sentence
-    seed: int = 1111
-    threads: int | None = None  # None: the free cores
-    max_batches: int | None = None  # per epoch (smoke runs, time-boxed benchmarks)
-    dry_run: bool = False
-    device: str = "cpu"
-    progress: bool = True
-
-    def problems(self) -> list[str]:
-        out = []
-        if self.optimizer not in ("sgd", "adam", "adamw"):
-            out.append(f"optimizer {self.optimizer!r} is not one of sgd, adam, adamw")
-        if self.mode not in ("stream", "sentence"):
-            out.append(f"mode {self.mode!r} is not one of stream, sentence")
-        for name in ("epochs", "bptt", "batch_size", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                out.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.lr <= FLOAT32_MAX:  # the optimizers hold it as a float32 tensor
-            out.append(f"lr must be > 0 and at most {FLOAT32_MAX:.3g}, got {self.lr}")
-        if not 0 <= self.clip < math.inf:
-            out.append(f"clip must be >= 0 and finite, got {self.clip}")
-        if self.anneal < 1:
-            out.append(f"anneal must be >= 1, got {self.anneal}")
-        return out
-
-
-def free_cores() -> int:
-    """Cores not busy with other work (oversubscribing 2 cores costs 5-8x, PEERS-NEURAL.md)."""
-    n = os.cpu_count() or 1
-    try:
-        busy = int(round(os.getloadavg()[0]))
-    except OSError:
-        busy = 0
-    return max(1, min(n, n - busy))
-
-
-def check_save_dir(folder: Path, overwrite: bool = False) -> None:
-    """Refuse a ``save_dir`` that is a file (or under one), or that holds a model, unless ``overwrite``."""
-    for p in (folder, *folder.parents):
-        if p.exists():
-            if not p.is_dir():
-                what = "is a file" if p == folder else f"is under {p}, a file"
-                raise ConfigError(f"{folder}: {what}, not a folder; a model is saved as a folder of files")
-            break
-    held = [n for n in (CONFIG, WEIGHTS, STATE) if (folder / n).exists()]
-    if held and not overwrite:
-        raise ConfigError(f"{folder}: already holds a model ({', '.join(held)}); continue it with --resume "
-                          "(Trainer.resume) or replace it with --overwrite (overwrite=True)")
-
-
-def _outermost_missing(folder: Path) -> Path | None:
-    """The outermost folder on ``folder``'s path that does not exist yet (None if ``folder`` exists)."""
-    missing = None
-    for p in (folder, *folder.parents):
-        if p.exists():
-            break
-        missing = p
-    return missing
-
-
-
-_STATE_FIELDS = {"epoch": INT, "lr": NUMBER, "best": NUMBER, "bad_epochs": INT, "step": INT, "threads": INT,
-                 "train_config": OBJECT, "history": list_of(OBJECT), "source": optional(OBJECT),
-                 "task": OBJECT}
-
-
-def read_state(path: Path) -> dict:
-    """``trainer_state.json``, every field checked (a one-line error naming the file otherwise)."""
-    meta = read_json(path, "an lmlab trainer state", ModelFormatError)
-    check_fields(meta, _STATE_FIELDS, where=str(path), error=ModelFormatError,
-                 required=[k for k in _STATE_FIELDS if k not in ("source", "task")])
-    check_fields(meta["train_config"], dataclass_kinds(TrainConfig), where=f"{path}: train_config",
-                 error=ModelFormatError)
-    return meta
-
-
-def read_steps(path: Path, up_to: int) -> list[dict]:
-    """The per-step records of ``steps.jsonl`` up to step ``up_to`` (none if the file is absent)."""
-    if not path.is_file():
-        return []
-    out = []
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        try:
-            rec = json.loads(line)
-            keep = rec["step"] <= up_to
-        except (json.JSONDecodeError, TypeError, KeyError):
-            raise ModelFormatError(f"{path}: line {no}: expected a JSON object with a step number") from None
-        if keep:
-            out.append(rec)
-    return out
 
 
 @dataclass(frozen=True)
@@ -317,23 +208,13 @@ class Trainer:
         self._fresh = False
 
     def _write_checkpoint(self, best: bool) -> None:
-        if best or self._fresh or not (self.dir / WEIGHTS).exists():
-            save_checkpoint(self.dir, self.model, self.vocabs)
-        save_tensors(self.dir / LAST, state_for_disk(self.model), fingerprints(self.vocabs))
-        opt = {}
-        for pid, st in self.optimizer.state_dict()["state"].items():
-            for k, v in st.items():
-                if torch.is_tensor(v):
-                    opt[f"{pid}.{k}"] = v.detach().cpu().contiguous()
-        save_tensors(self.dir / OPTIM, opt or {"empty": torch.zeros(1)})
-        write_bytes_atomic(self.dir / STEPS, "".join(json.dumps(r) + "\n" for r in self.steps).encode())
         meta = {"epoch": self.epoch, "lr": self.lr, "best": self.best, "bad_epochs": self.bad_epochs,
                 "step": self.step, "threads": self.threads, "train_config": asdict(self.tcfg),
                 "history": self.history, "source": self.source}
         if self.task.config_dict():
             meta["task"] = self.task.config_dict()
-        write_bytes_atomic(self.dir / STATE, json.dumps(meta, indent=2).encode())
-        write_bytes_atomic(self.dir / LOG, "".join(json.dumps(h) + "\n" for h in self.history).encode())
+        write_run(self.dir, self.model, self.vocabs, self.optimizer, meta, self.steps, self.history,
+                  with_model=best or self._fresh or not (self.dir / WEIGHTS).exists())
 
     # What a resumed run may change (``Trainer.resume(dir, **overrides)``): how long and how far it
     # goes, where it runs, what it prints, and the learning rate from now on.  Everything else
@@ -373,16 +254,7 @@ class Trainer:
         if task is None and meta.get("task"):  # the task's own options, as the run recorded them
             trainer.task = s.task_factory()(tcfg, trainer.model, **meta["task"])
         trainer._fresh = False
-        state = load_tensors(d / LAST)
-        trainer.model.load_state_dict(state, strict=False)
-        opt_state = trainer.optimizer.state_dict()
-        flat = load_tensors(d / OPTIM)
-        for key, v in flat.items():
-            if key == "empty":
-                continue
-            pid, name = key.split(".", 1)
-            opt_state["state"].setdefault(int(pid), {})[name] = v
-        trainer.optimizer.load_state_dict(opt_state)
+        load_run_weights(d, trainer.model, trainer.optimizer)
         trainer.epoch, trainer.best, trainer.bad_epochs = meta["epoch"], meta["best"], meta["bad_epochs"]
         trainer.step, trainer.history = meta["step"], meta["history"]
         trainer.steps = read_steps(d / STEPS, trainer.step)

@@ -50,7 +50,7 @@ class EncoderSettings:
 def train_config(defaults: Mapping[str, Any], **options):
     """The run's :class:`~lmlab.train.loop.TrainConfig`: each option given (not None), else the
     kind's default (``defaults``), else TrainConfig's own; every problem in one ConfigError."""
-    from .loop import TrainConfig
+    from .config import TrainConfig
 
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(options) - names)
@@ -112,7 +112,7 @@ def recorded_source(folder) -> dict | None:
 
     from .._json import read_json
     from ..errors import LmlabError
-    from .loop import STATE
+    from .run_folder import STATE
 
     path = Path(folder) / STATE
     if not path.is_file():
