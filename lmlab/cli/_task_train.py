@@ -77,6 +77,20 @@ def resume(args, given, data_keys: tuple[str, ...], files: tuple[str, ...] = ("t
     return trainer
 
 
+def open_run(args, given, data_keys: tuple[str, ...], new_source, files: tuple[str, ...] = ("train", "valid")):
+    """``(trainer, source)``: with ``--resume`` the resumed run and the data it records (:func:`resume`);
+    otherwise ``(None, new_source())``, the new run's data (``new_source`` checks its own options),
+    once ``--save`` is known to be free (or ``--overwrite``)."""
+    from ..train.run_folder import check_save_dir
+
+    if args.resume:
+        trainer = resume(args, given, data_keys, files)
+        return trainer, trainer.source
+    src = new_source()
+    check_save_dir(Path(args.save), args.overwrite)
+    return None, src
+
+
 def one_source(args, kind: str, names: str) -> None:
     """A new run reads a named dataset or a training file: one of them."""
     if args.data is None and args.train is None:

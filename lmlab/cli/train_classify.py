@@ -13,12 +13,11 @@ learning rate 0.001, batch 32, clip 5, dropout 0.5, 10 epochs, 100-d embeddings.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from ..errors import ConfigError
 from ..train.classify_run import POOLING
 from ._common import applies_only, nonnegative_int
-from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
+from ._task_train import absolute, fit_and_report, from_args, one_source, open_run, train_options
 
 
 def add_options(p) -> None:
@@ -43,19 +42,16 @@ def read_examples(path: str) -> list[tuple[str, str]]:
 
 def run(args) -> int:
     from ..train import classify_run
-    from ..train.run_folder import check_save_dir
 
-    given = getattr(args, "_given", frozenset())
-    if args.resume:
-        trainer = resume(args, given, ("data", "train"))
-        src = trainer.source
-    else:
+    def new_source():
         one_source(args, "classify", "sst2, sst5, mr --fold K")
         if args.model == "window":
             raise ConfigError("--kind classify: --model window is not a classifier; give a recurrent --model "
                               "(lstm, gru, rnn_tanh, ...)")
-        check_save_dir(Path(args.save), args.overwrite)
-        src = classify_run.source(args.data, args.fold, absolute(args.train), absolute(args.valid))
+        return classify_run.source(args.data, args.fold, absolute(args.train), absolute(args.valid))
+
+    given = getattr(args, "_given", frozenset())
+    trainer, src = open_run(args, given, ("data", "train"), new_source)
     train, dev = classify_run.splits(src, read_examples)
     if not args.resume:
         settings = from_args(classify_run.ClassifySettings, args, given, classify_run.DEFAULTS)

@@ -22,12 +22,11 @@ to predict; generation never emits it).  The run itself is :mod:`lmlab.train.con
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from ..errors import ConfigError
 from ..train.conditional_run import FILES
 from ._common import applies_only, positive_int
-from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
+from ._task_train import absolute, fit_and_report, from_args, one_source, open_run, train_options
 
 
 def add_options(p) -> None:
@@ -58,23 +57,20 @@ def _source(args) -> dict:
 
 def run(args) -> int:
     from ..train import conditional_run
-    from ..train.run_folder import check_save_dir
     from .train_classify import read_examples
 
-    given = getattr(args, "_given", frozenset())
-    if args.resume:
-        trainer = resume(args, given, ("data", "train"), files=FILES)
-        src = trainer.source
-        if {"data", "train", "valid"} & given and getattr(trainer.model, "condition", None) == "features":
-            raise ConfigError(f"--resume: the run in {args.save} reads a text with its feature file; its data "
-                              "cannot be replaced on resume (--data/--train/--valid)")
-    else:
+    def new_source():
         for dest, why in (("unidirectional", "its decoder reads left to right: it is never bidirectional"),
                           ("freeze", "its embeddings are trained (--pretrained vectors only initialise them)")):
             if dest in given:
                 raise ConfigError(f"--{dest}: no effect with --kind conditional-lm ({why})")
-        src = _source(args)
-        check_save_dir(Path(args.save), args.overwrite)
+        return _source(args)
+
+    given = getattr(args, "_given", frozenset())
+    trainer, src = open_run(args, given, ("data", "train"), new_source, files=FILES)
+    if args.resume and {"data", "train", "valid"} & given and getattr(trainer.model, "condition", None) == "features":
+        raise ConfigError(f"--resume: the run in {args.save} reads a text with its feature file; its data "
+                          "cannot be replaced on resume (--data/--train/--valid)")
     train, dev = conditional_run.splits(src, read_examples)
     if not args.resume:
         if args.model == "window":

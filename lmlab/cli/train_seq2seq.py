@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..train.seq2seq_run import ATTENTIONS, DEV_METRICS, FILES
 from ._common import applies_only, given, positive_int
-from ._task_train import fit_and_report, from_args, resume, train_options
+from ._task_train import fit_and_report, from_args, open_run, train_options
 
 # options only an encoder-decoder has (refused with another --kind)
 OWN = ("source", "target", *FILES, "attention", "input_feed", "decoder_hidden", "dev_metric")
@@ -70,17 +70,11 @@ def _source(args) -> dict:
 
 def run(args) -> int:
     from ..train import seq2seq_run
-    from ..train.run_folder import check_save_dir
 
     given = getattr(args, "_given", frozenset())
-    if args.resume:
-        if {"train", "valid"} & given:
-            raise ConfigError("--kind seq2seq reads two files a split (--train_source ...), not --train/--valid")
-        trainer = resume(args, given, ("data", "train_source"), files=FILES)
-        src = trainer.source
-    else:
-        src = _source(args)
-        check_save_dir(Path(args.save), args.overwrite)
+    if args.resume and {"train", "valid"} & given:
+        raise ConfigError("--kind seq2seq reads two files a split (--train_source ...), not --train/--valid")
+    trainer, src = open_run(args, given, ("data", "train_source"), lambda: _source(args), files=FILES)
     train_pairs, dev_pairs = seq2seq_run.splits(src)
     if not args.resume:
         settings = from_args(seq2seq_run.Seq2SeqSettings, args, given, seq2seq_run.DEFAULTS)

@@ -11,10 +11,9 @@ defaults: Adam, learning rate 0.001, batch 32, clip 5, dropout 0.5, 10 epochs.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from ._common import column_number, dropout_rate, nonempty_name, nonnegative_int, positive_int
-from ._task_train import absolute, fit_and_report, from_args, one_source, resume, train_options
+from ._task_train import absolute, fit_and_report, from_args, one_source, open_run, train_options
 
 
 def add_options(p) -> None:
@@ -39,17 +38,14 @@ def add_options(p) -> None:
 
 def run(args) -> int:
     from ..train import tag_run
-    from ..train.run_folder import check_save_dir
+
+    def new_source():
+        one_source(args, "tag", "ud-english-ewt, conll2000")
+        return tag_run.source(args.data, args.labels, absolute(args.train), absolute(args.valid), args.word_column,
+                              args.label_column, args.scheme)
 
     given = getattr(args, "_given", frozenset())
-    if args.resume:
-        trainer = resume(args, given, ("data", "train"))
-        src = trainer.source
-    else:
-        one_source(args, "tag", "ud-english-ewt, conll2000")
-        check_save_dir(Path(args.save), args.overwrite)
-        src = tag_run.source(args.data, args.labels, absolute(args.train), absolute(args.valid), args.word_column,
-                             args.label_column, args.scheme)
+    trainer, src = open_run(args, given, ("data", "train"), new_source)
     train_sents, dev_sents = tag_run.splits(src)
     if not args.resume:
         trainer = tag_run.start(train_sents, from_args(tag_run.TagSettings, args, given, tag_run.DEFAULTS), args.save,
