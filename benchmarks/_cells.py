@@ -163,7 +163,10 @@ def mean_std(xs: list[float], scale: float = 100.0) -> str:
 
 def main(doc: str, cells: dict[str, Cell], *, section: str, results: Path, runs: Path,
          report_lines: Callable[[Path], list[str]], default_threads: int = 2,
-         extra: Callable[[Path, dict], dict] | None = None) -> int:
+         extra: Callable[[Path, dict], dict] | None = None,
+         prepare: Callable[[list[str], argparse.Namespace], None] | None = None) -> int:
+    """The script's command line.  ``prepare(todo, args)``, when given, runs before the cells
+    ``todo`` train (e.g. to build files their arguments name)."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--list", action="store_true", help="the cells, and whether each is done")
     ap.add_argument("--cell", action="append", choices=sorted(cells), help="train (or resume) this cell and record it")
@@ -177,6 +180,7 @@ def main(doc: str, cells: dict[str, Cell], *, section: str, results: Path, runs:
     ap.add_argument("--runs", type=Path, default=runs, help="folder of the cells' runs")
     ap.add_argument("--results", type=Path, default=results, help="the results file")
     args = ap.parse_args()
+    args.runs, args.results = args.runs.resolve(), args.results.resolve()  # ``prepare`` may change folder
     global SMOKE
     SMOKE = args.smoke
     sys.path.insert(0, str(REPO))
@@ -188,6 +192,8 @@ def main(doc: str, cells: dict[str, Cell], *, section: str, results: Path, runs:
         for name in cells:
             print(f"{name:32s} {'done' if name in recorded else ''}")
     todo = args.cell if args.cell else [n for n in cells if n not in recorded] if args.all else []
+    if todo and prepare is not None:
+        prepare(todo, args)
     t0 = time.perf_counter()
     for name in todo:
         if args.all and time.perf_counter() - t0 > 60 * args.budget:

@@ -38,9 +38,17 @@ def test_every_cell_parses(script):
 
 def test_tagger_and_classifier_cells_are_the_issues_grid():
     cells = _cells("classifier_bench")
-    sst2 = [c.info for c in cells.values() if c.info["data"] == "sst2"]
-    assert {(i["pooling"], i["direction"]) for i in sst2} == {(p, d) for p in ("last", "max", "mean") for d in ("uni", "bi")}
-    assert len(sst2) == 18  # 3 seeds in every cell
+    for vectors in ("wiki-wsj-sst", None):  # the grid with word2vec vectors, and without
+        sst2 = [c.info for c in cells.values() if c.info["data"] == "sst2" and c.info["vectors"] == vectors]
+        assert {(i["pooling"], i["direction"]) for i in sst2} == {(p, d) for p in ("last", "max", "mean")
+                                                                  for d in ("uni", "bi")}
+        assert len(sst2) == 18  # 3 seeds in every cell
+    # MR: 10-fold cross-validation, its vectors without SST's text (SST's sentences are MR's)
+    mr = [c for c in cells.values() if c.info["data"] == "mr"]
+    assert sorted(c.info["fold"] for c in mr) == list(range(10))
+    assert {c.train[c.train.index("--pretrained") + 1] for c in mr} == {"runs/bench/vectors/wiki-wsj.txt"}
+    vec = importlib.import_module("word_vectors")
+    assert all("sst" not in rel and "mr" not in rel for rel, _ in vec.SETS["wiki-wsj"])
     tagger = _cells("tagger_bench")
     assert any("--crf" in c.train for c in tagger.values()) and any(
         "--crf" not in c.train and "conll2000" in c.train for c in tagger.values())
@@ -71,8 +79,11 @@ def test_reports_render_recorded_rows(tmp_path):
     cls = importlib.import_module("classifier_bench")
     cells = cls.cells()
     path.write_text(json.dumps({n: _row(cells[n].info, {"accuracy": a, "macro_f1": a})
-                                for n, a in (("sst2-max-bi-s1", 0.80), ("sst2-max-bi-s2", 0.82))}))
-    assert "| sst2 | max | bi | 2 | 81.0 ± 1.4 | 81.0 ± 1.4 |" in "\n".join(cls.report_lines(path))
+                                for n, a in (("sst2-max-bi-s1", 0.80), ("sst2-max-bi-s2", 0.82),
+                                             ("mr-f0-max-bi-s1", 0.75), ("mr-f1-max-bi-s1", 0.77))}))
+    text = "\n".join(cls.report_lines(path))
+    assert "| sst2 | wiki-wsj-sst | max | bi | 2 seeds | 81.0 ± 1.4 | 81.0 ± 1.4 | 90.0 ± 0.0 |" in text
+    assert "| mr (2 of 10 folds) | wiki-wsj | max | bi | 2 folds | 76.0 ± 1.4 |" in text
 
 
 def test_task_speed_report_and_alternation(tmp_path):
