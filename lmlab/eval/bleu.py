@@ -23,12 +23,18 @@ def _check(hyps: Sequence[str], refs: Sequence[str], what: str) -> None:
         raise ConfigError(f"{len(hyps)} translations but {len(refs)} {what} lines; they must be line-aligned")
 
 
-def bleu(hyps: Sequence[str], refs: Sequence[str], *, tokenize: str = "none", lowercase: bool = False) -> dict:
-    """``{"score", "signature", "text"}`` of sacrebleu's corpus BLEU of ``hyps`` against one reference each."""
+def _metric(tokenize: str, lowercase: bool):
+    """sacrebleu's BLEU; ``-tok none`` scores tokenised text on purpose, so its "forgot to
+    detokenize" warning is off there (``force``; the signature is the same)."""
     from sacrebleu.metrics import BLEU
 
+    return BLEU(tokenize=tokenize, lowercase=lowercase, force=tokenize == "none")
+
+
+def bleu(hyps: Sequence[str], refs: Sequence[str], *, tokenize: str = "none", lowercase: bool = False) -> dict:
+    """``{"score", "signature", "text"}`` of sacrebleu's corpus BLEU of ``hyps`` against one reference each."""
     _check(hyps, refs, "reference")
-    metric = BLEU(tokenize=tokenize, lowercase=lowercase)
+    metric = _metric(tokenize, lowercase)
     result = metric.corpus_score(list(hyps), [list(refs)])
     return {"score": float(result.score), "signature": str(metric.get_signature()), "text": str(result)}
 
@@ -64,13 +70,12 @@ def format_bleu_report(rep: dict) -> str:
 def paired_bootstrap(baseline: Sequence[str], system: Sequence[str], refs: Sequence[str], *, tokenize: str = "none",
                      lowercase: bool = False, resamples: int = 1000) -> dict:
     """sacrebleu's paired bootstrap test of ``system`` against ``baseline`` (same references)."""
-    from sacrebleu.metrics import BLEU
     from sacrebleu.significance import PairedTest
 
     _check(baseline, refs, "reference")
     _check(system, refs, "reference")
     named = [("baseline", list(baseline)), ("system", list(system))]
-    metric = BLEU(tokenize=tokenize, lowercase=lowercase)
+    metric = _metric(tokenize, lowercase)
     test = PairedTest(named, {"BLEU": metric}, [list(refs)], test_type="bs", n_samples=resamples)
     sig, scores = test()
     base, other = scores["BLEU"]

@@ -60,3 +60,19 @@ def test_mismatched_lengths_refused():
         accuracy(["a", "b"], ["a"])
     with pytest.raises(ConfigError, match="no examples"):
         classification_report([], [])
+
+
+def test_bleu_on_tokenised_text_says_nothing_about_detokenising(capfd, caplog):
+    """``-tok none`` scores tokenised text on purpose: sacrebleu's "forgot to detokenize" warning
+    (printed once 100 lines end in " .") would be noise on every ``lmlab evaluate``; the score and
+    signature are sacrebleu's own."""
+    sacrebleu = pytest.importorskip("sacrebleu")
+    from lmlab.eval.bleu import bleu, paired_bootstrap
+
+    hyps, refs = ["a cat sat on the mat ."] * 120, ["a cat sat on a mat ."] * 120
+    rep = bleu(hyps, refs)
+    paired_bootstrap(hyps, hyps, refs, resamples=10)
+    out, err = capfd.readouterr()
+    assert "detokenize" not in out + err + caplog.text
+    assert rep["score"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize="none", force=True).score)
+    assert "tok:none" in rep["signature"]
