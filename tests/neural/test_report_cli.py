@@ -69,7 +69,7 @@ def models(tmp_path_factory):
     return d
 
 
-def decoded(img) -> "np.ndarray":
+def decoded(img):
     """The pixels of an <img>'s data: URI (a whole PNG that decodes, not only its signature)."""
     import matplotlib.image
 
