@@ -173,3 +173,47 @@ def test_diagnostics_report_gives_the_decay_against_the_tanh_rnn(tmp_path):
     path.write_text(json.dumps({"gradients": {**base, "stage": "gradients", "command": "lmlab diagnose other",
                                               "models": models}}))
     assert "No stage has been run yet." in diag.report_lines(path, stages)  # a row of another definition is not used
+
+
+def test_diagnostics_row_cells_train_as_the_ptb_benchmark_rows(tmp_path):
+    """``train-row-CELL``: the optimizer, learning rate, clipping, bptt, batch and dropout of the
+    cell's own PTB row in neural_bench.ROWS, at the size, budget and seed of the Adam cells."""
+    diag = importlib.import_module("diagnostics_bench")
+    rows = importlib.import_module("neural_bench").ROWS
+    stages = diag.stages(tmp_path, False)
+    parse = lambda argv: build_parser("train").parse_args(["train", *argv, "--save", "x"])  # noqa: E731
+    same = ("emsize", "nhid", "nlayers", "max_batches", "seed", "epochs", "data")
+    adam = parse(stages["train-lstm"].cell.train)
+    for cell, row in diag.ROW_OF.items():
+        args = parse(stages[f"train-row-{cell}"].cell.train)
+        _, _, model, train, _ = rows[row]
+        assert model["cell"] == cell == args.model
+        assert (args.optimizer, args.lr, args.clip, args.bptt, args.batch_size, args.dropout) == (
+            train.get("optimizer", "sgd"), train["lr"], train["clip"], train["bptt"], train["batch_size"],
+            model["dropout"])
+        assert [getattr(args, k) for k in same] == [getattr(adam, k) for k in same]
+    assert parse(stages["train-row-rnn_tanh"].cell.train).lr == 5.0 and adam.optimizer == "adam"
+    assert stages["gradients-rows"].needs == ("train-row-rnn_tanh", "train-row-lstm", "train-row-gru")
+    assert all(str(tmp_path / f"train-row-{c}") in stages["context"].argv for c in diag.NEURAL_FOR)
+
+
+def test_diagnostics_report_says_whose_decay_moved_between_the_recipes(tmp_path):
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path, False)
+    base = {"threads": 1, "dry_run": False, "date": "2026-12-02", "machine": "cpu, 2 cores", "loadavg_15min_at_end": 1.0}
+    models = lambda t20, l20, c20=None: {  # noqa: E731
+        "a": {"cell": "rnn_tanh", "norm0": 1.0, "norm20": t20, "spectral_radius": 1.0, "largest_singular": 1.0},
+        "b": {"cell": "lstm", "norm0": 2.0, "norm20": l20, "spectral_radius": 1.0, "largest_singular": 1.0,
+              **({"cell_norm20": c20} if c20 else {})}}
+    rows = {name: {**base, "stage": name, "command": diag._shown(stages[name].argv), "models": m}
+            for name, m in (("gradients-rows", models(1e-4, 0.004, 0.05)), ("gradients", models(0.002, 0.008)))}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rows))
+    text = "\n".join(diag.report_lines(path, stages))
+    # decays: SGD tanh 1e-4, LSTM 0.002 (20x); Adam tanh 0.002, LSTM 0.004 (2x)
+    assert "Why the Adam-trained LSTM's decay is only 2x the tanh RNN's where the benchmark recipe's is 20x" in text
+    assert "decays by 0.0001 over 20 steps trained with SGD as its row, by 0.002 trained with Adam" in text
+    assert "a 20x longer-lived gradient, while the LSTM's decay moves 2x (0.002 with SGD, 0.004 with Adam)" in text
+    assert "cell-state gradient at k = 20 is larger, 0.05" in text
+    assert text.index("trained as their PTB benchmark rows") < text.index("trained with Adam (lr 0.001)")
+    assert "Target (the gated cells' decay at least 10x the tanh RNN's): met (lstm at least 10x)" in text
