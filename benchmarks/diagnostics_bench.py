@@ -316,8 +316,8 @@ def _optimizer(train: list[str]) -> str:
 def _rows_recipe() -> str:
     lrs = {c: row_recipe(c)[row_recipe(c).index("--lr") + 1] for c in GRADIENT_MODELS}
     r = row_recipe("lstm")
-    note = neural_bench.ROWS[ROW_OF["rnn_tanh"]][4]
-    return (f"{r[r.index('--optimizer') + 1].upper()}, lr {lrs['rnn_tanh']} for the tanh RNN (its row: {note}), "
+    return (f"{r[r.index('--optimizer') + 1].upper()}, lr {lrs['rnn_tanh']} for the tanh RNN (its row's lr, the best "
+            "of that row's probe), "
             f"{lrs['lstm']} for the LSTM and {lrs['gru']} for the GRU, clip "
             f"{r[r.index('--clip') + 1]}, dropout {r[r.index('--dropout') + 1]}")
 
@@ -334,10 +334,12 @@ def _why_adam_differs(rows: dict, adam: dict) -> str:
         return ""
     t_r, t_a, l_r, l_a = _decay(r["rnn_tanh"]), _decay(a["rnn_tanh"]), _decay(r["lstm"]), _decay(a["lstm"])
     cell = r["lstm"].get(f"cell_norm{DISTANCE}")
-    return (f"Why the Adam-trained LSTM's decay is only {l_a / t_a:.3g}x the tanh RNN's where the benchmark recipe's "
-            f"is {l_r / t_r:.3g}x: the difference is the tanh RNN's.  Its gradient decays by {t_r:.3g} over "
-            f"{DISTANCE} steps trained with SGD as its row, by {t_a:.3g} trained with Adam: Adam leaves the plain RNN "
-            f"a {t_a / t_r:.3g}x longer-lived gradient, while the LSTM's decay moves {max(l_a, l_r) / min(l_a, l_r):.2g}x "
+    moved = lambda x, y: max(x, y) / min(x, y)  # noqa: E731
+    whose = "tanh RNN's" if moved(t_a, t_r) > moved(l_a, l_r) else "LSTM's"
+    return (f"Why the Adam-trained LSTM's decay is {l_a / t_a:.3g}x the tanh RNN's where the benchmark recipe's "
+            f"is {l_r / t_r:.3g}x: the difference is mostly the {whose}.  The tanh RNN's gradient decays by {t_r:.3g} over "
+            f"{DISTANCE} steps trained with SGD as its row, by {t_a:.3g} trained with Adam: with Adam the plain RNN's "
+            f"gradient decays {moved(t_a, t_r):.3g}x {'less' if t_a > t_r else 'more'}, while the LSTM's decay moves {moved(l_a, l_r):.2g}x "
             f"({l_r:.3g} with SGD, {l_a:.3g} with Adam).  The measurement is the same in both: the loss at one position "
             f"t, the top layer's hidden state h (the issue's definition; not (h, c) together), the median over 1,000 "
             f"positions" + (f"; the LSTM's cell-state gradient at k = {DISTANCE} is larger, {cell:.3g} (benchmark "
