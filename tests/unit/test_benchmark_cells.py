@@ -211,11 +211,11 @@ def test_diagnostics_report_says_whose_decay_moved_between_the_recipes(tmp_path)
     path.write_text(json.dumps(rows))
     text = "\n".join(diag.report_lines(path, stages))
     # decays: SGD tanh 1e-4, LSTM 0.002 (20x); Adam tanh 0.002, LSTM 0.004 (2x)
-    assert "Why the Adam-trained LSTM's decay is 2x the tanh RNN's where the benchmark recipe's is 20x: the difference is "
-            "mostly the tanh RNN's" in text
+    assert ("Why the Adam-trained LSTM's decay is 2x the tanh RNN's where the benchmark recipe's is 20x: the difference "
+            "is mostly the tanh RNN's") in text
     assert "decays by 0.0001 over 20 steps trained with SGD as its row, by 0.002 trained with Adam" in text
-    assert "with Adam the plain RNN's gradient decays 20x less, while the LSTM's decay moves 2x (0.002 with SGD, 0.004 "
-            "with Adam)" in text
+    assert ("with Adam the plain RNN's gradient decays 20x less, while the LSTM's decay moves 2x (0.002 with SGD, "
+            "0.004 with Adam)") in text
     assert "cell-state gradient at k = 20 is larger, 0.05" in text
     assert text.index("trained as their PTB benchmark rows") < text.index("trained with Adam (lr 0.001)")
     assert "Target (the gated cells' decay at least 10x the tanh RNN's): met (lstm at least 10x)" in text
