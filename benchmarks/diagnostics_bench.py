@@ -24,6 +24,9 @@ run again while its definition is unchanged; a training stage interrupted resume
   target, "for the models trained by the project's benchmark rows": at least 10x); ``gradients``:
   the same for the Adam-trained tanh RNN, LSTM and GRU (why the two differ is in the report);
   ``gradients-plain``: the sigmoid, tanh and ReLU RNNs (Adam);
+- ``train-lr5-lstm``, ``train-lr5-gru``: the LSTM and GRU trained as their rows but at the tanh
+  RNN's row lr (5): one learning rate for all three; ``gradients-one-lr``: their gradient flow
+  beside ``train-row-rnn_tanh``'s;
 - ``curves``: ``lmlab diagnose curves`` of the sigmoid, tanh and ReLU RNNs and the LSTM;
 - ``train-clip``, ``train-noclip`` and ``clipping``: ``CLIP_PAIR``, one run with ``--clip 0.25``
   and one without, the same seed; the one without is stopped by the trainer's NaN guard (its
@@ -75,6 +78,7 @@ CLIP_PAIR = ["--data", "ptb", "--model", "rnn_relu", "--init", "identity", "--ep
 # the PTB benchmark rows of each gated/tanh cell (neural_bench.ROWS): their optimizer, learning rate, clipping,
 # bptt, batch and dropout train the ``train-row-*`` cells (at SIZE, 500 batches, seed 1)
 ROW_OF = {"rnn_tanh": "ptb-tanh-2x200", "lstm": "ptb-lstm-2x200", "gru": "ptb-gru-2x200"}
+GATED_AT_ONE_LR = ("lstm", "gru")  # trained at the tanh RNN's row lr too: one learning rate for all three
 GRADIENT_MODELS = ("rnn_tanh", "lstm", "gru")  # the issue's row; the plain cells' activations beside each other:
 PLAIN_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu")
 CURVE_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu", "lstm")
@@ -87,10 +91,12 @@ PUBLISHED_AGREEMENT = (
     "treebank sentences as here.")
 
 
-def row_recipe(cell: str) -> list[str]:
+def row_recipe(cell: str, lr: float | None = None) -> list[str]:
     """``lmlab train`` settings of the PTB benchmark row of ``cell`` (:data:`ROW_OF`) at the diagnostics
-    budget: its optimizer, learning rate, clipping, bptt, batch size and dropout, 500 batches, seed 1."""
+    budget: its optimizer, learning rate (or ``lr``), clipping, bptt, batch size and dropout, 500
+    batches, seed 1."""
     data, _, model, train, _ = neural_bench.ROWS[ROW_OF[cell]]
+    train = dict(train, lr=train["lr"] if lr is None else lr)
     return ["--data", data, "--epochs", "1", "--max_batches", "500", "--seed", "1",
             "--optimizer", train.get("optimizer", "sgd"), "--lr", f"{train['lr']:g}", "--clip", f"{train['clip']:g}",
             "--bptt", str(train["bptt"]), "--batch_size", str(train["batch_size"]), "--dropout", f"{model['dropout']:g}"]
@@ -116,8 +122,13 @@ def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
         recipe = row_recipe(c)
         out[f"train-row-{c}"] = Stage(f"train-row-{c}", (), cell=Cell(["--model", c, *size, *recipe], None, {
             "model": c, "clip": float(recipe[recipe.index("--clip") + 1]), "recipe": f"{ROW_OF[c]}'s"}))
+    one_lr = neural_bench.ROWS[ROW_OF["rnn_tanh"]][3]["lr"]  # the gated cells at the tanh RNN's row lr
+    for c in GATED_AT_ONE_LR:
+        out[f"train-lr{one_lr:g}-{c}"] = Stage(f"train-lr{one_lr:g}-{c}", (), cell=Cell(
+            ["--model", c, *size, *row_recipe(c, one_lr)], None, {"model": c, "clip": 0.25, "recipe": "one lr"}))
     run = {c: str(runs / f"train-{c}") for c in CELL_TYPES}
     row_run = {c: str(runs / f"train-row-{c}") for c in GRADIENT_MODELS}
+    lr_run = {"rnn_tanh": row_run["rnn_tanh"], **{c: str(runs / f"train-lr{one_lr:g}-{c}") for c in GATED_AT_ONE_LR}}
     text = ["--text", str(runs / "smoke-valid.txt")] if smoke else ["--data", "ptb"]
     small = ["--positions", "20", "--max-distance", str(DISTANCE), "--warmup", "5"] if smoke else []
     out["gradients"] = Stage("gradients", tuple(f"train-{c}" for c in GRADIENT_MODELS),
@@ -126,6 +137,10 @@ def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
     out["gradients-rows"] = Stage("gradients-rows", tuple(f"train-row-{c}" for c in GRADIENT_MODELS),
                                   ["diagnose", "gradients", *(row_run[c] for c in GRADIENT_MODELS), *text, *small,
                                    "--out", str(runs / "gradients-rows"), "--quiet"], figure="gradients-rows.png")
+    out["gradients-one-lr"] = Stage("gradients-one-lr", ("train-row-rnn_tanh", *(f"train-lr{one_lr:g}-{c}"
+                                                                                 for c in GATED_AT_ONE_LR)),
+                                    ["diagnose", "gradients", *(lr_run[c] for c in GRADIENT_MODELS), *text, *small,
+                                     "--out", str(runs / "gradients-one-lr"), "--quiet"], figure="gradients-one-lr.png")
     out["gradients-plain"] = Stage("gradients-plain", tuple(f"train-{c}" for c in PLAIN_MODELS),
                                    ["diagnose", "gradients", *(run[c] for c in PLAIN_MODELS), *text, *small, "--out",
                                     str(runs / "gradients-plain"), "--quiet"], figure="gradients-plain.png")
@@ -346,6 +361,25 @@ def _why_adam_differs(rows: dict, adam: dict) -> str:
                             f"recipe), as its additive update carries it." if cell is not None else "."))
 
 
+def _one_lr_note(done: dict, models: dict) -> str:
+    """What one learning rate does to the gated cells: their decay, beside how far each trained."""
+    tanh = next((m for m in models.values() if m["cell"] == "rnn_tanh"), None)
+    one = _cells._flag(row_recipe("rnn_tanh"), "--lr")
+    parts = []
+    for m in models.values():
+        own, at_one = done.get(f"train-row-{m['cell']}"), done.get(f"train-lr{one}-{m['cell']}")
+        if m["cell"] == "rnn_tanh" or tanh is None or own is None or at_one is None:
+            continue
+        parts.append(f"the {m['cell'].upper()}'s decay is {_decay(m) / _decay(tanh):.3g}x the tanh RNN's, its dev "
+                     f"perplexity after the 500 batches {at_one['best_dev']:.1f} (at its row's lr "
+                     f"{_cells._flag(row_recipe(m['cell']), '--lr')}: {own['best_dev']:.1f})")
+    if not parts:
+        return ""
+    return (f"At lr {one} for all three " + "; ".join(parts) + ".  The gradient flow is that of the model the "
+            "training made: the target above holds for the cells trained as their benchmark rows (each at its "
+            "row's learning rate), not for one learning rate nor for Adam at 0.001.")
+
+
 def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = False) -> list[str]:
     done = recorded(results, all_stages, smoke)
     lines = ["## Diagnostics: why gated cells beat plain RNNs (PTB)", "",
@@ -380,6 +414,9 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
         lines.append("")
     for stage, recipe in (("gradients-rows", f"the tanh RNN, LSTM and GRU trained as their PTB benchmark rows "
                                              f"({_rows_recipe()})"),
+                          ("gradients-one-lr", "the same with one learning rate for all three: the LSTM and GRU "
+                                               "trained as their rows but at the tanh RNN's row lr "
+                                               f"({_cells._flag(row_recipe('rnn_tanh'), '--lr')}), below their own"),
                           ("gradients", "the tanh RNN, LSTM and GRU trained with Adam (lr 0.001)"),
                           ("gradients-plain", "the sigmoid, tanh and ReLU RNNs (Adam)")):
         g = done.get(stage)
@@ -410,6 +447,8 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
         lines += ["", f"![gradient flow](docs/diagnostics/{stage}.png)", ""]
         if stage == "gradients" and "gradients-rows" in done:
             lines += [_why_adam_differs(done["gradients-rows"]["models"], models), ""]
+        if stage == "gradients-one-lr":
+            lines += [_one_lr_note(done, models), ""]
     for name, title in (("curves", "**Training-loss curves** (`lmlab diagnose curves`): sigmoid, tanh and ReLU RNNs "
                                    "and an LSTM from the runs above: the same budget and seed."),
                         ("clipping", "**Exploding gradients and clipping** (`lmlab diagnose clipping`): "

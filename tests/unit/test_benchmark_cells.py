@@ -219,3 +219,25 @@ def test_diagnostics_report_says_whose_decay_moved_between_the_recipes(tmp_path)
     assert "cell-state gradient at k = 20 is larger, 0.05" in text
     assert text.index("trained as their PTB benchmark rows") < text.index("trained with Adam (lr 0.001)")
     assert "Target (the gated cells' decay at least 10x the tanh RNN's): met (lstm at least 10x)" in text
+
+
+def test_diagnostics_report_gives_the_one_lr_cells_beside_their_rows(tmp_path):
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path, False)
+    base = {"threads": 1, "dry_run": False, "date": "2026-12-02", "machine": "cpu, 2 cores", "loadavg_15min_at_end": 1.0}
+    train = {name: {**base, "stage": name, "model": name.split("-")[-1], "clip": 0.25, "steps": 500, "best_dev": dev,
+                    "train_args": stages[name].cell.train, "command": "lmlab train ...", "train_seconds": 60.0,
+                    "items_per_s": 1000.0}
+             for name, dev in (("train-row-rnn_tanh", 550.0), ("train-row-lstm", 314.0), ("train-lr5-lstm", 517.0))}
+    models = {"a": {"cell": "rnn_tanh", "norm0": 1.0, "norm20": 1e-4, "spectral_radius": 1.0, "largest_singular": 1.0},
+              "b": {"cell": "lstm", "norm0": 1.0, "norm20": 2e-5, "spectral_radius": 1.0, "largest_singular": 1.0}}
+    grads = {**base, "stage": "gradients-one-lr", "command": diag._shown(stages["gradients-one-lr"].argv),
+             "models": models}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({**train, "gradients-one-lr": grads}))
+    text = "\n".join(diag.report_lines(path, stages))
+    assert "| train-lr5-lstm | lstm | sgd lr 5 | 0.25 | 500 | 517.0 |" in text
+    assert "| train-row-lstm | lstm | sgd lr 20 | 0.25 | 500 | 314.0 |" in text
+    assert ("At lr 5 for all three the LSTM's decay is 0.2x the tanh RNN's, its dev perplexity after the 500 batches "
+            "517.0 (at its row's lr 20: 314.0).") in text
+    assert "Target (the gated cells' decay at least 10x the tanh RNN's): not met (none at least 10x)." in text
