@@ -84,6 +84,8 @@ PLAIN_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu")
 CURVE_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu", "lstm")
 NEURAL_FOR = ("rnn_tanh", "gru", "lstm")  # context and agreement (the train-row-* models), beside the 5-gram
 DISTANCE = 20  # the decay norm(DISTANCE)/norm(0)
+TRAINED_ONLY = ("The neural models are the 500-batch `train-row-*` runs of the first table, not the benchmark rows' "
+                "fully trained ones: at this budget they are far from converged, and the 5-gram (PTB train) is not.")
 PUBLISHED_AGREEMENT = (
     "Published LSTM figures: Linzen et al. 2016 (Wikipedia cases, an LSTM LM trained on them): about 0.93 with "
     "no attractor, falling with each attractor to about 0.5-0.7 with 3-4; Marvin & Linzen 2018: simple agreement "
@@ -474,8 +476,8 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
     c = done.get("context")
     if c:
         ks = sorted({r["context"] for r in c["records"]})
-        lines += ["**Perplexity against the context length k** (`lmlab diagnose context`, PTB valid): each history "
-                  "cut to its last k tokens.", "", "| model | " + " | ".join(f"k={k}" for k in ks) + " | full |",
+        lines += ["**Perplexity against the context length k** (`lmlab diagnose context`, PTB valid, each line "
+                  f"scored from `<s>`): each history cut to its last k tokens.  {TRAINED_ONLY}", "", "| model | " + " | ".join(f"k={k}" for k in ks) + " | full |",
                   "|---|" + "---:|" * (len(ks) + 1)]
         for m in dict.fromkeys(r["model"] for r in c["records"]):
             rows = {r["context"]: r for r in c["records"] if r["model"] == m}
@@ -487,7 +489,8 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
         models = list(dict.fromkeys(r["model"] for r in a["records"]))
         lines += ["**Subject-verb agreement** (`lmlab diagnose agreement`, cases from all three UD-EWT splits): "
                   "accuracy (P(correct form) > P(wrong form) after the prefix), the Wilson 95% interval and the "
-                  "cases scored (a case with either form outside a model's vocabulary is not scored for it).", "",
+                  "cases scored (a case with either form outside a model's vocabulary is not scored for it).  "
+                  f"{TRAINED_ONLY}", "",
                   "| bucket | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
         for key in dict.fromkeys((r["bucket_kind"], r["bucket"]) for r in a["records"]):
             cells = []
