@@ -241,3 +241,33 @@ def test_diagnostics_report_gives_the_one_lr_cells_beside_their_rows(tmp_path):
     assert ("At lr 5 for all three the LSTM's decay is 0.2x the tanh RNN's, its dev perplexity after the 500 batches "
             "517.0 (at its row's lr 20: 314.0).") in text
     assert "Target (the gated cells' decay at least 10x the tanh RNN's): not met (none at least 10x)." in text
+
+
+@pytest.mark.slow
+def test_diagnostics_bench_smoke_runs_every_stage_end_to_end(tmp_path):
+    """``diagnostics_bench.py --smoke --all``: tiny --dry-run models, every stage run and recorded
+    (the figures drawn), BENCHMARKS.md and docs/ untouched; run again, nothing is redone."""
+    import os
+    import subprocess
+
+    repo = BENCH.parent
+    before = {p: p.stat().st_mtime for p in [repo / "BENCHMARKS.md", *(repo / "docs" / "diagnostics").glob("*.png")]}
+    cmd = [sys.executable, str(BENCH / "diagnostics_bench.py"), "--smoke", "--all", "--runs", str(tmp_path / "runs"),
+           "--results", str(tmp_path / "r.json")]
+    env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"}
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert first.returncode == 0, first.stderr[-2000:]
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path / "runs", True)
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert set(rows) == set(stages)
+    for name, s in stages.items():
+        if s.figure:
+            assert (tmp_path / "runs" / name / f"{s.argv[1]}.png").read_bytes()[:4] == b"\x89PNG", name
+    for heading in ("**Gradient flow**", "Why the Adam-trained LSTM", "At lr 5 for all three", "**Training-loss curves**",
+                    "**Exploding gradients and clipping**", "**Perplexity against the context length k**",
+                    "**Subject-verb agreement**", "Published LSTM figures"):
+        assert heading in first.stdout, heading
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and "running" not in again.stderr
+    assert {p: p.stat().st_mtime for p in before} == before
