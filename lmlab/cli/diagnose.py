@@ -77,8 +77,6 @@ def add_parser(sub):
                         "written ___ (default: lmlab's own, lmlab/diagnostics/cloze_templates.tsv)")
     p.add_argument("--sentence", default=SENTENCE,
                    help="gates: the sentence whose gates are drawn (normalised as --normalize says)")
-    p.add_argument("--smooth", type=positive_int, default=20, metavar="N",
-                   help="curves: the trailing mean of the training loss over this many steps")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     for diagnostic, dests in (("gradients", ("max_distance", "positions", "warmup")), ("curves", ("smooth",)),
                               ("agreement", ("conllu",)), ("cloze", ("file",)), ("gates", ("sentence",)),
@@ -108,6 +106,8 @@ def measurement_options(p) -> None:
     p.add_argument("--conllu", nargs="+", metavar="FILE",
                    help="agreement: CoNLL-U treebanks to build the cases from (default: the train, valid and test "
                         "splits of ud-english-ewt)")
+    p.add_argument("--smooth", type=positive_int, default=20, metavar="N",
+                   help="curves: the trailing mean of the training loss over this many steps")
     p.add_argument("--normalize", choices=("ptb", "none"), default="ptb",
                    help="agreement, cloze, gates: how the text is written for the models: ptb (lower case, numbers as N, "
                         "no punctuation: Mikolov's PTB) or none (as written)")
@@ -340,10 +340,8 @@ def _traces(args):
 
 
 def _clipping(args, out: Path, say) -> dict:
-    import statistics
-
     from ..diagnostics.records import write_records
-    from ..diagnostics.traces import clipping_records
+    from ..diagnostics.traces import clipping_records, clipping_summary
 
     traces = _traces(args)
     records = [r for t in traces for r in clipping_records(t)]
@@ -354,15 +352,13 @@ def _clipping(args, out: Path, say) -> dict:
     clipping_plot(traces, out / "clipping.png")
     print(f"{'run':28s} {'clip':>12s} {'steps':>6s} {'median norm':>12s} {'max norm':>10s} {'clipped':>8s}  outcome")
     for t in traces:
-        norms = sorted(r["grad_norm"] for r in t.steps)
-        med = f"{statistics.median(norms):12.4g}" if norms else f"{'-':>12s}"
-        top = f"{norms[-1]:10.4g}" if norms else f"{'-':>10s}"
-        clipped = f"{sum(n > t.clip for n in norms) / len(norms):8.1%}" if t.clip and norms else f"{'-':>8s}"
-        outcome = (f"diverged at step {t.diverged['step']} ({t.diverged['diverged']} became {t.diverged.get('value')})"
-                   if t.diverged else f"trained {len(t.steps)} steps, last loss {t.steps[-1]['loss']:.4g}")
-        print(f"{t.name:28s} {t.clip_label:>12s} {len(t.steps):6d} {med} {top} {clipped}  {outcome}")
+        s = clipping_summary(t)
+        med = f"{s['median_norm']:12.4g}" if s["median_norm"] is not None else f"{'-':>12s}"
+        top = f"{s['max_norm']:10.4g}" if s["max_norm"] is not None else f"{'-':>10s}"
+        clipped = f"{s['clipped']:8.1%}" if s["clipped"] is not None else f"{'-':>8s}"
+        print(f"{t.name:28s} {t.clip_label:>12s} {s['steps']:6d} {med} {top} {clipped}  {s['outcome']}")
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "clipping.png"]))
-    return {"records": records, "figures": [out / "clipping.png"]}
+    return {"records": records, "figures": [out / "clipping.png"], "traces": traces}
 
 
 def _curves(args, out: Path, say) -> dict:
@@ -389,4 +385,4 @@ def _curves(args, out: Path, say) -> dict:
         print(f"{t.name:28s} {t.model or '-':28s} {len(t.steps):6d} {t.steps[0]['loss']:10.4g} "
               f"{last['loss_smoothed']:12.4g}  {shown}")
     say("wrote " + ", ".join(str(p) for p in [*paths, out / "curves.png"]))
-    return {"records": records, "figures": [out / "curves.png"]}
+    return {"records": records, "figures": [out / "curves.png"], "traces": traces}

@@ -2,11 +2,14 @@
 diagnostics of ``lmlab diagnose`` for the models passed, so a learner sees RNN vs LSTM vs GRU on
 real data with one command.
 
-Sections (--sections, default all): gradient flow (recurrent LMs), gate activity (LSTM and GRU),
-perplexity against the context length, subject-verb agreement (UD-EWT, or --conllu) and the
-cloze templates (any model).  Each is ``lmlab diagnose``'s own run (same defaults, same checks);
-a model a section does not apply to (an n-gram in gradient flow) is named in a note.  The
-figures are embedded as PNG data URIs: the page needs no file beside it.
+Sections (--sections, default all): gradient flow (recurrent LMs), exploding gradients and
+clipping, and the training-loss curves (the training runs among the models: folders lmlab train
+wrote, their steps.jsonl and log.jsonl; a run the NaN guard stopped before it saved a model is
+passed as a MODEL too and drawn there only), gate activity (LSTM and GRU), perplexity against the
+context length, subject-verb agreement (UD-EWT, or --conllu) and the cloze templates (any model).
+Each is ``lmlab diagnose``'s own run (same defaults, same checks); a model a section does not
+apply to (an n-gram in gradient flow) is named in a note.  The figures are embedded as PNG data
+URIs: the page needs no file beside it.
 """
 
 from __future__ import annotations
@@ -19,20 +22,23 @@ from pathlib import Path
 from ._common import Formatter, Progress, applies_only, input_lines, output_file
 from .diagnose import measurement_options
 
-SECTIONS = ("gradients", "gates", "context", "agreement", "cloze")
+SECTIONS = ("gradients", "clipping", "curves", "gates", "context", "agreement", "cloze")
 TEXT_SECTIONS = ("gradients", "gates", "context")
 
 EXAMPLES = """examples:
   lmlab report ptb.o5.arpa runs/ptb-rnn runs/ptb-lstm runs/ptb-gru --data ptb --out report.html
   lmlab report runs/ptb-lstm --text valid.txt --sections gradients gates --out lstm.html
+  lmlab report runs/ptb-relu-clip0 runs/ptb-relu-clip0.25 --sections clipping curves --out clipping.html
 """
 
 
 def add_parser(sub):
-    p = sub.add_parser("report", help="one HTML page of diagnostics (gradients, gates, context, agreement, cloze)",
+    p = sub.add_parser("report", help="one HTML page of diagnostics (gradients, clipping, curves, gates, context, "
+                                      "agreement, cloze)",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("models", nargs="+", metavar="MODEL",
-                   help="models: ARPA, .lmbin, neural folders, mixture .json (each section takes those it applies to)")
+                   help="models: ARPA, .lmbin, neural folders, mixture .json, folders of diverged training runs "
+                        "(each section takes those it applies to)")
     p.add_argument("--out", required=True, type=output_file, metavar="FILE", help="the HTML file to write")
     p.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), metavar="S",
                    help=f"the sections, in this order: {', '.join(SECTIONS)}")
@@ -45,6 +51,7 @@ def add_parser(sub):
     for dest in ("max_distance", "positions", "warmup"):
         applies_only(p, dest, on("gradients"), "with --sections gradients")
     applies_only(p, "lengths", on("context"), "with --sections context")
+    applies_only(p, "smooth", on("curves"), "with --sections curves")
     applies_only(p, "conllu", on("agreement"), "with --sections agreement")
     for dest in ("text", "data"):
         applies_only(p, dest, on(*TEXT_SECTIONS), "with --sections gradients, gates or context")
@@ -53,15 +60,29 @@ def add_parser(sub):
     return p
 
 
+RECURRENT, GATED, MODEL, TRACE, STEPS = range(1, 6)  # the flags of each entry of :func:`_kinds`
+
+
 def _kinds(paths):
-    """Each model's (path, recurrent, gated), every model loaded (and so checked) before any work."""
+    """Each model's (path, recurrent, gated, a model, a training trace, a trace with finite steps),
+    every model loaded and every trace read (and so checked) before any work.  A folder with a
+    trace and no model (a run the NaN guard stopped before its first checkpoint) is a trace only."""
+    from ..diagnostics.traces import read_trace
     from ..models.loading import load
+    from ..models.neural.checkpoint import CONFIG
+    from ..train.loop import STEPS as STEPS_FILE
 
     out = []
     for path in paths:
+        folder = Path(path)
+        trace = read_trace(folder) if (folder / STEPS_FILE).is_file() else None
+        if trace is not None and not (folder / CONFIG).is_file():
+            out.append((path, False, False, False, True, bool(trace.steps)))
+            continue
         lm = load(path)
         recurrent = bool(getattr(lm, "is_rnn", False)) and hasattr(lm, "model")
-        out.append((path, recurrent, recurrent and lm.config.cell in ("lstm", "gru", "gru_cho")))
+        out.append((path, recurrent, recurrent and lm.config.cell in ("lstm", "gru", "gru_cho"), True,
+                    trace is not None, trace is not None and bool(trace.steps)))
     return out
 
 
@@ -116,9 +137,13 @@ def _short(path: str) -> str:
     return Path(path).name or path
 
 
+NO_MODEL = "a training run that stopped before it saved a model: only its trace is drawn (clipping, curves)"
+
+
 def _applicable(sec, kinds, index: int, what: str, none: str) -> list:
-    """The models whose flag ``index`` of :func:`_kinds` is set; the others named in notes of ``sec``."""
-    sec.notes += [f"{k[0]}: {what}" for k in kinds if not k[index]]
+    """The models whose flag ``index`` of :func:`_kinds` is set; the others named in notes of ``sec``
+    (a trace without a model as such, in a section that needs a model)."""
+    sec.notes += [f"{k[0]}: {what if k[MODEL] or index in (TRACE, STEPS) else NO_MODEL}" for k in kinds if not k[index]]
     models = [k[0] for k in kinds if k[index]]
     if not models:
         sec.notes.append(none)
@@ -133,7 +158,7 @@ def _gradients(args, kinds, text_args, out):
                     "earlier; an LSTM's cell state dashed), median and quartiles over positions of the text. A "
                     "plain RNN's gradient shrinks (or explodes) geometrically with k: the same W_hh multiplies it at "
                     "every step; the LSTM's additive cell update and the GRU's update gate keep it alive.")
-    models = _applicable(sec, kinds, 1, "not a recurrent LM: no gradient flow through time",
+    models = _applicable(sec, kinds, RECURRENT, "not a recurrent LM: no gradient flow through time",
                          "No recurrent model was passed.")
     if not models:
         return sec
@@ -157,6 +182,58 @@ def _gradients(args, kinds, text_args, out):
     return sec
 
 
+def _clipping(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+    from ..diagnostics.traces import clipping_summary
+
+    sec = Section("Exploding gradients and clipping")
+    sec.text.append("The global gradient norm before clipping at every training step (log scale; each run's --clip "
+                    "threshold dashed: the steps above it were clipped), the training loss below it. Without "
+                    "clipping one large step can throw a plain RNN's weights where its state and gradients blow up; "
+                    "the trainer stops such a run at the first NaN or infinite value (marked with a cross), where "
+                    "the same run clipped keeps training.")
+    runs = _applicable(sec, kinds, TRACE, "no training trace (steps.jsonl): not a run lmlab train wrote",
+                       "No training run (a folder lmlab train wrote) was passed.")
+    if not runs:
+        return sec
+    res = _diagnose(sec, "clipping", runs, out, [])
+    rows = [{"run": t.name, "model": t.model or None, "clip": t.clip_label, **clipping_summary(t)}
+            for t in res["traces"]]
+    sec.tables.append(table(rows, [("run", "run"), ("model", "model"), ("clip", "clipping"), ("steps", "steps"),
+                                   ("median_norm", "median norm"), ("max_norm", "max norm"),
+                                   ("clipped", "steps clipped", lambda v: f"{v:.1%}"), ("outcome", "outcome")]))
+    return sec
+
+
+def _curves(args, kinds, text_args, out):
+    from ..diagnostics.html import Section, table
+    from ..diagnostics.traces import dev_metric
+
+    sec = Section("Training-loss curves")
+    sec.text.append(f"The training loss of every step (faint) and its trailing mean over {args.smooth} steps, one "
+                    "line per run, and each epoch's dev metric beside it when the runs have one: runs of the same "
+                    "budget and seed show what the cell and its activation do to training (sigmoid, tanh and ReLU "
+                    "RNNs against an LSTM, say).")
+    _applicable(sec, kinds, TRACE, "no training trace (steps.jsonl): not a run lmlab train wrote",
+                "No training run (a folder lmlab train wrote) was passed.")
+    sec.notes += [f"{k[0]}: diverged at its first step: no training loss to draw" for k in kinds if k[TRACE] and not k[STEPS]]
+    runs = [k[0] for k in kinds if k[STEPS]]
+    if not runs:
+        return sec
+    res = _diagnose(sec, "curves", runs, out, ["--smooth", str(args.smooth)])
+    rows = []
+    for t in res["traces"]:
+        dev = dev_metric(t)
+        last = [r for r in res["records"] if r["model"] == t.run][-1]
+        rows.append({"run": t.name, "model": t.model or None, "steps": len(t.steps), "first": t.steps[0]["loss"],
+                     "last": last["loss_smoothed"], "dev": f"{dev[0]} {dev[1][-1][1]:.4g} (epoch {len(dev[1])})" if dev
+                     else None, "diverged": f"at step {t.diverged['step']}" if t.diverged else "no"})
+    sec.tables.append(table(rows, [("run", "run"), ("model", "model"), ("steps", "steps"), ("first", "first loss"),
+                                   ("last", f"mean loss of the last {args.smooth} steps"), ("dev", "dev metric"),
+                                   ("diverged", "diverged")]))
+    return sec
+
+
 def _gates(args, kinds, text_args, out):
     from ..diagnostics.html import Section, table
 
@@ -165,7 +242,7 @@ def _gates(args, kinds, text_args, out):
                     "closed, 1 open): an LSTM's forget, input and output gates, a GRU's update and reset gates. "
                     "The table gives each gate's mean over units and tokens, and the fractions closed (< 0.1) "
                     "and open (> 0.9), over the corpus.")
-    models = _applicable(sec, kinds, 2, "no gates (gates are for LSTM and GRU models)", "No LSTM or GRU model was passed.")
+    models = _applicable(sec, kinds, GATED, "no gates (gates are for LSTM and GRU models)", "No LSTM or GRU model was passed.")
     if not models:
         return sec
     res = _diagnose(sec, "gates", models, out, [*text_args, "--normalize", args.normalize])
@@ -183,10 +260,13 @@ def _context(args, kinds, text_args, out):
     sec.text.append("Each prediction's history cut to its last k tokens (<s> counted): an n-gram model of order N "
                     "sees N - 1 tokens whatever k is; a recurrent model that uses long contexts keeps improving "
                     "with k. Dotted: each model's full-history perplexity.")
-    res = _diagnose(sec, "context", [p for p, *_ in kinds], out, [*text_args, "--lengths", *map(str, args.lengths)])
+    models = _applicable(sec, kinds, MODEL, NO_MODEL, "No model was passed.")
+    if not models:
+        return sec
+    res = _diagnose(sec, "context", models, out, [*text_args, "--lengths", *map(str, args.lengths)])
     ks = sorted({r["context"] for r in res["records"]})
     rows = []
-    for m, *_ in kinds:
+    for m in models:
         rec = {r["context"]: r for r in res["records"] if r["model"] == str(m)}
         first = next(iter(rec.values()))
         rows.append({"model": _short(m), "window": first["window"], "full": first["full_perplexity"],
@@ -208,7 +288,10 @@ def _agreement(args, kinds, text_args, out):
                     "2018 (simple agreement about 0.94, across a prepositional phrase about 0.57) come from "
                     "templates, not from a treebank.")
     extra = ["--normalize", args.normalize] + (["--conllu", *args.conllu] if args.conllu else [])
-    res = _diagnose(sec, "agreement", [p for p, *_ in kinds], out, extra)
+    models = _applicable(sec, kinds, MODEL, NO_MODEL, "No model was passed.")
+    if not models:
+        return sec
+    res = _diagnose(sec, "agreement", models, out, extra)
     if not res["records"]:
         sec.notes.append(res.get("note", "no cases"))
         return sec
@@ -230,9 +313,12 @@ def _cloze(args, kinds, text_args, out):
     sec.text.append("Sentences with a blank and candidate fillers (lmlab's shipped templates, the lecture's "
                     "'The writer of the books ___' and '... she finally printed her ___' among them), each "
                     "model's best candidate and the rank it gives the expected filler.")
-    res = _diagnose(sec, "cloze", [p for p, *_ in kinds], out, ["--normalize", args.normalize])
+    models = _applicable(sec, kinds, MODEL, NO_MODEL, "No model was passed.")
+    if not models:
+        return sec
+    res = _diagnose(sec, "cloze", models, out, ["--normalize", args.normalize])
     rows = []
-    for m, *_ in kinds:
+    for m in models:
         mine = [r for r in res["records"] if r["model"] == str(m)]
         for template in dict.fromkeys(r["template"] for r in mine):
             cands = [r for r in mine if r["template"] == template]
@@ -245,5 +331,5 @@ def _cloze(args, kinds, text_args, out):
     return sec
 
 
-SECTION_BUILDERS = {"gradients": _gradients, "gates": _gates, "context": _context, "agreement": _agreement,
+SECTION_BUILDERS = {"gradients": _gradients, "clipping": _clipping, "curves": _curves, "gates": _gates, "context": _context, "agreement": _agreement,
                     "cloze": _cloze}

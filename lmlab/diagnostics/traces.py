@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,18 @@ def clipping_records(trace: Trace) -> list[dict]:
                     "clip": trace.clip, "clipped": None, "loss": r.get("loss") if _number(r.get("loss")) else None,
                     "diverged": f"{r['diverged']} became {r.get('value')}"})
     return out
+
+
+def clipping_summary(trace: Trace) -> dict:
+    """One run's row of the clipping tables: its finite steps, the median and largest gradient norm
+    before clipping, the share of steps clipped (None without clipping) and how the run ended."""
+    norms = sorted(r["grad_norm"] for r in trace.steps)
+    d = trace.diverged
+    return {"steps": len(norms), "median_norm": statistics.median(norms) if norms else None,
+            "max_norm": norms[-1] if norms else None,
+            "clipped": sum(n > trace.clip for n in norms) / len(norms) if trace.clip and norms else None,
+            "outcome": (f"diverged at step {d['step']} ({d['diverged']} became {d.get('value')})" if d else
+                        f"trained {len(norms)} steps, last loss {trace.steps[-1]['loss']:.4g}")}
 
 
 def smoothed(values: list[float], window: int) -> list[float]:

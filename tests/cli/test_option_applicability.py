@@ -61,7 +61,8 @@ CASES = {
     **{("report", dest, f"with --sections {sec}"): (["report", M, "--out", "r.html", "--sections", "cloze", f"--{dest}", v],
                                                      ["report", M, "--out", "r.html", "--sections", sec, f"--{dest}", v])
        for dest, sec, v in (("max_distance", "gradients", "5"), ("positions", "gradients", "5"),
-                            ("warmup", "gradients", "2"), ("lengths", "context", "3"), ("conllu", "agreement", "a.conllu"))},
+                            ("warmup", "gradients", "2"), ("lengths", "context", "3"), ("conllu", "agreement", "a.conllu"),
+                            ("smooth", "curves", "5"))},
     **{("report", dest, "with --sections gradients, gates or context"): (
         ["report", M, "--out", "r.html", "--sections", "cloze", f"--{dest}", v],
         ["report", M, "--out", "r.html", "--sections", "cloze", "gates", f"--{dest}", v]) for dest, v in (("text", "t"), ("data", "ptb"))},

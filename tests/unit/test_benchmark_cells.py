@@ -184,3 +184,101 @@ def test_diagnostics_report_gives_the_decay_against_the_tanh_rnn(tmp_path):
     path.write_text(json.dumps({"gradients": {**base, "stage": "gradients", "command": "lmlab diagnose other",
                                               "models": models}}))
     assert "No stage has been run yet." in diag.report_lines(path, stages)  # a row of another definition is not used
+
+
+def test_diagnostics_row_cells_train_as_the_ptb_benchmark_rows(tmp_path):
+    """``train-row-CELL``: the optimizer, learning rate, clipping, bptt, batch and dropout of the
+    cell's own PTB row in neural_bench.ROWS, at the size, budget and seed of the Adam cells."""
+    diag = importlib.import_module("diagnostics_bench")
+    rows = importlib.import_module("neural_bench").ROWS
+    stages = diag.stages(tmp_path, False)
+    parse = lambda argv: build_parser("train").parse_args(["train", *argv, "--save", "x"])  # noqa: E731
+    same = ("emsize", "nhid", "nlayers", "max_batches", "seed", "epochs", "data")
+    adam = parse(stages["train-lstm"].cell.train)
+    for cell, row in diag.ROW_OF.items():
+        args = parse(stages[f"train-row-{cell}"].cell.train)
+        _, _, model, train, _ = rows[row]
+        assert model["cell"] == cell == args.model
+        assert (args.optimizer, args.lr, args.clip, args.bptt, args.batch_size, args.dropout) == (
+            train.get("optimizer", "sgd"), train["lr"], train["clip"], train["bptt"], train["batch_size"],
+            model["dropout"])
+        assert [getattr(args, k) for k in same] == [getattr(adam, k) for k in same]
+    assert parse(stages["train-row-rnn_tanh"].cell.train).lr == 5.0 and adam.optimizer == "adam"
+    assert stages["gradients-rows"].needs == ("train-row-rnn_tanh", "train-row-lstm", "train-row-gru")
+    assert all(str(tmp_path / f"train-row-{c}") in stages["context"].argv for c in diag.NEURAL_FOR)
+
+
+def test_diagnostics_report_says_whose_decay_moved_between_the_recipes(tmp_path):
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path, False)
+    base = {"threads": 1, "dry_run": False, "date": "2026-12-02", "machine": "cpu, 2 cores", "loadavg_15min_at_end": 1.0}
+    models = lambda t20, l20, c20=None: {  # noqa: E731
+        "a": {"cell": "rnn_tanh", "norm0": 1.0, "norm20": t20, "spectral_radius": 1.0, "largest_singular": 1.0},
+        "b": {"cell": "lstm", "norm0": 2.0, "norm20": l20, "spectral_radius": 1.0, "largest_singular": 1.0,
+              **({"cell_norm20": c20} if c20 else {})}}
+    rows = {name: {**base, "stage": name, "command": diag._shown(stages[name].argv), "models": m}
+            for name, m in (("gradients-rows", models(1e-4, 0.004, 0.05)), ("gradients", models(0.002, 0.008)))}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rows))
+    text = "\n".join(diag.report_lines(path, stages))
+    # decays: SGD tanh 1e-4, LSTM 0.002 (20x); Adam tanh 0.002, LSTM 0.004 (2x)
+    assert ("Why the Adam-trained LSTM's decay is 2x the tanh RNN's where the benchmark recipe's is 20x: the difference "
+            "is mostly the tanh RNN's") in text
+    assert "decays by 0.0001 over 20 steps trained with SGD as its row, by 0.002 trained with Adam" in text
+    assert ("with Adam the plain RNN's gradient decays 20x less, while the LSTM's decay moves 2x (0.002 with SGD, "
+            "0.004 with Adam)") in text
+    assert "cell-state gradient at k = 20 is larger, 0.05" in text
+    assert text.index("trained as their PTB benchmark rows") < text.index("trained with Adam (lr 0.001)")
+    assert "Target (the gated cells' decay at least 10x the tanh RNN's): met (lstm at least 10x)" in text
+
+
+def test_diagnostics_report_gives_the_one_lr_cells_beside_their_rows(tmp_path):
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path, False)
+    base = {"threads": 1, "dry_run": False, "date": "2026-12-02", "machine": "cpu, 2 cores", "loadavg_15min_at_end": 1.0}
+    train = {name: {**base, "stage": name, "model": name.split("-")[-1], "clip": 0.25, "steps": 500, "best_dev": dev,
+                    "train_args": stages[name].cell.train, "command": "lmlab train ...", "train_seconds": 60.0,
+                    "items_per_s": 1000.0}
+             for name, dev in (("train-row-rnn_tanh", 550.0), ("train-row-lstm", 314.0), ("train-lr5-lstm", 517.0))}
+    models = {"a": {"cell": "rnn_tanh", "norm0": 1.0, "norm20": 1e-4, "spectral_radius": 1.0, "largest_singular": 1.0},
+              "b": {"cell": "lstm", "norm0": 1.0, "norm20": 2e-5, "spectral_radius": 1.0, "largest_singular": 1.0}}
+    grads = {**base, "stage": "gradients-one-lr", "command": diag._shown(stages["gradients-one-lr"].argv),
+             "models": models}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({**train, "gradients-one-lr": grads}))
+    text = "\n".join(diag.report_lines(path, stages))
+    assert "| train-lr5-lstm | lstm | sgd lr 5 | 0.25 | 500 | 517.0 |" in text
+    assert "| train-row-lstm | lstm | sgd lr 20 | 0.25 | 500 | 314.0 |" in text
+    assert ("At lr 5 for all three the LSTM's decay is 0.2x the tanh RNN's, its dev perplexity after the 500 batches "
+            "517.0 (at its row's lr 20: 314.0).") in text
+    assert "Target (the gated cells' decay at least 10x the tanh RNN's): not met (none at least 10x)." in text
+
+
+@pytest.mark.slow
+def test_diagnostics_bench_smoke_runs_every_stage_end_to_end(tmp_path):
+    """``diagnostics_bench.py --smoke --all``: tiny --dry-run models, every stage run and recorded
+    (the figures drawn), BENCHMARKS.md and docs/ untouched; run again, nothing is redone."""
+    import os
+    import subprocess
+
+    repo = BENCH.parent
+    before = {p: p.stat().st_mtime for p in [repo / "BENCHMARKS.md", *(repo / "docs" / "diagnostics").glob("*.png")]}
+    cmd = [sys.executable, str(BENCH / "diagnostics_bench.py"), "--smoke", "--all", "--runs", str(tmp_path / "runs"),
+           "--results", str(tmp_path / "r.json")]
+    env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"}
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert first.returncode == 0, first.stderr[-2000:]
+    diag = importlib.import_module("diagnostics_bench")
+    stages = diag.stages(tmp_path / "runs", True)
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert set(rows) == set(stages)
+    for name, s in stages.items():
+        if s.figure:
+            assert (tmp_path / "runs" / name / f"{s.argv[1]}.png").read_bytes()[:4] == b"\x89PNG", name
+    for heading in ("**Gradient flow**", "Why the Adam-trained LSTM", "At lr 5 for all three", "**Training-loss curves**",
+                    "**Exploding gradients and clipping**", "**Perplexity against the context length k**",
+                    "**Subject-verb agreement**", "Published LSTM figures"):
+        assert heading in first.stdout, heading
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and "running" not in again.stderr
+    assert {p: p.stat().st_mtime for p in before} == before
