@@ -171,6 +171,17 @@ def tokens_of(value, what: str) -> list[str]:
     return sentence_tokens(value, str.split, what)
 
 
+def check_label(label: str, where: str) -> str:
+    """A label as lmlab's files hold it: one non-empty token (a ``LABEL TEXT`` line's first field).
+    A label with spaces is refused: it is almost always a text, from pairs given the wrong way round."""
+    if not label.strip():
+        raise ConfigError(f"{where}: an empty label")
+    if len(label.split()) > 1:
+        raise ConfigError(f"{where}: the label {label[:60]!r} has spaces, but a label is one token (a LABEL TEXT "
+                          "file's first field); examples are (text, label) pairs: were they given as (label, text)?")
+    return label
+
+
 def text_of(value, what: str) -> str:
     """A sentence as one line of whitespace-separated tokens (a token list is joined)."""
     return value if isinstance(value, str) else " ".join(tokens_of(value, what))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, InputTypeError
 from ..train.classify_run import ClassifySettings
-from .base import TaskModelAPI, lines_of, named, no_dataset_option, pairs_of, text_of
+from .base import TaskModelAPI, check_label, lines_of, named, no_dataset_option, pairs_of, text_of
 
 
 class TextClassifier(TaskModelAPI):
@@ -92,7 +92,5 @@ def examples(data, what: str) -> list[tuple[str, str]]:
         if not isinstance(label, str):
             raise InputTypeError(f"{what}: example {i}: a label is a string, got {type(label).__name__} {label!r}; "
                                  f"give str(label) (predictions are strings too)")
-        if not label.strip():
-            raise ConfigError(f"{what}: example {i}: an empty label")
-        out.append((label, text_of(text, f"{what}: example {i}")))
+        out.append((check_label(label, f"{what}: example {i}"), text_of(text, f"{what}: example {i}")))
     return out

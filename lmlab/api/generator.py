@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ConfigError, InputTypeError
 from ..text.inputs import sentences_of
 from ..train.conditional_run import ConditionalSettings
-from .base import TaskModelAPI, lines_of, named, no_dataset_option, pairs_of, text_of
+from .base import TaskModelAPI, check_label, lines_of, named, no_dataset_option, pairs_of, text_of
 
 
 NAMED_FEATURES = "features go with in-memory texts (a named dataset's condition is its label)"
@@ -257,9 +257,8 @@ def _pairs(data, what: str):
         c = conditions[bad - 1]
         raise InputTypeError(f"{what}: example {bad}: {kind} as example 1's, got {type(c).__name__} {_shown(c)}")
     if labelled:
-        empty = next((i for i, c in enumerate(conditions, start=1) if not c.strip()), None)
-        if empty is not None:
-            raise ConfigError(f"{what}: example {empty}: an empty label")
+        for i, c in enumerate(conditions, start=1):
+            check_label(c, f"{what}: example {i}")
         return ConditionalData(texts, conditions)
     odd = next((i for i, c in enumerate(conditions, start=1) if len(c) != len(conditions[0])), None)
     if odd is not None:

@@ -225,6 +225,8 @@ G = lmlab.ConditionalGenerator
     (lambda lab, feat: lab.evaluate([("a a", "C")]), UnknownLabelError,
      "no sentence has a label the model was trained with (its labels: A, B; the test labels: C)"),
     (lambda lab, feat: lab.generate(label=1), InputTypeError, "a label is a string, got int 1"),
+    (lambda lab, feat: G(**SMALL).fit([("A", "a a"), ("B", "b b")] * 10, DEV), ConfigError,
+     "train: example 1: the label 'a a' has spaces"),
     (lambda lab, feat: lab.generate(features=[1, 0]), ConfigError, "conditioned on labels (A, B); give label="),
     (lambda lab, feat: lab.evaluate(TEXTS, features=VECTORS), ConfigError, "conditioned on labels"),
     (lambda lab, feat: feat.generate(features=[1, 0, 0]), ConfigError, "vectors of dimension 3, but the model's are "

@@ -265,6 +265,9 @@ def test_import_lmlab_and_naming_a_task_model_do_not_import_torch():
     (lambda: lmlab.TextClassifier().evaluate(LABELLED), NotFittedError, "not trained yet"),
     (lambda: lmlab.Translator().save("x"), NotFittedError, "not trained yet"),
     (lambda: lmlab.TextClassifier(**CLS).fit([("good film", 1)] * 30), InputTypeError, "a label is a string"),
+    (lambda: lmlab.TextClassifier(**CLS).fit([(label, text) for text, label in LABELLED]), ConfigError,
+     "has spaces, but a label is one token"),  # (label, text) pairs: the texts would become the labels
+    (lambda: lmlab.TextClassifier(**CLS).fit([("good film", " ")] * 30), ConfigError, "example 1: an empty label"),
     (lambda: lmlab.TextClassifier(**CLS).fit("mr"), ConfigError, "give fold=K"),
     (lambda: lmlab.TextClassifier(pooling="sum"), ConfigError, "pooling must be one of last, max, mean"),
     (lambda: lmlab.TextClassifier(**CLS).fit(LABELLED[:5]), ConfigError, "too few to hold out"),
