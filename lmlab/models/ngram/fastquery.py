@@ -574,19 +574,38 @@ class FastTables:
         self.step(self.null_state(), 0)  # compile / load, and find the entry point
         return partial(self._entries[_step], self.buf, self.meta)
 
+    def state_of(self, state) -> tuple:
+        """``state`` itself, or the state after a sequence of fewer than ``order`` token ids from
+        no history (lmlab's earlier n-gram states: the last ``order - 1`` token ids)."""
+        if isinstance(state, tuple) and len(state) == self.order:
+            return state
+        if isinstance(state, tuple) and len(state) < self.order:
+            ids = np.asarray(state, dtype=np.int64)
+            if not len(ids) or (0 <= int(ids.min()) and int(ids.max()) < self.vocab_size):
+                out = self.null_state()
+                for t in ids.tolist():
+                    out = self.step(out, t)[2]
+                return out
+        self._refuse(state)
+
+    def _refuse(self, state):
+        from ...errors import ConfigError
+
+        raise ConfigError(f"{state!r} is not a state of this {self.order}-gram model: states come from its "
+                          "begin_state(), null_state(), advance() and step() (or are fewer than "
+                          f"{self.order} token ids)")
+
     def states_array(self, states) -> np.ndarray:
         """States as a (B, N) int64 array."""
+        if any(len(s) != self.order for s in states if isinstance(s, tuple)):
+            states = [self.state_of(s) for s in states]
         try:
             arr = np.array(states, dtype=np.int64).reshape(len(states), self.order)
         except (ValueError, TypeError, OverflowError):
-            arr = None
-        if arr is None or (len(arr) and (arr.min() < -1 or arr[:, 0].max() >= self.order
-                                         or (arr[:, 1:] >= self.slot_size[1:self.order]).any())):
-            from ...errors import ConfigError
-
-            shown = next((s for s in states if not (isinstance(s, tuple) and len(s) == self.order)), states[0])
-            raise ConfigError(f"{shown!r} is not a state of this {self.order}-gram model: states come from its "
-                              "begin_state(), null_state(), advance() and step()")
+            self._refuse(next((s for s in states if not isinstance(s, tuple)), states))
+        bad = (arr < -1).any(axis=1) | (arr[:, 0] >= self.order) | (arr[:, 1:] >= self.slot_size[1:self.order]).any(axis=1)
+        if bad.any():
+            self._refuse(states[int(np.argmax(bad))])
         return arr
 
     def step_states(self, states, toks) -> tuple[list[tuple], np.ndarray]:

@@ -254,6 +254,8 @@ class NgramLM(LanguageModel):
 
     def advance(self, state: State, token_id: int) -> State:
         step, V = self._engine()
+        if len(state) != self.order:
+            state = self.fast.state_of(state)
         return step(state, self._checked_id(token_id, V))[2]
 
     def advance_many(self, states: Sequence[State], token_ids: Sequence[int]) -> list[State]:
@@ -271,6 +273,8 @@ class NgramLM(LanguageModel):
     def step(self, state: State, token_id: int) -> tuple[float, State]:
         step, V = self._engine()
         t = self._checked_id(token_id, V)
+        if len(state) != self.order:
+            state = self.fast.state_of(state)
         lp10, _, nxt = step(state, t)
         return (-math.inf if t == BOS_ID else lp10 * LN10), nxt
 
