@@ -78,6 +78,20 @@ def _insert_order_q(slots_i, base, size, keys, pcode, bcode, slot_of):
         slot_of[i] = s
 
 
+@njit(cache=True)
+def _by_key(parent, n_parent, slot_of, out):
+    """``out`` = ``slot_of`` ordered by (parent, then the given order): a counting sort, stable,
+    so n-grams given sorted by (prefix id, word) come out sorted by (prefix slot, word)."""
+    start = np.zeros(n_parent + 1, dtype=np.int64)
+    for i in range(parent.shape[0]):
+        start[parent[i] + 1] += 1
+    for p in range(n_parent):
+        start[p + 1] += start[p]
+    for i in range(parent.shape[0]):
+        out[start[parent[i]]] = slot_of[i]
+        start[parent[i]] += 1
+
+
 def quantize(values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Equal-count binning (as KenLM's ``-q``): ``2**bits`` bins of sorted values, each
     represented by its mean.  Returns (codes uint8, centers float32[256])."""
@@ -386,16 +400,24 @@ def _next_dists(buf, meta, states, scale, out):
             row[w] *= scale
 
 
+_ENTRIES: dict = {}
+
+
 def _entry_point(dispatcher, args):
     """The compiled function for ``args``' types, callable without dispatch (the dispatcher
-    itself if numba does not expose it)."""
+    itself if numba does not expose it); compiled (or loaded from numba's cache) without running."""
     import numba
 
-    dispatcher(*args)  # compile (or load from the cache) for these types
-    try:
-        return dispatcher.overloads[tuple(numba.typeof(a) for a in args)].entry_point
-    except (AttributeError, KeyError, TypeError):
-        return dispatcher
+    sig = tuple(numba.typeof(a) for a in args)
+    fn = _ENTRIES.get((dispatcher, sig))
+    if fn is None:
+        try:
+            dispatcher.compile(sig)
+            fn = dispatcher.overloads[sig].entry_point
+        except (AttributeError, KeyError, TypeError):
+            fn = dispatcher
+        _ENTRIES[dispatcher, sig] = fn
+    return fn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,7 +503,7 @@ class FastTables:
                 _insert_order(self.slots_i, self.slots_f, slot_off[m], slot_size[m], new_keys, probs,
                               backs, has_back, slot_of)
             # the slots by key (prefix slot, word): a context's continuations are a run of them
-            self.cslot[cslot_off[m]:cslot_off[m] + len(keys)] = slot_of[np.argsort(new_keys, kind="stable")]
+            _by_key(new_keys // V, int(slot_size[m - 1]), slot_of, self.cslot[cslot_off[m]:cslot_off[m] + len(keys)])
             prev_slot = slot_of
 
     @classmethod
