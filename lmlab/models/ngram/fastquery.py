@@ -305,6 +305,28 @@ def _score_sentence(buf, meta, ids, bos, eos):
     return total
 
 
+@njit(cache=True, nogil=True)
+def _sentence_scores(buf, meta, ids, bos, eos, scale, out):
+    """``scale`` * log10 p of every token of one sentence (and of ``</s>`` with ``eos``) into
+    ``out``; ``<s>`` inside a sentence is never predicted (-inf), and the history moves on."""
+    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
+     cb_b, _, _, _) = _unpack(buf, meta)
+    ctx = np.full(N, -1, dtype=np.int64)
+    new = np.full(N, -1, dtype=np.int64)
+    tail = np.zeros(N + 1, dtype=np.float64)
+    avail = 0
+    if bos:
+        ctx[0] = BOS_ID
+        avail = 1
+    n = ids.shape[0]
+    for i in range(n + (1 if eos else 0)):
+        w = ids[i] if i < n else EOS_ID
+        lp, m = _advance(ctx, new, tail, avail, w, V, N, slots_i, slots_f, slot_off, slot_size,
+                         prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
+        out[i] = lp * scale if w != BOS_ID else -np.inf
+        avail += 1
+
+
 @njit(cache=True, inline="always")
 def _state_step(st, w, ctx, new, tail, out, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
                 const_bow, use_const, quant, cb_p, cb_b):
@@ -327,7 +349,7 @@ def _step(buf, meta, st, w):
      cb_b, _, _, _) = _unpack(buf, meta)
     ctx = np.empty(N, dtype=np.int64)
     new = np.empty(N, dtype=np.int64)
-    tail = np.zeros(N + 1, dtype=np.float64)
+    tail = np.empty(N + 1, dtype=np.float64)
     row = np.empty(N, dtype=np.int64)
     lp, m = _state_step(st, w, ctx, new, tail, row, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
                         bow1, const_bow, use_const, quant, cb_p, cb_b)
@@ -581,6 +603,12 @@ class FastTables:
         kind[:, 0], kind[:, 1:-1] = 1, 2
         lp, _ = self.score(rows.ravel(), kind.ravel())
         return lp.reshape(n, m)[:, -1]
+
+    def sentence_scores(self, ids: np.ndarray, bos: bool = True, eos: bool = True, scale: float = 1.0) -> np.ndarray:
+        """``scale`` * log10 p of each token of one sentence of ids (int64), then of ``</s>``."""
+        out = np.empty(len(ids) + bool(eos), dtype=np.float64)
+        self._call(_sentence_scores, ids, bool(bos), bool(eos), float(scale), out)
+        return out
 
     def score_sentence(self, ids: np.ndarray, bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence of ids."""

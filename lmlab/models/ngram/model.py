@@ -128,6 +128,7 @@ class NgramLM(LanguageModel):
         self._vocab: Vocab | None = None
         self._tables: BackoffTables | None = None
         self._fast = None  # hashed tables when loaded from a binary file
+        self._bound = None  # the query engine's step function, bound to the tables (see _engine)
         self._counts: NgramCounts | None = None
         self.discounts: list[np.ndarray] | None = None
         self.meta: dict = {}
@@ -195,12 +196,12 @@ class NgramLM(LanguageModel):
         return built[1]
 
     def _engine(self):
-        """(step function, vocabulary size) of the query engine, bound once per set of tables."""
-        fast = self.fast
-        bound = self.__dict__.get("_bound")
-        if bound is None or bound[0] is not fast:
-            bound = self.__dict__["_bound"] = (fast, fast.step_function(), len(self.vocab))
-        return bound[1], bound[2]
+        """(step function, vocabulary size, order) of the query engine, bound once per model."""
+        bound = self._bound
+        if bound is None or bound[0] is not (self._fast or self._tables):
+            fast = self.fast
+            bound = self._bound = (self._fast or self._tables, fast.step_function(), len(self.vocab), self.order)
+        return bound[1:]
 
     def _checked_id(self, token_id, V: int) -> int:
         t = int(token_id)
@@ -253,10 +254,7 @@ class NgramLM(LanguageModel):
         return self.fast.null_state()
 
     def advance(self, state: State, token_id: int) -> State:
-        step, V = self._engine()
-        if len(state) != self.order:
-            state = self.fast.state_of(state)
-        return step(state, self._checked_id(token_id, V))[2]
+        return self.step(state, token_id)[1]
 
     def advance_many(self, states: Sequence[State], token_ids: Sequence[int]) -> list[State]:
         V = len(self.vocab)
@@ -271,25 +269,21 @@ class NgramLM(LanguageModel):
         return out
 
     def step(self, state: State, token_id: int) -> tuple[float, State]:
-        step, V = self._engine()
-        t = self._checked_id(token_id, V)
-        if len(state) != self.order:
+        step, V, N = self._engine()
+        t = int(token_id)
+        if not 0 <= t < V:
+            self._checked_id(t, V)
+        if len(state) != N:
             state = self.fast.state_of(state)
         lp10, _, nxt = step(state, t)
-        return (-math.inf if t == BOS_ID else lp10 * LN10), nxt
+        return (lp10 * LN10 if t != BOS_ID else -math.inf), nxt
 
     def token_logprobs(self, ids: Sequence[int], *, bos: bool = True, eos: bool = True) -> np.ndarray:
-        seq = np.asarray(ids, dtype=np.int64).ravel()
-        seq = np.concatenate([[BOS_ID] if bos else [], seq, [EOS_ID] if eos else []]).astype(np.int64)
+        seq = np.ascontiguousarray(ids, dtype=np.int64).ravel()
         V = len(self.vocab)
-        if len(seq) and (int(seq.max()) >= V or int(seq.min()) < 0):
+        if len(seq) and not (0 <= seq.min() and seq.max() < V):
             self._checked_id(seq[(seq >= V) | (seq < 0)][0], V)
-        kind = np.zeros(len(seq), dtype=np.int8)
-        kind[:1] = int(bos)  # <s>: the context starts there; without it, no history at all
-        lp, _ = self.fast.score(seq, kind)
-        lp = lp[int(bos):] * LN10
-        lp[seq[int(bos):] == BOS_ID] = -np.inf  # <s> is never predicted
-        return lp
+        return self.fast.sentence_scores(seq, bos, eos, LN10)
 
     def corpus_log10(self, sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flat log10 scores: ``(log10p, ngram_length, ids)`` with ``<s>`` positions removed."""
