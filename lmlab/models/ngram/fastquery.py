@@ -281,34 +281,10 @@ def _score_sequence(buf, meta, tok, kind, out_lp, out_len):
 
 
 @njit(cache=True, nogil=True)
-def _score_sentence(buf, meta, ids, bos, eos):
-    """Total log10 probability of one sentence (KenLM's ``Model.score``)."""
-    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
-     cb_b, _, _, _) = _unpack(buf, meta)
-    ctx = np.full(N, -1, dtype=np.int64)
-    new = np.full(N, -1, dtype=np.int64)
-    tail = np.zeros(N + 1, dtype=np.float64)
-    avail = 0
-    if bos:
-        ctx[0] = BOS_ID
-        avail = 1
-    total = 0.0
-    for i in range(ids.shape[0]):
-        lp, m = _advance(ctx, new, tail, avail, ids[i], V, N, slots_i, slots_f, slot_off, slot_size,
-                         prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
-        total += lp
-        avail += 1
-    if eos:
-        lp, m = _advance(ctx, new, tail, avail, EOS_ID, V, N, slots_i, slots_f, slot_off, slot_size,
-                         prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
-        total += lp
-    return total
-
-
-@njit(cache=True, nogil=True)
 def _sentence_scores(buf, meta, ids, bos, eos, scale, out):
-    """``scale`` * log10 p of every token of one sentence (and of ``</s>`` with ``eos``) into
-    ``out``; ``<s>`` inside a sentence is never predicted (-inf), and the history moves on."""
+    """One sentence of ids (and ``</s>`` with ``eos``): returns the total log10 probability
+    (KenLM's ``Model.score``) and, unless ``out`` is empty, writes ``scale`` * log10 p of each
+    token into it, where ``<s>`` inside a sentence is never predicted (-inf; the history moves on)."""
     (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
      cb_b, _, _, _) = _unpack(buf, meta)
     ctx = np.full(N, -1, dtype=np.int64)
@@ -319,12 +295,17 @@ def _sentence_scores(buf, meta, ids, bos, eos, scale, out):
         ctx[0] = BOS_ID
         avail = 1
     n = ids.shape[0]
+    store = out.shape[0] > 0
+    total = 0.0
     for i in range(n + (1 if eos else 0)):
         w = ids[i] if i < n else EOS_ID
         lp, m = _advance(ctx, new, tail, avail, w, V, N, slots_i, slots_f, slot_off, slot_size,
                          prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
-        out[i] = lp * scale if w != BOS_ID else -np.inf
+        total += lp
+        if store:
+            out[i] = lp * scale if w != BOS_ID else -np.inf
         avail += 1
+    return total
 
 
 @njit(cache=True, inline="always")
@@ -423,6 +404,7 @@ def _next_dists(buf, meta, states, scale, out):
 
 
 _ENTRIES: dict = {}
+_NOWHERE = np.empty(0, dtype=np.float64)  # an ``out`` that asks for no per-token scores
 
 
 def _entry_point(dispatcher, args):
@@ -612,7 +594,8 @@ class FastTables:
 
     def score_sentence(self, ids: np.ndarray, bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence of ids."""
-        return self._call(_score_sentence, np.ascontiguousarray(ids, dtype=np.int64), bool(bos), bool(eos))
+        return self._call(_sentence_scores, np.ascontiguousarray(ids, dtype=np.int64), bool(bos), bool(eos), 1.0,
+                          _NOWHERE)
 
     def step(self, state: tuple, w: int) -> tuple[float, int, tuple]:
         """(log10 p, matched length, next state) for one token after ``state``."""
