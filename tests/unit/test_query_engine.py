@@ -135,7 +135,9 @@ def test_states_of_earlier_lmlab_and_bad_states(ptb_models):
     new = [lm.begin_state(), lm.advance(lm.null_state(), a), lm.advance(lm.advance(lm.null_state(), a), b)]
     np.testing.assert_array_equal(lm.next_logprobs([(BOS_ID,), (a,), (a, b)]), lm.next_logprobs(new))
     assert lm.advance((a,), b) == new[2] and lm.step((a,), b) == lm.step(new[1], b)
-    for bad in [(0, 10**9, -1, -1), (1, 2, 3, 4, 5), (len(lm.vocab),), "x"]:
+    for bad in [(0, 10**9, -1, -1), (1, 2, 3, 4, 5), (len(lm.vocab),), "x", (0, -5, -1, -1), (9, 1, -1, -1)]:
         with pytest.raises(ConfigError, match="is not a state of this 4-gram model"):
             lm.next_logprobs([new[0], bad])
+        with pytest.raises(ConfigError, match="is not a state of this 4-gram model"):
+            lm.step(bad, a)
     assert lm.next_logprobs([]).shape == (0, len(lm.vocab)) and lm.advance_many([], []) == []

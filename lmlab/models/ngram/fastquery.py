@@ -325,9 +325,15 @@ def _state_step(st, w, ctx, new, tail, out, V, N, slots_i, slots_f, slot_off, sl
 
 @njit(cache=True, nogil=True)
 def _step(buf, meta, st, w):
-    """One token from a state tuple: (log10 p, matched length, next state tuple)."""
+    """One token from a state tuple: (log10 p, matched length, next state tuple); a matched
+    length of -1 (and the state unchanged) when ``st`` or ``w`` cannot be of this model."""
     (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
      cb_b, _, _, _) = _unpack(buf, meta)
+    ok = 0 <= w < V and 0 <= st[0] < N
+    for j in range(1, N):
+        ok = ok and -1 <= st[j] < slot_size[j]
+    if not ok:
+        return 0.0, -1, st
     ctx = np.empty(N, dtype=np.int64)
     new = np.empty(N, dtype=np.int64)
     tail = np.empty(N + 1, dtype=np.float64)

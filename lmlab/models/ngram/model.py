@@ -275,7 +275,9 @@ class NgramLM(LanguageModel):
             self._checked_id(t, V)
         if len(state) != N:
             state = self.fast.state_of(state)
-        lp10, _, nxt = step(state, t)
+        lp10, m, nxt = step(state, t)
+        if m < 0:
+            self.fast._refuse(state)
         return (lp10 * LN10 if t != BOS_ID else -math.inf), nxt
 
     def token_logprobs(self, ids: Sequence[int], *, bos: bool = True, eos: bool = True) -> np.ndarray:
