@@ -195,3 +195,32 @@ def test_quantised_binary(tmp_path, data_root):
     assert q8.tables.sizes() == full.tables.sizes()  # same n-grams, quantised values
     with pytest.raises(LmlabError, match="1 to 8 bits"):
         lm.to_binary(tmp_path / "bad.lmbin", quant_bits=12)
+
+
+def _rewrite_header(path, out, edit) -> None:
+    """``path`` with its JSON header changed by ``edit(header)`` (and the data realigned)."""
+    import json
+    import struct
+
+    data = path.read_bytes()
+    (hlen,) = struct.unpack("<Q", data[8:16])
+    header = json.loads(data[16 : 16 + hlen])
+    body = data[-(-(16 + hlen) // 64) * 64 :]
+    edit(header)
+    blob = json.dumps(header).encode()
+    start = -(-(16 + len(blob)) // 64) * 64
+    out.write_bytes(data[:8] + struct.pack("<Q", len(blob)) + blob + b"\0" * (start - 16 - len(blob)) + body)
+
+
+@pytest.mark.parametrize("field,value", [(5, 10**9), (7, -8), (1, 0), (16 + 2 * 5 + 2, 10**7)])
+def test_a_layout_outside_the_data_is_refused(tmp_path, field, value):
+    """The kernels read the tables without bounds checks, so a header whose layout points outside
+    the file's data (sections, an order's slots) is refused when the file is opened."""
+    path = tmp_path / "m.lmbin"
+    NgramLM(4, "witten_bell").fit(TRAIN).to_binary(path)
+    _rewrite_header(path, tmp_path / "same.lmbin", lambda h: None)
+    assert load(tmp_path / "same.lmbin").perplexity(TEST) == load(path).perplexity(TEST)
+    bad = tmp_path / "bad.lmbin"
+    _rewrite_header(path, bad, lambda h: h["engine"].__setitem__(field, value))
+    with pytest.raises(ModelFormatError, match=r"bad\.lmbin: corrupt header \(its layout"):
+        load(bad)

@@ -106,7 +106,10 @@ def read_binary(path: str | os.PathLike, *, verify: bool = False):
         vocab = Vocab.from_dict(header["vocab"], f"{name}: the vocabulary")
     except VocabMismatchError as exc:  # the message names the file already
         raise ModelFormatError(str(exc)) from None
-    fast = FastTables.from_buffer(buf, engine, header.get("quant_bits"))
+    try:
+        fast = FastTables.from_buffer(buf, engine, header.get("quant_bits"))
+    except ValueError as exc:
+        raise ModelFormatError(f"{name}: corrupt header ({exc})") from None
     if fast.order != int(header["order"]) or len(vocab) != fast.vocab_size:
         raise ModelFormatError(f"{name}: vocabulary of {len(vocab)} tokens but tables for {fast.vocab_size}")
     return fast, vocab, header.get("meta", {})

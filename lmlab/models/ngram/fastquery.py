@@ -518,7 +518,9 @@ class FastTables:
 
     @classmethod
     def from_buffer(cls, buf: np.ndarray, meta: np.ndarray, quant_bits: int | None = None) -> FastTables:
-        """Tables over an existing buffer (a memory map: nothing is copied or built)."""
+        """Tables over an existing buffer (a memory map: nothing is copied or built).  Raises
+        ``ValueError`` naming the problem when ``meta`` does not describe tables inside ``buf``."""
+        _check_layout(len(buf), np.asarray(meta, dtype=np.int64), quant_bits)
         fast = cls.__new__(cls)
         fast._attach(buf, meta, quant_bits)
         return fast
@@ -661,6 +663,29 @@ class FastTables:
         out = np.empty((len(arr), self.vocab_size), dtype=np.float64)
         self._call(_next_dists, arr, float(scale), out)
         return out
+
+
+def _check_layout(words: int, meta: np.ndarray, quant_bits) -> None:
+    """Every section ``meta`` names lies inside a buffer of ``words`` int64 words, and every
+    order's slots inside the slot section: the kernels do not check bounds."""
+    if len(meta) < _M_HEAD or not 1 <= meta[_M_N] <= 255 or meta[_M_V] < 3:
+        raise ValueError("its layout has no valid order and vocabulary size")
+    V, N = int(meta[_M_V]), int(meta[_M_N])
+    h = _M_HEAD
+    if len(meta) != h + 4 * (N + 1) or bool(meta[_M_QUANT]) != (quant_bits is not None):
+        raise ValueError("its layout does not match its order and quantisation")
+    slot_off, slot_size = meta[h:h + N + 1], meta[h + N + 1:h + 2 * (N + 1)]
+    cslot_off, count = meta[h + 2 * (N + 1):h + 3 * (N + 1)], meta[h + 3 * (N + 1):]
+    per = 1 if quant_bits is not None else 2
+    sections = [(_M_SLOTS, int(meta[_M_NSLOTS])), (_M_PROB1, (V + 1) // 2), (_M_BOW1, (V + 1) // 2),
+                (_M_CBP, 128 * (N + 1)), (_M_CBB, 128 * (N + 1)), (_M_CSLOT, int(meta[_M_NCSLOT]))]
+    bad = [at for at, n in sections if meta[at] < 0 or n < 0 or meta[at] + n > words]
+    orders = range(2, N + 1)
+    bad += [m for m in orders if slot_off[m] < 0 or slot_size[m] < 1 or slot_size[m] < count[m]
+            or per * (slot_off[m] + slot_size[m]) > meta[_M_NSLOTS] or slot_size[m] > INT32_MAX
+            or cslot_off[m] < 0 or cslot_off[m] + count[m] > 2 * meta[_M_NCSLOT]]
+    if bad or slot_size[1] != V:
+        raise ValueError("its layout names tables outside the file's data")
 
 
 def tables_from_fast(fast: FastTables):
