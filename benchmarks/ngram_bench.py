@@ -118,9 +118,13 @@ def _load(mod, path: str, first_line: str) -> tuple[object, dict]:
     t0 = time.perf_counter()
     model.score(first_line)
     first_query_s = time.perf_counter() - t0
-    return model, {"load_s": load_s, "first_query_s": first_query_s,
-                   "load_to_first_query_s": load_s + first_query_s, "rss_before_load_mb": rss_before,
-                   "rss_now_after_load_mb": _rss_now_mb(), "rss_after_load_mb": _maxrss_mb()}
+    info = {"load_s": load_s, "first_query_s": first_query_s, "load_to_first_query_s": load_s + first_query_s,
+            "rss_before_load_mb": rss_before}
+    if hasattr(model, "lm"):  # lmlab: the LanguageModel's first next-word distribution (nothing to rebuild)
+        t0 = time.perf_counter()
+        model.lm.next_logprobs([model.lm.begin_state()])
+        info["first_next_logprobs_s"] = time.perf_counter() - t0
+    return model, {**info, "rss_now_after_load_mb": _rss_now_mb(), "rss_after_load_mb": _maxrss_mb()}
 
 
 def worker_load(spec: dict) -> dict:
@@ -206,7 +210,23 @@ def _methods(impl: str, mod, model, lines: list[str]) -> dict:
             return float(lm.corpus_log10([encode(line.split()) for line in data])[0].sum())
         return run
 
-    return {"batch": m_batch, "encode": m_encode, "batch_incl_encode": m_batch_enc, **methods}
+    from lmlab.models.base import LanguageModel
+
+    ln10 = math.log(10.0)
+
+    def m_lm(token_logprobs):
+        def make(k):
+            enc = enc1 * k
+
+            def run():  # the LanguageModel interface, one sentence at a time (natural log -> log10)
+                return sum(float(token_logprobs(e).sum()) for e in enc) / ln10
+            return run
+        return make
+
+    return {"batch": m_batch, "encode": m_encode, "batch_incl_encode": m_batch_enc,
+            "lm_token_logprobs": m_lm(lm.token_logprobs),
+            "lm_step": m_lm(lambda e: LanguageModel.token_logprobs(lm, e)),  # the base class: step by step
+            **methods}
 
 
 def worker_query(spec: dict) -> dict:
@@ -617,7 +637,7 @@ def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path
         {"name": "lmlab_arpa", "impl": "lmlab", "model": str(larpa), "test": str(test), "evaluate": True,
          "write_lmbin": str(lbin)},
         {"name": "lmlab_lmbin", "impl": "lmlab", "model": str(lbin), "test": str(test),
-         "methods": ["batch", "score"]},
+         "methods": ["batch", "score", "state", "lm_token_logprobs", "lm_step"]},
     ]
     kmodels = [{"name": "kenlm_arpa", "impl": "kenlm", "model": str(karpa), "test": str(ktest)},
                {"name": "kenlm_probing", "impl": "kenlm", "model": str(kprobe), "test": str(ktest)}]
@@ -806,6 +826,11 @@ def render(results: dict) -> str:
         ("lmlab", "State API `BaseScore`", "lmlab_arpa", "state", "ARPA"),
         ("lmlab", "batch `corpus_log10`", "lmlab_lmbin", "batch", ".lmbin"),
         ("lmlab", "`Model.score` per line", "lmlab_lmbin", "score", ".lmbin"),
+        ("lmlab", "State API `BaseScore`", "lmlab_lmbin", "state", ".lmbin"),
+        ("lmlab", "LanguageModel `token_logprobs`", "lmlab_arpa", "lm_token_logprobs", "ARPA"),
+        ("lmlab", "LanguageModel `token_logprobs`", "lmlab_lmbin", "lm_token_logprobs", ".lmbin"),
+        ("lmlab", "LanguageModel `step` loop", "lmlab_arpa", "lm_step", "ARPA"),
+        ("lmlab", "LanguageModel `step` loop", "lmlab_lmbin", "lm_step", ".lmbin"),
         ("KenLM", "`Model.score` per line", "kenlm_arpa", "score", "ARPA"),
         ("KenLM", "`full_scores`", "kenlm_arpa", "full_scores", "ARPA"),
         ("KenLM", "State API `BaseScore`", "kenlm_arpa", "state", "ARPA"),
@@ -841,9 +866,14 @@ def render(results: dict) -> str:
              "minus its RSS just before (Python, numpy/numba or kenlm already imported); in brackets the "
              "RSS still held after the load, same baseline.")
     L.append("")
+    L.append("\"engine started\": the `.lmbin` opened (and scored once) in the query process, after other models, "
+             "so numba's kernels are loaded already; \"first `next_logprobs`\": the fresh process's first "
+             "`model.lm.next_logprobs([begin_state])` after its first score.")
+    L.append("")
     L.append("| data | order | lmlab ARPA | KenLM ARPA | ratio | lmlab .lmbin | KenLM probing | "
+             "lmlab .lmbin, engine started | lmlab .lmbin first `next_logprobs` | "
              "MB lmlab ARPA | MB KenLM ARPA | MB lmlab .lmbin | MB KenLM probing |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def mem(w):
         if not w or w.get("rss_before_load_mb") is None:
@@ -857,6 +887,8 @@ def render(results: dict) -> str:
         la, ka = g("lmlab_arpa", "load_to_first_query_s"), g("kenlm_arpa", "load_to_first_query_s")
         L.append(f"| {c['dataset']} | {c['order']} | {_t(la)} | {_t(ka)} | {f'{la / ka:.1f}x' if la and ka else '-'} "
                  f"| {_t(g('lmlab_lmbin', 'load_to_first_query_s'))} | {_t(g('kenlm_probing', 'load_to_first_query_s'))} "
+                 f"| {_t(c['query'].get('lmlab_lmbin', {}).get('load_to_first_query_s'))} "
+                 f"| {_t(g('lmlab_lmbin', 'first_next_logprobs_s'))} "
                  f"| {mem(q.get('lmlab_arpa'))} | {mem(q.get('kenlm_arpa'))} | {mem(q.get('lmlab_lmbin'))} "
                  f"| {mem(q.get('kenlm_probing'))} |")
     L.append("")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import LmlabError
 from ..models.ngram.loading import load_ngram as load
-from ..models.ngram.model import NgramLM, save_arpa, save_binary
+from ..models.ngram.binary import is_binary
+from ..models.ngram.model import NgramLM, load_binary, save_arpa, save_binary
 from ._common import NGRAM_MODEL_HELP, Formatter, Progress, applies_only, output_file, quant_bits
 
 EXAMPLES = """examples:
@@ -32,7 +33,8 @@ def _binary(path) -> bool:
 
 def run(args) -> int:
     progress = Progress(args.quiet)
-    lm = load(args.input)
+    # reading a binary model to convert it checks its checksum too (a copy must not spread corruption)
+    lm = load_binary(args.input, verify=True) if is_binary(args.input) else load(args.input)
     if not isinstance(lm, NgramLM):
         raise LmlabError("convert works on n-gram models")
     progress(f"loaded {args.input}")

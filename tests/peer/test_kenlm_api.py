@@ -82,11 +82,11 @@ def test_kernels_through_entry_points_equal_the_dispatcher():
     lm = NgramLM(3, "witten_bell").fit(["a b c a", "b c d", "a c"])
     fast = lm.fast
     ids = lm.vocab.encode("a b zz c".split()).astype(np.int64)
-    assert fast.score_sentence(ids, True, True) == fq._score_sentence(ids, True, True, 1, 2, *fast._args())
-    assert fast.score_sentence(ids.astype(np.int32), False, True) == fq._score_sentence(
-        ids, False, True, 1, 2, *fast._args())
-    ctx = np.full(3, -1, dtype=np.int64)
-    ctx[0] = 1
-    a, b = fast.step(ctx, 1, int(ids[0])), fq._step(ctx, 1, int(ids[0]), *fast._args())
-    assert a[:2] == b[:2] and np.array_equal(a[2], b[2])
-    assert all(not isinstance(fn, CPUDispatcher) for fn in fast.__dict__["_entries"].values())
+    nowhere = np.empty(0)
+    assert fast.score_sentence(ids, True, True) == fq._sentence_scores(fast.buf, fast.meta, ids, True, True, 1.0, nowhere)
+    assert fast.score_sentence(ids.astype(np.int32), False, True) == fq._sentence_scores(
+        fast.buf, fast.meta, ids, False, True, 1.0, nowhere)
+    state = fast.begin_state()
+    assert fast.step(state, int(ids[0])) == fq._step(fast.buf, fast.meta, state, int(ids[0]))
+    assert fast.step_function()(state, int(ids[0])) == fast.step(state, int(ids[0]))
+    assert all(not isinstance(fn, CPUDispatcher) for fn in fast._entries.values())

@@ -22,6 +22,7 @@ from lmlab.models.ngram.arpa import read_arpa
 from lmlab.models.ngram.model import NgramLM
 from lmlab.text.vocab import encode_corpus
 from tests.arpa_mutations import fix_counts, sections
+from tests.ngram_reference import reference_log10, word_log10
 
 # "a b </s>" is listed but its suffix "b </s>" is not; "b b a b" lacks its prefixes "b b a" and "b b"
 GAPS = ("\\data\\\nngram 1=5\nngram 2=4\nngram 3=3\nngram 4=1\n\n\\1-grams:\n-1.2\t<unk>\n-99\t<s>\t-0.4\n"
@@ -73,18 +74,21 @@ def _check_every_path(text: str, sentences: list[list[str]], tmp_path) -> None:
     enc = [vocab.encode(s) for s in sentences]
     ids, starts = encode_corpus(vocab, sentences)
     flat, _ = tables.score_flat(ids, starts)  # log10, 0 at each <s>
-    flat_np, _ = tables.score_flat_numpy(ids, starts)
+    flat_np, _ = reference_log10(tables, ids, starts)
     for i, (s, e) in enumerate(zip(sentences, enc, strict=True)):
         want = textbook_sentence(ref, s)
         got_fast = [x[0] for x in fast.full_scores(" ".join(s))]
         np.testing.assert_allclose(got_fast, want, atol=1e-5, err_msg=f"lmlab.kenlm on {s}")
-        ctx = [vocab.bos_id]
+        ctx, state = [vocab.bos_id], lm.begin_state()
         for w, t in zip(list(e) + [vocab.eos_id], want, strict=True):
-            assert tables.word_log10(ctx, int(w))[0] == pytest.approx(t, abs=1e-5), (s, ctx, w)
+            assert word_log10(tables, ctx, int(w))[0] == pytest.approx(t, abs=1e-5), (s, ctx, w)
+            row = lm.next_logprobs([state])[0]  # the engine's distribution and its step agree
+            lp, state = lm.step(state, int(w))
+            assert lp / math.log(10) == pytest.approx(t, abs=1e-5) and row[int(w)] == lp, (s, ctx, w)
             ctx.append(int(w))
         span = slice(starts[i] + 1, starts[i + 1])
         np.testing.assert_allclose(flat[span], want, atol=1e-5, err_msg=f"score_flat on {s}")
-        np.testing.assert_allclose(flat_np[span], want, atol=1e-5, err_msg=f"score_flat_numpy on {s}")
+        np.testing.assert_allclose(flat_np[span], want, atol=1e-5, err_msg=f"the reference scorer on {s}")
         np.testing.assert_allclose(lm.token_logprobs(e) / math.log(10), want, atol=1e-5, err_msg=f"{s}")
 
 

@@ -12,6 +12,14 @@ from lmlab.models.ngram.model import NgramLM
 TRAIN = ["a b c a b", "a b d", "b c a", "c a b c", "a a b", "d c b a", "a b c d"] * 2 + ["a d", "b b"]
 
 
+def _history(lm, *ids):
+    """The state after the token ids ``ids`` from no history."""
+    state = lm.null_state()
+    for i in ids:
+        state = lm.advance(state, i)
+    return state
+
+
 @pytest.mark.parametrize("smoothing", ["modified_kneser_ney", "kneser_ney", "witten_bell", "good_turing",
                                        "absolute_discounting"])
 def test_count_pruning_drops_rare_ngrams_and_stays_normalised(smoothing):
@@ -21,7 +29,7 @@ def test_count_pruning_drops_rare_ngrams_and_stays_normalised(smoothing):
     assert lm.tables.sizes()[0] == full.tables.sizes()[0]
     assert lm.tables.sizes()[1] == int((c.count[1] > 1).sum())
     assert lm.tables.sizes()[2] == int((c.count[2] > 2).sum())
-    states = [lm.begin_state(), lm.null_state()] + [(i, j) for i in range(1, 7) for j in range(3, 7)]
+    states = [lm.begin_state(), lm.null_state()] + [_history(lm, i, j) for i in range(1, 7) for j in range(3, 7)]
     np.testing.assert_allclose(np.exp(lm.next_logprobs(states)).sum(axis=1), 1.0, atol=1e-6)
 
 
@@ -49,7 +57,7 @@ def test_entropy_pruning_monotone_and_normalised():
     for th in (1e-4, 1e-2, 1e-1):
         p = lm.prune_entropy(th)
         sizes.append(sum(p.tables.sizes()))
-        states = [p.begin_state(), p.null_state()] + [(i, j) for i in range(1, 7) for j in range(3, 7)]
+        states = [p.begin_state(), p.null_state()] + [_history(p, i, j) for i in range(1, 7) for j in range(3, 7)]
         np.testing.assert_allclose(np.exp(p.next_logprobs(states)).sum(axis=1), 1.0, atol=1e-6)
         # every kept n-gram keeps its probability; a higher-order n-gram's prefix is kept
         for m in range(2, 4):
@@ -93,7 +101,7 @@ def test_limit_vocab(smoothing, tmp_path):
     for m in range(2, 4):
         words = lm.tables.ngram_words(m, np.arange(len(lm.tables.keys[m - 1])))
         assert not np.isin(words, [0]).any()  # no n-gram holds a dropped word (nor <unk>)
-    states = [lm.begin_state(), lm.null_state(), (3,), (3, 4), (4, 5)]
+    states = [lm.begin_state(), lm.null_state(), _history(lm, 3), _history(lm, 3, 4), _history(lm, 4, 5)]
     np.testing.assert_allclose(np.exp(lm.next_logprobs(states)).sum(axis=1), 1.0, atol=1e-6)
     assert lm.logprob("d", ["a"]) == lm.logprob("<unk>", ["a"])
     vocab_file = tmp_path / "v.txt"

@@ -95,7 +95,7 @@ def test_good_turing_katz():
     bow_a = (1 / 5) / (1 - p_uni["b"] - p_uni["</s>"] - p_uni["c"])
     assert p(lm, "<unk>", ["a"]) == pytest.approx(bow_a * (1 / 11) / 5, rel=1e-6)
     assert p(lm, "zebra", ["a"]) == p(lm, "<unk>", ["a"])
-    dist = np.exp(lm.next_logprobs([lm.begin_state(), (lm.vocab.lookup("a"),), lm.null_state()]))
+    dist = np.exp(lm.next_logprobs([lm.begin_state(), lm.advance(lm.null_state(), lm.vocab.lookup("a")), lm.null_state()]))
     np.testing.assert_allclose(dist.sum(axis=1), 1.0, atol=1e-6)
 
 

@@ -528,7 +528,9 @@ def _add_orders(tables: BackoffTables, rows, sections, blanks, where) -> Backoff
         new_sfx = suffix[order_idx]
         if blanks is not None and len(blanks[m]):
             extra = blanks[m]
-            probs10 = np.array([tables.word_log10(list(r[:-1]), int(r[-1]))[0] for r in extra], dtype=np.float32)
+            from .fastquery import FastTables
+
+            probs10 = FastTables(tables).score_rows(extra).astype(np.float32)  # as the backoff rule scores them
             pre = _ids_of(tables, extra[:, :-1])
             suf = extra[:, -1] if m == 2 else _lookup_many(tables.keys[m - 2], V, sfx[pre], extra[:, -1])
             keys = np.concatenate([key, pre * V + extra[:, -1]])

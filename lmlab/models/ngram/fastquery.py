@@ -1,11 +1,27 @@
-"""Compiled query kernels (numba) over backoff tables: hashed lookups, sequential scoring.
+"""The n-gram query engine: compiled kernels (numba) over one buffer of hashed backoff tables.
 
-Each order m >= 2 gets an open-addressing hash table (linear probing, 1.5 slots per n-gram, as
-KenLM's probing structure).  A slot holds the key and the n-gram's log10 probability and backoff
-side by side (16 bytes), so a lookup touches one cache line.  An n-gram's key is
+This module is the one home of the backoff rule: every path that scores with an n-gram model
+(the batch scorer, :mod:`lmlab.kenlm`'s ``Model``/``State`` API, ``lmlab query``, and the
+``LanguageModel`` interface: ``step``, ``advance``, ``advance_many``, ``next_logprobs``,
+``token_logprobs``) calls a kernel here.
+
+Tables.  Each order m >= 2 gets an open-addressing hash table (linear probing, 1.5 slots per
+n-gram, as KenLM's probing structure).  A slot holds the key and the n-gram's log10 probability
+and backoff side by side (16 bytes), so a lookup touches one cache line.  An n-gram's key is
 ``slot(prefix) * V + word``: the slot index of its prefix in the table one order down (unigrams:
-the word id), so the ids a state carries are slot indices.  Semantics are exactly
-:class:`BackoffTables`' (whose vectorised numpy scorer is the reference the tests compare with).
+the word id), so the ids a state carries are slot indices.  For next-word distributions each order
+also lists its slots sorted by key (``cslot``, 4 bytes per n-gram): a context's continuations are
+one run of it, found by binary search, so nothing is sorted or rebuilt at query time.
+
+Everything lives in one int64 array (``buf``) described by a small int64 array (``meta``: sizes
+and offsets, see ``_M_*``), which is exactly what an ``.lmbin`` file holds (:mod:`.binary`), so
+opening a model is a memory map.  Kernels take ``(buf, meta)`` and unpack views of it.
+
+States.  A query state is a tuple of ``order`` ints: ``(a, c1, .., c(N-1))`` where ``cj`` is the
+slot of the history's last j words in order j (the word id for j = 1; -1 when that n-gram is not
+in the model, and then every longer one is absent too), and ``a`` is how many tokens of history
+count for stupid backoff's constant penalty (``min(history, N - 1)``; 0 for every other model, so
+histories that predict alike have equal states, as KenLM's).
 
 The query kernels release the GIL (``nogil``): they only read the tables and write arrays of
 their own or the caller's, so threads (a server's requests) score in parallel.
@@ -13,11 +29,22 @@ their own or the caller's, so threads (a server's requests) score in parallel.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.tuple import tuple_setitem
 
 EMPTY = -1
 KEY_MASK = (1 << 48) - 1  # quantised layout: keys must fit in 48 bits
+INT32_MAX = (1 << 31) - 1
+BOS_ID, EOS_ID = 1, 2  # lmlab.text.specials (not imported: this module stays import-light)
+
+# meta: fixed fields, then four arrays of N + 1 entries (slot_off, slot_size, cslot_off, count)
+(_M_V, _M_N, _M_QUANT, _M_CONST, _M_CBOW, _M_SLOTS, _M_NSLOTS, _M_PROB1, _M_BOW1, _M_CBP, _M_CBB,
+ _M_CSLOT, _M_NCSLOT) = range(13)
+_M_HEAD = 16
+ALIGN_WORDS = 8  # every section starts on a 64-byte boundary
 
 
 @njit(cache=True, inline="always")
@@ -51,6 +78,20 @@ def _insert_order_q(slots_i, base, size, keys, pcode, bcode, slot_of):
         slot_of[i] = s
 
 
+@njit(cache=True)
+def _by_key(parent, n_parent, slot_of, out):
+    """``out`` = ``slot_of`` ordered by (parent, then the given order): a counting sort, stable,
+    so n-grams given sorted by (prefix id, word) come out sorted by (prefix slot, word)."""
+    start = np.zeros(n_parent + 1, dtype=np.int64)
+    for i in range(parent.shape[0]):
+        start[parent[i] + 1] += 1
+    for p in range(n_parent):
+        start[p + 1] += start[p]
+    for i in range(parent.shape[0]):
+        out[start[parent[i]]] = slot_of[i]
+        start[parent[i]] += 1
+
+
 def quantize(values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Equal-count binning (as KenLM's ``-q``): ``2**bits`` bins of sorted values, each
     represented by its mean.  Returns (codes uint8, centers float32[256])."""
@@ -68,6 +109,32 @@ def quantize(values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
             centers[b] = sv[lo:hi].mean()
             codes[order[lo:hi]] = b
     return codes, centers
+
+
+# ---------------------------------------------------------------------------------------------
+# the kernels
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _unpack(buf, meta):
+    """Views of the tables in ``buf`` (see the module docstring)."""
+    V, N = meta[_M_V], meta[_M_N]
+    quant, use_const = meta[_M_QUANT] != 0, meta[_M_CONST] != 0
+    const_bow = meta[_M_CBOW:_M_CBOW + 1].view(np.float64)[0]
+    slots_i = buf[meta[_M_SLOTS]:meta[_M_SLOTS] + meta[_M_NSLOTS]]
+    slots_f = slots_i.view(np.float32)
+    half = (V + 1) // 2
+    prob1 = buf[meta[_M_PROB1]:meta[_M_PROB1] + half].view(np.float32)
+    bow1 = buf[meta[_M_BOW1]:meta[_M_BOW1] + half].view(np.float32)
+    cb_p = buf[meta[_M_CBP]:meta[_M_CBP] + 128 * (N + 1)].view(np.float32)
+    cb_b = buf[meta[_M_CBB]:meta[_M_CBB] + 128 * (N + 1)].view(np.float32)
+    cslot = buf[meta[_M_CSLOT]:meta[_M_CSLOT] + meta[_M_NCSLOT]].view(np.int32)
+    h = _M_HEAD
+    slot_off = meta[h:h + N + 1]
+    slot_size = meta[h + N + 1:h + 2 * (N + 1)]
+    cslot_off = meta[h + 2 * (N + 1):h + 3 * (N + 1)]
+    count = meta[h + 3 * (N + 1):h + 4 * (N + 1)]
+    return (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant,
+            cb_p, cb_b, cslot, cslot_off, count)
 
 
 @njit(cache=True, inline="always")
@@ -98,6 +165,13 @@ def _find(slots_i, slot_off, slot_size, m, key, quant):
 
 
 @njit(cache=True, inline="always")
+def _key(slots_i, slot_off, m, s, quant):
+    if quant:
+        return slots_i[slot_off[m] + s] & KEY_MASK
+    return slots_i[2 * (slot_off[m] + s)]
+
+
+@njit(cache=True, inline="always")
 def _prob(slots_i, slots_f, slot_off, m, s, quant, cb_p):
     if quant:
         return cb_p[256 * m + ((slots_i[slot_off[m] + s] >> 48) & 0xFF)]
@@ -112,13 +186,46 @@ def _bow(slots_i, slots_f, slot_off, m, s, quant, cb_b):
 
 
 @njit(cache=True, inline="always")
-def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+def _context_bow(slots_i, slots_f, slot_off, j, c, quant, bow1, cb_b):
+    """Backoff weight of the context with slot ``c`` in order ``j``."""
+    if j == 1:
+        return bow1[c]
+    return _bow(slots_i, slots_f, slot_off, j, c, quant, cb_b)
+
+
+@njit(cache=True, inline="always")
+def _context_weights(ctx, avail, N, slots_i, slots_f, slot_off, quant, bow1, cb_b, const_bow, use_const,
+                     tail):
+    """The backoff rule's second half, for one context: ``tail[m]`` (m = 1..N) is what is added to
+    the log10 probability of the matched n-gram when it has order m: the backoff weights of the
+    context's suffixes longer than its m - 1 words that are in the model (stupid backoff: a
+    constant per step down from the ``min(avail, N - 1)`` words of history it counts, whether or
+    not the context is in the model).  ``ctx[j-1]`` is the slot of the context's last j words;
+    models are suffix-closed, so those in the model are the first k.  Returns k."""
+    k = 0
+    while k < N - 1 and ctx[k] >= 0:
+        k += 1
+    if use_const:
+        top = min(avail, N - 1)
+        for m in range(1, N + 1):
+            tail[m] = const_bow * (top - (m - 1)) if top > m - 1 else 0.0
+    else:
+        acc = 0.0
+        for m in range(N, 0, -1):
+            if m <= k:
+                acc += _context_bow(slots_i, slots_f, slot_off, m, ctx[m - 1], quant, bow1, cb_b)
+            tail[m] = acc
+    return k
+
+
+@njit(cache=True, inline="always")
+def _advance(ctx, new, tail, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
              const_bow, use_const, quant, cb_p, cb_b):
     """Score ``w`` after context ``ctx`` and replace ``ctx`` by the next context.
 
     ``ctx[j-1]`` is the slot of the j-gram ending at the previous token (-1 if absent; the word
-    id for j = 1); ``avail`` is how many tokens of history the sentence offers.
-    Returns (log10 p, matched n-gram length).
+    id for j = 1); ``avail`` is how many tokens of history the sentence offers; ``tail`` is
+    scratch space (N + 1 float64).  Returns (log10 p, matched n-gram length).
     """
     new[0] = w
     for j in range(1, N):
@@ -137,30 +244,22 @@ def _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, pr
         lp = np.float64(prob1[w])
     else:
         lp = np.float64(_prob(slots_i, slots_f, slot_off, m, new[m - 1], quant, cb_p))
-    if use_const:
-        top = min(avail, N - 1)
-        if top > m - 1:
-            lp += const_bow * (top - (m - 1))
-    else:
-        for j in range(m, N):
-            c = ctx[j - 1]
-            if c >= 0:
-                if j == 1:
-                    lp += bow1[c]
-                else:
-                    lp += _bow(slots_i, slots_f, slot_off, j, c, quant, cb_b)
+    _context_weights(ctx, avail, N, slots_i, slots_f, slot_off, quant, bow1, cb_b, const_bow, use_const, tail)
+    lp += tail[m]
     for j in range(N):
         ctx[j] = new[j]
     return lp, m
 
 
 @njit(cache=True, nogil=True)
-def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
-                    const_bow, use_const, quant, cb_p, cb_b, out_lp, out_len):
+def _score_sequence(buf, meta, tok, kind, out_lp, out_len):
     """Score a flat token array.  ``kind[i]``: 0 scored, 1 sentence start (the state is reset to
     this token), 2 context only (the state advances, nothing is scored: extra padding)."""
+    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
+     cb_b, _, _, _) = _unpack(buf, meta)
     ctx = np.full(N, -1, dtype=np.int64)
     new = np.full(N, -1, dtype=np.int64)
+    tail = np.zeros(N + 1, dtype=np.float64)
     avail = 0
     for i in range(tok.shape[0]):
         w = tok[i]
@@ -172,7 +271,7 @@ def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob
             out_lp[i] = 0.0
             out_len[i] = 0
             continue
-        lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
+        lp, m = _advance(ctx, new, tail, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
                          bow1, const_bow, use_const, quant, cb_p, cb_b)
         if kind[i] == 2:
             lp, m = 0.0, 0
@@ -182,81 +281,222 @@ def _score_sequence(tok, kind, V, N, slots_i, slots_f, slot_off, slot_size, prob
 
 
 @njit(cache=True, nogil=True)
-def _score_sentence(ids, bos, eos, bos_id, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
-                    prob1, bow1, const_bow, use_const, quant, cb_p, cb_b):
-    """Total log10 probability of one sentence (KenLM's ``Model.score``)."""
+def _sentence_scores(buf, meta, ids, bos, eos, scale, out):
+    """One sentence of ids (and ``</s>`` with ``eos``): returns the total log10 probability
+    (KenLM's ``Model.score``) and, unless ``out`` is empty, writes ``scale`` * log10 p of each
+    token into it, where ``<s>`` inside a sentence is never predicted (-inf; the history moves on)."""
+    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
+     cb_b, _, _, _) = _unpack(buf, meta)
     ctx = np.full(N, -1, dtype=np.int64)
     new = np.full(N, -1, dtype=np.int64)
+    tail = np.zeros(N + 1, dtype=np.float64)
     avail = 0
     if bos:
-        ctx[0] = bos_id
+        ctx[0] = BOS_ID
         avail = 1
+    n = ids.shape[0]
+    store = out.shape[0] > 0
     total = 0.0
-    for i in range(ids.shape[0]):
-        lp, m = _advance(ctx, new, avail, ids[i], V, N, slots_i, slots_f, slot_off, slot_size,
+    for i in range(n + (1 if eos else 0)):
+        w = ids[i] if i < n else EOS_ID
+        lp, m = _advance(ctx, new, tail, avail, w, V, N, slots_i, slots_f, slot_off, slot_size,
                          prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
         total += lp
+        if store:
+            out[i] = lp * scale if w != BOS_ID else -np.inf
         avail += 1
-    if eos:
-        lp, m = _advance(ctx, new, avail, eos_id, V, N, slots_i, slots_f, slot_off, slot_size,
-                         prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
-        total += lp
     return total
 
 
+@njit(cache=True, inline="always")
+def _state_step(st, w, ctx, new, tail, out, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+                const_bow, use_const, quant, cb_p, cb_b):
+    """One token from state ``st`` (indexable: a tuple or a row); the next state goes to ``out``."""
+    for j in range(N - 1):
+        ctx[j] = st[j + 1]
+    ctx[N - 1] = -1
+    lp, m = _advance(ctx, new, tail, st[0], w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
+                     const_bow, use_const, quant, cb_p, cb_b)
+    out[0] = min(st[0] + 1, N - 1) if use_const else 0
+    for j in range(N - 1):
+        out[j + 1] = ctx[j]
+    return lp, m
+
+
 @njit(cache=True, nogil=True)
-def _step(ctx_in, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1,
-          const_bow, use_const, quant, cb_p, cb_b):
-    """One token from a state: (log10 p, matched length, next context)."""
-    ctx = ctx_in.copy()
+def _step(buf, meta, st, w):
+    """One token from a state tuple: (log10 p, matched length, next state tuple); a matched
+    length of -1 (and the state unchanged) when ``st`` or ``w`` cannot be of this model."""
+    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
+     cb_b, _, _, _) = _unpack(buf, meta)
+    ok = 0 <= w < V and 0 <= st[0] < N
+    for j in range(1, N):
+        ok = ok and -1 <= st[j] < slot_size[j]
+    if not ok:
+        return 0.0, -1, st
+    ctx = np.empty(N, dtype=np.int64)
     new = np.empty(N, dtype=np.int64)
-    lp, m = _advance(ctx, new, avail, w, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
-                     bow1, const_bow, use_const, quant, cb_p, cb_b)
-    return lp, m, ctx
+    tail = np.empty(N + 1, dtype=np.float64)
+    row = np.empty(N, dtype=np.int64)
+    lp, m = _state_step(st, w, ctx, new, tail, row, V, N, slots_i, slots_f, slot_off, slot_size, prob1,
+                        bow1, const_bow, use_const, quant, cb_p, cb_b)
+    out = st
+    for j in range(N):
+        out = tuple_setitem(out, j, row[j])
+    return lp, m, out
+
+
+@njit(cache=True, nogil=True)
+def _step_states(buf, meta, states, toks, out_states, out_lp):
+    """:func:`_step` for a batch: states (B, N) int64 rows, one token each."""
+    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
+     cb_b, _, _, _) = _unpack(buf, meta)
+    ctx = np.empty(N, dtype=np.int64)
+    new = np.empty(N, dtype=np.int64)
+    tail = np.zeros(N + 1, dtype=np.float64)
+    for b in range(states.shape[0]):
+        lp, m = _state_step(states[b], toks[b], ctx, new, tail, out_states[b], V, N, slots_i, slots_f,
+                            slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p, cb_b)
+        out_lp[b] = lp
+
+
+@njit(cache=True, inline="always")
+def _first_child(cslot, base, n, slots_i, slot_off, m, quant, key):
+    """First position in order m's slots sorted by key (``cslot[base:base + n]``) whose key is
+    >= ``key`` (binary search: a context's continuations are the keys in [c * V, (c + 1) * V))."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if _key(slots_i, slot_off, m, np.int64(cslot[base + mid]), quant) < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _next_dists(buf, meta, states, scale, out):
+    """``out[b, w]`` = ``scale`` * log10 p(w | state b) for every word: the same arithmetic as
+    :func:`_advance` (unigrams backed off from the whole context, then each order's continuations
+    of the context, longest last)."""
+    (V, N, slots_i, slots_f, slot_off, slot_size, prob1, bow1, const_bow, use_const, quant, cb_p,
+     cb_b, cslot, cslot_off, count) = _unpack(buf, meta)
+    ctx = np.empty(N, dtype=np.int64)
+    tail = np.zeros(N + 1, dtype=np.float64)
+    for b in range(states.shape[0]):
+        for j in range(N - 1):
+            ctx[j] = states[b, j + 1]
+        ctx[N - 1] = -1
+        k = _context_weights(ctx, states[b, 0], N, slots_i, slots_f, slot_off, quant, bow1, cb_b, const_bow,
+                             use_const, tail)
+        row = out[b]
+        add = tail[1]
+        for w in range(V):
+            row[w] = np.float64(prob1[w]) + add
+        for j in range(1, k + 1):  # continuations of the context's last j words: (j+1)-grams
+            m = j + 1
+            c = ctx[j - 1]
+            base, n = cslot_off[m], count[m]
+            lo = _first_child(cslot, base, n, slots_i, slot_off, m, quant, c * V)
+            hi = _first_child(cslot, base, n, slots_i, slot_off, m, quant, (c + 1) * V)
+            add = tail[m]
+            for i in range(lo, hi):
+                s = np.int64(cslot[base + i])
+                w = _key(slots_i, slot_off, m, s, quant) % V
+                lp = np.float64(_prob(slots_i, slots_f, slot_off, m, s, quant, cb_p))
+                row[w] = lp + add
+        for w in range(V):
+            row[w] *= scale
+
+
+_ENTRIES: dict = {}
+_NOWHERE = np.empty(0, dtype=np.float64)  # an ``out`` that asks for no per-token scores
 
 
 def _entry_point(dispatcher, args):
     """The compiled function for ``args``' types, callable without dispatch (the dispatcher
-    itself if numba does not expose it)."""
+    itself if numba does not expose it); compiled (or loaded from numba's cache) without running."""
     import numba
 
-    dispatcher(*args)  # compile (or load from the cache) for these types
-    try:
-        return dispatcher.overloads[tuple(numba.typeof(a) for a in args)].entry_point
-    except (AttributeError, KeyError, TypeError):
-        return dispatcher
+    sig = tuple(numba.typeof(a) for a in args)
+    fn = _ENTRIES.get((dispatcher, sig))
+    if fn is None:
+        try:
+            dispatcher.compile(sig)
+            fn = dispatcher.overloads[sig].entry_point
+        except (AttributeError, KeyError, TypeError):
+            fn = dispatcher
+        _ENTRIES[dispatcher, sig] = fn
+    return fn
+
+
+# ---------------------------------------------------------------------------------------------
+# building the buffer
+# ---------------------------------------------------------------------------------------------
+def _aligned(n_words: int) -> int:
+    return -(-max(int(n_words), 1) // ALIGN_WORDS) * ALIGN_WORDS
 
 
 class FastTables:
-    """Hashed copy of :class:`BackoffTables` for the compiled kernels.
+    """The query engine's tables for one model (see the module docstring).
 
-    ``quant_bits`` (1..8) quantises the probabilities and backoffs of orders >= 2 into
-    ``2**quant_bits`` values per order and packs each slot into 8 bytes (KenLM's ``-q``);
-    unigrams stay exact.
+    Built from :class:`BackoffTables` (``FastTables(tables)``) or opened from a buffer
+    (:meth:`from_buffer`, what :mod:`.binary` maps).  ``quant_bits`` (1..8) quantises the
+    probabilities and backoffs of orders >= 2 into ``2**quant_bits`` values per order and packs
+    each slot into 8 bytes (KenLM's ``-q``); unigrams stay exact.
     """
 
     def __init__(self, tables, quant_bits: int | None = None):
         from ...errors import ConfigError
 
         N, V = tables.order, tables.vocab_size
-        self.order, self.vocab_size = N, V
         quant = quant_bits is not None
         if quant and not 1 <= quant_bits <= 8:
             raise ConfigError(f"quantisation takes 1 to 8 bits, got {quant_bits}")
-        slot_off = np.zeros(N + 1, dtype=np.int64)
+        counts = [len(tables.keys[m - 1]) for m in range(1, N + 1)]
         slot_size = np.ones(N + 1, dtype=np.int64)
-        sizes = [max(int(np.ceil(1.5 * len(tables.keys[m - 1]))), 2) for m in range(2, N + 1)]
-        if quant and max([s * V for s in sizes] + [0]) >= KEY_MASK:
+        slot_size[1] = V
+        for m in range(2, N + 1):
+            slot_size[m] = max(int(np.ceil(1.5 * counts[m - 1])), 2)
+        if quant and max([int(slot_size[m]) * V for m in range(2, N + 1)] + [0]) >= KEY_MASK:
             raise ConfigError("this model is too large for the quantised layout (keys need more than 48 bits)")
+        if int(slot_size.max()) > INT32_MAX:
+            raise ConfigError("this model has an order with more than 1.4 billion n-grams, more than the "
+                              "query engine's 32-bit slot indexes hold")
         per = 1 if quant else 2  # int64 words per slot
+        slot_off = np.zeros(N + 1, dtype=np.int64)
         total = 0
-        for m, size in enumerate(sizes, start=2):
-            slot_off[m], slot_size[m] = total, size  # in slots
-            total += size
-        self.slots_i = np.full(per * max(total, 1), EMPTY, dtype=np.int64)
-        self.slots_f = self.slots_i.view(np.float32)
-        self.cb_p = np.zeros(256 * (N + 1), dtype=np.float32)
-        self.cb_b = np.zeros(256 * (N + 1), dtype=np.float32)
+        for m in range(2, N + 1):
+            slot_off[m] = total
+            total += int(slot_size[m])
+        cslot_off = np.zeros(N + 1, dtype=np.int64)
+        n_cslot = 0
+        for m in range(2, N + 1):
+            cslot_off[m] = n_cslot
+            n_cslot += counts[m - 1]
+        sections = {"slots": per * total, "prob1": (V + 1) // 2, "bow1": (V + 1) // 2,
+                    "cb_p": 128 * (N + 1), "cb_b": 128 * (N + 1),
+                    "cslot": (n_cslot + 1) // 2}
+        offsets, pos = {}, 0
+        for name, words in sections.items():
+            offsets[name] = pos
+            pos += _aligned(words)
+        buf = np.zeros(pos, dtype=np.int64)
+        meta = np.zeros(_M_HEAD + 4 * (N + 1), dtype=np.int64)
+        meta[[_M_V, _M_N, _M_QUANT, _M_CONST]] = V, N, int(quant), int(tables.constant_backoff10 is not None)
+        meta[_M_CBOW:_M_CBOW + 1].view(np.float64)[0] = float(tables.constant_backoff10 or 0.0)
+        meta[[_M_SLOTS, _M_NSLOTS]] = offsets["slots"], sections["slots"]
+        meta[[_M_PROB1, _M_BOW1, _M_CBP, _M_CBB]] = (offsets["prob1"], offsets["bow1"], offsets["cb_p"],
+                                                     offsets["cb_b"])
+        meta[[_M_CSLOT, _M_NCSLOT]] = offsets["cslot"], sections["cslot"]
+        h = _M_HEAD
+        for i, arr in enumerate((slot_off, slot_size, cslot_off, np.array([0] + counts, dtype=np.int64))):
+            meta[h + i * (N + 1):h + (i + 1) * (N + 1)] = arr
+        self._attach(buf, meta, quant_bits)
+        self.slots_i[:] = EMPTY
+        self.prob1[:V] = np.asarray(tables.logprob10[0], dtype=np.float32)
+        if N > 1 and len(tables.backoff10[0]):
+            self.bow1[:V] = np.asarray(tables.backoff10[0], dtype=np.float32)
         prev_slot = np.arange(V, dtype=np.int64)  # order 1: slot == word id
         for m in range(2, N + 1):
             keys = tables.keys[m - 1]
@@ -272,73 +512,190 @@ class FastTables:
             else:
                 _insert_order(self.slots_i, self.slots_f, slot_off[m], slot_size[m], new_keys, probs,
                               backs, has_back, slot_of)
+            # the slots by key (prefix slot, word): a context's continuations are a run of them
+            _by_key(new_keys // V, int(slot_size[m - 1]), slot_of, self.cslot[cslot_off[m]:cslot_off[m] + len(keys)])
             prev_slot = slot_of
-        self.slot_off, self.slot_size = slot_off, slot_size
-        self.quant_bits = quant_bits
-        self.prob1 = np.ascontiguousarray(tables.logprob10[0], dtype=np.float32)
-        b1 = tables.backoff10[0] if N > 1 else np.zeros(V, np.float32)
-        self.bow1 = np.ascontiguousarray(b1 if len(b1) else np.zeros(V, np.float32), dtype=np.float32)
-        self.use_const = tables.constant_backoff10 is not None
-        self.const_bow = float(tables.constant_backoff10 or 0.0)
+
+    @classmethod
+    def from_buffer(cls, buf: np.ndarray, meta: np.ndarray, quant_bits: int | None = None) -> FastTables:
+        """Tables over an existing buffer (a memory map: nothing is copied or built).  Raises
+        ``ValueError`` naming the problem when ``meta`` does not describe tables inside ``buf``."""
+        _check_layout(len(buf), np.asarray(meta, dtype=np.int64), quant_bits)
+        fast = cls.__new__(cls)
+        fast._attach(buf, meta, quant_bits)
+        return fast
+
+    def _attach(self, buf: np.ndarray, meta: np.ndarray, quant_bits: int | None) -> None:
+        self.buf, self.meta = buf, np.ascontiguousarray(meta, dtype=np.int64)
+        meta = self.meta
+        V, N = int(meta[_M_V]), int(meta[_M_N])
+        self.order, self.vocab_size, self.quant_bits = N, V, quant_bits
+        self.use_const = bool(meta[_M_CONST])
+        self.const_bow = float(meta[_M_CBOW:_M_CBOW + 1].view(np.float64)[0])
+
+        def section(at: int, words: int) -> np.ndarray:
+            return buf[int(meta[at]):int(meta[at]) + int(words)]
+
+        self.slots_i = section(_M_SLOTS, meta[_M_NSLOTS])
+        self.slots_f = self.slots_i.view(np.float32)
+        self.prob1 = section(_M_PROB1, (V + 1) // 2).view(np.float32)
+        self.bow1 = section(_M_BOW1, (V + 1) // 2).view(np.float32)
+        self.cb_p = section(_M_CBP, 128 * (N + 1)).view(np.float32)
+        self.cb_b = section(_M_CBB, 128 * (N + 1)).view(np.float32)
+        self.cslot = section(_M_CSLOT, meta[_M_NCSLOT]).view(np.int32)
+        h = _M_HEAD
+        self.slot_off, self.slot_size = meta[h:h + N + 1], meta[h + N + 1:h + 2 * (N + 1)]
+        self.cslot_off = meta[h + 2 * (N + 1):h + 3 * (N + 1)]
+        self._entries: dict = {}
 
     @property
     def quant(self) -> bool:
         return self.quant_bits is not None
 
     def nbytes(self) -> int:
-        return self.slots_i.nbytes + self.prob1.nbytes + self.bow1.nbytes
-
-    def _args(self):
-        """The kernels' table arguments (built once: the tables do not change after loading)."""
-        args = self.__dict__.get("_argt")
-        if args is None:
-            args = self._argt = (self.vocab_size, self.order, self.slots_i, self.slots_f, self.slot_off,
-                                 self.slot_size, self.prob1, self.bow1, self.const_bow, self.use_const,
-                                 self.quant, self.cb_p, self.cb_b)
-        return args
+        return int(self.buf.nbytes)
 
     def _call(self, kernel, *args):
-        """``kernel(*args)`` through its compiled entry point for these argument types, skipping the
-        dispatcher's type resolution (3.3 -> 1.3 us a call; KenLM-style APIs call once per word or
-        line).  Callers pass arguments of fixed types."""
-        entries = self.__dict__.setdefault("_entries", {})
-        fn = entries.get(kernel)
+        """``kernel(buf, meta, *args)`` through its compiled entry point for these argument types,
+        skipping the dispatcher's type resolution (KenLM-style APIs call once per word or line).
+        Callers pass arguments of fixed types."""
+        fn = self._entries.get(kernel)
         if fn is None:
-            fn = entries[kernel] = _entry_point(kernel, args)
-        return fn(*args)
+            fn = self._entries[kernel] = _entry_point(kernel, (self.buf, self.meta, *args))
+        return fn(self.buf, self.meta, *args)
 
+    # -- states ---------------------------------------------------------------------------
+    def null_state(self) -> tuple:
+        """No history (KenLM's ``NullContextWrite``)."""
+        return (0,) + (-1,) * (self.order - 1)
+
+    def begin_state(self, bos_id: int = BOS_ID) -> tuple:
+        """After ``<s>``."""
+        if self.order == 1:
+            return (0,)
+        return (int(self.use_const), bos_id) + (-1,) * (self.order - 2)
+
+    # -- queries --------------------------------------------------------------------------
     def score(self, tok: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log10 p and matched length per token; ``kind`` as in :func:`_score_sequence`."""
         tok = np.ascontiguousarray(tok, dtype=np.int64)
         out_lp = np.empty(len(tok), dtype=np.float64)
         out_len = np.empty(len(tok), dtype=np.int8)
-        self._call(_score_sequence, tok, np.ascontiguousarray(kind, dtype=np.int8), *self._args(), out_lp, out_len)
+        self._call(_score_sequence, tok, np.ascontiguousarray(kind, dtype=np.int8), out_lp, out_len)
         return out_lp, out_len
+
+    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+        """log10 p(last word | the others) for each row of word ids (n, m >= 2), the others taken
+        as given (no ``<s>`` added)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n, m = rows.shape
+        kind = np.zeros((n, m), dtype=np.int8)
+        kind[:, 0], kind[:, 1:-1] = 1, 2
+        lp, _ = self.score(rows.ravel(), kind.ravel())
+        return lp.reshape(n, m)[:, -1]
+
+    def sentence_scores(self, ids: np.ndarray, bos: bool = True, eos: bool = True, scale: float = 1.0) -> np.ndarray:
+        """``scale`` * log10 p of each token of one sentence of ids (int64), then of ``</s>``."""
+        out = np.empty(len(ids) + bool(eos), dtype=np.float64)
+        self._call(_sentence_scores, ids, bool(bos), bool(eos), float(scale), out)
+        return out
 
     def score_sentence(self, ids: np.ndarray, bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence of ids."""
-        return self._call(_score_sentence, np.ascontiguousarray(ids, dtype=np.int64), bool(bos), bool(eos), 1, 2,
-                          *self._args())
+        return self._call(_sentence_scores, np.ascontiguousarray(ids, dtype=np.int64), bool(bos), bool(eos), 1.0,
+                          _NOWHERE)
 
-    def step(self, ctx: np.ndarray, avail: int, w: int) -> tuple[float, int, np.ndarray]:
-        """(log10 p, matched length, next context) for one token after context ``ctx`` (int64)."""
-        return self._call(_step, ctx, int(avail), int(w), *self._args())
+    def step(self, state: tuple, w: int) -> tuple[float, int, tuple]:
+        """(log10 p, matched length, next state) for one token after ``state``."""
+        return self._call(_step, state, int(w))
 
     def step_function(self):
-        """:meth:`step` as a plain function with everything bound (a decoder's inner loop)."""
-        ctx = np.full(max(self.order, 1), -1, dtype=np.int64)
-        self.step(ctx, 0, 0)  # compile / load, and find the entry point
-        fn, args = self.__dict__["_entries"][_step], self._args()
-        return lambda ctx, avail, w: fn(ctx, avail, w, *args)
+        """:meth:`step` as a plain function ``(state, w)`` with the tables bound (a decoder's inner
+        loop)."""
+        self.step(self.null_state(), 0)  # compile / load, and find the entry point
+        return partial(self._entries[_step], self.buf, self.meta)
+
+    def state_of(self, state) -> tuple:
+        """``state`` itself, or the state after a sequence of fewer than ``order`` token ids from
+        no history (lmlab's earlier n-gram states: the last ``order - 1`` token ids)."""
+        if isinstance(state, tuple) and len(state) == self.order:
+            return state
+        if isinstance(state, tuple) and len(state) < self.order:
+            ids = np.asarray(state, dtype=np.int64)
+            if not len(ids) or (0 <= int(ids.min()) and int(ids.max()) < self.vocab_size):
+                out = self.null_state()
+                for t in ids.tolist():
+                    out = self.step(out, t)[2]
+                return out
+        self._refuse(state)
+
+    def _refuse(self, state):
+        from ...errors import ConfigError
+
+        raise ConfigError(f"{state!r} is not a state of this {self.order}-gram model: states come from its "
+                          "begin_state(), null_state(), advance() and step() (or are fewer than "
+                          f"{self.order} token ids)")
+
+    def states_array(self, states) -> np.ndarray:
+        """States as a (B, N) int64 array."""
+        if any(len(s) != self.order for s in states if isinstance(s, tuple)):
+            states = [self.state_of(s) for s in states]
+        try:
+            arr = np.array(states, dtype=np.int64).reshape(len(states), self.order)
+        except (ValueError, TypeError, OverflowError):
+            self._refuse(next((s for s in states if not isinstance(s, tuple)), states))
+        bad = (arr < -1).any(axis=1) | (arr[:, 0] >= self.order) | (arr[:, 1:] >= self.slot_size[1:self.order]).any(axis=1)
+        if bad.any():
+            self._refuse(states[int(np.argmax(bad))])
+        return arr
+
+    def step_states(self, states, toks) -> tuple[list[tuple], np.ndarray]:
+        """:meth:`step` for a batch: (next states, log10 p of each token)."""
+        arr = self.states_array(states)
+        out = np.empty_like(arr)
+        lp = np.empty(len(arr), dtype=np.float64)
+        self._call(_step_states, arr, np.ascontiguousarray(toks, dtype=np.int64), out, lp)
+        return list(map(tuple, out.tolist())), lp
+
+    def next_dists(self, states, scale: float = 1.0) -> np.ndarray:
+        """(B, V) float64: ``scale`` * log10 p(w | state) for every word w of each state."""
+        arr = self.states_array(states)
+        out = np.empty((len(arr), self.vocab_size), dtype=np.float64)
+        self._call(_next_dists, arr, float(scale), out)
+        return out
+
+
+def _check_layout(words: int, meta: np.ndarray, quant_bits) -> None:
+    """Every section ``meta`` names lies inside a buffer of ``words`` int64 words, and every
+    order's slots inside the slot section: the kernels do not check bounds."""
+    if len(meta) < _M_HEAD or not 1 <= meta[_M_N] <= 255 or meta[_M_V] < 3:
+        raise ValueError("its layout has no valid order and vocabulary size")
+    V, N = int(meta[_M_V]), int(meta[_M_N])
+    h = _M_HEAD
+    if len(meta) != h + 4 * (N + 1) or bool(meta[_M_QUANT]) != (quant_bits is not None):
+        raise ValueError("its layout does not match its order and quantisation")
+    slot_off, slot_size = meta[h:h + N + 1], meta[h + N + 1:h + 2 * (N + 1)]
+    cslot_off, count = meta[h + 2 * (N + 1):h + 3 * (N + 1)], meta[h + 3 * (N + 1):]
+    per = 1 if quant_bits is not None else 2
+    sections = [(_M_SLOTS, int(meta[_M_NSLOTS])), (_M_PROB1, (V + 1) // 2), (_M_BOW1, (V + 1) // 2),
+                (_M_CBP, 128 * (N + 1)), (_M_CBB, 128 * (N + 1)), (_M_CSLOT, int(meta[_M_NCSLOT]))]
+    bad = [at for at, n in sections if meta[at] < 0 or n < 0 or meta[at] + n > words]
+    orders = range(2, N + 1)
+    bad += [m for m in orders if slot_off[m] < 0 or slot_size[m] < 1 or slot_size[m] < count[m]
+            or per * (slot_off[m] + slot_size[m]) > meta[_M_NSLOTS] or slot_size[m] > INT32_MAX
+            or cslot_off[m] < 0 or cslot_off[m] + count[m] > 2 * meta[_M_NCSLOT]]
+    if bad or slot_size[1] != V:
+        raise ValueError("its layout names tables outside the file's data")
 
 
 def tables_from_fast(fast: FastTables):
-    """Rebuild sorted :class:`BackoffTables` from hashed tables (for ARPA export, distributions)."""
+    """Rebuild sorted :class:`BackoffTables` from hashed tables (for ARPA export and pruning; no
+    query needs them)."""
     from .tables import BackoffTables
 
     N, V = fast.order, fast.vocab_size
-    keys, probs, backs = [np.arange(V, dtype=np.int64)], [np.array(fast.prob1, np.float32)], []
-    backs.append(np.array(fast.bow1, np.float32) if N > 1 else np.empty(0, np.float32))
+    keys, probs, backs = [np.arange(V, dtype=np.int64)], [np.array(fast.prob1[:V], np.float32)], []
+    backs.append(np.array(fast.bow1[:V], np.float32) if N > 1 else np.empty(0, np.float32))
     slot_to_id = np.arange(V, dtype=np.int64)  # order 1
     for m in range(2, N + 1):
         base, size = int(fast.slot_off[m]), int(fast.slot_size[m])

@@ -44,27 +44,23 @@ class FullScoreReturn(NamedTuple):
 
 
 class State:
-    """A query state (KenLM's ``kenlm.State``): the n-gram ids of the history's suffixes."""
+    """A query state (KenLM's ``kenlm.State``): the query engine's state tuple (the slots of the
+    history's suffixes in the model; see :mod:`lmlab.models.ngram.fastquery`)."""
 
-    __slots__ = ("ctx", "avail")
+    __slots__ = ("ctx",)
 
     def __init__(self):
-        self.ctx: np.ndarray | None = None
-        self.avail = 0
-
-    def _key(self):
-        ctx = self.ctx
-        return (self.avail, None if ctx is None else tuple(ctx.tolist()))
+        self.ctx: tuple | None = None
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, State) and self._key() == other._key()
+        return isinstance(other, State) and self.ctx == other.ctx
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self.ctx)
 
     def __copy__(self) -> State:
         s = State()
-        s.ctx, s.avail = self.ctx, self.avail
+        s.ctx = self.ctx
         return s
 
 
@@ -91,8 +87,8 @@ class Model:
         self._fast = lm.fast
         self._step = self._fast.step_function()
         self._index = lm.vocab._index  # noqa: SLF001 - hot path
-        self._bos_ctx = np.full(self.order, -1, dtype=np.int64)
-        self._bos_ctx[0] = lm.vocab.bos_id
+        self._bos_ctx = self._fast.begin_state(lm.vocab.bos_id)
+        self._null_ctx = self._fast.null_state()
 
     def __contains__(self, word: str) -> bool:
         return word in self._index and word != "<unk>"
@@ -118,42 +114,27 @@ class Model:
         seq = np.concatenate([[1] if bos else [], ids, [2] if eos else []]).astype(np.int64)
         if len(seq) == int(bos):  # nothing to score (an empty sentence without </s>): as KenLM
             return iter([])
-        is_bos = np.zeros(len(seq), dtype=np.int8)
-        is_bos[0] = bos
-        if not bos:  # null context: no history at all
-            lps, lens = np.empty(len(seq)), np.empty(len(seq), np.int8)
-            state, out = State(), State()
-            self.NullContextWrite(state)
-            for i, w in enumerate(seq.tolist()):
-                lps[i], lens[i], out.ctx = self._fast.step(state.ctx, state.avail, w)
-                out.avail = state.avail + 1
-                state, out = out, state
-        else:
-            lps, lens = self._fast.score(seq, is_bos)
-            lps, lens = lps[1:], lens[1:]
+        kind = np.zeros(len(seq), dtype=np.int8)
+        kind[0] = bos  # <s> starts the context; without it, no history at all (NullContextWrite)
+        lps, lens = self._fast.score(seq, kind)
+        lps, lens = lps[int(bos):], lens[int(bos):]
         oov = seq[int(bos):] == UNK_ID
         return iter(list(zip(lps.tolist(), lens.tolist(), oov.tolist(), strict=True)))
 
     def BeginSentenceWrite(self, state: State) -> None:  # noqa: N802 - KenLM's name
-        state.ctx, state.avail = self._bos_ctx, 1
+        state.ctx = self._bos_ctx
 
     def NullContextWrite(self, state: State) -> None:  # noqa: N802
-        state.ctx, state.avail = np.full(self.order, -1, dtype=np.int64), 0
+        state.ctx = self._null_ctx
 
     def BaseFullScore(self, in_state: State, word: str, out_state: State) -> FullScoreReturn:  # noqa: N802
         wid = self._index.get(word, UNK_ID)
-        if in_state.ctx is None:
-            self.NullContextWrite(in_state)
-        lp, m, out_state.ctx = self._step(in_state.ctx, in_state.avail, wid)
-        out_state.avail = in_state.avail + 1
+        lp, m, out_state.ctx = self._step(in_state.ctx or self._null_ctx, wid)
         return FullScoreReturn(lp, m, wid == UNK_ID)
 
     def BaseScore(self, in_state: State, word: str, out_state: State) -> float:  # noqa: N802
         # BaseFullScore without building its return value: the call a decoder makes per word
-        if in_state.ctx is None:
-            self.NullContextWrite(in_state)
-        lp, _, out_state.ctx = self._step(in_state.ctx, in_state.avail, self._index.get(word, UNK_ID))
-        out_state.avail = in_state.avail + 1
+        lp, _, out_state.ctx = self._step(in_state.ctx or self._null_ctx, self._index.get(word, UNK_ID))
         return lp
 
 

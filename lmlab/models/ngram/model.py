@@ -128,6 +128,7 @@ class NgramLM(LanguageModel):
         self._vocab: Vocab | None = None
         self._tables: BackoffTables | None = None
         self._fast = None  # hashed tables when loaded from a binary file
+        self._bound = None  # the query engine's step function, bound to the tables (see _engine)
         self._counts: NgramCounts | None = None
         self.discounts: list[np.ndarray] | None = None
         self.meta: dict = {}
@@ -185,10 +186,29 @@ class NgramLM(LanguageModel):
 
     @property
     def fast(self):
-        """The hashed, compiled query tables."""
+        """The query engine's tables (:mod:`.fastquery`): every query runs on them."""
         if self._fast is not None:
             return self._fast
-        return self.tables.fast
+        tables = self.tables
+        built = self.__dict__.get("_fast_of")
+        if built is None or built[0] is not tables:
+            built = self.__dict__["_fast_of"] = (tables, tables.fast)
+        return built[1]
+
+    def _engine(self):
+        """(step function, vocabulary size, order) of the query engine, bound once per model."""
+        bound = self._bound
+        if bound is None or bound[0] is not (self._fast or self._tables):
+            fast = self.fast
+            bound = self._bound = (self._fast or self._tables, fast.step_function(), len(self.vocab), self.order)
+        return bound[1:]
+
+    def _checked_id(self, token_id, V: int) -> int:
+        t = int(token_id)
+        if not 0 <= t < V:
+            raise VocabMismatchError(f"token id {t} is outside this model's vocabulary of {V} tokens: "
+                                     "the text was encoded with another vocabulary")
+        return t
 
     @property
     def ngram_counts(self) -> NgramCounts:
@@ -225,31 +245,47 @@ class NgramLM(LanguageModel):
         return lm
 
     # -- LanguageModel --------------------------------------------------------------------
+    # States are the query engine's (:mod:`.fastquery`): a tuple of ``order`` ints holding the
+    # slots of the history's suffixes in the model, so stepping is a few hash lookups.
     def begin_state(self) -> State:
-        if self.order == 1:
-            return ()
-        return (BOS_ID,)
+        return self.fast.begin_state(BOS_ID)
 
     def null_state(self) -> State:
-        return ()
+        return self.fast.null_state()
 
     def advance(self, state: State, token_id: int) -> State:
-        if self.order == 1:
-            return ()
-        return (*state, int(token_id))[-(self.order - 1) :]  # type: ignore[misc]
+        return self.step(state, token_id)[1]
+
+    def advance_many(self, states: Sequence[State], token_ids: Sequence[int]) -> list[State]:
+        V = len(self.vocab)
+        toks = [self._checked_id(t, V) for t in token_ids]
+        if len(toks) != len(states):
+            raise ConfigError(f"advance_many: {len(states)} states but {len(toks)} tokens")
+        return self.fast.step_states(states, toks)[0] if toks else []
 
     def next_logprobs(self, states: Sequence[State]) -> np.ndarray:
-        out = np.empty((len(states), len(self.vocab)), dtype=np.float64)
-        for b, st in enumerate(states):
-            out[b] = self.tables.next_log10(st) * LN10  # type: ignore[arg-type]
+        out = self.fast.next_dists(states, LN10)
         out[:, BOS_ID] = -np.inf
         return out
 
     def step(self, state: State, token_id: int) -> tuple[float, State]:
-        if token_id == BOS_ID:
-            return -math.inf, self.advance(state, token_id)
-        lp10, _ = self.tables.word_log10(state, int(token_id))  # type: ignore[arg-type]
-        return lp10 * LN10, self.advance(state, token_id)
+        step, V, N = self._engine()
+        t = int(token_id)
+        if not 0 <= t < V:
+            self._checked_id(t, V)
+        if len(state) != N:
+            state = self.fast.state_of(state)
+        lp10, m, nxt = step(state, t)
+        if m < 0:
+            self.fast._refuse(state)
+        return (lp10 * LN10 if t != BOS_ID else -math.inf), nxt
+
+    def token_logprobs(self, ids: Sequence[int], *, bos: bool = True, eos: bool = True) -> np.ndarray:
+        seq = np.ascontiguousarray(ids, dtype=np.int64).ravel()
+        V = len(self.vocab)
+        if len(seq) and not (0 <= seq.min() and seq.max() < V):
+            self._checked_id(seq[(seq >= V) | (seq < 0)][0], V)
+        return self.fast.sentence_scores(seq, bos, eos, LN10)
 
     def corpus_log10(self, sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flat log10 scores: ``(log10p, ngram_length, ids)`` with ``<s>`` positions removed."""
@@ -405,7 +441,8 @@ def save_binary(lm: NgramLM, path, *, quant_bits: int | None = None) -> None:
     write_binary(fast, lm.vocab, path, meta=meta)
 
 
-def load_binary(path, *, verify: bool = True) -> NgramLM:
+def load_binary(path, *, verify: bool = False) -> NgramLM:
+    """Open an ``.lmbin`` (a memory map); ``verify`` also checks its checksum (reads it all)."""
     from .binary import read_binary
 
     fast, vocab, meta = read_binary(path, verify=verify)

@@ -117,26 +117,13 @@ def _suffix_log10(tables: BackoffTables, words: np.ndarray) -> np.ndarray:
 
 
 def conditional_log10(tables: BackoffTables, rows: np.ndarray) -> np.ndarray:
-    """log10 p(last | the others) under the backoff model, for each row of word ids (vectorised)."""
-    n, k = rows.shape
-    w = rows[:, -1]
-    if k == 1:
-        return tables.logprob10[0][w].astype(np.float64)
-    ctx = rows[:, :-1]
-    # ids of the context's suffixes of length j = 1..k-1 (ctx[:, k-1-j:]), -1 when absent
-    suf = [_ids(tables, ctx[:, k - 1 - j :]) for j in range(1, k)]
-    out = np.zeros(n)
-    done = np.zeros(n, dtype=bool)
-    for j in range(k - 1, -1, -1):  # context length j
-        m = j + 1
-        gid = tables.lookup(m, suf[j - 1] if j else np.full(n, -1), w) if j else w.astype(np.int64)
-        hit = ~done & (gid >= 0)
-        out[hit] += tables.logprob10[m - 1][gid[hit]]
-        done |= hit
-        if j:
-            miss = ~done & (suf[j - 1] >= 0)
-            out[miss] += tables.backoff10[j - 1][suf[j - 1][miss]]
-    return out
+    """log10 p(last | the others) under the backoff model, for each row of word ids (the query
+    engine's backoff rule, on the tables as they are)."""
+    if rows.shape[1] == 1:
+        return tables.logprob10[0][rows[:, 0]].astype(np.float64)
+    from .fastquery import FastTables
+
+    return FastTables(tables).score_rows(rows)
 
 
 def _ids(tables: BackoffTables, mat: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Backoff tables: the query engine behind every n-gram model (ARPA semantics).
+"""Backoff tables: the sorted form of every n-gram model (ARPA semantics).
 
 Every smoother ends as the same structure ARPA files hold: for each n-gram a log10 probability
 and, for n-grams that are contexts, a log10 backoff weight.  A query for ``w`` after context
@@ -12,12 +12,14 @@ n-grams are stored as in :mod:`lmlab.counts.ngram_counts`: order m is a sorted i
 is the key lookup of (id of its length m-1 prefix, last word), so scoring a token and advancing
 the state are the same lookups.  Values are float32 log10, as in ARPA files, so writing and
 reading an ARPA file (``%.9g``) gives identical numbers; the public API converts to natural log.
+
+The tables are what estimation produces and ARPA files hold; queries run on the hashed copy
+(:attr:`BackoffTables.fast`, :mod:`.fastquery`), the one implementation of the backoff rule.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,106 +99,10 @@ class BackoffTables:
 
         ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
         sentence; the first ``n_bos`` tokens of each are context).  Returns arrays of length
-        ``len(ids)``; entries at context positions are 0.  Runs the compiled kernel;
-        :meth:`score_flat_numpy` is the vectorised reference.
+        ``len(ids)``; entries at context positions are 0.  Runs the compiled kernel
+        (tests/ngram_reference.py is the independent reference the tests compare it with).
         """
         return self.fast.score(ids, context_kinds(len(ids), starts, n_bos))
-
-    def score_flat_numpy(self, ids: np.ndarray, starts: np.ndarray, n_bos: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """log10 p and matched n-gram length of every predicted token in a flat corpus.
-
-        ``ids``/``starts`` come from :func:`lmlab.text.vocab.encode_corpus` (``<s> .. </s>`` per
-        sentence).  Returns arrays of length ``len(ids)``; entries at ``<s>`` positions are 0.
-        """
-        tok = np.asarray(ids, dtype=np.int64)
-        n = len(tok)
-        N = self.order
-        is_bos = np.zeros(n, dtype=bool)
-        is_bos[np.asarray(starts[:-1], dtype=np.int64)] = True
-        # ctx_ids[m-1][i]: id of the m-gram ending at position i (or -1).
-        ctx_ids = [np.where(tok < self.vocab_size, tok, -1)]
-        for m in range(2, N + 1):
-            prev = np.empty(n, dtype=np.int64)
-            prev[0] = -1
-            prev[1:] = ctx_ids[-1][:-1]
-            prev[is_bos] = -1
-            cur = self.lookup(m, prev, tok)
-            cur[ctx_ids[-1] < 0] = -1  # as KenLM: stop at the first order that misses
-            ctx_ids.append(cur)
-        length = np.zeros(n, dtype=np.int8)
-        logp = np.zeros(n, dtype=np.float64)
-        for m in range(N, 0, -1):
-            hit = (length == 0) & (ctx_ids[m - 1] >= 0)
-            logp[hit] = self.logprob10[m - 1][ctx_ids[m - 1][hit]]
-            length[hit] = m
-        # Backoff weights of the history's suffixes longer than the matched context.
-        if self.constant_backoff10 is not None:
-            sent_start = np.maximum.accumulate(np.where(is_bos, np.arange(n), 0))
-            avail = np.minimum(np.arange(n) - sent_start, N - 1)
-            logp += self.constant_backoff10 * np.maximum(avail - (length.astype(np.int64) - 1), 0)
-        else:
-            for j in range(1, N):
-                prev = np.empty(n, dtype=np.int64)
-                prev[0] = -1
-                prev[1:] = ctx_ids[j - 1][:-1]
-                prev[is_bos] = -1
-                use = (length <= j) & (prev >= 0)
-                logp[use] += self.backoff10[j - 1][prev[use]]
-        ctx_only = context_kinds(n, starts, n_bos) != 0
-        logp[ctx_only] = 0.0
-        length[ctx_only] = 0
-        return logp, length
-
-    # -- one context ----------------------------------------------------------------------
-    def context_ids(self, context: Sequence[int]) -> list[int]:
-        """Ids of the context's suffixes of length 1, 2, ... (stops at the first absent one)."""
-        out: list[int] = []
-        k = len(context)
-        for j in range(1, min(k, self.order - 1) + 1):
-            # suffix of length j = context[k-j:]; its id is built left to right.
-            cur = -1
-            for m, w in enumerate(context[k - j :], start=1):
-                cur = int(self.lookup(m, np.array([cur]), np.array([w]))[0])
-                if cur < 0:
-                    break
-            if cur < 0:
-                break
-            out.append(cur)
-        return out
-
-    def next_log10(self, context: Sequence[int]) -> np.ndarray:
-        """log10 p(w | context) for every word id w (shape (V,), float64)."""
-        dist = self.logprob10[0].astype(np.float64)
-        ctx_ids = self.context_ids(context)
-        if self.constant_backoff10 is not None:
-            dist += self.constant_backoff10 * min(len(context), self.order - 1)
-        for j, ctx in enumerate(ctx_ids, start=1):
-            if self.constant_backoff10 is None:
-                dist += self.backoff10[j - 1][ctx]
-            lo = np.searchsorted(self.keys[j], ctx * self.vocab_size)
-            hi = np.searchsorted(self.keys[j], (ctx + 1) * self.vocab_size)
-            extra = 0.0
-            if self.constant_backoff10 is not None:
-                extra = self.constant_backoff10 * (min(len(context), self.order - 1) - j)
-            # in float64: a float32 array plus a Python float stays float32 (NEP 50)
-            dist[self.keys[j][lo:hi] % self.vocab_size] = self.logprob10[j][lo:hi].astype(np.float64) + extra
-        return dist
-
-    def word_log10(self, context: Sequence[int], word: int) -> tuple[float, int]:
-        """log10 p(word | context) and the length of the n-gram used."""
-        ctx = self.context_ids(context)
-        total = 0.0
-        if self.constant_backoff10 is not None:
-            total = self.constant_backoff10 * (min(len(context), self.order - 1) - len(ctx))
-        for j in range(len(ctx), -1, -1):
-            m = j + 1
-            gid = int(self.lookup(m, np.array([ctx[j - 1] if j else -1]), np.array([word]))[0])
-            if gid >= 0:
-                return total + float(self.logprob10[m - 1][gid]), m
-            if j:
-                total += (self.constant_backoff10 if self.constant_backoff10 is not None
-                          else float(self.backoff10[j - 1][ctx[j - 1]]))
-        return total, 0  # unreachable: every word id is a unigram
 
 
 def context_kinds(n: int, starts: np.ndarray, n_bos: int = 1) -> np.ndarray:
