@@ -34,6 +34,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bkmgtp%]?)\s*$", re.IGNORECAS
 BYTES_PER_TOKEN = 220
 BYTES_PER_TOKEN_ORDER = 90
 BYTES_PER_MERGED_ROW = 128  # memory per n-gram of a merge block (its records, counts and ids)
+#: memory per n-gram of an estimation block (:mod:`.blocks`: the smoothers' per-row temporaries)
+BYTES_PER_ESTIMATED_ROW = 160
 
 
 def physical_memory() -> int:
@@ -104,6 +106,32 @@ def block_tokens(memory: int, order: int) -> int:
     return max(1, memory // (BYTES_PER_TOKEN + BYTES_PER_TOKEN_ORDER * order))
 
 
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+HEAP_THRESHOLD = 1 << 17
+
+
+def return_freed_memory() -> bool:
+    """Make the C heap hand freed blocks back to the system (glibc's ``mallopt``): arrays of
+    128 KiB or more are mapped and unmapped, and the heap is trimmed above 128 KiB free.  By
+    default glibc raises its mapping threshold to the largest array freed so far (up to 32 MiB),
+    after which a block's temporaries come from the heap and its holes stay resident, so the
+    process's memory would creep up block after block.  Returns whether it applied (glibc only)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, HEAP_THRESHOLD))
+
+
+def estimation_rows(memory: int) -> int:
+    """n-grams per block of estimation (:mod:`.blocks`) within ``memory`` bytes."""
+    return max(64, memory // BYTES_PER_ESTIMATED_ROW)
+
+
 def blocks_of(batches: Iterable[list], tokenize: Callable[[str], list[str]], tokens: int) -> Iterator[list[list[str]]]:
     """Tokenised lines in blocks of at least ``tokens`` tokens (each sentence counts its ``</s>``)."""
     block, n = [], 0
@@ -131,6 +159,7 @@ def count_external(
     in ``folder``; the result equals ``count_ngrams`` of the whole corpus (memory-mapped arrays)."""
     from ..text.vocab import encode_corpus
 
+    return_freed_memory()
     V = len(vocab)
     unigram = np.zeros(V, dtype=np.int64)
     n_sentences = n_tokens = 0
@@ -164,7 +193,7 @@ def count_external(
     keys = [np.arange(V, dtype=np.int64)]
     out = NgramCounts(order, V, keys, [np.full(V, -1, dtype=np.int64)], [np.arange(V, dtype=np.int32)],
                       [np.full(V, -1, dtype=np.int64)], [unigram], [np.arange(V) == BOS_ID], n_sentences, n_tokens,
-                      folder=folder)
+                      folder=folder, block_rows=estimation_rows(stats.memory))
     for m in range(2, order + 1):
         block = max(1024, stats.memory // BYTES_PER_MERGED_ROW)
         rows, cnt = _merge_order(folder, m, np.array(run_starts[m], dtype=np.int64), block)

@@ -12,6 +12,7 @@ import pytest
 
 from lmlab.cli.main import Terminated
 from lmlab.counts import external, ngram_counts
+from lmlab.counts.blocks import Block
 from lmlab.counts.external import ExternalStats, blocks_of, count_external, parse_memory
 from lmlab.counts.ngram_counts import NgramCounts, count_ngrams
 from lmlab.errors import ConfigError
@@ -88,10 +89,11 @@ CASES = [
 def test_memory_limited_estimation_writes_the_same_arpa(capsys, monkeypatch, corpus, tmp_path, order, smoothing,
                                                          extra):
     path, lines = corpus
-    kept = []
-    keep = NgramCounts.keep
-    monkeypatch.setattr(ngram_counts, "KEEP_IN_MEMORY", 0)  # every array the smoothing keeps goes to disk
-    monkeypatch.setattr(NgramCounts, "keep", lambda self, a: kept.append(self.folder) or keep(self, a))
+    kept, blocks = [], []
+    new_array, block = NgramCounts.new_array, Block.__init__
+    monkeypatch.setattr(ngram_counts, "KEEP_IN_MEMORY", 0)  # every array the smoothing makes goes to disk
+    monkeypatch.setattr(NgramCounts, "new_array", lambda self, *a: kept.append(self.folder) or new_array(self, *a))
+    monkeypatch.setattr(Block, "__init__", lambda self, m, *a: blocks.append(m) or block(self, m, *a))
     limit = tmp_path / "limit.txt"
     limit.write_text(" ".join(sorted({w for ln in lines[::3] for w in ln.split()})))
     extra = [str(limit) if x == "LIMIT" else x for x in extra]
@@ -99,8 +101,10 @@ def test_memory_limited_estimation_writes_the_same_arpa(capsys, monkeypatch, cor
     _ngram(capsys, *common, "--arpa", tmp_path / "memory.arpa", "--quiet")
     temp = tmp_path / "temp"
     temp.mkdir()
+    in_memory_blocks = blocks.count(order)
     err = _ngram(capsys, *common, "--arpa", tmp_path / "disk.arpa", "-S", "16K", "-T", temp)
     assert _runs(err) > 1 and None in kept and str(temp) in {os.path.dirname(f) for f in kept if f}
+    assert blocks.count(order) - in_memory_blocks > 10 * in_memory_blocks > 0  # the highest order in many blocks
     assert (tmp_path / "disk.arpa").read_bytes() == (tmp_path / "memory.arpa").read_bytes()
     assert list(temp.iterdir()) == []
 

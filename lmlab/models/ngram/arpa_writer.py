@@ -116,5 +116,7 @@ def _order_chunks(tables, m: int, tok_buf, tok_off, tok_len):
         backs = (np.asarray(tables.backoff10[m - 1][lo: lo + len(ids)], dtype=np.float32).astype(np.float64)
                  if has_back else np.zeros(1))
         end = _write_rows(words, probs, backs, has_back, tok_buf, tok_off, out)
+        # tables estimated on disk: the pages of this chunk (and of the lower orders' keys its
+        # words came from) leave resident memory once it is formatted
+        release_pages(*tables.keys, *tables.logprob10, *tables.backoff10)
         yield memoryview(out[:end])
-    release_pages(*tables.keys)  # keys counted on disk leave resident memory once written

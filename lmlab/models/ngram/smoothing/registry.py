@@ -40,10 +40,10 @@ def _finish(lm, counts: NgramCounts, est) -> BackoffTables:
 
         keep = count_keep_masks(counts, lm.prune)
     if lm.limit_vocab is not None:
-        from ..prune import vocab_keep_masks
+        from ..prune import both_masks, vocab_keep_masks
 
         vk = vocab_keep_masks(counts, lm._fit_vocab, lm.limit_vocab)
-        keep = vk if keep is None else [a & b for a, b in zip(keep, vk, strict=True)]
+        keep = vk if keep is None else both_masks(counts, keep, vk)
     if keep is not None:
         from ..prune import prune_estimate
 
