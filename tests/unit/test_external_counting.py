@@ -12,10 +12,12 @@ import pytest
 
 from lmlab.cli.main import Terminated
 from lmlab.counts import external, ngram_counts
-from lmlab.counts.blocks import Block
+from lmlab.counts.blocks import Block, context_blocks
 from lmlab.counts.external import ExternalStats, blocks_of, count_external, parse_memory
-from lmlab.counts.ngram_counts import NgramCounts, count_ngrams
+from lmlab.counts.ngram_counts import NgramCounts, count_ngrams, is_mapped
 from lmlab.errors import ConfigError
+from lmlab.models.ngram.model import NgramLM
+from lmlab.models.ngram.smoothing.registry import SMOOTHERS
 from lmlab.text.vocab import Vocab, encode_corpus
 from tests.cli_run import cli, cli_error
 
@@ -200,3 +202,58 @@ def test_sigterm_removes_the_temp_folder(tmp_path):
         proc.kill()
     assert proc.returncode == 143, err
     assert b"terminated" in err and list(tmp_path.iterdir()) == []
+
+
+SMOOTHER_FORMS = [(name, form) for name, spec in sorted(SMOOTHERS.items()) for form in spec.forms]
+
+
+@pytest.mark.parametrize("order", [2, 3, 4, 5])
+@pytest.mark.parametrize(("smoothing", "interpolate"), SMOOTHER_FORMS)
+def test_tiny_memory_limit_gives_the_identical_model(monkeypatch, corpus, tmp_path, order, smoothing, interpolate):
+    """The issue's test: a memory-limited estimation on a small corpus with a tiny limit, forcing
+    many sorted runs and many estimation blocks per order, gives the identical model (every table
+    array equal, bit for bit), for every smoother and form (the API path; the CLI's ARPA bytes
+    are checked above)."""
+    _, lines = corpus
+    lines = lines[:600]
+    monkeypatch.setattr(ngram_counts, "KEEP_IN_MEMORY", 0)
+    fallback = (0.5, 1.0, 1.5) if smoothing in ("modified_kneser_ney", "kneser_ney", "absolute_discounting") else None
+    make = lambda: NgramLM(order, smoothing, interpolate=interpolate, discount_fallback=fallback)  # noqa: E731
+    want = make().fit(lines)
+    vocab = Vocab.build([ln.split() for ln in lines])
+    stats = ExternalStats(memory=1, block_tokens=300)
+    counts = count_external(blocks_of([lines], str.split, stats.block_tokens), vocab, order, str(tmp_path), stats)
+    counts.block_rows = 50
+    blocks = [b for b in context_blocks(counts, order)]
+    assert stats.runs > 10 and len(blocks) > 20
+    got = make().fit_counts(counts, vocab)
+    a, b = want.tables, got.tables
+    assert a.sizes() == b.sizes() and a.constant_backoff10 == b.constant_backoff10
+    for name in ("keys", "logprob10", "backoff10"):
+        for m, (x, y) in enumerate(zip(getattr(a, name), getattr(b, name), strict=True), start=1):
+            assert x.dtype == y.dtype and np.array_equal(x, y), (name, m)
+    assert b.keys[-1].size == 0 or any(is_mapped(x) for x in b.logprob10)  # the tables are on disk
+    assert (want.discounts is None) == (got.discounts is None)
+    for x, y in zip(want.discounts or [], got.discounts or [], strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_blocks_cover_every_row_and_context_once_cut_at_context_boundaries(corpus, tmp_path):
+    _, lines = corpus
+    toks = [ln.split() for ln in lines[:400]]
+    vocab = Vocab.build(toks)
+    ids, starts = encode_corpus(vocab, toks)
+    counts = count_ngrams(ids, starts, 3, len(vocab))
+    for rows, m in [(1, 2), (7, 2), (100, 3), (None, 3)]:
+        counts.block_rows = rows
+        blocks = list(context_blocks(counts, m))
+        prefix, n, n_ctx = counts.prefix[m - 1], len(counts.count[m - 1]), len(counts.count[m - 2])
+        assert [b.lo for b in blocks] == [0] + [b.hi for b in blocks[:-1]] and blocks[-1].hi == n
+        assert [b.c_lo for b in blocks] == [0] + [b.c_hi for b in blocks[:-1]] and blocks[-1].c_hi == n_ctx
+        for b in blocks:
+            assert b.hi > b.lo and (b.hi == n or prefix[b.hi] != prefix[b.hi - 1])  # a context is never split
+            assert np.all((prefix[b.rows] >= b.c_lo) & (prefix[b.rows] < b.c_hi))
+            assert b.hi - b.lo <= (rows or n) or len(np.unique(prefix[b.rows])) == 1  # longer: one context
+        assert len(blocks) == 1 if rows is None else len(blocks) > 5
+        sums = np.concatenate([b.sums(counts.count[m - 1][b.rows].astype(float)) for b in blocks])
+        assert np.array_equal(sums, np.bincount(prefix, weights=counts.count[m - 1], minlength=n_ctx))

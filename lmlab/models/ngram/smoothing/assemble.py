@@ -37,13 +37,6 @@ class Estimate:
     gamma: list[np.ndarray]
 
 
-def context_sums(counts: NgramCounts, m: int, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` (one per m-gram) over the m-grams of each (m-1)-gram context."""
-    if m == 1:
-        return np.array([values.sum()], dtype=np.float64)
-    return np.bincount(counts.prefix[m - 1], weights=values, minlength=len(counts.count[m - 2]))
-
-
 def assemble(
     counts: NgramCounts,
     est: Estimate,
