@@ -21,6 +21,8 @@ from collections.abc import Iterator
 import numpy as np
 from numba import njit
 
+from .._progress import advance, stage
+
 #: rows gathered from (or counted into) a memory-mapped array between two page releases
 GATHER_ROWS = 1 << 16
 
@@ -58,6 +60,7 @@ def context_blocks(counts, m: int) -> Iterator[Block]:
         return
     prefix, n_ctx = counts.prefix[m - 1], len(counts.count[m - 2])
     rows = counts.block_rows or max(n, 1)
+    stage(f"estimating {m}-grams", n)
     lo = c_lo = 0
     while True:
         hi = n
@@ -68,6 +71,7 @@ def context_blocks(counts, m: int) -> Iterator[Block]:
         c_hi = int(prefix[hi]) if hi < n else n_ctx
         yield Block(m, lo, hi, c_lo, c_hi, prefix)
         counts.release_pages()
+        advance(hi - lo)
         if hi >= n:
             return
         lo, c_lo = hi, c_hi

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from .._progress import advance, stage
 from ..errors import ConfigError, CorpusError
 from ..text.specials import BOS_ID
 from .ngram_counts import NgramCounts, count_ngrams, lookup_keys, release_pages
@@ -67,6 +68,7 @@ class ExternalStats:
 
     memory: int
     block_tokens: int
+    expected_lines: int = 0  # lines of the corpus, when known beforehand (the progress bar's total)
     runs: int = 0
     lines: int = 0
     run_ngrams: list[int] = field(default_factory=list)  # per order m >= 2: records written in all runs
@@ -166,6 +168,7 @@ def count_external(
     files = {m: (open(os.path.join(folder, f"run{m}.ids"), "wb"), open(os.path.join(folder, f"run{m}.cnt"), "wb"))
              for m in range(2, order + 1)}
     run_starts: dict[int, list[int]] = {m: [0] for m in files}
+    stage("counting", stats.expected_lines or None, "lines")
     try:
         for block in blocks:
             ids, starts = encode_corpus(vocab, block, n_bos=1, n_eos=1)
@@ -180,6 +183,7 @@ def count_external(
                 run_starts[m].append(run_starts[m][-1] + len(rows))
             stats.runs += 1
             stats.lines += len(block)
+            advance(len(block))
             if stats.runs % 100 == 1:
                 progress(f"counted {stats.lines} lines into {stats.runs} sorted runs on disk")
             del c, ids, starts
@@ -224,11 +228,16 @@ def _merge_order(folder: str, m: int, run_starts: np.ndarray, block: int) -> tup
     out_rows = _memmap(folder, f"merged{m}.ids", np.int32, (total, m))
     out_cnt = _memmap(folder, f"merged{m}.cnt", np.int64, (total,))
     n = 0
+    stage(f"merging {m}-grams", total, "records")
     if total:
         heap, end, state = _merge_start(rows, run_starts)
+        done = 0
         while state[0] > 0:
             n = _kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, n + block)
             release_pages(rows, cnt, out_rows, out_cnt)
+            left = int((end[: state[0]] - heap[: state[0]]).sum())  # records not merged yet
+            advance(total - left - done)
+            done = total - left
     del rows, cnt
     for name in (f"run{m}.ids", f"run{m}.cnt"):
         os.remove(os.path.join(folder, name))  # each order's runs are read once

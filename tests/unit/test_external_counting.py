@@ -4,7 +4,9 @@ as counting in memory; the temporary folder is left empty on success, error and 
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +259,41 @@ def test_blocks_cover_every_row_and_context_once_cut_at_context_boundaries(corpu
         assert len(blocks) == 1 if rows is None else len(blocks) > 5
         sums = np.concatenate([b.sums(counts.count[m - 1][b.rows].astype(float)) for b in blocks])
         assert np.array_equal(sums, np.bincount(prefix, weights=counts.count[m - 1], minlength=n_ctx))
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_limited_path_shows_a_bar_per_stage_on_a_terminal_unless_quiet(monkeypatch, corpus, tmp_path, quiet):
+    import functools
+
+    import tqdm
+
+    from lmlab.cli.main import main
+
+    path, lines = corpus
+    monkeypatch.setattr(tqdm, "tqdm", functools.partial(tqdm.tqdm, mininterval=0, miniters=1))  # draw every step
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    argv = ["ngram", "-o", "3", "--text", str(path), "-S", "64K", "--arpa", str(tmp_path / "o.arpa")]
+    assert main(argv + ["--quiet"] * quiet) == 0
+    out = term.getvalue()
+    if quiet:
+        assert out == ""
+        return
+    n = len(lines)
+    assert "counting: 100%" in out and f"{n}/{n} [" in out and "lines/s" in out  # lines known from the first pass
+    assert f"from {n} lines" in out
+    arpa = (tmp_path / "o.arpa").read_text()
+    for m in (2, 3):
+        size = int(arpa.split(f"ngram {m}=")[1].split()[0])
+        assert f"merging {m}-grams: 100%" in out
+        assert f"estimating {m}-grams: 100%" in out and f"writing {m}-grams: 100%" in out
+        assert f"{size}/{size} [" in out
+    term.truncate(0)
+    term.seek(0)
+    assert main(argv[:-4] + ["--arpa", str(tmp_path / "m.arpa")]) == 0  # in memory: timed lines, no bars
+    assert "%|" not in term.getvalue() and "estimated" in term.getvalue()
