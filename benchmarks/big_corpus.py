@@ -139,6 +139,26 @@ def sample_chunk(spec: dict) -> dict:
     return rec
 
 
+class _Pool:
+    """``jobs`` worker processes that loaded the model, or (one job) this process."""
+
+    def __init__(self, jobs: int, arpa: str):
+        self.pool = None
+        if jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_load_model, initargs=(arpa,))
+        else:
+            _load_model(arpa)
+
+    def map(self, fn, items):
+        return self.pool.map(fn, items) if self.pool is not None else map(fn, items)
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
 def _chunk_record(folder: Path, c: int, want: dict) -> dict | None:
     rec = _read_record(folder / f"chunk-{c:05d}.json")
     if rec and all(rec.get(k) == want[k] for k in ("seed", "max_tokens", "model_sha256")) \
@@ -171,10 +191,8 @@ def ensure_corpus(tokens: int = TOKENS, seed: int = SEED, cache: Path = DEFAULT_
             rec_c = _chunk_record(folder, c, spec)
             if rec_c is None:
                 if pool is None:
-                    from concurrent.futures import ProcessPoolExecutor
-
                     log(f"sampling chunks of {chunk_sentences} sentences into {folder} ({jobs} process(es))")
-                    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_load_model, initargs=(str(arpa),))
+                    pool = _Pool(jobs, str(arpa))
                 have = sum(r["tokens"] for r in done)
                 per = have / c if c else chunk_sentences * 60  # tokens per chunk so far (60 a sentence to start)
                 need = max(1, min(jobs, -(-(tokens - have) // max(1, int(per)))))
