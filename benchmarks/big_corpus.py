@@ -33,7 +33,6 @@ Only the standard library at module level (``ngram_bench.py`` imports it in its 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -41,6 +40,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ngram_bench import arpa_counts, lmlab_cli, run_timed  # this folder; stdlib only at module level
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = REPO / "runs" / "big_corpus"
@@ -61,11 +62,9 @@ def log(msg: str) -> None:
 
 
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from lmlab.data.registry import sha256_of
+
+    return sha256_of(path)
 
 
 def _read_record(path: Path) -> dict | None:
@@ -79,11 +78,6 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def lmlab_cli() -> list[str]:
-    exe = Path(sys.executable).parent / "lmlab"
-    return [str(exe)] if os.access(exe, os.X_OK) else [sys.executable, "-m", "lmlab"]
 
 
 # -- the model ------------------------------------------------------------------------------------
@@ -223,37 +217,6 @@ def ensure_corpus(tokens: int = TOKENS, seed: int = SEED, cache: Path = DEFAULT_
 
 
 # -- the benchmark --------------------------------------------------------------------------------
-def run_timed(cmd: list[str]) -> dict:
-    """Wall time, user + sys CPU and peak RSS of a child process (os.wait4)."""
-    err = tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        err.seek(0)
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.read().decode(errors='replace')[-2000:]}")
-    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024.0}
-
-
-def parse_size(text: str) -> int:
-    """Bytes of a size as ``-S`` reads it (K, M, G; a bare number is KiB), without lmlab."""
-    units = {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    t = text.strip().lower()
-    return int(float(t[:-1]) * units[t[-1]]) if t[-1] in units else int(float(t) * 1024)
-
-
-def arpa_counts(path: Path) -> list[int]:
-    counts = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.startswith("ngram "):
-                counts.append(int(line.split("=")[1]))
-            elif counts and line.startswith("\\1-grams"):
-                break
-    return counts
-
-
 def _sorted_rows(arpa: Path, tmp: Path, memory: str) -> Path:
     """The n-gram lines of an ARPA file as ``ORDER WORDS \\t LOGPROB \\t BACKOFF`` sorted bytewise
     (GNU sort, on disk: bounded memory for any size)."""
@@ -300,8 +263,10 @@ def compare_arpa(ours: Path, theirs: Path, tmp: Path, memory: str = "200M") -> d
 def bench_limited(corpus: Path, memory: str, kbin: Path | None, tmp: Path, order: int = ORDER) -> dict:
     """lmlab ``ngram -S memory`` vs ``lmplz -S memory`` on ``corpus``, both checked against lmlab's
     in-memory estimation (see the module docstring)."""
+    from lmlab.counts.external import parse_memory  # -S as lmplz (and lmlab) read it
+
     tmp.mkdir(parents=True, exist_ok=True)
-    limit = parse_size(memory)
+    limit = parse_memory(memory)
     cmd = lmlab_cli() + ["ngram", "-o", str(order), "--text", str(corpus), "--quiet", "--arpa"]
     mem_arpa, lim_arpa, k_arpa = tmp / "memory.arpa", tmp / "limited.arpa", tmp / "lmplz.arpa"
     log(f"lmlab in memory on {corpus.name}")
