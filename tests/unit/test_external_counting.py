@@ -297,3 +297,25 @@ def test_limited_path_shows_a_bar_per_stage_on_a_terminal_unless_quiet(monkeypat
     term.seek(0)
     assert main(argv[:-4] + ["--arpa", str(tmp_path / "m.arpa")]) == 0  # in memory: timed lines, no bars
     assert "%|" not in term.getvalue() and "estimated" in term.getvalue()
+
+
+@pytest.mark.slow
+def test_wikitext2_5gram_within_its_limit_plus_250_mb(data_root, tmp_path):
+    """The issue's bound on a real corpus: ``-S 20M`` (far below the 5-gram's count table of
+    about 200 MB) peaks within the limit + 250 MB, below the in-memory run, and writes the
+    in-memory model's ARPA byte for byte."""
+    import subprocess
+
+    def peak_mb(*extra) -> float:
+        p = subprocess.Popen(cmd + list(extra), env=env)
+        _, status, usage = os.wait4(p.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        return usage.ru_maxrss / 1024
+
+    train = data_root / "wikitext-2" / "train.txt"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    cmd = [sys.executable, "-m", "lmlab", "ngram", "-o", "5", "--text", str(train), "--quiet", "--arpa"]
+    in_memory = peak_mb(tmp_path / "memory.arpa")
+    limited = peak_mb(tmp_path / "disk.arpa", "-S", "20M", "-T", tmp_path)
+    assert limited <= 20 + 250 and limited < in_memory
+    assert (tmp_path / "disk.arpa").read_bytes() == (tmp_path / "memory.arpa").read_bytes()
