@@ -10,8 +10,8 @@ The corpus is sampled once from the WikiText-2 Kneser-Ney 5-gram (``lmlab ngram 
 sampled, so lmplz and lmlab read the same text), one line per sampled sentence, sentence ``i``
 seeded ``seed * 10**9 + i``.  So new n-grams keep appearing as in real text, and the result
 does not depend on how the work was split.  Sampling is slow (it is lmlab's generic
-next-token path: about 1,500 tokens/s at one thread on the benchmark machine, so 20 M tokens take
-hours), so it runs in chunks of ``--chunk-sentences`` sentences, each written atomically with a
+next-token path, a full distribution per token: 1,000-1,500 tokens/s at one thread on a loaded
+2-vCPU machine, so 20 M tokens take 4-6 hours), so it runs in chunks of ``--chunk-sentences`` sentences, each written atomically with a
 record beside it: an interrupted run resumes at the first missing chunk, ``--jobs`` processes
 sample chunks side by side, and the corpus is the first chunks that together reach
 ``--tokens`` tokens (words + one ``</s>`` per line).
@@ -26,6 +26,8 @@ The benchmark (:func:`bench_limited`, also run by ``ngram_bench.py``): ``lmlab n
 with a limit below the size of the corpus's count table vs ``lmplz -S LIMIT``, wall time, CPU
 time and peak RSS of each, and both ARPA files checked against lmlab's in-memory estimation:
 lmlab's byte for byte, lmplz's n-gram for n-gram (same n-grams, log10 values within 1e-5).
+lmplz refuses a limit below its vocabulary hash estimate (24 MiB with its default
+``--vocab_estimate``), so a small corpus needs ``-S 40M`` or more.
 
 Only the standard library at module level (``ngram_bench.py`` imports it in its KenLM worker).
 """
