@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from numba import njit
 
 from .._progress import advance, stage
 
@@ -34,8 +33,10 @@ class Block:
         self.m, self.lo, self.hi, self.c_lo, self.c_hi = m, lo, hi, c_lo, c_hi
         self.rows, self.ctx = slice(lo, hi), slice(c_lo, c_hi)
         #: each row's context, counted from ``c_lo`` (order 1: every row has the one empty context)
-        self.rel = (np.asarray(prefix[lo:hi], dtype=np.int64) - c_lo if prefix is not None
-                    else np.zeros(hi - lo, dtype=np.int64))
+        if prefix is None:
+            self.rel = np.zeros(hi - lo, dtype=np.int64)
+        else:  # the first block's (the only one in memory) is the prefixes themselves, not a copy
+            self.rel = prefix[lo:hi] if c_lo == 0 else np.asarray(prefix[lo:hi], dtype=np.int64) - c_lo
 
     def sums(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` (one per row) over each context (order 1: the one sum of all)."""
@@ -77,6 +78,57 @@ def context_blocks(counts, m: int) -> Iterator[Block]:
         lo, c_lo = hi, c_hi
 
 
+def blockwise(counts, m: int, fn, kinds: str, n_ctx: int | None = None) -> list[np.ndarray]:
+    """Arrays made a block at a time: ``fn(block)`` returns one array per letter of ``kinds``, ``r``
+    for one value per row of the block, ``c`` for one per context (``n_ctx`` of them: default the
+    (m-1)-grams; order 1 has one).  With one block (counts in memory) its arrays are the result,
+    not copied; otherwise they are written into arrays of ``counts`` (memory-mapped on disk)."""
+    if n_ctx is None:
+        n_ctx = 1 if m == 1 else len(counts.count[m - 2])
+    sizes = {"r": len(counts.count[m - 1]), "c": n_ctx}
+    outs = None
+    for b in context_blocks(counts, m):
+        parts = fn(b)
+        if counts.block_rows is None or m == 1:  # the one block
+            return list(parts)
+        if outs is None:
+            outs = [counts.new_array(sizes[k], p.dtype) for k, p in zip(kinds, parts, strict=True)]
+        for out, k, part in zip(outs, kinds, parts, strict=True):
+            out[b.rows if k == "r" else b.ctx] = part
+    return outs
+
+
+def appended(counts, m: int, fn, sizes: list[int]) -> list[np.ndarray]:
+    """Arrays of ``sizes`` values made by appending, block after block, the arrays ``fn(block)``
+    returns (a block's kept rows, say); with one block, its arrays are the result."""
+    outs, pos = None, [0] * len(sizes)
+    for b in context_blocks(counts, m):
+        parts = fn(b)
+        if counts.block_rows is None or m == 1:
+            return list(parts)
+        if outs is None:
+            outs = [counts.new_array(n, p.dtype) for n, p in zip(sizes, parts, strict=True)]
+        for j, (out, part) in enumerate(zip(outs, parts, strict=True)):
+            out[pos[j]: pos[j] + len(part)] = part
+            pos[j] += len(part)
+    return outs
+
+
+def chunkwise(counts, n: int, fn, whole: bool = False) -> np.ndarray:
+    """``fn(slice)`` over ``0:n`` in chunks of ``counts.block_rows`` rows, into one array (with
+    one chunk, or ``whole``, its array itself)."""
+    if whole or counts.block_rows is None or n <= counts.block_rows:
+        return fn(slice(0, n))
+    out = None
+    for s in row_chunks(n, counts.block_rows):
+        part = fn(s)
+        if out is None:
+            out = counts.new_array(n, part.dtype)
+        out[s] = part
+        counts.release_pages()
+    return out
+
+
 def row_chunks(n: int, rows: int | None) -> Iterator[slice]:
     """``0:n`` in slices of ``rows`` (one slice when None)."""
     step = rows or max(n, 1)
@@ -101,30 +153,11 @@ def occurrences(counts, ids: np.ndarray, n: int) -> np.ndarray:
     ``counts`` (memory-mapped when counted on disk) a piece of ``ids`` at a time."""
     if counts.block_rows is None:
         return np.bincount(ids, minlength=n).astype(np.int64, copy=False)
+    from .external import count_into  # numba: only on this path (it costs memory to load)
+
     out = counts.new_array(n, np.int64)
     out[:] = 0
     for s in row_chunks(len(ids), GATHER_ROWS):
-        _count_into(np.asarray(ids[s], dtype=np.int64), out)
-        counts.release_pages()
-    return out
-
-
-@njit(cache=True)
-def _count_into(ids, out):
-    for i in range(len(ids)):
-        out[ids[i]] += 1
-
-
-def compress(counts, src: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``src[keep]`` (``keep`` a boolean mask), written a block of rows at a time."""
-    if counts.block_rows is None:
-        return src[keep]
-    n = sum(int(np.count_nonzero(keep[s])) for s in row_chunks(len(keep), counts.block_rows))
-    out = counts.new_array(n, src.dtype)
-    pos = 0
-    for s in row_chunks(len(keep), counts.block_rows):
-        part = src[s][keep[s]]
-        out[pos: pos + len(part)] = part
-        pos += len(part)
+        count_into(np.asarray(ids[s], dtype=np.int64), out)
         counts.release_pages()
     return out

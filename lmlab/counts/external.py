@@ -26,6 +26,7 @@ from numba import njit
 from .._progress import advance, stage
 from ..errors import ConfigError, CorpusError
 from ..text.specials import BOS_ID
+from .heap import return_freed_memory
 from .ngram_counts import NgramCounts, count_ngrams, lookup_keys, release_pages
 
 _UNITS = {"": 1 << 10, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
@@ -106,27 +107,6 @@ class TempFolder:
 def block_tokens(memory: int, order: int) -> int:
     """Tokens per counted block so that counting one block stays within ``memory`` bytes."""
     return max(1, memory // (BYTES_PER_TOKEN + BYTES_PER_TOKEN_ORDER * order))
-
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-HEAP_THRESHOLD = 1 << 17
-
-
-def return_freed_memory() -> bool:
-    """Make the C heap hand freed blocks back to the system (glibc's ``mallopt``): arrays of
-    128 KiB or more are mapped and unmapped, and the heap is trimmed above 128 KiB free.  By
-    default glibc raises its mapping threshold to the largest array freed so far (up to 32 MiB),
-    after which a block's temporaries come from the heap and its holes stay resident, so the
-    process's memory would creep up block after block.  Returns whether it applied (glibc only)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, HEAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, HEAP_THRESHOLD))
 
 
 def estimation_rows(memory: int) -> int:
@@ -242,6 +222,13 @@ def _merge_order(folder: str, m: int, run_starts: np.ndarray, block: int) -> tup
     for name in (f"run{m}.ids", f"run{m}.cnt"):
         os.remove(os.path.join(folder, name))  # each order's runs are read once
     return out_rows[:n], out_cnt[:n]
+
+
+@njit(cache=True)
+def count_into(ids, out):
+    """``out[i] += 1`` for each ``i`` in ``ids`` (a scatter count into a memory-mapped array)."""
+    for i in range(len(ids)):
+        out[ids[i]] += 1
 
 
 @njit(cache=True)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ...counts.blocks import context_blocks, gather, row_chunks
+from ...counts.blocks import appended, blockwise, gather, row_chunks
 from ...counts.ngram_counts import NgramCounts
 from ...errors import ConfigError
 from ...text.specials import BOS_ID
@@ -65,12 +65,9 @@ def both_masks(counts: NgramCounts, a: list[np.ndarray], b: list[np.ndarray]) ->
                            for m in range(2, counts.order + 1))]
 
 
-def _blockwise(counts: NgramCounts, m: int, fn, dtype=bool) -> np.ndarray:
+def _blockwise(counts: NgramCounts, m: int, fn) -> np.ndarray:
     """An array of one value per m-gram, ``fn(block)`` for each block of rows."""
-    out = counts.new_array(len(counts.count[m - 1]), dtype)
-    for b in context_blocks(counts, m):
-        out[b.rows] = fn(b)
-    return out
+    return blockwise(counts, m, lambda b: (fn(b),), "r")[0]
 
 
 def subset_counts(counts: NgramCounts, keep: list[np.ndarray]) -> NgramCounts:
@@ -84,23 +81,18 @@ def subset_counts(counts: NgramCounts, keep: list[np.ndarray]) -> NgramCounts:
     k0 = keep[0]
     keys, prefix, word, suffix, cnt, bos = [np.arange(V, dtype=np.int64)], [counts.prefix[0][k0]], \
         [np.arange(V, dtype=np.int32)], [counts.suffix[0][k0]], [counts.count[0][k0]], [counts.bos_first[0][k0]]
+
+    def kept(b):
+        m = b.m
+        kb = keep[m - 1][b.rows]
+        pre = new_id[m - 2][counts.prefix[m - 1][b.rows][kb]]
+        w = word_id[counts.word[m - 1][b.rows][kb]]
+        return (pre * V + w, pre, w.astype(np.int32), gather(counts, new_id[m - 2], counts.suffix[m - 1][b.rows][kb]),
+                counts.count[m - 1][b.rows][kb], counts.bos_first[m - 1][b.rows][kb])
+
     for m in counts.each_order(2):
-        k = keep[m - 1]
-        n = _kept_rows(counts, k)
-        order = [counts.new_array(n, t) for t in (np.int64, np.int64, np.int32, np.int64, np.int64, bool)]
-        pos = 0
-        for b in context_blocks(counts, m):
-            kb = k[b.rows]
-            pre = new_id[m - 2][counts.prefix[m - 1][b.rows][kb]]
-            w = word_id[counts.word[m - 1][b.rows][kb]]
-            end = pos + len(w)
-            for out, part in zip(order, (pre * V + w, pre, w.astype(np.int32),
-                                         gather(counts, new_id[m - 2], counts.suffix[m - 1][b.rows][kb]),
-                                         counts.count[m - 1][b.rows][kb], counts.bos_first[m - 1][b.rows][kb]),
-                                 strict=True):
-                out[pos:end] = part
-            pos = end
-        for lst, out in zip((keys, prefix, word, suffix, cnt, bos), order, strict=True):
+        parts = appended(counts, m, kept, [_kept_rows(counts, keep[m - 1])] * 6)
+        for lst, out in zip((keys, prefix, word, suffix, cnt, bos), parts, strict=True):
             lst.append(out)
     return NgramCounts(counts.order, V, keys, prefix, word, suffix, cnt, bos, counts.n_sentences, counts.n_tokens,
                        folder=counts.folder, _kept=counts._kept, block_rows=counts.block_rows)  # noqa: SLF001
@@ -112,6 +104,8 @@ def _kept_rows(counts: NgramCounts, keep: np.ndarray) -> int:
 
 def _new_ids(counts: NgramCounts, keep: np.ndarray) -> np.ndarray:
     """``cumsum(keep) - 1``: the new id of each kept n-gram, a block of rows at a time."""
+    if counts.block_rows is None:
+        return np.cumsum(keep) - 1
     out = counts.new_array(len(keep), np.int64)
     base = -1
     for s in row_chunks(len(keep), counts.block_rows):
@@ -137,21 +131,15 @@ def prune_estimate(counts: NgramCounts, est: Estimate, keep: list[np.ndarray]) -
     """Drop n-grams; their discounted mass goes to their contexts' gamma (stays normalised)."""
     k0 = keep[0]
     us, gammas = [est.u[0][k0]], [est.gamma[0] + est.u[0][~k0].sum()]
+    def kept(b):
+        m = b.m
+        kb, kc = keep[m - 1][b.rows], keep[m - 2][b.ctx]
+        drop = ~kb
+        moved = np.bincount(b.rel[drop], weights=est.u[m - 1][b.rows][drop], minlength=b.c_hi - b.c_lo)
+        return est.u[m - 1][b.rows][kb], (est.gamma[m - 1][b.ctx] + moved)[kc]
+
     for m in counts.each_order(2):
-        k = keep[m - 1]
-        u = counts.new_array(_kept_rows(counts, k), np.float64)
-        gamma = counts.new_array(_kept_rows(counts, keep[m - 2]), np.float64)
-        pos = c_pos = 0
-        for b in context_blocks(counts, m):
-            kb, kc = k[b.rows], keep[m - 2][b.ctx]
-            drop = ~kb
-            moved = np.bincount(b.rel[drop], weights=est.u[m - 1][b.rows][drop], minlength=b.c_hi - b.c_lo)
-            g = (est.gamma[m - 1][b.ctx] + moved)[kc]
-            gamma[c_pos: c_pos + len(g)] = g
-            c_pos += len(g)
-            kept_u = est.u[m - 1][b.rows][kb]
-            u[pos: pos + len(kept_u)] = kept_u
-            pos += len(kept_u)
+        u, gamma = appended(counts, m, kept, [_kept_rows(counts, keep[m - 1]), _kept_rows(counts, keep[m - 2])])
         us.append(u)
         gammas.append(gamma)
     return subset_counts(counts, keep), Estimate(us, gammas)

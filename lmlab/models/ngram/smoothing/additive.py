@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ....counts.blocks import context_blocks
+from ....counts.blocks import blockwise
 from ....counts.ngram_counts import NgramCounts
 from ....text.specials import BOS_ID, EOS_ID
 from ..tables import BackoffTables
@@ -42,30 +42,34 @@ def additive_tables(counts: NgramCounts, k: float | None, *, dtype: type = np.fl
     kk = 0.0 if k is None else float(k)
     blank_p = 0.0 if k is None else 1.0 / n_words
     probs, backs = [], []
+
+    def prob(b):
+        m = b.m
+        cm = c[m - 1][b.rows].astype(np.float64)
+        total = b.sums(cm)
+        denom = (total[0] if m == 1 else total[b.rel]) + kk * n_words
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(denom > 0, (cm + kk) / denom, 0.0)
+        if m < N:
+            full = counts.bos_first[m - 1][b.rows] if m > 1 else np.zeros(len(p), dtype=bool)
+            p = np.where(full, p, blank_p)
+        if m == 1:
+            p[BOS_ID] = 0.0
+        return (_log10(p, dtype),)
+
+    def backoff(b):  # of each (m-1)-gram as a context of the block's m-grams
+        m = b.m
+        ctx_total = b.sums(c[m - 1][b.rows].astype(np.float64))
+        is_full_ctx = (counts.bos_first[m - 2][b.ctx] if m > 2 else np.arange(b.c_lo, b.c_hi) == BOS_ID) | (m == N)
+        has_children = ctx_total > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = kk * n_words / (ctx_total + kk * n_words) if k is not None else np.zeros_like(ctx_total)
+        return (_log10(np.where(is_full_ctx & has_children, w, 1.0), dtype),)
+
     for m in range(1, N + 1):
-        lp = counts.new_array(len(c[m - 1]), dtype)
-        for b in context_blocks(counts, m):
-            cm = c[m - 1][b.rows].astype(np.float64)
-            total = b.sums(cm)
-            denom = (total[0] if m == 1 else total[b.rel]) + kk * n_words
-            with np.errstate(divide="ignore", invalid="ignore"):
-                p = np.where(denom > 0, (cm + kk) / denom, 0.0)
-            if m < N:
-                full = counts.bos_first[m - 1][b.rows] if m > 1 else np.zeros(len(p), dtype=bool)
-                p = np.where(full, p, blank_p)
-            if m == 1:
-                p[BOS_ID] = 0.0
-            lp[b.rows] = _log10(p, dtype)
-        probs.append(lp)
-        if m < N:  # the backoff of each m-gram as a context of the (m+1)-grams
-            b10 = counts.new_array(len(c[m - 1]), dtype)
-            for b in context_blocks(counts, m + 1):
-                ctx_total = b.sums(c[m][b.rows].astype(np.float64))
-                is_full_ctx = (counts.bos_first[m - 1][b.ctx] if m > 1 else np.arange(b.c_lo, b.c_hi) == BOS_ID) | (m == N - 1)
-                has_children = ctx_total > 0
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    w = kk * n_words / (ctx_total + kk * n_words) if k is not None else np.zeros_like(ctx_total)
-                b10[b.ctx] = _log10(np.where(is_full_ctx & has_children, w, 1.0), dtype)
+        probs.append(blockwise(counts, m, prob, "r")[0])
+        if m < N:
+            [b10] = blockwise(counts, m + 1, backoff, "c")
             if m == 1:
                 b10[EOS_ID] = 0.0
             backs.append(b10)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ....counts.blocks import context_blocks, gather, row_chunks
+from ....counts.blocks import blockwise, chunkwise, gather
 from ....counts.ngram_counts import NgramCounts
 from ....errors import CorpusError
 from ....text.specials import BOS_ID, EOS_ID, UNK_ID
@@ -61,25 +61,16 @@ def assemble(
     probs = [p1]
     backoffs: list[np.ndarray] = []
     for m in counts.each_order(2):
-        p = counts.new_array(len(counts.count[m - 1]), np.float64)
-        bow = counts.new_array(len(counts.count[m - 2]), np.float64)
-        for b in context_blocks(counts, m):
-            p[b.rows], bow[b.ctx] = _assemble_block(counts, est, b, probs[m - 2], interpolate)
+        p, bow = blockwise(counts, m, lambda b: _assemble_block(counts, est, b, probs[-1], interpolate), "rc")
         probs.append(p)
         backoffs.append(bow)
     backoffs.append(np.empty(0))
     logprob10, backoff10 = [], []
     for m in counts.each_order():
-        lp = counts.new_array(len(probs[m - 1]), dtype)
-        bo = counts.new_array(len(backoffs[m - 1]), dtype)
-        for s in row_chunks(len(lp), counts.block_rows if m > 1 else None):
-            lp[s] = _log10_prob(probs[m - 1][s], m == 1, s.start).astype(dtype)
-            counts.release_pages()
-        for s in row_chunks(len(bo), counts.block_rows if m > 1 else None):
-            bo[s] = _log10_backoff(backoffs[m - 1][s], m).astype(dtype)
-            counts.release_pages()
-        logprob10.append(lp)
-        backoff10.append(bo)
+        p, b = probs[m - 1], backoffs[m - 1]
+        # order 1 (the vocabulary) at once: <s> and </s> are set by their ids
+        logprob10.append(chunkwise(counts, len(p), lambda s: _log10_prob(p[s], m == 1, s.start).astype(dtype), m == 1))
+        backoff10.append(chunkwise(counts, len(b), lambda s: _log10_backoff(b[s], m).astype(dtype), m == 1))
     return BackoffTables(order=N, vocab_size=V, keys=list(counts.keys), logprob10=logprob10, backoff10=backoff10)
 
 

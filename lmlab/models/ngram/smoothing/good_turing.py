@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ....counts.blocks import context_blocks, row_chunks
+from ....counts.blocks import blockwise, row_chunks
 from ....counts.ngram_counts import NgramCounts
 from .assemble import Estimate
 from .kneser_ney import raw_counts
@@ -67,10 +67,7 @@ def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray
             d = np.array([1.0, 1.0 - p0])
         else:
             d = katz_discounts(cm, GTMAX, counts.block_rows)
-        u = counts.new_array(len(cm), np.float64)
-        gamma = counts.new_array(1 if m == 1 else len(counts.count[m - 2]), np.float64)
-        for b in context_blocks(counts, m):
-            u[b.rows], gamma[b.ctx] = _katz_block(b, cm[b.rows], d)
+        u, gamma = blockwise(counts, m, lambda b, cm=cm, d=d: _katz_block(b, cm[b.rows], d), "rc")
         gammas.append(gamma)
         us.append(u)
         ds.append(d)

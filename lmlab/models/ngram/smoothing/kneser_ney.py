@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ....counts.blocks import context_blocks, occurrences, row_chunks
+from ....counts.blocks import blockwise, occurrences, row_chunks
 from ....counts.ngram_counts import NgramCounts
 from ....errors import DiscountError
 from ....text.specials import BOS_ID
@@ -44,9 +44,8 @@ def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
             out.append(counts.keep(a.astype(np.int64, copy=False)))
             continue
         cont = occurrences(counts, counts.suffix[m], len(counts.count[m - 1]))  # distinct left extensions
-        a = counts.new_array(len(cont), np.int64)
-        for b in context_blocks(counts, m):
-            a[b.rows] = np.where(counts.bos_first[m - 1][b.rows], counts.count[m - 1][b.rows], cont[b.rows])
+        [a] = blockwise(counts, m, lambda b, m=m: (
+            np.where(counts.bos_first[m - 1][b.rows], counts.count[m - 1][b.rows], cont[b.rows]),), "r")
         if m == 1:
             a[BOS_ID] = 0
         out.append(a)
@@ -145,22 +144,20 @@ def kneser_ney_estimate(
     discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
     us, gammas = [], []
     for m in counts.each_order():
-        u = counts.new_array(len(a[m - 1]), np.float64)
-        gamma = counts.new_array(1 if m == 1 else len(counts.count[m - 2]), np.float64)
-        for b in context_blocks(counts, m):
-            am = a[m - 1][b.rows]
-            d = discounts[m - 1][np.minimum(am, 3)]
-            am = am.astype(np.float64)
-            d = np.minimum(d, am)  # a discount never exceeds the count
-            denom = b.sums(am)
-            dsum = b.sums(d)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if m == 1:
-                    u[b.rows] = (am - d) / denom[0]
-                    gamma[:] = dsum / denom
-                else:
-                    u[b.rows] = (am - d) / denom[b.rel]
-                    gamma[b.ctx] = np.where(denom > 0, dsum / denom, 0.0)
+        u, gamma = blockwise(counts, m, lambda b, m=m: _kn_block(b, a[m - 1][b.rows], discounts[m - 1]), "rc")
         us.append(u)
         gammas.append(gamma)
     return Estimate(us, gammas), discounts
+
+
+def _kn_block(b, a: np.ndarray, discounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u of the block's n-grams (adjusted counts ``a``) and gamma of its contexts."""
+    d = discounts[np.minimum(a, 3)]
+    am = a.astype(np.float64)
+    d = np.minimum(d, am)  # a discount never exceeds the count
+    denom = b.sums(am)
+    dsum = b.sums(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if b.m == 1:
+            return (am - d) / denom[0], dsum / denom
+        return (am - d) / denom[b.rel], np.where(denom > 0, dsum / denom, 0.0)

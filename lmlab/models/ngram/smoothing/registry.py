@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ....counts.heap import trim
 from ....counts.ngram_counts import NgramCounts
 from ....errors import ConfigError
 from ..tables import BackoffTables
@@ -50,7 +51,9 @@ def _finish(lm, counts: NgramCounts, est) -> BackoffTables:
         counts, est = prune_estimate(counts, est, keep)
         if lm.limit_vocab is not None:
             lm._fit_vocab = lm._fit_vocab.subset(keep[0])
-    return assemble(counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams)
+    tables = assemble(counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams)
+    trim()  # the estimate's temporaries are freed: their memory goes back before the model is written
+    return tables
 
 
 def _kn(modified: bool, continuation: bool = True) -> Estimator:
@@ -82,7 +85,9 @@ def _direct(fn) -> Estimator:
                 f"count pruning and limit_vocab are not defined for {lm.smoothing}; prune the trained "
                 "model with relative-entropy pruning (NgramLM.prune_entropy / lmlab prune) instead"
             )
-        return fn(lm, counts), None
+        tables = fn(lm, counts)
+        trim()
+        return tables, None
 
     return estimate
 

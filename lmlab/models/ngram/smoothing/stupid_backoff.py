@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ....counts.blocks import context_blocks
+from ....counts.blocks import blockwise
 from ....counts.ngram_counts import NgramCounts
 from ....text.specials import BOS_ID
 from ..tables import BackoffTables
@@ -27,19 +27,19 @@ def stupid_backoff_tables(counts: NgramCounts, alpha: float, *, dtype: type = np
     """Tables of stupid backoff (block by block, :mod:`~lmlab.counts.blocks`)."""
     c = raw_counts(counts)
     probs, backs = [], []
+    def score(b):
+        cm = c[b.m - 1][b.rows].astype(np.float64)
+        total = b.sums(cm)
+        denom = total[0] if b.m == 1 else total[b.rel]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.log10(cm / denom)
+        x[~np.isfinite(x)] = LOG10_ZERO
+        if b.m == 1:
+            x[BOS_ID] = LOG10_ZERO
+        return (x.astype(dtype),)
+
     for m in range(1, counts.order + 1):
-        lp = counts.new_array(len(c[m - 1]), dtype)
-        for b in context_blocks(counts, m):
-            cm = c[m - 1][b.rows].astype(np.float64)
-            total = b.sums(cm)
-            denom = total[0] if m == 1 else total[b.rel]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x = np.log10(cm / denom)
-            x[~np.isfinite(x)] = LOG10_ZERO
-            if m == 1:
-                x[BOS_ID] = LOG10_ZERO
-            lp[b.rows] = x.astype(dtype)
-        probs.append(lp)
+        probs.append(blockwise(counts, m, score, "r")[0])
         back = counts.new_array(len(c[m - 1]) if m < counts.order else 0, dtype)
         back[:] = 0
         backs.append(back)
