@@ -310,7 +310,8 @@ def test_wikitext2_5gram_within_its_limit_plus_250_mb(data_root, tmp_path):
     def peak_mb(*extra) -> float:
         p = subprocess.Popen(cmd + list(extra), env=env)
         _, status, usage = os.wait4(p.pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        p.returncode = os.waitstatus_to_exitcode(status)  # waited for (Popen must know)
+        assert p.returncode == 0
         return usage.ru_maxrss / 1024
 
     train = data_root / "wikitext-2" / "train.txt"
