@@ -62,9 +62,9 @@ def add_parser(sub):
     p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--max_vocab", type=vocab_size, help="keep the most frequent words (specials included) (default: no limit)")
     p.add_argument("-S", "--memory", type=memory_size, metavar="SIZE",
-                   help="memory limit of counting (as lmplz -S: 1G, 500M, 80%% of physical memory; a bare number "
-                        "is KiB): the corpus is counted into sorted runs on disk and merged, the same model "
-                        "(default: count in memory at once)")
+                   help="memory limit (as lmplz -S: 1G, 500M, 80%% of physical memory; a bare number is KiB): "
+                        "the corpus is counted into sorted runs on disk and merged, and the model estimated in "
+                        "blocks, the same model (default: count and estimate in memory at once)")
     p.add_argument("-T", "--temp_prefix", metavar="PATH",
                    help="with -S: folder (or path prefix, as lmplz's /tmp/lm) for the temporary files, all "
                         "removed at the end (default: the system's temporary folder)")
