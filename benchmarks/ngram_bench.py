@@ -19,6 +19,9 @@ What is measured (each peer in the same run, so the ratios are like for like):
 4. Bytes per n-gram: lmlab ``.lmbin`` and KenLM probing / trie binaries.
 5. NLTK floor: ``nltk.lm.KneserNeyInterpolated(3)`` fitted on PTB train, scoring the first
    ``--nltk-lines`` test lines (capped at ``--nltk-cap`` seconds).
+6. Memory-limited estimation on a >= 20 M-token corpus sampled once from the WikiText-2 KN 5-gram
+   (``benchmarks/big_corpus.py``, cached): ``lmlab ngram -S`` vs ``lmplz -S`` with the same limit
+   (``--limited-memory``, below the count table), both ARPAs checked against lmlab's in-memory one.
 
 KenLM refuses ``<unk>`` in its training text, so KenLM trains and is tested on copies with the
 literal ``<unk>`` replaced by ``UNKTOK``; lmlab uses the original files (``<unk>`` is a trained
@@ -65,6 +68,7 @@ TARGETS = {
     "estimation": "lmlab estimation (ARPA written) within 2x of lmplz's wall time",
     "batch": "lmlab batch scoring >= 0.5x KenLM Python Model.score throughput",
     "nltk": "lmlab batch scoring >= 1000x NLTK KneserNeyInterpolated",
+    "limited": "lmlab -S on the >= 20 M-token corpus: peak RSS <= limit + 250 MB, the same ARPA as in memory",
 }
 
 
@@ -783,6 +787,11 @@ def render(results: dict) -> str:
                  f"| {_f(e['lmlab']['peak_rss_mb'], 0)} | {e['ratio_rss']:.2f}x |")
     L.append("")
 
+    if results.get("limited"):
+        import big_corpus
+
+        L += big_corpus.render(results["limited"], results["limited"]["corpus_record"]) + [""]
+
     L.append("### Test perplexity")
     L.append("")
     L.append("KenLM `query -v summary` on its ARPA (trained on the `UNKTOK` copy) vs lmlab `evaluate` "
@@ -959,6 +968,11 @@ def compute_targets(results: dict) -> dict:
             "text": ", ".join(f"{k.replace('.o', ' o')} {r['batch']:.2f}x ({r['batch_incl_encode']:.2f}x with "
                               "encoding)" for k, r in ratios.items()),
         }
+    lim = results.get("limited")
+    if lim:
+        ok = lim["lmlab"]["within_limit"] and lim["lmlab"]["same_arpa_as_in_memory"]
+        t["limited"] = {"met": ok, "text": f"{lim['lmlab']['peak_rss_mb']:.0f} MB at -S {lim['memory']}, "
+                        + ("same ARPA" if lim["lmlab"]["same_arpa_as_in_memory"] else "DIFFERENT ARPA")}
     n = results.get("nltk")
     if n:
         r = n["lmlab_batch_tokens_per_s"] / n["tokens_per_s"]
@@ -1008,6 +1022,11 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", default=str(REPO / "BENCHMARKS.md"), help="file whose n-gram section is rewritten")
     ap.add_argument("--no-markdown", action="store_true", help="do not touch BENCHMARKS.md")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--limited-tokens", type=int, default=20_000_000,
+                    help="tokens of the sampled corpus of the memory-limited case (benchmarks/big_corpus.py)")
+    ap.add_argument("--limited-memory", default="1G", help="-S of lmlab and lmplz in the memory-limited case")
+    ap.add_argument("--limited-jobs", type=int, default=1, help="processes sampling that corpus (first run only)")
+    ap.add_argument("--no-limited", action="store_true", help="skip the memory-limited case")
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -1069,6 +1088,13 @@ def main(argv=None) -> int:
             n["lmlab_batch_tokens_per_s"] = ptb3["query"]["lmlab_arpa"]["methods"]["batch"]["tokens_per_s"]
             n["ratio_lmlab_batch_over_nltk"] = n["lmlab_batch_tokens_per_s"] / n["tokens_per_s"]
             results["nltk"] = n
+        if not (args.quick or args.no_limited):
+            import big_corpus  # this script's folder; stdlib only at module level
+
+            corpus, record = big_corpus.ensure_corpus(args.limited_tokens, data=data, jobs=args.limited_jobs)
+            snap = cpu_snapshot()
+            lim = big_corpus.bench_limited(corpus, args.limited_memory, kbin, tmp / "limited")
+            results["limited"] = dict(lim, corpus_record=record, other_load=other_load(snap, cpu_snapshot()))
     finally:
         if args.keep:
             log(f"kept {tmp}")

@@ -62,13 +62,13 @@ def add_parser(sub):
     p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--max_vocab", type=vocab_size, help="keep the most frequent words (specials included) (default: no limit)")
     p.add_argument("-S", "--memory", type=memory_size, metavar="SIZE",
-                   help="memory limit of counting (as lmplz -S: 1G, 500M, 80%% of physical memory; a bare number "
-                        "is KiB): the corpus is counted into sorted runs on disk and merged, the same model "
-                        "(default: count in memory at once)")
+                   help="memory limit (as lmplz -S: 1G, 500M, 80%% of physical memory; a bare number is KiB): "
+                        "the corpus is counted into sorted runs on disk and merged, and the model estimated in "
+                        "blocks, the same model (default: count and estimate in memory at once)")
     p.add_argument("-T", "--temp_prefix", metavar="PATH",
                    help="with -S: folder (or path prefix, as lmplz's /tmp/lm) for the temporary files, all "
                         "removed at the end (default: the system's temporary folder)")
-    p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    p.add_argument("--quiet", action="store_true", help="no progress messages (nor, with -S, progress bars) on stderr")
     applies_only(p, "temp_prefix", lambda a: a.memory is not None, "with -S/--memory")
     applies_only(p, "k", lambda a: a.smoothing == "additive", "with --smoothing additive")
     for dest in ("discount", "discount_fallback"):
@@ -134,9 +134,11 @@ def run(args) -> int:
         prune=args.prune, limit_vocab=_limit_vocab(args.limit_vocab_file),
     )
     if args.memory is not None:
+        from .._progress import stage_bars
         from ..counts.external import TempFolder
 
-        with TempFolder(args.temp_prefix) as folder:  # removed on success, error, Ctrl-C and SIGTERM
+        # removed on success, error, Ctrl-C and SIGTERM; bars on a terminal for each stage
+        with TempFolder(args.temp_prefix) as folder, stage_bars(not args.quiet):
             _fit_limited(lm, args, folder, progress)
             _report_and_write(lm, args, progress)  # the counts are memory-mapped from the folder
         return 0
@@ -159,17 +161,26 @@ def _report_and_write(lm, args, progress) -> None:
 def _fit_limited(lm, args, folder: str, progress):
     """Estimate ``lm`` within ``args.memory``: two passes over the text (vocabulary, then counting
     into sorted runs in ``folder``); standard input is first copied into ``folder``."""
-    from ..counts.external import ExternalStats, block_tokens, blocks_of, count_external
+    from ..counts.external import ExternalStats, block_tokens, blocks_of, count_external, estimation_rows
 
     source = _line_batches(args, folder)
-    vocab = _build_vocab(lm, source())
-    stats = ExternalStats(args.memory, block_tokens(args.memory, lm.order))
-    progress(f"vocabulary of {len(vocab)} words; counting in blocks of {stats.block_tokens} tokens "
-             f"(-S {args.memory} bytes) in {folder}")
+    lines = [0]
+    vocab = _build_vocab(lm, _counted(source(), lines))
+    stats = ExternalStats(args.memory, block_tokens(args.memory, lm.order), expected_lines=lines[0])
+    progress(f"vocabulary of {len(vocab)} words from {lines[0]} lines; counting in blocks of {stats.block_tokens} "
+             f"tokens, estimating in blocks of {estimation_rows(args.memory)} n-grams (-S {args.memory} bytes) "
+             f"in {folder}")
     counts = count_external(blocks_of(source(), lm.tokenizer.tokenize, stats.block_tokens), vocab, lm.order,
                             folder, stats, progress)
     lm.fit_counts(counts, vocab)
     return stats
+
+
+def _counted(batches, lines: list[int]):
+    """The batches, adding up their lines in ``lines[0]``."""
+    for batch in batches:
+        lines[0] += len(batch)
+        yield batch
 
 
 def _build_vocab(lm, batches):

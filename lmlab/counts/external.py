@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from .._progress import advance, stage
 from ..errors import ConfigError, CorpusError
 from ..text.specials import BOS_ID
+from .heap import return_freed_memory
 from .ngram_counts import NgramCounts, count_ngrams, lookup_keys, release_pages
 
 _UNITS = {"": 1 << 10, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
@@ -34,6 +36,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bkmgtp%]?)\s*$", re.IGNORECAS
 BYTES_PER_TOKEN = 220
 BYTES_PER_TOKEN_ORDER = 90
 BYTES_PER_MERGED_ROW = 128  # memory per n-gram of a merge block (its records, counts and ids)
+#: memory per n-gram of an estimation block (:mod:`.blocks`: the smoothers' per-row temporaries)
+BYTES_PER_ESTIMATED_ROW = 160
 
 
 def physical_memory() -> int:
@@ -65,6 +69,7 @@ class ExternalStats:
 
     memory: int
     block_tokens: int
+    expected_lines: int = 0  # lines of the corpus, when known beforehand (the progress bar's total)
     runs: int = 0
     lines: int = 0
     run_ngrams: list[int] = field(default_factory=list)  # per order m >= 2: records written in all runs
@@ -104,6 +109,11 @@ def block_tokens(memory: int, order: int) -> int:
     return max(1, memory // (BYTES_PER_TOKEN + BYTES_PER_TOKEN_ORDER * order))
 
 
+def estimation_rows(memory: int) -> int:
+    """n-grams per block of estimation (:mod:`.blocks`) within ``memory`` bytes."""
+    return max(64, memory // BYTES_PER_ESTIMATED_ROW)
+
+
 def blocks_of(batches: Iterable[list], tokenize: Callable[[str], list[str]], tokens: int) -> Iterator[list[list[str]]]:
     """Tokenised lines in blocks of at least ``tokens`` tokens (each sentence counts its ``</s>``)."""
     block, n = [], 0
@@ -131,12 +141,14 @@ def count_external(
     in ``folder``; the result equals ``count_ngrams`` of the whole corpus (memory-mapped arrays)."""
     from ..text.vocab import encode_corpus
 
+    return_freed_memory()
     V = len(vocab)
     unigram = np.zeros(V, dtype=np.int64)
     n_sentences = n_tokens = 0
     files = {m: (open(os.path.join(folder, f"run{m}.ids"), "wb"), open(os.path.join(folder, f"run{m}.cnt"), "wb"))
              for m in range(2, order + 1)}
     run_starts: dict[int, list[int]] = {m: [0] for m in files}
+    stage("counting", stats.expected_lines or None, "lines")
     try:
         for block in blocks:
             ids, starts = encode_corpus(vocab, block, n_bos=1, n_eos=1)
@@ -151,6 +163,7 @@ def count_external(
                 run_starts[m].append(run_starts[m][-1] + len(rows))
             stats.runs += 1
             stats.lines += len(block)
+            advance(len(block))
             if stats.runs % 100 == 1:
                 progress(f"counted {stats.lines} lines into {stats.runs} sorted runs on disk")
             del c, ids, starts
@@ -164,7 +177,7 @@ def count_external(
     keys = [np.arange(V, dtype=np.int64)]
     out = NgramCounts(order, V, keys, [np.full(V, -1, dtype=np.int64)], [np.arange(V, dtype=np.int32)],
                       [np.full(V, -1, dtype=np.int64)], [unigram], [np.arange(V) == BOS_ID], n_sentences, n_tokens,
-                      folder=folder)
+                      folder=folder, block_rows=estimation_rows(stats.memory))
     for m in range(2, order + 1):
         block = max(1024, stats.memory // BYTES_PER_MERGED_ROW)
         rows, cnt = _merge_order(folder, m, np.array(run_starts[m], dtype=np.int64), block)
@@ -195,15 +208,27 @@ def _merge_order(folder: str, m: int, run_starts: np.ndarray, block: int) -> tup
     out_rows = _memmap(folder, f"merged{m}.ids", np.int32, (total, m))
     out_cnt = _memmap(folder, f"merged{m}.cnt", np.int64, (total,))
     n = 0
+    stage(f"merging {m}-grams", total, "records")
     if total:
         heap, end, state = _merge_start(rows, run_starts)
+        done = 0
         while state[0] > 0:
             n = _kway_merge(rows, cnt, heap, end, state, out_rows, out_cnt, n, n + block)
             release_pages(rows, cnt, out_rows, out_cnt)
+            left = int((end[: state[0]] - heap[: state[0]]).sum())  # records not merged yet
+            advance(total - left - done)
+            done = total - left
     del rows, cnt
     for name in (f"run{m}.ids", f"run{m}.cnt"):
         os.remove(os.path.join(folder, name))  # each order's runs are read once
     return out_rows[:n], out_cnt[:n]
+
+
+@njit(cache=True)
+def count_into(ids, out):
+    """``out[i] += 1`` for each ``i`` in ``ids`` (a scatter count into a memory-mapped array)."""
+    for i in range(len(ids)):
+        out[ids[i]] += 1
 
 
 @njit(cache=True)

@@ -53,6 +53,8 @@ class NgramCounts:
     #: counted on disk (:mod:`lmlab.counts.external`): the temporary folder where :meth:`keep` puts arrays
     folder: str | None = None
     _kept: list = field(default_factory=list, repr=False)
+    #: rows per block of estimation (:mod:`lmlab.counts.blocks`); None: each order in one block
+    block_rows: int | None = None
 
     def sizes(self) -> list[int]:
         return [len(c) for c in self.count]
@@ -74,10 +76,19 @@ class NgramCounts:
         a = np.asarray(a)
         if self.folder is None or a.nbytes < KEEP_IN_MEMORY or is_mapped(a):
             return a
-        path = os.path.join(self.folder, f"kept{next(_KEPT_NAMES)}")
-        out = np.memmap(path, dtype=a.dtype, mode="w+", shape=a.shape)
+        out = self.new_array(a.size, a.dtype).reshape(a.shape)
         out[...] = a
-        out = out.view(np.ndarray)
+        return out
+
+    def new_array(self, n: int, dtype) -> np.ndarray:
+        """An uninitialised array of ``n`` values: in memory, or for counts made on disk (when it is
+        not small) a memory-mapped file of the temporary folder whose pages leave resident memory
+        with the counts' (:meth:`release_pages`)."""
+        dtype = np.dtype(dtype)
+        if self.folder is None or n * dtype.itemsize < KEEP_IN_MEMORY or n == 0:
+            return np.empty(n, dtype=dtype)
+        path = os.path.join(self.folder, f"kept{next(_KEPT_NAMES)}")
+        out = np.memmap(path, dtype=dtype, mode="w+", shape=(n,)).view(np.ndarray)
         self._kept.append(out)
         return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..._progress import advance, stage
 from ...counts.ngram_counts import release_pages
 
 
@@ -107,6 +108,7 @@ def arpa_sections(tables, tokens: list[str]):
 def _order_chunks(tables, m: int, tok_buf, tok_off, tok_len):
     n = len(tables.keys[m - 1])
     has_back = m < tables.order
+    stage(f"writing {m}-grams", n)
     for lo in range(0, n, BLOCK_ROWS):
         ids = np.arange(lo, min(n, lo + BLOCK_ROWS), dtype=np.int64)
         words = tables.ngram_words(m, ids)
@@ -116,5 +118,8 @@ def _order_chunks(tables, m: int, tok_buf, tok_off, tok_len):
         backs = (np.asarray(tables.backoff10[m - 1][lo: lo + len(ids)], dtype=np.float32).astype(np.float64)
                  if has_back else np.zeros(1))
         end = _write_rows(words, probs, backs, has_back, tok_buf, tok_off, out)
+        # tables estimated on disk: the pages of this chunk (and of the lower orders' keys its
+        # words came from) leave resident memory once it is formatted
+        release_pages(*tables.keys, *tables.logprob10, *tables.backoff10)
         yield memoryview(out[:end])
-    release_pages(*tables.keys)  # keys counted on disk leave resident memory once written
+        advance(len(ids))

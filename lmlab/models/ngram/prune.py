@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ...counts.blocks import appended, blockwise, gather, row_chunks
 from ...counts.ngram_counts import NgramCounts
 from ...errors import ConfigError
 from ...text.specials import BOS_ID
@@ -54,8 +55,19 @@ def count_keep_masks(counts: NgramCounts, thresholds: Sequence[int]) -> list[np.
     t = check_thresholds(thresholds, counts.order)
     keep = [np.ones(len(counts.count[0]), dtype=bool)]
     for m in range(2, counts.order + 1):
-        keep.append(counts.count[m - 1] > t[m - 1])
+        keep.append(_blockwise(counts, m, lambda b, m=m: counts.count[m - 1][b.rows] > t[m - 1]))
     return keep
+
+
+def both_masks(counts: NgramCounts, a: list[np.ndarray], b: list[np.ndarray]) -> list[np.ndarray]:
+    """Per order, the n-grams both masks keep."""
+    return [a[0] & b[0], *(_blockwise(counts, m, lambda blk, m=m: a[m - 1][blk.rows] & b[m - 1][blk.rows])
+                           for m in range(2, counts.order + 1))]
+
+
+def _blockwise(counts: NgramCounts, m: int, fn) -> np.ndarray:
+    """An array of one value per m-gram, ``fn(block)`` for each block of rows."""
+    return blockwise(counts, m, lambda b: (fn(b),), "r")[0]
 
 
 def subset_counts(counts: NgramCounts, keep: list[np.ndarray]) -> NgramCounts:
@@ -63,25 +75,44 @@ def subset_counts(counts: NgramCounts, keep: list[np.ndarray]) -> NgramCounts:
 
     ``keep[0]`` may drop words too: word ids are then re-numbered in the same order.
     """
-    new_id = [counts.keep(np.cumsum(k) - 1) for k in keep]
+    new_id = [np.cumsum(keep[0]) - 1, *(_new_ids(counts, k) for k in keep[1:])]
     word_id = new_id[0]
     V = int(keep[0].sum())
     k0 = keep[0]
     keys, prefix, word, suffix, cnt, bos = [np.arange(V, dtype=np.int64)], [counts.prefix[0][k0]], \
         [np.arange(V, dtype=np.int32)], [counts.suffix[0][k0]], [counts.count[0][k0]], [counts.bos_first[0][k0]]
-    kept = counts.keep
+
+    def kept(b):
+        m = b.m
+        kb = keep[m - 1][b.rows]
+        pre = new_id[m - 2][counts.prefix[m - 1][b.rows][kb]]
+        w = word_id[counts.word[m - 1][b.rows][kb]]
+        return (pre * V + w, pre, w.astype(np.int32), gather(counts, new_id[m - 2], counts.suffix[m - 1][b.rows][kb]),
+                counts.count[m - 1][b.rows][kb], counts.bos_first[m - 1][b.rows][kb])
+
     for m in counts.each_order(2):
-        k = keep[m - 1]
-        pre = new_id[m - 2][counts.prefix[m - 1][k]]
-        w = word_id[counts.word[m - 1][k]]
-        keys.append(kept(pre * V + w))
-        prefix.append(kept(pre))
-        word.append(kept(w.astype(np.int32)))
-        suffix.append(kept(new_id[m - 2][counts.suffix[m - 1][k]]))
-        cnt.append(kept(counts.count[m - 1][k]))
-        bos.append(kept(counts.bos_first[m - 1][k]))
+        parts = appended(counts, m, kept, [_kept_rows(counts, keep[m - 1])] * 6)
+        for lst, out in zip((keys, prefix, word, suffix, cnt, bos), parts, strict=True):
+            lst.append(out)
     return NgramCounts(counts.order, V, keys, prefix, word, suffix, cnt, bos, counts.n_sentences, counts.n_tokens,
-                       folder=counts.folder, _kept=counts._kept)  # noqa: SLF001
+                       folder=counts.folder, _kept=counts._kept, block_rows=counts.block_rows)  # noqa: SLF001
+
+
+def _kept_rows(counts: NgramCounts, keep: np.ndarray) -> int:
+    return sum(int(np.count_nonzero(keep[s])) for s in row_chunks(len(keep), counts.block_rows))
+
+
+def _new_ids(counts: NgramCounts, keep: np.ndarray) -> np.ndarray:
+    """``cumsum(keep) - 1``: the new id of each kept n-gram, a block of rows at a time."""
+    if counts.block_rows is None:
+        return np.cumsum(keep) - 1
+    out = counts.new_array(len(keep), np.int64)
+    base = -1
+    for s in row_chunks(len(keep), counts.block_rows):
+        out[s] = np.cumsum(keep[s]) + base
+        base = int(out[s.stop - 1]) if s.stop > s.start else base
+        counts.release_pages()
+    return out
 
 
 def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.ndarray]:
@@ -91,7 +122,8 @@ def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.n
     ok[:3] = True
     keep = [ok]
     for m in range(2, counts.order + 1):  # every word is allowed: those of the prefix, and the last
-        keep.append(keep[-1][counts.prefix[m - 1]] & ok[counts.word[m - 1]])
+        keep.append(_blockwise(counts, m, lambda b, m=m, low=keep[-1]: low[counts.prefix[m - 1][b.rows]]
+                               & ok[counts.word[m - 1][b.rows]]))
     return keep
 
 
@@ -99,12 +131,17 @@ def prune_estimate(counts: NgramCounts, est: Estimate, keep: list[np.ndarray]) -
     """Drop n-grams; their discounted mass goes to their contexts' gamma (stays normalised)."""
     k0 = keep[0]
     us, gammas = [est.u[0][k0]], [est.gamma[0] + est.u[0][~k0].sum()]
+    def kept(b):
+        m = b.m
+        kb, kc = keep[m - 1][b.rows], keep[m - 2][b.ctx]
+        drop = ~kb
+        moved = np.bincount(b.rel[drop], weights=est.u[m - 1][b.rows][drop], minlength=b.c_hi - b.c_lo)
+        return est.u[m - 1][b.rows][kb], (est.gamma[m - 1][b.ctx] + moved)[kc]
+
     for m in counts.each_order(2):
-        k = keep[m - 1]
-        moved = np.bincount(counts.prefix[m - 1][~k], weights=est.u[m - 1][~k],
-                            minlength=len(counts.count[m - 2]))
-        gammas.append(counts.keep((est.gamma[m - 1] + moved)[keep[m - 2]]))
-        us.append(counts.keep(est.u[m - 1][k]))
+        u, gamma = appended(counts, m, kept, [_kept_rows(counts, keep[m - 1]), _kept_rows(counts, keep[m - 2])])
+        us.append(u)
+        gammas.append(gamma)
     return subset_counts(counts, keep), Estimate(us, gammas)
 
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ....counts.blocks import blockwise
 from ....counts.ngram_counts import NgramCounts
 from ....text.specials import BOS_ID, EOS_ID
 from ..tables import BackoffTables
-from .assemble import LOG10_ZERO, context_sums
+from .assemble import LOG10_ZERO
 from .kneser_ney import raw_counts
 
 
@@ -34,33 +35,41 @@ def _log10(x: np.ndarray, dtype: type = np.float32) -> np.ndarray:
 
 
 def additive_tables(counts: NgramCounts, k: float | None, *, dtype: type = np.float32) -> BackoffTables:
-    """Tables of add-k smoothing, or of MLE when ``k`` is None."""
+    """Tables of add-k smoothing, or of MLE when ``k`` is None (block by block, :mod:`~lmlab.counts.blocks`)."""
     N, V = counts.order, counts.vocab_size
     n_words = V - 1
     c = raw_counts(counts)
     kk = 0.0 if k is None else float(k)
     blank_p = 0.0 if k is None else 1.0 / n_words
     probs, backs = [], []
-    for m in range(1, N + 1):
-        cm = c[m - 1].astype(np.float64)
-        total = context_sums(counts, m, cm)
-        denom = (total[0] if m == 1 else total[counts.prefix[m - 1]]) + kk * n_words
+
+    def prob(b):
+        m = b.m
+        cm = c[m - 1][b.rows].astype(np.float64)
+        total = b.sums(cm)
+        denom = (total[0] if m == 1 else total[b.rel]) + kk * n_words
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.where(denom > 0, (cm + kk) / denom, 0.0)
         if m < N:
-            full = counts.bos_first[m - 1] if m > 1 else np.zeros(len(p), dtype=bool)
+            full = counts.bos_first[m - 1][b.rows] if m > 1 else np.zeros(len(p), dtype=bool)
             p = np.where(full, p, blank_p)
         if m == 1:
             p[BOS_ID] = 0.0
-        probs.append(_log10(p, dtype))
+        return (_log10(p, dtype),)
+
+    def backoff(b):  # of each (m-1)-gram as a context of the block's m-grams
+        m = b.m
+        ctx_total = b.sums(c[m - 1][b.rows].astype(np.float64))
+        is_full_ctx = (counts.bos_first[m - 2][b.ctx] if m > 2 else np.arange(b.c_lo, b.c_hi) == BOS_ID) | (m == N)
+        has_children = ctx_total > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = kk * n_words / (ctx_total + kk * n_words) if k is not None else np.zeros_like(ctx_total)
+        return (_log10(np.where(is_full_ctx & has_children, w, 1.0), dtype),)
+
+    for m in range(1, N + 1):
+        probs.append(blockwise(counts, m, prob, "r")[0])
         if m < N:
-            ctx_total = context_sums(counts, m + 1, c[m].astype(np.float64))
-            is_full_ctx = (counts.bos_first[m - 1] if m > 1 else np.arange(V) == BOS_ID) | (m == N - 1)
-            has_children = ctx_total > 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                b = kk * n_words / (ctx_total + kk * n_words) if k is not None else np.zeros_like(ctx_total)
-            b = np.where(is_full_ctx & has_children, b, 1.0)
-            b10 = _log10(b, dtype)
+            [b10] = blockwise(counts, m + 1, backoff, "c")
             if m == 1:
                 b10[EOS_ID] = 0.0
             backs.append(b10)

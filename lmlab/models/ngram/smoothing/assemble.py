@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ....counts.blocks import blockwise, chunkwise, gather
 from ....counts.ngram_counts import NgramCounts
 from ....errors import CorpusError
 from ....text.specials import BOS_ID, EOS_ID, UNK_ID
@@ -34,13 +35,6 @@ class Estimate:
 
     u: list[np.ndarray]
     gamma: list[np.ndarray]
-
-
-def context_sums(counts: NgramCounts, m: int, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` (one per m-gram) over the m-grams of each (m-1)-gram context."""
-    if m == 1:
-        return np.array([values.sum()], dtype=np.float64)
-    return np.bincount(counts.prefix[m - 1], weights=values, minlength=len(counts.count[m - 2]))
 
 
 def assemble(
@@ -67,46 +61,53 @@ def assemble(
     probs = [p1]
     backoffs: list[np.ndarray] = []
     for m in counts.each_order(2):
-        prefix = counts.prefix[m - 1]
-        lower = probs[m - 2][counts.suffix[m - 1]]
-        has_children = np.zeros(len(counts.count[m - 2]), dtype=bool)
-        has_children[prefix] = True
-        if interpolate:
-            p = est.u[m - 1] + est.gamma[m - 1][prefix] * lower
-            bow = np.where(has_children, est.gamma[m - 1], 1.0)
-        else:
-            p = est.u[m - 1].astype(np.float64)
-            # An n-gram whose discounted estimate is 0 (a discount equal to its count) is treated
-            # as unseen: it keeps its place in the table but gets the backed-off probability.
-            seen = p > 0
-            left = 1.0 - context_sums(counts, m, p)
-            lower_left = 1.0 - context_sums(counts, m, np.where(seen, lower, 0.0))
-            # Where the lower order has no mass left for the unseen words (its seen words are
-            # exactly this context's), the left-over mass cannot be passed down: rescale the
-            # context's probabilities to sum to 1 and give it no backoff mass (as SRILM does).
-            stuck = has_children & (lower_left <= EPS) & (left > EPS)
-            if np.any(stuck):
-                scale = np.where(stuck, 1.0 / np.maximum(1.0 - left, EPS), 1.0)
-                p = p * scale[prefix]
-                left = np.where(stuck, 0.0, left)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                bow = np.where(has_children & (lower_left > EPS), left / lower_left, 1.0)
-            bow = np.where(stuck, 0.0, np.maximum(bow, 0.0))
-            p = np.where(seen, p, bow[prefix] * lower)
-        probs.append(counts.keep(p))
-        backoffs.append(counts.keep(bow))
+        p, bow = blockwise(counts, m, lambda b: _assemble_block(counts, est, b, probs[-1], interpolate), "rc")
+        probs.append(p)
+        backoffs.append(bow)
     backoffs.append(np.empty(0))
     logprob10, backoff10 = [], []
     for m in counts.each_order():
-        logprob10.append(counts.keep(_log10_prob(probs[m - 1], m == 1).astype(dtype)))
-        backoff10.append(counts.keep(_log10_backoff(backoffs[m - 1], counts, m).astype(dtype)))
+        p, b = probs[m - 1], backoffs[m - 1]
+        # order 1 (the vocabulary) at once: <s> and </s> are set by their ids
+        logprob10.append(chunkwise(counts, len(p), lambda s: _log10_prob(p[s], m == 1, s.start).astype(dtype), m == 1))
+        backoff10.append(chunkwise(counts, len(b), lambda s: _log10_backoff(b[s], m).astype(dtype), m == 1))
     return BackoffTables(order=N, vocab_size=V, keys=list(counts.keys), logprob10=logprob10, backoff10=backoff10)
 
 
-def _log10_prob(p: np.ndarray, unigram: bool) -> np.ndarray:
+def _assemble_block(counts: NgramCounts, est: Estimate, b, lower_probs: np.ndarray, interpolate: bool):
+    """Probabilities of the block's m-grams and backoff weights of its contexts."""
+    m, prefix = b.m, b.rel
+    lower = gather(counts, lower_probs, counts.suffix[m - 1][b.rows])
+    has_children = b.has_children()
+    gamma = est.gamma[m - 1][b.ctx]
+    if interpolate:
+        p = est.u[m - 1][b.rows] + gamma[prefix] * lower
+        return p, np.where(has_children, gamma, 1.0)
+    p = est.u[m - 1][b.rows].astype(np.float64)
+    # An n-gram whose discounted estimate is 0 (a discount equal to its count) is treated
+    # as unseen: it keeps its place in the table but gets the backed-off probability.
+    seen = p > 0
+    left = 1.0 - b.sums(p)
+    lower_left = 1.0 - b.sums(np.where(seen, lower, 0.0))
+    # Where the lower order has no mass left for the unseen words (its seen words are
+    # exactly this context's), the left-over mass cannot be passed down: rescale the
+    # context's probabilities to sum to 1 and give it no backoff mass (as SRILM does).
+    stuck = has_children & (lower_left <= EPS) & (left > EPS)
+    if np.any(stuck):
+        scale = np.where(stuck, 1.0 / np.maximum(1.0 - left, EPS), 1.0)
+        p = p * scale[prefix]
+        left = np.where(stuck, 0.0, left)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bow = np.where(has_children & (lower_left > EPS), left / lower_left, 1.0)
+    bow = np.where(stuck, 0.0, np.maximum(bow, 0.0))
+    return np.where(seen, p, bow[prefix] * lower), bow
+
+
+def _log10_prob(p: np.ndarray, unigram: bool, first: int = 0) -> np.ndarray:
+    """log10 of probabilities (of n-grams ``first, first + 1, ..``)."""
     if np.any(~np.isfinite(p)) or np.any(p < 0):
         bad = int(np.flatnonzero(~np.isfinite(p) | (p < 0))[0])
-        raise CorpusError(f"smoothing produced an invalid probability (n-gram id {bad}: {p[bad]})")
+        raise CorpusError(f"smoothing produced an invalid probability (n-gram id {first + bad}: {p[bad]})")
     with np.errstate(divide="ignore"):
         out = np.minimum(np.log10(p), 0.0)
     out[np.isneginf(out)] = LOG10_ZERO  # a zero probability: ARPA's "never"
@@ -115,7 +116,7 @@ def _log10_prob(p: np.ndarray, unigram: bool) -> np.ndarray:
     return out
 
 
-def _log10_backoff(b: np.ndarray, counts: NgramCounts, m: int) -> np.ndarray:
+def _log10_backoff(b: np.ndarray, m: int) -> np.ndarray:
     if len(b) == 0:
         return np.empty(0, dtype=np.float32)
     with np.errstate(divide="ignore"):

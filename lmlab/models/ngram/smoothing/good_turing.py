@@ -28,16 +28,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ....counts.blocks import blockwise, row_chunks
 from ....counts.ngram_counts import NgramCounts
-from .assemble import Estimate, context_sums
+from .assemble import Estimate
 from .kneser_ney import raw_counts
 
 GTMAX = 7
 
 
-def katz_discounts(c: np.ndarray, k: int) -> np.ndarray:
-    """Discount ratios d_r for r = 0..k (d_0 unused); 1 where Good-Turing is undefined."""
-    n = np.bincount(c[c > 0], minlength=k + 2).astype(np.float64)
+def katz_discounts(c: np.ndarray, k: int, rows: int | None = None) -> np.ndarray:
+    """Discount ratios d_r for r = 0..k (d_0 unused); 1 where Good-Turing is undefined
+    (the counts-of-counts of ``c`` taken ``rows`` values at a time)."""
+    n = np.zeros(k + 2, dtype=np.float64)
+    for s in row_chunks(len(c), rows):
+        part = c[s]
+        n += np.bincount(np.minimum(part[part > 0], k + 2), minlength=k + 3)[: k + 2]  # n_r for r <= k + 1
     d = np.ones(k + 1)
     if n[1] == 0:
         return d
@@ -57,24 +62,29 @@ def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray
     us, gammas, ds = [], [], []
     for m in counts.each_order():
         cm = c[m - 1]
-        total = context_sums(counts, m, cm.astype(np.float64))
         if m == 1:
-            p0 = min(max(int(np.sum(cm == 1)), 1) / total[0], 0.5)
+            p0 = min(max(int(np.sum(cm == 1)), 1) / float(cm.astype(np.float64).sum()), 0.5)
             d = np.array([1.0, 1.0 - p0])
-            ratio = np.full(len(cm), 1.0 - p0)
         else:
-            d = katz_discounts(cm, GTMAX)
-            ratio = np.where(cm <= GTMAX, d[np.minimum(cm, GTMAX)], 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = ratio * cm / (total[0] if m == 1 else total[counts.prefix[m - 1]])
-        used = context_sums(counts, m, u)
-        if m > 1:  # a context Katz leaves (almost) nothing keeps 1 / (c(h) + 1) for unseen words
-            floor = 1.0 / (total + 1.0)
-            short = (total > 0) & (1.0 - used < floor)
-            scale = np.where(short, (1.0 - floor) / np.where(used > 0, used, 1.0), 1.0)
-            u = u * scale[counts.prefix[m - 1]]
-            used = np.where(short, 1.0 - floor, used)
-        gammas.append(counts.keep(np.clip(1.0 - used, 0.0, 1.0)))
-        us.append(counts.keep(u))
+            d = katz_discounts(cm, GTMAX, counts.block_rows)
+        u, gamma = blockwise(counts, m, lambda b, cm=cm, d=d: _katz_block(b, cm[b.rows], d), "rc")
+        gammas.append(gamma)
+        us.append(u)
         ds.append(d)
     return Estimate(us, gammas), ds
+
+
+def _katz_block(b, cm: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u of the block's n-grams (raw counts ``cm``) and gamma of its contexts, with discounts ``d``."""
+    total = b.sums(cm.astype(np.float64))
+    ratio = np.full(len(cm), d[1]) if b.m == 1 else np.where(cm <= GTMAX, d[np.minimum(cm, GTMAX)], 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = ratio * cm / (total[0] if b.m == 1 else total[b.rel])
+    used = b.sums(u)
+    if b.m > 1:  # a context Katz leaves (almost) nothing keeps 1 / (c(h) + 1) for unseen words
+        floor = 1.0 / (total + 1.0)
+        short = (total > 0) & (1.0 - used < floor)
+        scale = np.where(short, (1.0 - floor) / np.where(used > 0, used, 1.0), 1.0)
+        u = u * scale[b.rel]
+        used = np.where(short, 1.0 - floor, used)
+    return u, np.clip(1.0 - used, 0.0, 1.0)

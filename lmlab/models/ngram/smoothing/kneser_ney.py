@@ -22,34 +22,44 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ....counts.blocks import blockwise, occurrences, row_chunks
 from ....counts.ngram_counts import NgramCounts
 from ....errors import DiscountError
 from ....text.specials import BOS_ID
-from .assemble import Estimate, context_sums
+from .assemble import Estimate
 
 KENLM_FALLBACK = (0.5, 1.0, 1.5)
 
 
 def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
-    """Kneser-Ney adjusted counts of every order (see the module docstring)."""
+    """Kneser-Ney adjusted counts of every order (see the module docstring), block by block."""
     N = counts.order
     out = []
     for m in counts.each_order():
         if m == N:
             a = counts.count[m - 1]  # shared, not copied (read only; the counts may be larger than memory)
-        else:
-            cont = np.bincount(counts.suffix[m], minlength=len(counts.count[m - 1]))
-            a = np.where(counts.bos_first[m - 1], counts.count[m - 1], cont)
+            if m == 1:
+                a = a.copy()
+                a[BOS_ID] = 0
+            out.append(counts.keep(a.astype(np.int64, copy=False)))
+            continue
+        cont = occurrences(counts, counts.suffix[m], len(counts.count[m - 1]))  # distinct left extensions
+        [a] = blockwise(counts, m, lambda b, m=m: (
+            np.where(counts.bos_first[m - 1][b.rows], counts.count[m - 1][b.rows], cont[b.rows]),), "r")
         if m == 1:
-            a = a.copy()
             a[BOS_ID] = 0
-        out.append(counts.keep(a.astype(np.int64, copy=False)))
+        out.append(a)
     return out
 
 
-def counts_of_counts(a: np.ndarray, kmax: int = 4) -> np.ndarray:
-    """``t[k]`` = number of n-grams with adjusted count k, for k = 0..kmax (t[0] unused)."""
-    return np.bincount(np.minimum(a[a > 0], kmax + 1), minlength=kmax + 2)[: kmax + 1]
+def counts_of_counts(a: np.ndarray, kmax: int = 4, rows: int | None = None) -> np.ndarray:
+    """``t[k]`` = number of n-grams with adjusted count k, for k = 0..kmax (t[0] unused);
+    ``rows`` values at a time."""
+    t = np.zeros(kmax + 2, dtype=np.int64)
+    for s in row_chunks(len(a), rows):
+        part = a[s]
+        t += np.bincount(np.minimum(part[part > 0], kmax + 1), minlength=kmax + 2)
+    return t[: kmax + 1]
 
 
 def modified_discounts(t: np.ndarray, m: int) -> tuple[float, float, float]:
@@ -95,7 +105,7 @@ def discount_table(
     """Per order, the array ``[0, D1, D2, D3+]`` indexed by min(count, 3)."""
     out = []
     for m in counts.each_order():
-        t = counts_of_counts(a[m - 1])
+        t = counts_of_counts(a[m - 1], rows=counts.block_rows)
         if discount is not None:
             d = tuple(discount) if isinstance(discount, Sequence) else (float(discount),) * 3
         else:
@@ -134,18 +144,20 @@ def kneser_ney_estimate(
     discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
     us, gammas = [], []
     for m in counts.each_order():
-        am = a[m - 1].astype(np.float64)
-        d = discounts[m - 1][np.minimum(a[m - 1], 3)]
-        d = np.minimum(d, am)  # a discount never exceeds the count
-        denom = context_sums(counts, m, am)
-        dsum = context_sums(counts, m, d)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if m == 1:
-                u = (am - d) / denom[0]
-                gamma = dsum / denom
-            else:
-                u = (am - d) / denom[counts.prefix[m - 1]]
-                gamma = np.where(denom > 0, dsum / denom, 0.0)
-        us.append(counts.keep(u))
-        gammas.append(counts.keep(gamma))
+        u, gamma = blockwise(counts, m, lambda b, m=m: _kn_block(b, a[m - 1][b.rows], discounts[m - 1]), "rc")
+        us.append(u)
+        gammas.append(gamma)
     return Estimate(us, gammas), discounts
+
+
+def _kn_block(b, a: np.ndarray, discounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u of the block's n-grams (adjusted counts ``a``) and gamma of its contexts."""
+    d = discounts[np.minimum(a, 3)]
+    am = a.astype(np.float64)
+    d = np.minimum(d, am)  # a discount never exceeds the count
+    denom = b.sums(am)
+    dsum = b.sums(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if b.m == 1:
+            return (am - d) / denom[0], dsum / denom
+        return (am - d) / denom[b.rel], np.where(denom > 0, dsum / denom, 0.0)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ....counts.heap import trim
 from ....counts.ngram_counts import NgramCounts
 from ....errors import ConfigError
 from ..tables import BackoffTables
@@ -40,17 +41,19 @@ def _finish(lm, counts: NgramCounts, est) -> BackoffTables:
 
         keep = count_keep_masks(counts, lm.prune)
     if lm.limit_vocab is not None:
-        from ..prune import vocab_keep_masks
+        from ..prune import both_masks, vocab_keep_masks
 
         vk = vocab_keep_masks(counts, lm._fit_vocab, lm.limit_vocab)
-        keep = vk if keep is None else [a & b for a, b in zip(keep, vk, strict=True)]
+        keep = vk if keep is None else both_masks(counts, keep, vk)
     if keep is not None:
         from ..prune import prune_estimate
 
         counts, est = prune_estimate(counts, est, keep)
         if lm.limit_vocab is not None:
             lm._fit_vocab = lm._fit_vocab.subset(keep[0])
-    return assemble(counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams)
+    tables = assemble(counts, est, interpolate=lm.interpolate, interpolate_unigrams=lm.interpolate_unigrams)
+    trim()  # the estimate's temporaries are freed: their memory goes back before the model is written
+    return tables
 
 
 def _kn(modified: bool, continuation: bool = True) -> Estimator:
@@ -82,7 +85,9 @@ def _direct(fn) -> Estimator:
                 f"count pruning and limit_vocab are not defined for {lm.smoothing}; prune the trained "
                 "model with relative-entropy pruning (NgramLM.prune_entropy / lmlab prune) instead"
             )
-        return fn(lm, counts), None
+        tables = fn(lm, counts)
+        trim()
+        return tables, None
 
     return estimate
 

@@ -15,27 +15,33 @@ import math
 
 import numpy as np
 
+from ....counts.blocks import blockwise
 from ....counts.ngram_counts import NgramCounts
 from ....text.specials import BOS_ID
 from ..tables import BackoffTables
-from .assemble import LOG10_ZERO, context_sums
+from .assemble import LOG10_ZERO
 from .kneser_ney import raw_counts
 
 
 def stupid_backoff_tables(counts: NgramCounts, alpha: float, *, dtype: type = np.float32) -> BackoffTables:
-    """Tables of stupid backoff."""
+    """Tables of stupid backoff (block by block, :mod:`~lmlab.counts.blocks`)."""
     c = raw_counts(counts)
     probs, backs = [], []
-    for m in range(1, counts.order + 1):
-        cm = c[m - 1].astype(np.float64)
-        total = context_sums(counts, m, cm)
-        denom = total[0] if m == 1 else total[counts.prefix[m - 1]]
+    def score(b):
+        cm = c[b.m - 1][b.rows].astype(np.float64)
+        total = b.sums(cm)
+        denom = total[0] if b.m == 1 else total[b.rel]
         with np.errstate(divide="ignore", invalid="ignore"):
-            lp = np.log10(cm / denom)
-        lp[~np.isfinite(lp)] = LOG10_ZERO
-        if m == 1:
-            lp[BOS_ID] = LOG10_ZERO
-        probs.append(lp.astype(dtype))
-        backs.append(np.zeros(len(cm) if m < counts.order else 0, dtype=dtype))
+            x = np.log10(cm / denom)
+        x[~np.isfinite(x)] = LOG10_ZERO
+        if b.m == 1:
+            x[BOS_ID] = LOG10_ZERO
+        return (x.astype(dtype),)
+
+    for m in range(1, counts.order + 1):
+        probs.append(blockwise(counts, m, score, "r")[0])
+        back = counts.new_array(len(c[m - 1]) if m < counts.order else 0, dtype)
+        back[:] = 0
+        backs.append(back)
     return BackoffTables(counts.order, counts.vocab_size, list(counts.keys), probs, backs,
                          constant_backoff10=math.log10(alpha))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ....counts.blocks import blockwise
 from ....counts.ngram_counts import NgramCounts
-from .assemble import Estimate, context_sums
+from .assemble import Estimate
 from .kneser_ney import raw_counts
 
 
@@ -22,13 +23,17 @@ def witten_bell_estimate(counts: NgramCounts) -> Estimate:
     c = raw_counts(counts)
     us, gammas = [], []
     for m in counts.each_order():
-        cm = c[m - 1].astype(np.float64)
-        total = context_sums(counts, m, cm)
-        types = context_sums(counts, m, (cm > 0).astype(np.float64))
-        denom = total + types
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gamma = np.where(denom > 0, types / denom, 0.0)
-            u = cm / (denom[0] if m == 1 else denom[counts.prefix[m - 1]])
-        us.append(counts.keep(u))
-        gammas.append(counts.keep(gamma))
+        u, gamma = blockwise(counts, m, lambda b, m=m: _witten_bell_block(b, c[m - 1][b.rows]), "rc")
+        us.append(u)
+        gammas.append(gamma)
     return Estimate(us, gammas)
+
+
+def _witten_bell_block(b, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u of the block's n-grams (raw ``counts``) and gamma of its contexts."""
+    cm = counts.astype(np.float64)
+    total = b.sums(cm)
+    types = b.sums((cm > 0).astype(np.float64))
+    denom = total + types
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return cm / (denom[0] if b.m == 1 else denom[b.rel]), np.where(denom > 0, types / denom, 0.0)
