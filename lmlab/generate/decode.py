@@ -65,6 +65,11 @@ def generate(
     banned_ids = {BOS_ID} | {lm.vocab.lookup(b) for b in banned if b in lm.vocab}
     if not stop_at_eos:
         banned_ids.add(EOS_ID)
+    if not greedy and temperature == 1.0 and top_p is None and (top_k is None or top_k >= len(lm.vocab)):
+        drawn = lm.sample_tokens(state, rng, max_tokens, banned_ids, stop_at_eos)
+        if drawn is not None:  # the model samples its own distribution exactly, and faster
+            ids, lps, stopped = drawn
+            return Generation([lm.vocab[t] for t in (ids[:-1] if stopped else ids)], lps, stopped)
     out, lps = [], []
     for _ in range(max_tokens):
         lp = lm.next_logprobs([state])[0]

@@ -66,6 +66,16 @@ class LanguageModel(ABC):
         """:meth:`advance` for a batch (a beam search's hypotheses); models may batch it."""
         return [self.advance(s, int(t)) for s, t in zip(states, token_ids, strict=True)]
 
+    def sample_tokens(self, state: State, rng: np.random.Generator, max_tokens: int, banned_ids,
+                      stop_at_eos: bool = True) -> tuple[list[int], list[float], bool] | None:
+        """Tokens drawn one after another from ``state`` (up to ``max_tokens``), each exactly from
+        :meth:`next_logprobs`' distribution without ``banned_ids``, renormalised (temperature 1):
+        (token ids, the natural-log probability of each as :meth:`next_logprobs` gives it, True
+        if it stopped at ``</s>`` with ``stop_at_eos``), the same for the same ``rng`` state.
+        ``None`` (the default) when the model has no faster way than its full next-token
+        distributions, which :func:`lmlab.generate.decode.generate` then samples itself."""
+        return None
+
     # -- scores ---------------------------------------------------------------------------
     @abstractmethod
     def next_logprobs(self, states: Sequence[State]) -> np.ndarray:

@@ -268,6 +268,17 @@ class NgramLM(LanguageModel):
         out[:, BOS_ID] = -np.inf
         return out
 
+    def sample_tokens(self, state: State, rng: np.random.Generator, max_tokens: int, banned_ids,
+                      stop_at_eos: bool = True) -> tuple[list[int], list[float], bool]:
+        """Exact ancestral sampling in the query engine, without a full distribution per token
+        (:meth:`.fastquery.FastTables.sample_tokens`)."""
+        if len(state) != self.order:
+            state = self.fast.state_of(state)
+        V = len(self.vocab)
+        banned = {BOS_ID, *(self._checked_id(t, V) for t in banned_ids)}
+        ids, lp10, stopped = self.fast.sample_tokens(state, rng, max_tokens, banned, stop_at_eos)
+        return ids.tolist(), (lp10 * LN10).tolist(), stopped
+
     def step(self, state: State, token_id: int) -> tuple[float, State]:
         step, V, N = self._engine()
         t = int(token_id)
