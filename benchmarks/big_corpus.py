@@ -9,17 +9,19 @@ The corpus is sampled once from the WikiText-2 Kneser-Ney 5-gram (``lmlab ngram 
 (:func:`lmlab.generate.decode.generate`, what ``lmlab generate`` runs: ``<unk>`` is never
 sampled, so lmplz and lmlab read the same text), one line per sampled sentence, sentence ``i``
 seeded ``seed * 10**9 + i``.  So new n-grams keep appearing as in real text, and the result
-does not depend on how the work was split.  Sampling is slow (it is lmlab's generic
-next-token path, a full distribution per token: 1,000-1,500 tokens/s at one thread on a loaded
-2-vCPU machine, so 20 M tokens take 4-6 hours), so it runs in chunks of ``--chunk-sentences`` sentences, each written atomically with a
+does not depend on how the work was split.  Generation draws each token in the query engine
+(:meth:`lmlab.models.ngram.model.NgramLM.sample_tokens`, exact, about 10**5 tokens/s at one
+thread).  It runs in chunks of ``--chunk-sentences`` sentences, each written atomically with a
 record beside it: an interrupted run resumes at the first missing chunk, ``--jobs`` processes
 sample chunks side by side, and the corpus is the first chunks that together reach
-``--tokens`` tokens (words + one ``</s>`` per line).
+``--tokens`` tokens (words + one ``</s>`` per line).  ``SAMPLER`` names the way tokens are drawn;
+chunks and corpora of another sampler (which would give other text for the same seed) live
+under other names and are never reused or mixed in.
 
 Everything lives in the cache folder (default ``runs/big_corpus`` in the repository, which git
 ignores; never commit it): the model (``wt2.kn5.arpa`` + ``model.json``: checksums of the training
-text and of the ARPA), ``chunks-sSEED/``, and ``corpus-TOKENS-sSEED.txt`` with
-``corpus-TOKENS-sSEED.json`` (seed, size, the model's and the corpus's sha256), reused whenever
+text and of the ARPA), ``chunks-sSEED-vSAMPLER/``, and ``corpus-TOKENS-sSEED-vSAMPLER.txt`` with
+its ``.json`` (seed, size, the model's and the corpus's sha256), reused whenever
 the checksums match.
 
 The benchmark (:func:`bench_limited`, also run by ``ngram_bench.py``): ``lmlab ngram -S LIMIT``
@@ -55,6 +57,9 @@ ORDER = 5
 #: bytes per n-gram of order >= 2 of lmlab's count table (keys, prefix, suffix, count: 8 B each;
 #: word 4 B; bos 1 B): the size a limit is compared with
 COUNT_TABLE_BYTES = 37
+#: how sentences are drawn: 1, sampling next_logprobs' full distribution (one uniform per token);
+#: 2, the query engine's sampler (NgramLM.sample_tokens).  Part of every cache name and record.
+SAMPLER = 2
 RSS_SLACK_MB = 250  # the issue's bound: peak RSS <= limit + 250 MB
 TOLERANCE = 1e-5  # log10, lmplz's values against lmlab's (float32 and lmplz's own rounding)
 
@@ -129,6 +134,7 @@ def sample_chunk(spec: dict) -> dict:
         tokens += len(g.tokens) + 1
     _write_atomic(path, "\n".join(lines) + "\n")
     rec = {"chunk": c, "first_sentence": c * n, "sentences": n, "tokens": tokens, "seed": spec["seed"],
+           "sampler": spec["sampler"],
            "max_tokens": spec["max_tokens"], "model_sha256": spec["model_sha256"], "sha256": sha256(path),
            "seconds": time.perf_counter() - t0}
     _write_atomic(path.with_suffix(".json"), json.dumps(rec) + "\n")
@@ -157,7 +163,7 @@ class _Pool:
 
 def _chunk_record(folder: Path, c: int, want: dict) -> dict | None:
     rec = _read_record(folder / f"chunk-{c:05d}.json")
-    if rec and all(rec.get(k) == want[k] for k in ("seed", "max_tokens", "model_sha256")) \
+    if rec and all(rec.get(k) == want[k] for k in ("seed", "max_tokens", "model_sha256", "sampler")) \
             and rec.get("sentences") == want["chunk_sentences"] and (folder / f"chunk-{c:05d}.txt").is_file():
         return rec
     return None
@@ -168,16 +174,17 @@ def ensure_corpus(tokens: int = TOKENS, seed: int = SEED, cache: Path = DEFAULT_
     """The sampled corpus of at least ``tokens`` tokens (made, finished or reused) and its record."""
     data = data or Path(os.environ.get("LMLAB_DATA") or REPO.parent / "shared" / "data")
     cache = Path(cache)
-    out, record = cache / f"corpus-{tokens}-s{seed}.txt", cache / f"corpus-{tokens}-s{seed}.json"
+    name = f"corpus-{tokens}-s{seed}-v{SAMPLER}"
+    out, record = cache / f"{name}.txt", cache / f"{name}.json"
     rec = _read_record(record)
-    if rec and out.is_file() and out.stat().st_size == rec.get("bytes") and sha256(out) == rec.get("sha256"):
+    if rec and rec.get("sampler") == SAMPLER and out.is_file() and out.stat().st_size == rec.get("bytes") and sha256(out) == rec.get("sha256"):
         log(f"reusing {out} ({rec['tokens']:,} tokens, seed {seed})")
         return out, rec
     arpa, model_sha = ensure_model(cache, data)
-    folder = cache / f"chunks-s{seed}"
+    folder = cache / f"chunks-s{seed}-v{SAMPLER}"
     folder.mkdir(parents=True, exist_ok=True)
     spec = {"folder": str(folder), "seed": seed, "max_tokens": MAX_TOKENS, "model_sha256": model_sha,
-            "chunk_sentences": chunk_sentences}
+            "chunk_sentences": chunk_sentences, "sampler": SAMPLER}
     done: list[dict] = []
     pool = None
     t0 = time.perf_counter()
@@ -212,6 +219,7 @@ def ensure_corpus(tokens: int = TOKENS, seed: int = SEED, cache: Path = DEFAULT_
            "chunk_sentences": chunk_sentences, "max_tokens": MAX_TOKENS, "model": str(arpa),
            "model_sha256": model_sha, "bytes": out.stat().st_size, "sha256": sha256(out),
            "sampling_seconds": sampled, "assembled_in_s": time.perf_counter() - t0,
+           "sampler": SAMPLER,
            "sampled_by": "lmlab.generate.decode.generate (seed * 10**9 + sentence index)"}
     _write_atomic(record, json.dumps(rec, indent=1) + "\n")
     log(f"wrote {out}: {rec['tokens']:,} tokens, {rec['lines']:,} lines")

@@ -33,7 +33,7 @@ def test_corpus_is_the_same_made_at_once_or_resumed_and_is_reused(tmp_path, tiny
     assert rec["tokens"] == sum(len(line.split()) + 1 for line in text.splitlines())  # words + </s> per line
     assert rec["lines"] == 7 * rec["chunks"] == len(text.splitlines()) and "<unk>" not in text.split()
     # lose a chunk and the corpus: the run resumes, samples only that chunk, and gives the same text
-    chunks = tmp_path / "a" / "chunks-s3"
+    chunks = tmp_path / "a" / f"chunks-s3-v{big_corpus.SAMPLER}"
     (chunks / "chunk-00002.json").unlink()
     path.unlink()
     sampled = []
@@ -46,6 +46,32 @@ def test_corpus_is_the_same_made_at_once_or_resumed_and_is_reused(tmp_path, tiny
     assert other.read_text() != text
     sampled.clear()
     assert make(tmp_path / "a")[0].read_text() == text and sampled == []
+
+
+def test_chunks_and_corpora_of_another_sampler_are_never_mixed_in(tmp_path, tiny_model, monkeypatch):
+    import json
+
+    make = lambda: big_corpus.ensure_corpus(600, seed=3, cache=tmp_path, data=tmp_path,  # noqa: E731
+                                            chunk_sentences=7)
+    path, rec = make()
+    assert rec["sampler"] == big_corpus.SAMPLER and path.name == f"corpus-600-s3-v{big_corpus.SAMPLER}.txt"
+    text = path.read_text()
+    # a chunk recorded by another sampler (same seed, other text) is sampled again, not used
+    chunk = tmp_path / f"chunks-s3-v{big_corpus.SAMPLER}" / "chunk-00001.json"
+    old = dict(json.loads(chunk.read_text()), sampler=big_corpus.SAMPLER - 1)
+    chunk.write_text(json.dumps(old))
+    (chunk.with_suffix(".txt")).write_text("an old sampler's text\n")
+    path.unlink()
+    sampled = []
+    sample = big_corpus.sample_chunk
+    monkeypatch.setattr(big_corpus, "sample_chunk", lambda spec: sampled.append(spec["chunk"]) or sample(spec))
+    again, _ = make()
+    assert sampled == [1] and again.read_text() == text
+    # a corpus recorded by another sampler is not reused
+    record = path.with_suffix(".json")
+    record.write_text(json.dumps(dict(json.loads(record.read_text()), sampler=big_corpus.SAMPLER - 1)))
+    sampled.clear()
+    assert make()[1]["sampler"] == big_corpus.SAMPLER and again.read_text() == text and sampled == []
 
 
 def test_compare_arpa_finds_a_changed_value_and_a_missing_ngram(tmp_path, ptb):
