@@ -15,9 +15,11 @@ from ..._progress import advance, stage
 from ...counts.ngram_counts import release_pages
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _put_float(v, out, pos):
-    """Write ``v`` (a float32 value as float64) with 9 significant digits; returns the new pos."""
+    """Write ``v`` (a float32 value as float64) with 9 significant digits, trailing zeros after
+    the decimal point dropped; returns the new pos.  The digits are written straight into
+    ``out`` (no scratch array: this runs once per probability and backoff)."""
     if v == 0.0:
         out[pos] = 48  # '0'
         return pos + 1
@@ -33,37 +35,36 @@ def _put_float(v, out, pos):
     elif digits < 100000000:
         e -= 1
         digits = np.int64(np.round(v * 10.0 ** (8 - e)))
-    buf = np.empty(9, dtype=np.uint8)
-    for k in range(8, -1, -1):
-        buf[k] = 48 + digits % 10
-        digits //= 10
     last = 8  # drop trailing zeros (after the decimal point only)
-    while last > 0 and buf[last] == 48 and last > e:
+    while last > 0 and last > e and digits % 10 == 0:
+        digits //= 10
         last -= 1
+    ndig = last + 1  # the digits left, most significant first
+    if e > 8:  # large integers (not in ARPA files, but correct): 9 digits, then zeros
+        for k in range(8, -1, -1):
+            out[pos + k] = 48 + digits % 10
+            digits //= 10
+        for k in range(9, e + 1):
+            out[pos + k] = 48
+        return pos + e + 1
     if e >= 0:
-        for k in range(0, min(e + 1, 9)):
-            out[pos] = buf[k]
-            pos += 1
-        for k in range(9, e + 1):  # large integers (not in ARPA files, but correct)
-            out[pos] = 48
-            pos += 1
-        if last > e:
-            out[pos] = 46  # '.'
-            pos += 1
-            for k in range(e + 1, last + 1):
-                out[pos] = buf[k]
-                pos += 1
-    else:
+        dot = 1 if ndig > e + 1 else 0
+        for k in range(ndig - 1, -1, -1):
+            out[pos + k + (dot if k > e else 0)] = 48 + digits % 10
+            digits //= 10
+        if dot:
+            out[pos + e + 1] = 46  # '.'
+        return pos + ndig + dot
+    out[pos] = 48
+    out[pos + 1] = 46
+    pos += 2
+    for _ in range(-e - 1):
         out[pos] = 48
-        out[pos + 1] = 46
-        pos += 2
-        for _ in range(-e - 1):
-            out[pos] = 48
-            pos += 1
-        for k in range(0, last + 1):
-            out[pos] = buf[k]
-            pos += 1
-    return pos
+        pos += 1
+    for k in range(ndig - 1, -1, -1):
+        out[pos + k] = 48 + digits % 10
+        digits //= 10
+    return pos + ndig
 
 
 @njit(cache=True)
@@ -79,9 +80,9 @@ def _write_rows(words, probs, backs, has_back, tok_buf, tok_off, out):
                 out[pos] = 32
                 pos += 1
             w = words[i, j]
-            a, b = tok_off[w], tok_off[w + 1]
-            out[pos : pos + b - a] = tok_buf[a:b]
-            pos += b - a
+            for a in range(tok_off[w], tok_off[w + 1]):
+                out[pos] = tok_buf[a]
+                pos += 1
         if has_back:
             out[pos] = 9
             pos = _put_float(backs[i], out, pos + 1)
