@@ -8,11 +8,45 @@ and trailing zeros dropped: enough for float32 to round-trip exactly.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from ..._progress import advance, stage
 from ...counts.ngram_counts import release_pages
+
+
+_E_MIN, _E_MAX = -50, 40  # decimal exponents of float32 values (denormals included), with margin
+
+
+@njit(cache=True)
+def _powers():
+    """``(10.0 ** e for e in [_E_MIN, _E_MAX])`` and the scale ``10.0 ** (8 - e)`` of each, computed
+    as the formatter did inline (so the digits are the same)."""
+    lows = np.empty(_E_MAX - _E_MIN + 1, dtype=np.float64)
+    scales = np.empty(_E_MAX - _E_MIN + 1, dtype=np.float64)
+    for i in range(lows.shape[0]):
+        e = i + _E_MIN
+        lows[i] = 10.0 ** e
+        scales[i] = 10.0 ** (8 - e)
+    return lows, scales
+
+
+_LOWS, _SCALES = _powers()
+
+
+@njit(cache=True, inline="always")
+def _exponent10(v, lows):
+    """``floor(log10(v))`` for a positive float32 value, from the table of powers (the result of
+    ``np.log10`` for every such value: tests/unit/test_arpa_writer_digits.py checks them all)."""
+    e = int(np.floor((math.frexp(v)[1] - 1) * 0.30102999566398120))  # within one of the answer
+    i = max(0, min(e - _E_MIN, lows.shape[0] - 1))
+    while i + 1 < lows.shape[0] and lows[i + 1] <= v:
+        i += 1
+    while i > 0 and lows[i] > v:
+        i -= 1
+    return i + _E_MIN
 
 
 @njit(cache=True, inline="always")
@@ -27,14 +61,14 @@ def _put_float(v, out, pos):
         out[pos] = 45  # '-'
         pos += 1
         v = -v
-    e = int(np.floor(np.log10(v)))
-    digits = np.int64(np.round(v * 10.0 ** (8 - e)))
+    e = _exponent10(v, _LOWS)
+    digits = np.int64(np.round(v * _SCALES[e - _E_MIN]))
     if digits >= 1000000000:
         e += 1
-        digits = np.int64(np.round(v * 10.0 ** (8 - e)))
+        digits = np.int64(np.round(v * _SCALES[e - _E_MIN]))
     elif digits < 100000000:
         e -= 1
-        digits = np.int64(np.round(v * 10.0 ** (8 - e)))
+        digits = np.int64(np.round(v * _SCALES[e - _E_MIN]))
     last = 8  # drop trailing zeros (after the decimal point only)
     while last > 0 and last > e and digits % 10 == 0:
         digits //= 10
