@@ -144,6 +144,7 @@ class NgramLM(LanguageModel):
                 token_lists, min_count=self.min_count, max_size=self.max_size, tokenizer=self.tokenizer
             )
         ids, starts = encode_corpus(vocab, token_lists, n_bos=self.n_pad, n_eos=self.n_pad)
+        del token_lists  # the words as Python strings: memory the counts need more
         return self.fit_counts(count_ngrams(ids, starts, self.order, len(vocab)), vocab)
 
     def fit_counts(self, counts: NgramCounts, vocab: Vocab) -> NgramLM:
