@@ -116,3 +116,16 @@ def test_everything_banned_and_bad_input_are_refused():
         lm.sample_tokens(("x", "y"), rng, 3, ())
     with pytest.raises(VocabMismatchError):
         lm.sample_tokens(lm.begin_state(), rng, 3, (99,))
+
+
+def test_a_subclass_that_changes_next_logprobs_is_sampled_through_it():
+    class OnlyEos(NgramLM):
+        def next_logprobs(self, states):
+            out = np.full((len(states), len(self.vocab)), -np.inf)
+            out[:, EOS_ID] = 0.0
+            return out
+
+    lm = OnlyEos(2, "witten_bell").fit(TRAIN)
+    assert lm.sample_tokens(lm.begin_state(), np.random.default_rng(0), 3, ()) is None
+    g = generate(lm, seed=1, max_tokens=5)
+    assert g.tokens == [] and g.stopped

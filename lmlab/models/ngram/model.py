@@ -270,9 +270,12 @@ class NgramLM(LanguageModel):
         return out
 
     def sample_tokens(self, state: State, rng: np.random.Generator, max_tokens: int, banned_ids,
-                      stop_at_eos: bool = True) -> tuple[list[int], list[float], bool]:
+                      stop_at_eos: bool = True) -> tuple[list[int], list[float], bool] | None:
         """Exact ancestral sampling in the query engine, without a full distribution per token
-        (:meth:`.fastquery.FastTables.sample_tokens`)."""
+        (:meth:`.fastquery.FastTables.sample_tokens`); ``None`` in a subclass that changes
+        :meth:`next_logprobs` (the engine's draws would not follow it)."""
+        if type(self).next_logprobs is not NgramLM.next_logprobs:
+            return None
         if len(state) != self.order:
             state = self.fast.state_of(state)
         V = len(self.vocab)
