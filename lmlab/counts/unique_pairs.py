@@ -9,30 +9,29 @@ from numba import njit
 
 
 @njit(cache=True)
+def _stable_by(key, n_keys, items):
+    """``items`` (indices into ``key``) reordered stably by ``key[item]`` (a counting sort;
+    ``0 <= key < n_keys``)."""
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for t in range(items.shape[0]):
+        start[key[items[t]] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    out = np.empty(items.shape[0], dtype=np.int64)
+    for t in range(items.shape[0]):
+        i = items[t]
+        out[start[key[i]]] = i
+        start[key[i]] += 1
+    return out
+
+
+@njit(cache=True)
 def unique_pairs(prefix, word, n_prefix, V):
     """(sorted distinct keys ``prefix * V + word``, the index of each input pair among them, how
     many times each occurs); ``0 <= prefix < n_prefix`` and ``0 <= word < V``."""
     n = prefix.shape[0]
-    start = np.zeros(V + 1, dtype=np.int64)
-    for i in range(n):
-        start[word[i] + 1] += 1
-    for v in range(V):
-        start[v + 1] += start[v]
-    by_word = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        by_word[start[word[i]]] = i
-        start[word[i]] += 1
-    start = np.zeros(n_prefix + 1, dtype=np.int64)
-    for i in range(n):
-        start[prefix[i] + 1] += 1
-    for p in range(n_prefix):
-        start[p + 1] += start[p]
-    order = np.empty(n, dtype=np.int64)
-    for t in range(n):
-        i = by_word[t]
-        order[start[prefix[i]]] = i
-        start[prefix[i]] += 1
-    keys = by_word  # reused: by_word is not needed any more
+    order = _stable_by(prefix, n_prefix, _stable_by(word, V, np.arange(n)))
+    keys = np.empty(n, dtype=np.int64)
     counts = order  # overwritten only at positions already read (u <= t)
     inverse = np.empty(n, dtype=np.int64)
     u = -1
