@@ -175,8 +175,6 @@ def count_ngrams(ids: np.ndarray, starts: np.ndarray, order: int, vocab_size: in
     counts = [unigram]
     bos_first = [np.arange(V) == BOS_ID]
 
-    from .unique_pairs import unique_pairs  # numba: loaded only to count
-
     prev_ids = tok  # id at order m-1 of the (m-1)-gram ending at each position (or -1)
     for m in range(2, order + 1):
         pos = np.flatnonzero(can_extend)
@@ -191,7 +189,8 @@ def count_ngrams(ids: np.ndarray, starts: np.ndarray, order: int, vocab_size: in
                 counts.append(np.empty(0, np.int64))
                 bos_first.append(np.empty(0, bool))
             break
-        uniq, inverse, cnt = unique_pairs(prev_ids[pos - 1], tok[pos], len(keys[-1]), V)
+        k = prev_ids[pos - 1] * V + tok[pos]
+        uniq, inverse, cnt = np.unique(k, return_inverse=True, return_counts=True)
         cur_ids = np.full(len(tok), -1, dtype=np.int64)
         cur_ids[pos] = inverse
         pre = uniq // V
