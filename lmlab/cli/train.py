@@ -317,7 +317,7 @@ def run_lm(args) -> int:
     if args.resume and nothing_to_train(trainer, args.save):
         return 0
     history = trainer.fit(train_ids, valid_ids)
-    if history:
+    if history and trainer.world.main:  # torchrun: rank 0 speaks for the run
         print(f"best valid perplexity {trainer.best:.2f} ({trainer.valid_mode_label}) after {len(history)} epochs; "
               f"model in {args.save}")
     return 0
