@@ -122,7 +122,8 @@ def add_parser(sub):
                    help="stream: truncated BPTT over the whole text; sentence: reset the state at every line")
     p.add_argument("--patience", type=nonnegative_int, default=0, help="early stopping after N epochs without improvement")
     p.add_argument("--seed", type=nonnegative_int, default=1111, help="random seed (initialisation, dropout, batch order)")
-    p.add_argument("--threads", type=positive_int, help="torch threads (default: the free cores)")
+    p.add_argument("--threads", type=positive_int,
+                   help="torch threads (default: the free cores, shared among the ranks torchrun starts on a node)")
     p.add_argument("--max_batches", type=positive_int, help="at most N batches per epoch (default: all)")
     p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
