@@ -395,7 +395,8 @@ class Trainer:
 
     def _check(self, value: torch.Tensor, what: str, loss: float | None = None) -> None:
         if not torch.isfinite(value):
-            self._keep_trace(what, value.item(), loss)
+            if self.world.main:  # one trace, written by the rank that writes the run
+                self._keep_trace(what, value.item(), loss)
             saved = "the last good checkpoint is in" if not self._fresh else "no checkpoint yet; the trace is in"
             raise TrainingDivergedError(
                 f"the training {what} became {value.item()} at epoch {self.epoch}, step {self.step + 1}; {saved} "

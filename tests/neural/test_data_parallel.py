@@ -159,3 +159,55 @@ def test_a_shard_is_a_contiguous_slice_of_the_columns_with_its_own_items():
     assert [s.n_items for s in stand_in] == [0, 3]  # rank 0 has no row: a stand-in counting nothing
     with pytest.raises(ValueError, match="scored tensor"):
         shard(_batch(inputs, targets), World(0, 2), rows_axis=1, scored="inputs")
+
+
+# -- every kind: the ranks' shards of a batch add up to the batch --------------------------------
+def _conditional_files(tmp_path):
+    f = tmp_path / "cond.txt"
+    f.write_text("".join("A a a b\n" if i % 3 else "B b b\n" for i in range(21)))
+    return ["--train", f, "--valid", f], f
+
+
+def _kind_cases():
+    from tests.neural import test_task_model_api as t
+
+    cases = {kind: (kind, flags, files) for kind, (_, flags, _, files, _) in t.KINDS.items()}
+    cases.update({name: (kind, flags, t.KINDS[kind][3]) for name, (kind, flags, _) in t.VARIANTS.items()})
+    cases["conditional-lm"] = ("conditional-lm", ["--emsize", 8, "--nhid", 8, "--dropout", 0], _conditional_files)
+    return cases
+
+
+KIND_CASES = _kind_cases()
+
+
+@pytest.mark.parametrize("case", list(KIND_CASES))
+def test_each_kinds_shards_sum_to_its_batch(case, tmp_path, capsys, monkeypatch):
+    """For every kind, each training batch split over 2, 3 and 5 ranks: the shards' summed losses
+    and items are the batch's (so the ranks' gradients sum to the batch's), whatever padding a
+    shard keeps from the whole batch; the short batch leaves a rank without rows at 5."""
+    from lmlab.models.neural.checkpoint import load_checkpoint
+    from lmlab.train import loop
+
+    kind, flags, files = KIND_CASES[case]
+    seen = []
+
+    def spy(batch, world, rows_axis=0, scored="targets"):
+        seen.append((batch, rows_axis, scored))
+        return shard(batch, world, rows_axis, scored)
+
+    monkeypatch.setattr(loop, "shard", spy)
+    data_flags, _ = files(tmp_path)
+    code, _, err = cli(capsys, "train", "--kind", kind, *data_flags, *flags, "--dropout", 0, "--epochs", 1,
+                       "--batch_size", 6, "--threads", 1, "--quiet", "--save", tmp_path / "m")
+    assert code == 0, err
+    model, _, _ = load_checkpoint(tmp_path / "m")
+    model.eval()
+    assert min(len(b) for b, _, _ in seen) < 5  # a short batch: at 5 ranks one gets no rows
+    with torch.no_grad():
+        for batch, axis, scored in seen:
+            whole, n = model.loss(batch)
+            for size in (2, 3, 5):
+                parts = [shard(batch, World(r, size), axis, scored) for r in range(size)]
+                assert sum(p.n_items for p in parts) == n == batch.n_items
+                total = sum(float(model.loss(p)[0]) for p in parts if p.n_items)
+                assert total == pytest.approx(float(whole), rel=1e-5, abs=1e-5)
