@@ -68,6 +68,8 @@ def two_ranks(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ddp")
     spec = runs(tmp)
     two = {name: [*argv, "--save", str(tmp / "two" / name)] for name, argv in spec.items()}
+    i = two["sentence"].index("--threads")  # this one on the default threads
+    del two["sentence"][i : i + 2]
     two["resume"] = ["train", "--resume", "--save", str(tmp / "two" / "part"), "--epochs", "2", "--quiet"]
     two["odd_batch"] = [*spec["stream"], "--batch_size", "3", "--save", str(tmp / "two" / "odd")]
     two["other_world"] = ["train", "--resume", "--save", str(tmp / "one" / "part"), "--epochs", "2", "--quiet"]
@@ -110,6 +112,9 @@ def test_only_rank_0_writes_and_speaks(two_ranks):
     assert all(records[(name, 1)]["out"] == records[(name, 1)]["err"] == "" for name in ("stream", "classify"))
     state = json.loads((tmp / "two" / "stream" / "trainer_state.json").read_text())
     assert state["world_size"] == 2 and state["threads"] == 1
+    # without --threads: the free cores shared among the node's 2 ranks (1 each on 2 cores)
+    default = json.loads((tmp / "two" / "sentence" / "trainer_state.json").read_text())["threads"]
+    assert 1 <= default <= max(1, (os.cpu_count() or 1) // 2)
 
 
 def test_a_resumed_two_rank_run_ends_as_the_uninterrupted_one(two_ranks):
