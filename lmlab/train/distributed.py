@@ -85,6 +85,9 @@ def check_batch_size(batch_size: int, world: World) -> None:
 def device_for(device: torch.device, world: World) -> torch.device:
     """A CUDA rank's own GPU, ``cuda:LOCAL_RANK`` (other devices as given)."""
     if world.parallel and device.type == "cuda":
+        if world.local_rank >= torch.cuda.device_count():
+            raise ConfigError(f"LOCAL_RANK={world.local_rank} but this node has {torch.cuda.device_count()} CUDA "
+                              "devices: start at most one rank per GPU (torchrun --nproc_per_node)")
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
     return device
@@ -96,7 +99,7 @@ def init_process_group(world: World, device: torch.device) -> None:
         return
     missing = [k for k in ("MASTER_ADDR", "MASTER_PORT") if k not in os.environ]
     if missing:
-        raise ConfigError(f"WORLD_SIZE={world.size} is set but {', '.join(missing)} is not: start data-parallel "
+        raise ConfigError(f"WORLD_SIZE={world.size} is set but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not: start data-parallel "
                           "training with torchrun")
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=world.rank, world_size=world.size)
 

@@ -216,3 +216,27 @@ def test_each_kinds_shards_sum_to_its_batch(case, tmp_path, capsys, monkeypatch)
                 assert sum(p.n_items for p in parts) == n == batch.n_items
                 total = sum(float(model.loss(p)[0]) for p in parts if p.n_items)
                 assert total == pytest.approx(float(whole), rel=1e-5, abs=1e-5)
+
+
+def test_the_world_is_read_from_torchruns_environment():
+    from lmlab.errors import ConfigError
+    from lmlab.train.distributed import world_from_env
+
+    assert world_from_env({}) == World()
+    w = world_from_env({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"})
+    assert (w.rank, w.size, w.local_rank, w.local_size, w.main, w.parallel) == (3, 4, 1, 2, False, True)
+    assert world_from_env({"RANK": "0", "WORLD_SIZE": "2"}).local_size == 2  # one node unless told
+    with pytest.raises(ConfigError, match="RANK='x' is not a whole number"):
+        world_from_env({"RANK": "x", "WORLD_SIZE": "2"})
+    with pytest.raises(ConfigError, match="RANK=2 is not a rank of WORLD_SIZE=2"):
+        world_from_env({"RANK": "2", "WORLD_SIZE": "2"})
+
+
+def test_a_world_without_a_rendezvous_point_is_one_line(tmp_path, capsys, monkeypatch):
+    spec = runs(tmp_path)
+    for key, value in (("WORLD_SIZE", "2"), ("RANK", "0")):
+        monkeypatch.setenv(key, value)
+    for key in ("MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(key, raising=False)
+    err = cli_error(capsys, *spec["stream"], "--save", tmp_path / "r")
+    assert "MASTER_ADDR and MASTER_PORT are not" in err and "torchrun" in err
