@@ -16,6 +16,9 @@ resumed run repeats an uninterrupted one exactly on CPU.  A NaN or infinite loss
 stops training with :class:`TrainingDivergedError` naming the step; the last good checkpoint
 stays on disk, and ``steps.jsonl`` holds every step up to the one that diverged (recorded last).
 
+Under ``torchrun`` the run is data-parallel (:mod:`lmlab.train.distributed`): each rank trains on
+its slice of every batch through DistributedDataParallel, and rank 0 alone prints and writes.
+
 For LMs (``Trainer(lm_config, train_config, vocab, save_dir)``) the task is
 :class:`~lmlab.train.lm_task.LMTask`: token streams in, perplexity out.
 """
