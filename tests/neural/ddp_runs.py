@@ -14,10 +14,16 @@ from pathlib import Path
 
 from lmlab.cli.main import main
 
-folder, runs = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
-for name, argv in runs.items():
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    record = {"code": code, "out": out.getvalue(), "err": err.getvalue()}
-    (folder / f"{name}.rank{os.environ['RANK']}.json").write_text(json.dumps(record))
+
+def main_() -> None:
+    folder, runs = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
+    for name, argv in runs.items():
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv)
+        record = {"code": code, "out": out.getvalue(), "err": err.getvalue()}
+        (folder / f"{name}.rank{os.environ['RANK']}.json").write_text(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main_()
