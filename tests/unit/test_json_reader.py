@@ -22,7 +22,7 @@ ALLOWED = {
     "models/neural/checkpoint.py": "the safetensors header, after safetensors has validated it",
     "models/ngram/arpa.py": "one '# lmlab:' comment line of an ARPA file, named by line number on error",
     "models/ngram/binary.py": "the binary model's header, inside its own format checks",
-    "train/loop.py": "steps.jsonl: JSON lines, one record a line, each named by its line number on error",
+    "train/run_folder.py": "steps.jsonl: JSON lines, one record a line, each named by its line number on error",
 }
 
 
