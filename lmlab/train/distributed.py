@@ -15,6 +15,9 @@ rank, each training on its slice of every batch, the gradients summed by
   hooks see the graph.  Each rank's summed loss is divided by the step's *global* item count
   (``Trainer.global_items``) and the gradients are summed, not averaged (:func:`_sum_hook`):
   the step's gradient is that of one process with the whole batch.
+* DDP looks for parameters a step leaves out (the adaptive softmax's tail clusters when no
+  target falls in them); for a model that uses all of them PyTorch says so once per rank on
+  stderr (a warning from its C++ side, harmless).
 * Dropout is drawn per rank from the epoch's seed and the rank, so with dropout the curve is not
   the one-process curve (without dropout it is, to rounding).  Only rank 0 prints progress and
   writes the run's files (atomically, as always); a run is resumed with the world size it was
