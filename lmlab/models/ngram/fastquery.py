@@ -93,22 +93,34 @@ def _by_key(parent, n_parent, slot_of, out):
         start[parent[i]] += 1
 
 
-def quantize(values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-count binning (as KenLM's ``-q``): ``2**bits`` bins of sorted values, each
-    represented by its mean.  Returns (codes uint8, centers float32[256])."""
+def quantize(values: np.ndarray, bits: int, *, backoff: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """KenLM's quantiser (``-q``/``-b``): ``2**bits`` equal-count bins of the sorted values, each
+    represented by its mean, and each value coded as its nearest centre.  For backoffs
+    (``backoff``) code 0 is kept for an exact 0 (the n-grams that are no context, most of them)
+    and the other bins are trained on the non-zero values.  Returns (codes uint8, centres
+    float32[256])."""
     centers = np.zeros(256, dtype=np.float32)
-    if len(values) == 0:
-        return np.zeros(0, np.uint8), centers
-    order = np.argsort(values, kind="stable")
-    nb = 1 << bits
-    bounds = np.linspace(0, len(values), nb + 1).astype(np.int64)
-    codes = np.empty(len(values), dtype=np.uint8)
-    sv = values[order].astype(np.float64)
+    values = np.asarray(values, dtype=np.float32)
+    codes = np.zeros(len(values), dtype=np.uint8)
+    first = 1 if backoff else 0
+    train = np.sort(values[values != 0] if backoff else values).astype(np.float64)
+    if len(train) == 0:
+        return codes, centers
+    nb = (1 << bits) - first
+    n = len(train)
     for b in range(nb):
-        lo, hi = bounds[b], bounds[b + 1]
-        if hi > lo:
-            centers[b] = sv[lo:hi].mean()
-            codes[order[lo:hi]] = b
+        lo, hi = (n * b) // nb, (n * (b + 1)) // nb
+        # an empty bin (fewer values than bins) repeats the one before
+        centers[first + b] = train[lo:hi].mean() if hi > lo else centers[first + b - 1] if b else train[0]
+    table = centers[first:first + nb].astype(np.float64)
+    v = values.astype(np.float64)
+    above = np.searchsorted(table, v, side="left")  # the first centre >= the value
+    below = np.clip(above - 1, 0, nb - 1)
+    above = np.clip(above, 0, nb - 1)
+    nearest = np.where(v - table[below] < table[above] - v, below, above)
+    codes[:] = nearest + first
+    if backoff:
+        codes[values == 0] = 0
     return codes, centers
 
 
@@ -656,7 +668,7 @@ class FastTables:
             backs = np.asarray(tables.backoff10[m - 1], np.float32) if has_back else np.zeros(len(keys), np.float32)
             if quant:
                 pcode, self.cb_p[256 * m : 256 * (m + 1)] = quantize(probs, quant_bits)
-                bcode, self.cb_b[256 * m : 256 * (m + 1)] = quantize(backs, backoff_bits)
+                bcode, self.cb_b[256 * m : 256 * (m + 1)] = quantize(backs, backoff_bits, backoff=True)
                 _insert_order_q(self.slots_i, slot_off[m], slot_size[m], new_keys, pcode, bcode, slot_of)
             else:
                 _insert_order(self.slots_i, self.slots_f, slot_off[m], slot_size[m], new_keys, probs,
@@ -697,7 +709,7 @@ class FastTables:
                 fields[m][_F_PROB], fields[m]["cb_p"] = quantize(probs, quant_bits)
                 widths[_F_PROB, m] = quant_bits
                 if backs is not None:
-                    fields[m][_F_BOW], fields[m]["cb_b"] = quantize(backs, backoff_bits)
+                    fields[m][_F_BOW], fields[m]["cb_b"] = quantize(backs, backoff_bits, backoff=True)
                     widths[_F_BOW, m] = backoff_bits
                 continue
             raw = probs.view(np.uint32).astype(np.int64)
