@@ -675,19 +675,19 @@ def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path
         "lmlab_lmbin": sizes["lmlab_lmbin"] / ln, "kenlm_probing": sizes["kenlm_probing"] / kn,
         "kenlm_trie": sizes["kenlm_trie"] / kn, "lmlab_arpa": sizes["lmlab_arpa"] / ln,
         "kenlm_arpa": sizes["kenlm_arpa"] / kn}}
-    res["compact"] = compact_case(tag, larpa, karpa, lbin, ktrie, files, tmp, args, kbin, ln, kn)
+    res["compact"] = compact_case(tag, larpa, karpa, lbin, ktrie, kprobe, files, tmp, args, kbin, kpy, ln, kn)
     for p in (karpa, larpa, kprobe, ktrie, lbin):
         p.unlink(missing_ok=True)
     return res
 
 
-def compact_case(tag: str, larpa: Path, karpa: Path, lbin: Path, ktrie: Path, files: dict, tmp: Path, args,
-                 kbin: Path, ln: int, kn: int) -> dict:
+def compact_case(tag: str, larpa: Path, karpa: Path, lbin: Path, ktrie: Path, kprobe: Path, files: dict, tmp: Path,
+                 args, kbin: Path, kpy: str | None, ln: int, kn: int) -> dict:
     """The compact formats: lmlab's trie (``lmlab convert --trie``) and its 8-bit quantised form
     (``lmlab convert trie -q 8 -b 8``) beside KenLM's ``build_binary trie`` and ``-q 8 -b 8 trie``
     on the same model: bytes per n-gram, test perplexity of each (``query -v summary``) and its
-    change from quantisation, and lmlab's query speed on the trie against its hash tables (the
-    same process, timings interleaved)."""
+    change from quantisation, and the query speed of each tool's trie against its hash tables
+    (KenLM's probing), each tool's timings interleaved in one process."""
     lmlab_cmd = lmlab_cli()
     test, ktest = files["test"], files["ktest"]
     paths = {"lmlab_probing": lbin, "lmlab_trie": tmp / f"{tag}.trie.lmbin",
@@ -708,33 +708,40 @@ def compact_case(tag: str, larpa: Path, karpa: Path, lbin: Path, ktrie: Path, fi
     ppl = {k: v["perplexity"] for k, v in out["perplexity"].items()}
     out["quantisation_ppl_change"] = {"lmlab": ppl["lmlab_trie_q8b8"] / ppl["lmlab_trie"] - 1,
                                       "kenlm": ppl["kenlm_trie_q8b8"] / ppl["kenlm_trie"] - 1}
-    models = [{"name": name, "impl": "lmlab", "model": str(paths[name]), "test": str(test), "methods": ["batch", "state"]}
-              for name in ("lmlab_probing", "lmlab_trie", "lmlab_trie_q8b8")]
-    q = run_worker(sys.executable, {"models": models, "min_time": args.min_time, "repeats": args.repeats}, "query")
+    common = {"min_time": args.min_time, "repeats": args.repeats}
+    models = [{"name": name, "impl": "lmlab", "model": str(paths[name]), "test": str(test),
+               "methods": ["batch", "score", "state"]} for name in ("lmlab_probing", "lmlab_trie", "lmlab_trie_q8b8")]
+    q = run_worker(sys.executable, {"models": models, **common}, "query")
+    if kpy:
+        paths["kenlm_probing"] = kprobe
+        kmodels = [{"name": name, "impl": "kenlm", "model": str(paths[name]), "test": str(ktest),
+                    "methods": ["score", "state"]} for name in ("kenlm_probing", "kenlm_trie", "kenlm_trie_q8b8")]
+        q.update(run_worker(kpy, {"models": kmodels, **common}, "query"))
     tps = {name: {meth: r["tokens_per_s"] for meth, r in q[name]["methods"].items()} for name in paths if name in q}
     out["tokens_per_s"] = tps
-    out["speed_vs_probing"] = {name: {meth: v / tps["lmlab_probing"][meth] for meth, v in t.items()}
-                               for name, t in tps.items() if name != "lmlab_probing"}
+    out["speed_vs_probing"] = {name: {meth: v / tps[name.split("_")[0] + "_probing"][meth] for meth, v in t.items()}
+                               for name, t in tps.items() if not name.endswith("_probing")}
     for name in ("lmlab_trie", "lmlab_trie_q8b8", "kenlm_trie_q8b8"):
         paths[name].unlink(missing_ok=True)
     return out
 
 
-def compact_only(files: dict, tmp: Path, args, kbin: Path) -> dict:
+def compact_only(files: dict, tmp: Path, args, kbin: Path, kpy: str | None) -> dict:
     """``--compact-only``: PTB 5-gram estimated once by each tool, then :func:`compact_case`."""
     order, tag = 5, "ptb.o5"
-    karpa, larpa, lbin, ktrie = (tmp / f"{tag}.kenlm.arpa", tmp / f"{tag}.lmlab.arpa", tmp / f"{tag}.lmbin",
-                                 tmp / f"{tag}.trie")
+    karpa, larpa, lbin, ktrie, kprobe = (tmp / f"{tag}.kenlm.arpa", tmp / f"{tag}.lmlab.arpa", tmp / f"{tag}.lmbin",
+                                         tmp / f"{tag}.trie", tmp / f"{tag}.probing")
     ktmp = tmp / "lmplz_tmp"
     ktmp.mkdir(exist_ok=True)
     run_timed([str(kbin / "lmplz"), "-o", str(order), "-S", "1G", "-T", str(ktmp) + "/", "--text",
                str(files["ktrain"]), "--arpa", str(karpa)])
     run_timed(lmlab_cli() + ["ngram", "-o", str(order), "--text", str(files["train"]), "--arpa", str(larpa), "--quiet"])
     run_timed(lmlab_cli() + ["convert", str(larpa), str(lbin), "--quiet"])
-    run_timed([str(kbin / "build_binary"), "-T", str(tmp) + "/", "trie", str(karpa), str(ktrie)])
+    for kind, path in (("trie", ktrie), ("probing", kprobe)):
+        run_timed([str(kbin / "build_binary"), "-T", str(tmp) + "/", kind, str(karpa), str(path)])
     ln, kn = sum(arpa_counts(larpa)), sum(arpa_counts(karpa))
     return {"dataset": "ptb", "order": order, "ngrams": {"lmlab_total": ln, "kenlm_total": kn},
-            "compact": compact_case(tag, larpa, karpa, lbin, ktrie, files, tmp, args, kbin, ln, kn)}
+            "compact": compact_case(tag, larpa, karpa, lbin, ktrie, kprobe, files, tmp, args, kbin, kpy, ln, kn)}
 
 
 def render_compact(configs: list) -> list[str]:
@@ -742,9 +749,11 @@ def render_compact(configs: list) -> list[str]:
     L = ["### Compact formats: trie, and trie quantised to 8 bits (`-q 8 -b 8`)", "",
          "Bytes per n-gram and test perplexity (`query -v summary`) of `lmlab convert --trie` / `lmlab convert "
          "trie -q 8 -b 8` and KenLM's `build_binary trie` / `build_binary -q 8 -b 8 trie`; query speed of "
-         "lmlab's trie against its hash tables (batch scoring, State API) in one process.", "",
-         "| data | order | lmlab trie | KenLM trie | lmlab q8b8 | KenLM q8b8 | ppl trie (lmlab / KenLM) "
-         "| ppl change from q8b8 (lmlab / KenLM) | trie speed vs hash (batch / state) | q8b8 speed vs hash |",
+         "each tool's trie against its own hash tables (lmlab's .lmbin, KenLM's probing): lmlab's batch scorer, "
+         "and each tool's `Model.score` per line and State API `BaseScore`.", "",
+         "| data | order | B/n-gram: lmlab trie | KenLM trie | lmlab q8b8 | KenLM q8b8 | ppl trie (lmlab / KenLM) "
+         "| ppl change from q8b8 (lmlab / KenLM) | lmlab trie speed vs hash (batch / score / state) "
+         "| KenLM trie speed vs probing (score / state) |",
          "|---|---|---|---|---|---|---|---|---|---|"]
     for c in configs:
         k = c.get("compact")
@@ -755,8 +764,9 @@ def render_compact(configs: list) -> list[str]:
                  f"| {b['lmlab_trie_q8b8']:.2f} | {b['kenlm_trie_q8b8']:.2f} "
                  f"| {p['lmlab_trie']['perplexity']:.2f} / {p['kenlm_trie']['perplexity']:.2f} "
                  f"| {100 * ch['lmlab']:+.3f}% / {100 * ch['kenlm']:+.3f}% "
-                 f"| {sp['lmlab_trie']['batch']:.2f}x / {sp['lmlab_trie']['state']:.2f}x "
-                 f"| {sp['lmlab_trie_q8b8']['batch']:.2f}x / {sp['lmlab_trie_q8b8']['state']:.2f}x |")
+                 f"| {sp['lmlab_trie']['batch']:.2f}x / {sp['lmlab_trie']['score']:.2f}x / {sp['lmlab_trie']['state']:.2f}x "
+                 + (f"| {sp['kenlm_trie']['score']:.2f}x / {sp['kenlm_trie']['state']:.2f}x |" if "kenlm_trie" in sp
+                    else "| - |"))
     L.append("")
     return L
 
@@ -1159,7 +1169,7 @@ def main(argv=None) -> int:
         subprocess.run(lmlab_cli() + ["ngram", "-o", "3", "--discount_fallback", "--text", str(first["test"]),
                                       "--arpa", str(tmp / "warm.arpa"), "--quiet"], check=True)
         if args.compact_only:
-            res = compact_only(files["ptb"], tmp, args, kbin)
+            res = compact_only(files["ptb"], tmp, args, kbin, kpy)
             out_json = Path(args.json) if args.json else REPO / "benchmarks" / "results" / "ngram_compact.json"
             out_json.parent.mkdir(parents=True, exist_ok=True)
             res["machine"], res["date"] = results["machine"], results["date"]

@@ -231,15 +231,17 @@ def _find(slots_i, slot_off, slot_size, m, key, lay):
         at0 = slot_off[m]
         rec = _width(lay, _F_REC, m)
         wb = _width(lay, _F_WORD, m)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            x = _bits(slots_i, at0 + mid * rec, wb)
+        # interpolation search (KenLM's): the children's word ids spread over [0, V)
+        before, bv, after, av = lo - 1, np.int64(-1), hi, V
+        while after - before > 1:
+            pivot = before + 1 + ((w - bv - 1) * (after - before - 1)) // (av - bv - 1)
+            x = _bits(slots_i, at0 + pivot * rec, wb)
             if x < w:
-                lo = mid + 1
+                before, bv = pivot, x
             elif x > w:
-                hi = mid
+                after, av = pivot, x
             else:
-                return mid
+                return pivot
         return -1
     base = slot_off[m]
     size = slot_size[m]
