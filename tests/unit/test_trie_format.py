@@ -189,3 +189,26 @@ def test_a_trie_layout_outside_the_data_is_refused(tmp_path, edit):
     _rewrite_header(path, tmp_path / "bad.lmbin", change)
     with pytest.raises(ModelFormatError, match=r"bad\.lmbin: corrupt header"):
         load(tmp_path / "bad.lmbin")
+
+
+def test_opening_a_trie_maps_it_and_queries_build_nothing(tmp_path, monkeypatch):
+    """As the hash tables: the trie is the file's bytes, memory-mapped; no query builds tables."""
+    import lmlab.models.ngram.fastquery as fq
+    from lmlab.models.ngram.model import load_binary
+
+    lm = NgramLM(4, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
+    path = tmp_path / "t.lmbin"
+    lm.to_binary(path, trie=True)
+    enc = [lm.vocab.encode(s.split()) for s in TEST]
+    want = [lm.token_logprobs(e) for e in enc]
+    built = []
+    monkeypatch.setattr(fq, "tables_from_fast", lambda fast: built.append(fast))
+    monkeypatch.setattr(fq.FastTables, "__init__", lambda *a, **k: built.append(a))
+    back = load_binary(path)
+    fast = back.fast
+    assert isinstance(fast.buf, np.memmap) and not fast.buf.flags.writeable and fast.trie
+    assert np.shares_memory(fast.slots_i, fast.buf)
+    for e, w in zip(enc, want, strict=True):
+        np.testing.assert_array_equal(back.token_logprobs(e), w)
+    assert back.next_logprobs([back.begin_state()]).shape == (1, len(lm.vocab))
+    assert back._tables is None and built == []

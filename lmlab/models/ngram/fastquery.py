@@ -13,6 +13,12 @@ the word id), so the ids a state carries are slot indices.  For next-word distri
 also lists its slots sorted by key (``cslot``, 4 bytes per n-gram): a context's continuations are
 one run of it, found by binary search, so nothing is sorted or rebuilt at query time.
 
+Trie layout (``FastTables(tables, trie=True)``, KenLM's ``trie``): each order's n-grams sorted by
+(prefix, word) as bit-packed records: word id, probability (float32 without its sign bit, or a
+quantised code), backoff, and a pointer to the first of its continuations one order up, each field
+as few bits as it needs.  An n-gram's slot is its record's position, so states and kernels are the
+same; ``_find``, ``_prob``, ``_bow`` and the continuation range read either layout (``lay``).
+
 Everything lives in one int64 array (``buf``) described by a small int64 array (``meta``: sizes
 and offsets, see ``_M_*``), which is exactly what an ``.lmbin`` file holds (:mod:`.binary`), so
 opening a model is a memory map.  Kernels take ``(buf, meta)`` and unpack views of it.
@@ -964,8 +970,6 @@ def _check_trie(words: int, meta: np.ndarray, quant: bool) -> None:
 def tables_from_fast(fast: FastTables):
     """Rebuild sorted :class:`BackoffTables` from hashed tables (for ARPA export and pruning; no
     query needs them)."""
-    from .tables import BackoffTables
-
     N, V = fast.order, fast.vocab_size
     keys, probs, backs = [np.arange(V, dtype=np.int64)], [np.array(fast.prob1[:V], np.float32)], []
     backs.append(np.array(fast.bow1[:V], np.float32) if N > 1 else np.empty(0, np.float32))
