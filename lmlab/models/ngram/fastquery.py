@@ -958,7 +958,7 @@ def _check_trie(words: int, meta: np.ndarray, quant: bool) -> None:
         top = m == N
         bad += [wb != 0 if m == 1 else not (V - 1).bit_length() <= wb <= 32,
                 pb != 0 if m == 1 else not value_ok(pb),
-                bb != 0 if m == 1 or top else not value_ok(bb if quant else max(bb, 31)) or bb == 31,
+                bb != 0 if m == 1 or top else not (1 <= bb <= 8 if quant else bb == 32),
                 tb != 0 if top else not 1 <= tb <= 32,
                 width[_F_REC, m] != wb + pb + bb + tb, slot_off[m] < 0,
                 m > 1 and slot_size[m] != count[m],
