@@ -70,6 +70,7 @@ TARGETS = {
     "batch": "lmlab batch scoring >= 0.5x KenLM Python Model.score throughput",
     "nltk": "lmlab batch scoring >= 1000x NLTK KneserNeyInterpolated",
     "limited": "lmlab -S on the >= 20 M-token corpus: peak RSS <= limit + 250 MB, the same ARPA as in memory",
+    "compact": "lmlab trie bytes per n-gram <= KenLM trie's; -q 8 -b 8 beside KenLM's",
 }
 
 
@@ -1062,6 +1063,12 @@ def compute_targets(results: dict) -> dict:
             "text": ", ".join(f"{k.replace('.o', ' o')} {r['batch']:.2f}x ({r['batch_incl_encode']:.2f}x with "
                               "encoding)" for k, r in ratios.items()),
         }
+    compact = {f"{c['dataset']}.o{c['order']}": c["compact"]["bytes_per_ngram"] for c in configs if c.get("compact")}
+    if compact:  # issue 11: the trie no larger an n-gram than KenLM's, the quantised one beside KenLM's
+        t["compact"] = {"met": all(b["lmlab_trie"] <= b["kenlm_trie"] for b in compact.values()),
+                        "text": ", ".join(f"{k.replace('.o', ' o')} trie {b['lmlab_trie']:.2f} vs {b['kenlm_trie']:.2f}, "
+                                          f"q8b8 {b['lmlab_trie_q8b8']:.2f} vs {b['kenlm_trie_q8b8']:.2f} B/n-gram"
+                                          for k, b in compact.items())}
     lim = results.get("limited")
     if lim:
         ok = lim["lmlab"]["within_limit"] and lim["lmlab"]["same_arpa_as_in_memory"]
