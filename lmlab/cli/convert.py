@@ -25,6 +25,7 @@ EXAMPLES = """examples:
 
 def add_parser(sub):
     p = sub.add_parser("convert", help="convert between ARPA and lmlab's binary format",
+                       usage="lmlab convert [-h] [-q BITS] [-b BITS] [--trie] [--quiet] [probing|trie] input output",
                        description=__doc__, epilog=EXAMPLES, formatter_class=Formatter)
     p.add_argument("input", help=NGRAM_MODEL_HELP + " (or the data structure, trie or probing, as build_binary's)")
     p.add_argument("output", help="*.lmbin for binary, anything else for ARPA (.gz/.bz2/.xz compress)")
