@@ -16,7 +16,8 @@ What is measured (each peer in the same run, so the ratios are like for like):
    Python module on the ARPA-loaded model and on its probing binary; KenLM ``query -v summary``
    (and lmlab's ``query -v summary``) on a repeated test file, minus a one-line run (start-up and
    load).  Load times: every model is loaded first thing in a fresh process (one sample each).
-4. Bytes per n-gram: lmlab ``.lmbin`` and KenLM probing / trie binaries.
+4. Bytes per n-gram: lmlab ``.lmbin`` and KenLM probing / trie binaries; the compact formats
+   (lmlab and KenLM trie, plain and ``-q 8 -b 8``) with their perplexity change (``--compact-only``).
 5. NLTK floor: ``nltk.lm.KneserNeyInterpolated(3)`` fitted on PTB train, scoring the first
    ``--nltk-lines`` test lines (capped at ``--nltk-cap`` seconds).
 6. Memory-limited estimation on a >= 20 M-token corpus sampled once from the WikiText-2 KN 5-gram
@@ -69,6 +70,7 @@ TARGETS = {
     "batch": "lmlab batch scoring >= 0.5x KenLM Python Model.score throughput",
     "nltk": "lmlab batch scoring >= 1000x NLTK KneserNeyInterpolated",
     "limited": "lmlab -S on the >= 20 M-token corpus: peak RSS <= limit + 250 MB, the same ARPA as in memory",
+    "compact": "lmlab trie bytes per n-gram <= KenLM trie's; -q 8 -b 8 beside KenLM's",
 }
 
 
@@ -674,9 +676,100 @@ def bench_config(name: str, order: int, files: dict, tmp: Path, args, kbin: Path
         "lmlab_lmbin": sizes["lmlab_lmbin"] / ln, "kenlm_probing": sizes["kenlm_probing"] / kn,
         "kenlm_trie": sizes["kenlm_trie"] / kn, "lmlab_arpa": sizes["lmlab_arpa"] / ln,
         "kenlm_arpa": sizes["kenlm_arpa"] / kn}}
+    res["compact"] = compact_case(tag, larpa, karpa, lbin, ktrie, kprobe, files, tmp, args, kbin, kpy, ln, kn)
     for p in (karpa, larpa, kprobe, ktrie, lbin):
         p.unlink(missing_ok=True)
     return res
+
+
+def compact_case(tag: str, larpa: Path, karpa: Path, lbin: Path, ktrie: Path, kprobe: Path, files: dict, tmp: Path,
+                 args, kbin: Path, kpy: str | None, ln: int, kn: int) -> dict:
+    """The compact formats: lmlab's trie (``lmlab convert --trie``) and its 8-bit quantised form
+    (``lmlab convert trie -q 8 -b 8``) beside KenLM's ``build_binary trie`` and ``-q 8 -b 8 trie``
+    on the same model: bytes per n-gram, test perplexity of each (``query -v summary``) and its
+    change from quantisation, and the query speed of each tool's trie against its hash tables
+    (KenLM's probing), each tool's timings interleaved in one process."""
+    lmlab_cmd = lmlab_cli()
+    test, ktest = files["test"], files["ktest"]
+    paths = {"lmlab_probing": lbin, "lmlab_trie": tmp / f"{tag}.trie.lmbin",
+             "lmlab_trie_q8b8": tmp / f"{tag}.trie.q8b8.lmbin", "kenlm_trie": ktrie,
+             "kenlm_trie_q8b8": tmp / f"{tag}.kenlm.trie.q8b8"}
+    build = {"lmlab_trie": run_timed(lmlab_cmd + ["convert", "--trie", str(larpa), str(paths["lmlab_trie"]), "--quiet"]),
+             "lmlab_trie_q8b8": run_timed(lmlab_cmd + ["convert", "trie", "-q", "8", "-b", "8", str(larpa),
+                                                       str(paths["lmlab_trie_q8b8"]), "--quiet"]),
+             "kenlm_trie_q8b8": run_timed([str(kbin / "build_binary"), "-T", str(tmp) + "/", "-q", "8", "-b", "8",
+                                           "trie", str(karpa), str(paths["kenlm_trie_q8b8"])])}
+    out: dict = {"build": build, "bytes": {}, "bytes_per_ngram": {}, "perplexity": {}}
+    for name, path in paths.items():
+        n = kn if name.startswith("kenlm") else ln
+        out["bytes"][name] = path.stat().st_size
+        out["bytes_per_ngram"][name] = path.stat().st_size / n
+        cmd = [str(kbin / "query"), "-v", "summary"] if name.startswith("kenlm") else lmlab_cmd + ["query", "-v", "summary"]
+        out["perplexity"][name] = query_summary(cmd + [str(path)], ktest if name.startswith("kenlm") else test)
+    ppl = {k: v["perplexity"] for k, v in out["perplexity"].items()}
+    out["quantisation_ppl_change"] = {"lmlab": ppl["lmlab_trie_q8b8"] / ppl["lmlab_trie"] - 1,
+                                      "kenlm": ppl["kenlm_trie_q8b8"] / ppl["kenlm_trie"] - 1}
+    common = {"min_time": args.min_time, "repeats": args.repeats}
+    models = [{"name": name, "impl": "lmlab", "model": str(paths[name]), "test": str(test),
+               "methods": ["batch", "score", "state"]} for name in ("lmlab_probing", "lmlab_trie", "lmlab_trie_q8b8")]
+    q = run_worker(sys.executable, {"models": models, **common}, "query")
+    if kpy:
+        paths["kenlm_probing"] = kprobe
+        kmodels = [{"name": name, "impl": "kenlm", "model": str(paths[name]), "test": str(ktest),
+                    "methods": ["score", "state"]} for name in ("kenlm_probing", "kenlm_trie", "kenlm_trie_q8b8")]
+        q.update(run_worker(kpy, {"models": kmodels, **common}, "query"))
+    tps = {name: {meth: r["tokens_per_s"] for meth, r in q[name]["methods"].items()} for name in paths if name in q}
+    out["tokens_per_s"] = tps
+    out["speed_vs_probing"] = {name: {meth: v / tps[name.split("_")[0] + "_probing"][meth] for meth, v in t.items()}
+                               for name, t in tps.items() if not name.endswith("_probing")}
+    for name in ("lmlab_trie", "lmlab_trie_q8b8", "kenlm_trie_q8b8"):
+        paths[name].unlink(missing_ok=True)
+    return out
+
+
+def compact_only(files: dict, tmp: Path, args, kbin: Path, kpy: str | None) -> dict:
+    """``--compact-only``: PTB 5-gram estimated once by each tool, then :func:`compact_case`."""
+    order, tag = 5, "ptb.o5"
+    karpa, larpa, lbin, ktrie, kprobe = (tmp / f"{tag}.kenlm.arpa", tmp / f"{tag}.lmlab.arpa", tmp / f"{tag}.lmbin",
+                                         tmp / f"{tag}.trie", tmp / f"{tag}.probing")
+    ktmp = tmp / "lmplz_tmp"
+    ktmp.mkdir(exist_ok=True)
+    run_timed([str(kbin / "lmplz"), "-o", str(order), "-S", "1G", "-T", str(ktmp) + "/", "--text",
+               str(files["ktrain"]), "--arpa", str(karpa)])
+    run_timed(lmlab_cli() + ["ngram", "-o", str(order), "--text", str(files["train"]), "--arpa", str(larpa), "--quiet"])
+    run_timed(lmlab_cli() + ["convert", str(larpa), str(lbin), "--quiet"])
+    for kind, path in (("trie", ktrie), ("probing", kprobe)):
+        run_timed([str(kbin / "build_binary"), "-T", str(tmp) + "/", kind, str(karpa), str(path)])
+    ln, kn = sum(arpa_counts(larpa)), sum(arpa_counts(karpa))
+    return {"dataset": "ptb", "order": order, "ngrams": {"lmlab_total": ln, "kenlm_total": kn},
+            "compact": compact_case(tag, larpa, karpa, lbin, ktrie, kprobe, files, tmp, args, kbin, kpy, ln, kn)}
+
+
+def render_compact(configs: list) -> list[str]:
+    """The compact-format table (:func:`compact_case`)."""
+    L = ["### Compact formats: trie, and trie quantised to 8 bits (`-q 8 -b 8`)", "",
+         "Bytes per n-gram and test perplexity (`query -v summary`) of `lmlab convert --trie` / `lmlab convert "
+         "trie -q 8 -b 8` and KenLM's `build_binary trie` / `build_binary -q 8 -b 8 trie`; query speed of "
+         "each tool's trie against its own hash tables (lmlab's .lmbin, KenLM's probing): lmlab's batch scorer, "
+         "and each tool's `Model.score` per line and State API `BaseScore`.", "",
+         "| data | order | B/n-gram: lmlab trie | KenLM trie | lmlab q8b8 | KenLM q8b8 | ppl trie (lmlab / KenLM) "
+         "| ppl change from q8b8 (lmlab / KenLM) | lmlab trie speed vs hash (batch / score / state) "
+         "| KenLM trie speed vs probing (score / state) |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in configs:
+        k = c.get("compact")
+        if not k:
+            continue
+        b, p, ch, sp = k["bytes_per_ngram"], k["perplexity"], k["quantisation_ppl_change"], k["speed_vs_probing"]
+        L.append(f"| {c['dataset']} | {c['order']} | {b['lmlab_trie']:.2f} | {b['kenlm_trie']:.2f} "
+                 f"| {b['lmlab_trie_q8b8']:.2f} | {b['kenlm_trie_q8b8']:.2f} "
+                 f"| {p['lmlab_trie']['perplexity']:.2f} / {p['kenlm_trie']['perplexity']:.2f} "
+                 f"| {100 * ch['lmlab']:+.3f}% / {100 * ch['kenlm']:+.3f}% "
+                 f"| {sp['lmlab_trie']['batch']:.2f}x / {sp['lmlab_trie']['score']:.2f}x / {sp['lmlab_trie']['state']:.2f}x "
+                 + (f"| {sp['kenlm_trie']['score']:.2f}x / {sp['kenlm_trie']['state']:.2f}x |" if "kenlm_trie" in sp
+                    else "| - |"))
+    L.append("")
+    return L
 
 
 def sanity(results: dict) -> list[str]:
@@ -915,6 +1008,8 @@ def render(results: dict) -> str:
                  f"| {s['kenlm_probing'] / 1e6:.1f} | {s['kenlm_trie'] / 1e6:.1f} |")
     L.append("")
 
+    L += render_compact(configs)
+
     n = results.get("nltk")
     if n:
         L.append("### NLTK floor")
@@ -968,6 +1063,12 @@ def compute_targets(results: dict) -> dict:
             "text": ", ".join(f"{k.replace('.o', ' o')} {r['batch']:.2f}x ({r['batch_incl_encode']:.2f}x with "
                               "encoding)" for k, r in ratios.items()),
         }
+    compact = {f"{c['dataset']}.o{c['order']}": c["compact"]["bytes_per_ngram"] for c in configs if c.get("compact")}
+    if compact:  # issue 11: the trie no larger an n-gram than KenLM's, the quantised one beside KenLM's
+        t["compact"] = {"met": all(b["lmlab_trie"] <= b["kenlm_trie"] for b in compact.values()),
+                        "text": ", ".join(f"{k.replace('.o', ' o')} trie {b['lmlab_trie']:.2f} vs {b['kenlm_trie']:.2f}, "
+                                          f"q8b8 {b['lmlab_trie_q8b8']:.2f} vs {b['kenlm_trie_q8b8']:.2f} B/n-gram"
+                                          for k, b in compact.items())}
     lim = results.get("limited")
     if lim:
         ok = lim["lmlab"]["within_limit"] and lim["lmlab"]["same_arpa_as_in_memory"]
@@ -1027,6 +1128,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limited-memory", default="1G", help="-S of lmlab and lmplz in the memory-limited case")
     ap.add_argument("--limited-jobs", type=int, default=1, help="processes sampling that corpus (first run only)")
     ap.add_argument("--no-limited", action="store_true", help="skip the memory-limited case")
+    ap.add_argument("--compact-only", action="store_true", help="only the compact-format case (trie, -q 8 -b 8) on "
+                    "PTB order 5; results go to results/ngram_compact.json and BENCHMARKS.md is not touched")
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -1047,7 +1150,7 @@ def main(argv=None) -> int:
     if kpy is None:
         log("no Python with `import kenlm`: KenLM Python rows are skipped (pip install kenlm==0.3.0, "
             "or --kenlm-python)")
-    configs = [("ptb", 5)] if args.quick else [("ptb", 3), ("ptb", 5), ("wikitext-2", 3), ("wikitext-2", 5)]
+    configs = [("ptb", 5)] if args.quick or args.compact_only else [("ptb", 3), ("ptb", 5), ("wikitext-2", 3), ("wikitext-2", 5)]
     tmp = Path(tempfile.mkdtemp(prefix="ngram_bench."))
     log(f"KenLM bin {kbin}; KenLM Python {kpy} ({kver}); data {data}; temp {tmp}")
     results: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1072,6 +1175,15 @@ def main(argv=None) -> int:
                                                         "orders": sorted({o for _, o in configs})}, "warmup")
         subprocess.run(lmlab_cli() + ["ngram", "-o", "3", "--discount_fallback", "--text", str(first["test"]),
                                       "--arpa", str(tmp / "warm.arpa"), "--quiet"], check=True)
+        if args.compact_only:
+            res = compact_only(files["ptb"], tmp, args, kbin, kpy)
+            out_json = Path(args.json) if args.json else REPO / "benchmarks" / "results" / "ngram_compact.json"
+            out_json.parent.mkdir(parents=True, exist_ok=True)
+            res["machine"], res["date"] = results["machine"], results["date"]
+            out_json.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+            print("\n".join(render_compact([res])))
+            log(f"wrote {out_json}")
+            return 0
         for name, order in configs:
             snap = cpu_snapshot()
             res = bench_config(name, order, files[name], tmp, args, kbin, kpy)

@@ -57,8 +57,9 @@ def nothing_to_train(trainer, save) -> bool:
     """A resumed run already at its --epochs: say so (one line on stderr; exit 0) instead of training."""
     if trainer.epoch < trainer.tcfg.epochs:
         return False
-    print(f"nothing to train: the run in {save} has done {trainer.epoch} of {trainer.tcfg.epochs} epochs "
-          f"(give --epochs above {trainer.epoch} to train more)", file=sys.stderr)
+    if trainer.world.main:
+        print(f"nothing to train: the run in {save} has done {trainer.epoch} of {trainer.tcfg.epochs} epochs "
+              f"(give --epochs above {trainer.epoch} to train more)", file=sys.stderr)
     return True
 
 
@@ -112,7 +113,7 @@ def fit_and_report(args, trainer, train_data, dev_data) -> int:
 
 
 def report(trainer, history, save) -> int:
-    if history:
+    if history and trainer.world.main:  # torchrun: rank 0 speaks for the run
         print(f"best dev {trainer.task.metric} {trainer.task.format_metric(trainer.best).strip()} ({trainer.metric_label}) after {len(history)} "
               f"epochs; model in {save}")
     return 0

@@ -16,6 +16,10 @@ resumed run: --epochs (the total), --max_batches, --patience, --lr (from the nex
 run's vocabulary: they replace the recorded data and are recorded; --valid alone replaces only the
 dev file); --kind may repeat the run's own kind.  Any other option given with --resume is refused.  A run already at --epochs has
 nothing to train: one line on stderr says so, and the exit code is 0.
+
+Under torchrun (torchrun --nproc_per_node N -m lmlab train ...) the run is data-parallel, every
+kind alike: --batch_size is the whole batch, each rank training on its own contiguous share (N
+must divide it); rank 0 prints and writes --save; --resume needs the same number of ranks.
 """
 
 from __future__ import annotations
@@ -116,13 +120,14 @@ def add_parser(sub):
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"), help="optimiser")
     p.add_argument("--clip", type=nonnegative_float, default=0.25, help="gradient clipping: largest global norm")
     p.add_argument("--epochs", type=positive_int, help="epochs in all (default 6; with --resume: the run's own)")
-    p.add_argument("--batch_size", type=positive_int, default=20, help="sequences per batch")
+    p.add_argument("--batch_size", type=positive_int, default=20, help="sequences per batch (under torchrun: the whole batch, split over the ranks)")
     p.add_argument("--bptt", type=positive_int, default=35, help="truncated backpropagation length in tokens")
     p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
                    help="stream: truncated BPTT over the whole text; sentence: reset the state at every line")
     p.add_argument("--patience", type=nonnegative_int, default=0, help="early stopping after N epochs without improvement")
     p.add_argument("--seed", type=nonnegative_int, default=1111, help="random seed (initialisation, dropout, batch order)")
-    p.add_argument("--threads", type=positive_int, help="torch threads (default: the free cores)")
+    p.add_argument("--threads", type=positive_int,
+                   help="torch threads (default: the free cores, shared among the ranks torchrun starts on a node)")
     p.add_argument("--max_batches", type=positive_int, help="at most N batches per epoch (default: all)")
     p.add_argument("--min_count", type=positive_int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
@@ -317,7 +322,7 @@ def run_lm(args) -> int:
     if args.resume and nothing_to_train(trainer, args.save):
         return 0
     history = trainer.fit(train_ids, valid_ids)
-    if history:
+    if history and trainer.world.main:  # torchrun: rank 0 speaks for the run
         print(f"best valid perplexity {trainer.best:.2f} ({trainer.valid_mode_label}) after {len(history)} epochs; "
               f"model in {args.save}")
     return 0

@@ -18,6 +18,7 @@ class ClassifyTask(Task):
     metric = "accuracy"
     higher_is_better = True
     item = "sentence"
+    scored = "labels"
 
     def __init__(self, train_config, model):
         self.batch_size, self.model = train_config.batch_size, model

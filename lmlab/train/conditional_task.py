@@ -43,6 +43,7 @@ class ConditionalTask(Task):
     metric = "perplexity"
     higher_is_better = False
     item = "token"
+    scored = "target_output"
 
     def __init__(self, train_config, model):
         self.batch_size, self._model = train_config.batch_size, model

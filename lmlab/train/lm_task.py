@@ -53,6 +53,7 @@ class LMTask(Task):
     def __init__(self, train_config, model):
         self.tcfg = train_config
         self.is_rnn = isinstance(model.config, RNNLMConfig)
+        self.rows_axis = 1 if self.is_rnn else 0  # the recurrent LM's batches are time first: (T, B)
         self.context = getattr(model.config, "context", 0)
         self.adaptive = bool(getattr(model.config, "adaptive_cutoffs", ()))
         self.vocab_size = model.config.vocab_size

@@ -16,12 +16,16 @@ resumed run repeats an uninterrupted one exactly on CPU.  A NaN or infinite loss
 stops training with :class:`TrainingDivergedError` naming the step; the last good checkpoint
 stays on disk, and ``steps.jsonl`` holds every step up to the one that diverged (recorded last).
 
+Under ``torchrun`` the run is data-parallel (:mod:`lmlab.train.distributed`): each rank trains on
+its slice of every batch through DistributedDataParallel, and rank 0 alone prints and writes.
+
 For LMs (``Trainer(lm_config, train_config, vocab, save_dir)``) the task is
 :class:`~lmlab.train.lm_task.LMTask`: token streams in, perplexity out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -46,6 +50,8 @@ from ..models.neural.task import Batch, TaskModel
 from ..text.labels import LabelSet
 from ..text.vocab import Vocab
 from .config import TrainConfig, free_cores
+from .distributed import all_sum, barrier, check_batch_size, data_parallel, device_for, init_process_group, shard, \
+    world_from_env
 from .lm_task import EpochResult, stream_perplexity  # noqa: F401 - their home before the loop was generic
 from .run_folder import (  # noqa: F401 - LAST, LOG, OPTIM, check_save_dir, read_state, read_steps: read from here too
     LAST,
@@ -123,14 +129,18 @@ class Trainer:
         problems = train_config.problems()
         if problems:
             raise ConfigError(problems)
+        self.world = world_from_env()  # torchrun's processes (lmlab.train.distributed); one without it
+        check_batch_size(train_config.batch_size, self.world)
         self.vocabs: dict[str, Vocab | LabelSet] = {"tokens": vocabs} if isinstance(vocabs, Vocab) else dict(vocabs)
-        self.tcfg = train_config
+        self.tcfg = train_config if self.world.main else dataclasses.replace(train_config, progress=False)
         self.dir = Path(save_dir)
         check_save_dir(self.dir, overwrite)
-        self.device = resolve_device(train_config.device)
+        self.device = device_for(resolve_device(train_config.device), self.world)
+        init_process_group(self.world, self.device)
+        self._ddp = None  # the model's loss in DistributedDataParallel, made when training starts
         self.source = source
         self._fresh = True  # the first checkpoint writes every file (it may replace an older model)
-        self.threads = train_config.threads or free_cores()
+        self.threads = train_config.threads or max(1, free_cores() // self.world.local_size)
         self.epoch = 0
         self.lr = train_config.lr
         self.bad_epochs = 0
@@ -209,7 +219,8 @@ class Trainer:
 
     def _write_checkpoint(self, best: bool) -> None:
         meta = {"epoch": self.epoch, "lr": self.lr, "best": self.best, "bad_epochs": self.bad_epochs,
-                "step": self.step, "threads": self.threads, "train_config": asdict(self.tcfg),
+                "step": self.step, "threads": self.threads, "world_size": self.world.size,
+                "train_config": asdict(self.tcfg),
                 "history": self.history, "source": self.source}
         if self.task.config_dict():
             meta["task"] = self.task.config_dict()
@@ -237,6 +248,11 @@ class Trainer:
             raise ConfigError(f"a resumed run keeps its own {', '.join(refused)}; it may change only "
                               f"{', '.join(cls.RESUME_OVERRIDES)}")
         meta = read_state(d / STATE)
+        ranks, world = meta.get("world_size", 1), world_from_env()
+        if ranks != world.size:
+            raise ConfigError(f"{d}: the run was trained by {ranks} process{'es' if ranks > 1 else ''} and this is "
+                              f"{world.size}; resume it with the same world size (torchrun "
+                              f"--nproc_per_node/--nnodes giving {ranks} in all{'' if ranks > 1 else ', or no torchrun'})")
         stored = read_vocabularies(d, weights_metadata(d / WEIGHTS))
         if vocabs is not None:
             for name, v in ({"tokens": vocabs} if isinstance(vocabs, Vocab) else vocabs).items():
@@ -265,12 +281,15 @@ class Trainer:
     def fit(self, train_data: Any, valid_data: Any) -> list[dict]:
         """Train until ``epochs`` (or early stopping); returns the per-epoch history."""
         torch.set_num_threads(self.threads)
+        if self.world.parallel and self._ddp is None:
+            self._ddp = data_parallel(self.model)
         if self.epoch == 0:
             self.task.prepare(self.model, train_data)
         self.task.check(train_data)
         while self.epoch < self.tcfg.epochs:
             self.epoch += 1
-            torch.manual_seed(self.tcfg.seed * 1000 + self.epoch)  # per-epoch: resumable exactly
+            # per-epoch (resumable exactly) and per-rank (each rank's dropout its own)
+            torch.manual_seed(self.tcfg.seed * 1000 + self.epoch + 7919 * self.world.rank)
             first_step = len(self.steps)
             t0 = time.perf_counter()
             loss_sum, n_items = self._train_epoch(train_data)
@@ -288,7 +307,10 @@ class Trainer:
             self.history.append(row)
             if not improved and self.tcfg.optimizer == "sgd":
                 self._set_lr(self.lr / self.tcfg.anneal)
-            self.save(improved)
+            if self.world.main:
+                self.save(improved)
+            self._fresh = False
+            barrier()  # every rank goes on once the checkpoint is on disk
             if self.tcfg.progress:
                 print(self.task.epoch_message(row), file=sys.stderr, flush=True)
             for h in self.hooks:
@@ -314,7 +336,7 @@ class Trainer:
         for b, batch in enumerate(self.task.train_batches(train_data, self.epoch, self.tcfg.seed)):
             if (self.tcfg.max_batches and b >= self.tcfg.max_batches) or (self.tcfg.dry_run and b >= 2):
                 break
-            info = self.train_step([batch.to(self.device)])
+            info = self.train_step([shard(batch, self.world, self.task.rows_axis, self.task.scored).to(self.device)])
             loss_sum += info.loss * info.items
             n_items += info.items
             if bar is not None:
@@ -339,14 +361,18 @@ class Trainer:
         total = self.global_items(sum(b.n_items for b in batches))
         self.optimizer.zero_grad(set_to_none=True)
         loss_value = 0.0
-        for batch in batches:
-            loss, n = self.model.loss(batch)
-            if n != batch.n_items:
-                raise ValueError(f"{type(self.model).__name__}.loss counted {n} items in a batch of {batch.n_items}")
-            loss = loss / max(total, 1)
-            self._check(loss, "loss")
-            loss.backward()
+        for i, batch in enumerate(batches):
+            with self._sync(i == len(batches) - 1):
+                loss, n = self.model.loss(batch) if self._ddp is None else self._ddp(batch)
+                if batch.n_items == 0:  # a rank's stand-in row (distributed.shard): in the step, counting nothing
+                    loss, n = loss * 0.0, 0
+                if n != batch.n_items:
+                    raise ValueError(f"{type(self.model).__name__}.loss counted {n} items in a batch of {batch.n_items}")
+                loss = loss / max(total, 1)
+                self._check(loss, "loss")
+                loss.backward()
             loss_value += float(loss.detach())
+        loss_value = all_sum(loss_value, self.device) if self._ddp is not None else loss_value
         norm = self._clip()
         self._check(torch.tensor(norm), "gradient norm", loss_value)
         self.optimizer.step()
@@ -356,6 +382,10 @@ class Trainer:
         for h in self.hooks:
             h.on_step(info)
         return info
+
+    def _sync(self, last: bool):
+        """Data-parallel: the gradients are summed over the ranks in the step's last backward pass."""
+        return self._ddp.no_sync() if self._ddp is not None and not last else contextlib.nullcontext()
 
     def _clip(self) -> float:
         """The global L2 norm of the gradients before clipping; clipped to ``clip`` when set."""
@@ -368,7 +398,8 @@ class Trainer:
 
     def _check(self, value: torch.Tensor, what: str, loss: float | None = None) -> None:
         if not torch.isfinite(value):
-            self._keep_trace(what, value.item(), loss)
+            if self.world.main:  # one trace, written by the rank that writes the run
+                self._keep_trace(what, value.item(), loss)
             saved = "the last good checkpoint is in" if not self._fresh else "no checkpoint yet; the trace is in"
             raise TrainingDivergedError(
                 f"the training {what} became {value.item()} at epoch {self.epoch}, step {self.step + 1}; {saved} "

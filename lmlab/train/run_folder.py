@@ -48,14 +48,14 @@ def _outermost_missing(folder: Path) -> Path | None:
 
 _STATE_FIELDS = {"epoch": INT, "lr": NUMBER, "best": NUMBER, "bad_epochs": INT, "step": INT, "threads": INT,
                  "train_config": OBJECT, "history": list_of(OBJECT), "source": optional(OBJECT),
-                 "task": OBJECT}
+                 "task": OBJECT, "world_size": INT}
 
 
 def read_state(path: Path) -> dict:
     """``trainer_state.json``, every field checked (a one-line error naming the file otherwise)."""
     meta = read_json(path, "an lmlab trainer state", ModelFormatError)
     check_fields(meta, _STATE_FIELDS, where=str(path), error=ModelFormatError,
-                 required=[k for k in _STATE_FIELDS if k not in ("source", "task")])
+                 required=[k for k in _STATE_FIELDS if k not in ("source", "task", "world_size")])
     check_fields(meta["train_config"], dataclass_kinds(TrainConfig), where=f"{path}: train_config",
                  error=ModelFormatError)
     return meta

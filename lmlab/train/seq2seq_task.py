@@ -23,6 +23,7 @@ DEV_METRICS = ("ppl", "bleu")
 
 class Seq2SeqTask(Task):
     item = "token"
+    scored = "target_output"
 
     def __init__(self, train_config, model, dev_metric: str = "ppl"):
         if dev_metric not in DEV_METRICS:

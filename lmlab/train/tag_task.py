@@ -18,6 +18,7 @@ from .tasks import Task
 class TagTask(Task):
     higher_is_better = True
     item = "token"
+    scored = "tags"
 
     def __init__(self, train_config, model, scheme: str | None = None):
         self.batch_size, self.scheme = train_config.batch_size, scheme

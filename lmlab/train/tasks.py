@@ -27,6 +27,10 @@ class Task(ABC):
     higher_is_better: bool = False
     #: what one item of ``Batch.n_items`` is, for rates in messages (tokens, sentences)
     item: str = "item"
+    #: how data-parallel training splits a batch (:func:`lmlab.train.distributed.shard`): the axis
+    #: of its tensors that holds the rows, and the tensor whose entries other than padding are its items
+    rows_axis: int = 0
+    scored: str = "targets"
 
     # -- data -------------------------------------------------------------------------------
     def check(self, train_data: Any) -> None:

@@ -20,6 +20,10 @@ M = "m.arpa"
 CASES = {
     ("convert", "quantize", "to a binary output (*.lmbin)"): (["convert", M, "x.arpa", "-q", "8"],
                                                               ["convert", M, "x.lmbin", "-q", "8"]),
+    ("convert", "trie", "to a binary output (*.lmbin)"): (["convert", M, "x.arpa", "--trie"],
+                                                          ["convert", M, "x.lmbin", "--trie"]),
+    ("convert", "backoff_bits", "with -q/--quantize"): (["convert", M, "x.lmbin", "-b", "8"],
+                                                        ["convert", M, "x.lmbin", "-q", "8", "-b", "8"]),
     ("ngram", "k", "with --smoothing additive"): (["ngram", "-o", "2", "-k", "2"],
                                                    ["ngram", "-o", "2", "-k", "2", "--smoothing", "additive"]),
     ("ngram", "discount", "with --smoothing modified_kneser_ney or kneser_ney or absolute_discounting"): (
@@ -264,6 +268,7 @@ def test_no_numeric_option_takes_nan_or_infinity(bad, capsys):
     (["ngram", "-o", "2", "--max_vocab", "3"], "at least 4"),
     (["convert", M, "x.lmbin", "-q", "0"], "from 1 to 8"),
     (["convert", M, "x.lmbin", "-q", "9"], "from 1 to 8"),
+    (["convert", M, "x.lmbin", "-q", "8", "-b", "0"], "from 1 to 8"),
     (["rerank", M, "--nbest", "n.txt", "--lm_weight", "nan"], "not a finite number"),
     (["rerank", M, "--nbest", "n.txt", "--score_weight", "inf"], "not a finite number"),
     (["compare", M, M, "--mix", "--weights", "nan", "1"], "not a non-negative number"),

@@ -2,7 +2,7 @@
 
 A *kind* is a way to obtain a model: an n-gram smoother fitted from text (every method and form
 in the smoothing registry), the same model read back from ARPA, from ``.lmbin`` and from the
-8-bit quantised ``.lmbin``, mixtures, and every neural cell.  The list
+8-bit quantised ``.lmbin`` (hash tables and trie), mixtures, and every neural cell.  The list
 is built from the registries (``SMOOTHERS``, ``CELLS``), so a new smoother or
 cell is checked the day it is registered.  Any test taking a ``kind`` argument runs over them
 all; ``lm`` is that kind's model, built once per session (tiny corpus, tiny networks).
@@ -58,7 +58,10 @@ def _ngram(name: str, interp: bool, order: int, **kw):
     return lambda get, tmp: NgramLM(order, name, interpolate=interp, discount_fallback=FALLBACK, **kw).fit(TRAIN)
 
 
-def _read_back(source: str, fmt: str, quant_bits: int | None = None):
+TRIE_SMOOTHERS = ("modified_kneser_ney", "witten_bell", "stupid_backoff")  # ARPA backoff, and a constant one
+
+
+def _read_back(source: str, fmt: str, quant_bits: int | None = None, trie: bool = False):
     def build(get, tmp):
         from lmlab.models.ngram.model import NgramLM
 
@@ -68,7 +71,7 @@ def _read_back(source: str, fmt: str, quant_bits: int | None = None):
             lm.to_arpa(path)
             return NgramLM.from_arpa(path)
         path = tmp / "m.lmbin"
-        lm.to_binary(path, quant_bits=quant_bits)
+        lm.to_binary(path, quant_bits=quant_bits, trie=trie)
         return NgramLM.from_binary(path)
 
     return build
@@ -121,6 +124,9 @@ def _kinds() -> list[Kind]:
                     kinds.append(Kind(f"{fid}-arpa", _read_back(fid, "arpa"), source=fid, **ng))
                 kinds.append(Kind(f"{fid}-lmbin", _read_back(fid, "lmbin"), source=fid, **ng))
                 kinds.append(Kind(f"{fid}-lmbin8", _read_back(fid, "lmbin", 8), source=fid, **ng))
+                if order == 3 and name in TRIE_SMOOTHERS:  # the compact layout (lmlab convert --trie [-q 8])
+                    kinds.append(Kind(f"{fid}-trie", _read_back(fid, "lmbin", trie=True), source=fid, **ng))
+                    kinds.append(Kind(f"{fid}-trie8", _read_back(fid, "lmbin", 8, trie=True), source=fid, **ng))
     net = dict(family="neural", atol=1e-5, needs=("torch",))
     small = dict(emsize=6, nhid=6, nlayers=2, dropout=0.1)
     for cell in CELLS:

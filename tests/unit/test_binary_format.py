@@ -100,7 +100,7 @@ def test_a_binary_of_an_older_version_is_refused_naming_convert(tmp_path, capsys
     """Files written by an older lmlab (format v2: the tables without the engine's layout) are
     refused in one line that says how to write them again."""
     from lmlab.cli.main import main
-    from lmlab.models.ngram.binary import VERSION
+    from lmlab.models.ngram.binary import TRIE_VERSION, VERSION
 
     path = tmp_path / "old.lmbin"
     NgramLM(2, "witten_bell").fit(TRAIN).to_binary(path)
@@ -108,7 +108,7 @@ def test_a_binary_of_an_older_version_is_refused_naming_convert(tmp_path, capsys
     key = f'"version": {VERSION}'.encode()
     assert data.count(key) == 1
     path.write_bytes(data.replace(key, b'"version": 2'))
-    with pytest.raises(ModelFormatError, match=rf"old\.lmbin: lmlab binary format v2, .*this one reads v{VERSION}: "
+    with pytest.raises(ModelFormatError, match=rf"old\.lmbin: lmlab binary format v2, .*this one reads v{VERSION} and v{TRIE_VERSION}: "
                                                r"write it again with 'lmlab convert MODEL\.arpa"):
         load(path)
     assert main(["query", str(path), "--text", "a b"]) == 2

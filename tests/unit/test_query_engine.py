@@ -34,7 +34,8 @@ def ptb_models(ptb, tmp_path_factory):
     fitted = NgramLM(4, discount_fallback=(0.5, 1, 1.5)).fit(ptb["train"][:3000])
     fitted.to_arpa(tmp / "m.arpa")
     fitted.to_binary(tmp / "m.lmbin")
-    return {"fitted": fitted, "arpa": tmp / "m.arpa", "lmbin": tmp / "m.lmbin"}
+    fitted.to_binary(tmp / "t.lmbin", trie=True)  # the compact layout: the same kernels, the same scores
+    return {"fitted": fitted, "arpa": tmp / "m.arpa", "lmbin": tmp / "m.lmbin", "trie": tmp / "t.lmbin"}
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +55,10 @@ def reference(ptb_models, test_lines):
 
 def _lm(ptb_models, source):
     return ptb_models["fitted"] if source == "fitted" else NgramLM.from_arpa(ptb_models["arpa"]) \
-        if source == "arpa" else NgramLM.from_binary(ptb_models["lmbin"])
+        if source == "arpa" else NgramLM.from_binary(ptb_models[source])
 
 
-@pytest.mark.parametrize("source", ["fitted", "arpa", "lmbin"])
+@pytest.mark.parametrize("source", ["fitted", "arpa", "lmbin", "trie"])
 def test_language_model_paths_equal_the_reference(ptb_models, test_lines, reference, source):
     lm = _lm(ptb_models, source)
     enc = [lm.vocab.encode(s.split()) for s in test_lines]
@@ -81,7 +82,7 @@ def test_language_model_paths_equal_the_reference(ptb_models, test_lines, refere
         assert lm.advance_many(states, tokens) == [lm.advance(s, t) for s, t in zip(states, tokens, strict=True)]
 
 
-@pytest.mark.parametrize("source", ["fitted", "lmbin"])
+@pytest.mark.parametrize("source", ["fitted", "lmbin", "trie"])
 def test_next_logprobs_equal_the_reference_distribution(ptb_models, test_lines, source):
     """Whole distributions after real histories (every order of context, OOVs among them)."""
     lm = _lm(ptb_models, source)
@@ -96,7 +97,7 @@ def test_next_logprobs_equal_the_reference_distribution(ptb_models, test_lines, 
             state = lm.advance(state, ids[i])
 
 
-@pytest.mark.parametrize("source", ["arpa", "lmbin"])
+@pytest.mark.parametrize("source", ["arpa", "lmbin", "trie"])
 def test_kenlm_api_paths_equal_the_reference(ptb_models, test_lines, reference, source):
     model = lk.Model(ptb_models[source])
     for line, want in zip(test_lines, reference, strict=True):
@@ -113,11 +114,12 @@ def test_kenlm_api_paths_equal_the_reference(ptb_models, test_lines, reference, 
         assert full == got
 
 
-def test_query_cli_equals_the_reference(ptb_models, test_lines, reference, capsys, tmp_path):
+@pytest.mark.parametrize("source", ["lmbin", "trie"])
+def test_query_cli_equals_the_reference(ptb_models, test_lines, reference, capsys, tmp_path, source):
     """``lmlab query`` from the binary: every word's log10 score (printed as float32)."""
     text = tmp_path / "test.txt"
     text.write_text("\n".join(test_lines[:40]) + "\n", encoding="utf-8")
-    code, out, _ = cli(capsys, "query", ptb_models["lmbin"], "--text", text)
+    code, out, _ = cli(capsys, "query", ptb_models[source], "--text", text)
     assert code == 0
     lines = out.splitlines()
     assert len(lines) > 40

@@ -11,7 +11,7 @@ Layout (little-endian)::
 
 The buffer is exactly what the query engine (:mod:`.fastquery`) works on: hash tables (key,
 log10 probability and backoff side by side), unigram arrays and each order's continuations by
-prefix.  Opening a file is an ``mmap`` (nothing is read, copied or built), and the first query,
+prefix (v3), or KenLM's trie of bit-packed sorted records (v4, ``lmlab convert --trie``).  Opening a file is an ``mmap`` (nothing is read, copied or built), and the first query,
 ``next_logprobs`` included, starts at once.  A file that is shorter or longer than its header says
 (trailing bytes) or whose vocabulary does not match its fingerprint is rejected with
 :class:`ModelFormatError` naming the problem; the buffer's crc32 is checked on request
@@ -34,7 +34,8 @@ from ...errors import ModelFormatError, VocabMismatchError
 from ...text.vocab import Vocab
 
 MAGIC = b"LMLABNG1"
-VERSION = 3
+VERSION = 3  # the hash tables (KenLM's probing)
+TRIE_VERSION = 4  # the trie (KenLM's trie): files an lmlab that reads only v3 must refuse
 ALIGN = 64
 
 
@@ -49,10 +50,11 @@ def is_binary(path: str | os.PathLike) -> bool:
 def write_binary(fast, vocab: Vocab, path: str | os.PathLike, meta: dict | None = None) -> None:
     """Write the engine's buffer atomically."""
     buf = np.ascontiguousarray(fast.buf, dtype="<i8")
+    engine = fast.meta if fast.trie else fast.meta[:fast.hashed_meta_len]  # hashed: as v3 wrote it
     header = {
-        "format": "lmlab-ngram-binary", "version": VERSION, "order": fast.order,
+        "format": "lmlab-ngram-binary", "version": TRIE_VERSION if fast.trie else VERSION, "order": fast.order,
         "vocab_size": fast.vocab_size, "vocab": vocab.to_dict(), "meta": meta or {},
-        "quant_bits": fast.quant_bits, "engine": [int(x) for x in fast.meta],
+        "quant_bits": fast.quant_bits, "engine": [int(x) for x in engine],
         "words": int(buf.size), "crc32": zlib.crc32(memoryview(buf).cast("B")),
     }
     blob = json.dumps(header, ensure_ascii=False).encode("utf-8")
@@ -83,10 +85,10 @@ def read_binary(path: str | os.PathLike, *, verify: bool = False):
             raise ModelFormatError(f"{name}: corrupt header ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != "lmlab-ngram-binary":
         raise ModelFormatError(f"{name}: unsupported format {header.get('format') if isinstance(header, dict) else None}")
-    if header.get("version") != VERSION:
+    if header.get("version") not in (VERSION, TRIE_VERSION):
         raise ModelFormatError(f"{name}: lmlab binary format v{header.get('version')}, written by another lmlab "
-                               f"version; this one reads v{VERSION}: write it again with 'lmlab convert MODEL.arpa "
-                               f"{name}' from the model's ARPA file")
+                               f"version; this one reads v{VERSION} and v{TRIE_VERSION}: write it again with "
+                               f"'lmlab convert MODEL.arpa {name}' from the model's ARPA file")
     start = -(-(16 + hlen) // ALIGN) * ALIGN
     try:
         words, engine = int(header["words"]), np.array(header["engine"], dtype=np.int64)
@@ -110,6 +112,8 @@ def read_binary(path: str | os.PathLike, *, verify: bool = False):
         fast = FastTables.from_buffer(buf, engine, header.get("quant_bits"))
     except ValueError as exc:
         raise ModelFormatError(f"{name}: corrupt header ({exc})") from None
+    if fast.trie != (header["version"] == TRIE_VERSION):
+        raise ModelFormatError(f"{name}: corrupt header (a v{header['version']} file with the other layout)")
     if fast.order != int(header["order"]) or len(vocab) != fast.vocab_size:
         raise ModelFormatError(f"{name}: vocabulary of {len(vocab)} tokens but tables for {fast.vocab_size}")
     return fast, vocab, header.get("meta", {})

@@ -273,8 +273,9 @@ class NgramLM(LanguageModel):
                       stop_at_eos: bool = True) -> tuple[list[int], list[float], bool] | None:
         """Exact ancestral sampling in the query engine, without a full distribution per token
         (:meth:`.fastquery.FastTables.sample_tokens`); ``None`` in a subclass that changes
-        :meth:`next_logprobs` (the engine's draws would not follow it)."""
-        if type(self).next_logprobs is not NgramLM.next_logprobs:
+        :meth:`next_logprobs` (the engine's draws would not follow it), and on the trie layout
+        (it has no continuation index to draw from: the generic path, exact too)."""
+        if type(self).next_logprobs is not NgramLM.next_logprobs or self.fast.trie:
             return None
         if len(state) != self.order:
             state = self.fast.state_of(state)
@@ -440,19 +441,26 @@ def _read_model(order: int, vocab: Vocab, meta: dict) -> NgramLM:
     return lm
 
 
-def save_binary(lm: NgramLM, path, *, quant_bits: int | None = None) -> None:
+def save_binary(lm: NgramLM, path, *, quant_bits: int | None = None, backoff_bits: int | None = None,
+                trie: bool = False) -> None:
     """Write ``lm`` in lmlab's memory-mappable binary format (see :mod:`.binary`).
 
     ``quant_bits`` (1..8) quantises probabilities and backoffs of orders >= 2 (KenLM's ``-q``):
-    8 bytes per slot instead of 16.
+    8 bytes per slot instead of 16; ``backoff_bits`` (needs ``quant_bits``) gives the backoffs
+    their own width (KenLM's ``-b``).  ``trie`` writes KenLM's compact trie layout instead of hash
+    tables (KenLM's ``build_binary trie``).
     """
     from .binary import write_binary
     from .fastquery import FastTables
 
-    fast = lm.fast if quant_bits is None else FastTables(lm.tables, quant_bits=quant_bits)
+    same = quant_bits is None and not trie and not lm.fast.quant and not lm.fast.trie
+    fast = lm.fast if same else FastTables(lm.tables, quant_bits, backoff_bits=backoff_bits, trie=trie)
     meta = _arpa_meta(lm)
+    meta.pop("quant_bits", None)
+    meta.pop("backoff_bits", None)
     if quant_bits is not None:
         meta["quant_bits"] = quant_bits
+        meta["backoff_bits"] = quant_bits if backoff_bits is None else backoff_bits
     write_binary(fast, lm.vocab, path, meta=meta)
 
 
