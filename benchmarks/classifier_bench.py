@@ -26,7 +26,6 @@ invocation stays within a session's limit.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -78,17 +77,6 @@ def cells() -> dict[str, Cell]:
     return out
 
 
-def prepare(todo: list[str], args) -> None:
-    """Build the word vectors the cells ``todo`` read (``--smoke``: tiny ones under ``--runs``), and
-    run from the folder their relative paths start in."""
-    root = args.runs if args.smoke else REPO
-    root.mkdir(parents=True, exist_ok=True)
-    os.chdir(root)
-    every = cells()
-    for name in sorted({word_vectors.needed(every[c].train) for c in todo} - {None}):
-        word_vectors.build(name, smoke=args.smoke, root=root)
-
-
 def report_lines(results: Path) -> list[str]:
     done = real_rows(results)
     lines = ["## Neural sentence classifiers", "",
@@ -136,4 +124,4 @@ def report_lines(results: Path) -> list[str]:
 
 if __name__ == "__main__":
     sys.exit(main(__doc__, cells(), section="classifier", results=RESULTS, runs=RUNS, report_lines=report_lines,
-                  prepare=prepare))
+                  prepare=lambda todo, args: word_vectors.prepare(cells(), todo, args)))

@@ -12,6 +12,9 @@ The rows (issue 9), every setting fixed here and none tuned on test:
   character BiLSTM of each word (50 units each way), word dropout 0.05, no pretrained vectors;
   test token accuracy (Plank et al. 2016: 94.6-95.2 on UD v1.2 English; Stanza about 95.4 from
   raw text with pretrained vectors).
+- ``ud-upos-bilstm-char-w2v``: the same network, its word embeddings started from word2vec vectors
+  (``benchmarks/word_vectors.py wiki-wsj``: WikiText-2 and PTB train, lower-cased, no UD text; a cased
+  word takes its lower-cased form's vector), as Plank et al. start from Polyglot's.
 - ``ud-upos-window``: Collobert's window MLP (2 words each side) on the same data, the baseline.
 - ``conll2000-bilstm-crf`` / ``conll2000-bilstm``: the same BiLSTM with and without a CRF output
   layer on CoNLL-2000 chunks (words and characters only, the gold POS column unused); test span
@@ -29,6 +32,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import word_vectors  # noqa: E402
 from _cells import REPO, Cell, header, pending, main, real_rows  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "tagger.json"
@@ -55,6 +59,10 @@ CELLS = {
     # the 2x200 row ended at 94.95 (dev 95.09, early-stopped at 27 of 30 epochs): a wider network beside it
     "ud-upos-bilstm-char-wide": Cell([*COMMON, *UD, *WIDE], UD, {"data": "ud-english-ewt upos",
                                                                   "model": "BiLSTM 2x400 + chars 100"}),
+    # the 2x200 row with word2vec vectors (WikiText-2 + PTB train, no UD text; lower-cased, so a cased
+    # word takes its lower-cased form's vector)
+    "ud-upos-bilstm-char-w2v": Cell([*COMMON, *UD, *BILSTM, "--pretrained", str(word_vectors.path("wiki-wsj"))], UD,
+                                    {"data": "ud-english-ewt upos", "model": "BiLSTM + chars + word2vec"}),
 }
 PUBLISHED = {
     "ud-english-ewt upos": "Plank et al. 2016 (UD v1.2 English, BiLSTM + chars): 94.6-95.2; Stanza (raw text, "
@@ -90,4 +98,5 @@ def report_lines(results: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__, CELLS, section="tagger", results=RESULTS, runs=RUNS, report_lines=report_lines))
+    sys.exit(main(__doc__, CELLS, section="tagger", results=RESULTS, runs=RUNS, report_lines=report_lines,
+                  prepare=lambda todo, args: word_vectors.prepare(CELLS, todo, args)))

@@ -1,4 +1,4 @@
-"""Word vectors for the classifier benchmark: word2vec (gensim, skip-gram) on the shared corpora.
+"""Word vectors for the classifier and tagger benchmarks: word2vec (gensim, skip-gram) on the shared corpora.
 
 The data here has no pretrained vectors (no GloVe, no word2vec release), so the classifier rows'
 ``--pretrained`` vectors are trained once from text in ``LMLAB_DATA`` and cached under
@@ -95,6 +95,16 @@ def needed(argv: list[str]) -> str | None:
         return None
     p = Path(argv[argv.index("--pretrained") + 1])
     return p.stem if p.parent == FOLDER else None
+
+
+def prepare(cells: dict, todo: list[str], args) -> None:
+    """A cell script's ``prepare``: build the vectors the cells ``todo`` of ``cells`` read
+    (``--smoke``: tiny ones under ``--runs``), and run from the folder their relative paths start in."""
+    root = args.runs if args.smoke else REPO
+    root.mkdir(parents=True, exist_ok=True)
+    os.chdir(root)
+    for name in sorted({needed(cells[c].train) for c in todo} - {None}):
+        build(name, smoke=args.smoke, root=root)
 
 
 if __name__ == "__main__":

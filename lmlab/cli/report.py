@@ -138,6 +138,8 @@ def _short(path: str) -> str:
 
 
 NO_MODEL = "a training run that stopped before it saved a model: only its trace is drawn (clipping, curves)"
+NO_TRACE = "no training trace (steps.jsonl): not a run lmlab train wrote"
+NO_RUN = "No training run (a folder lmlab train wrote) was passed."
 
 
 def _applicable(sec, kinds, index: int, what: str, none: str) -> list:
@@ -150,20 +152,33 @@ def _applicable(sec, kinds, index: int, what: str, none: str) -> list:
     return models
 
 
-def _gradients(args, kinds, text_args, out):
-    from ..diagnostics.html import Section, table
+def _measured(title: str, intro: str, kinds, index: int, what: str, none: str, diagnostic: str, out: Path,
+              extra: list[str]):
+    """A section ``title`` opening with ``intro``, the models whose flag ``index`` of :func:`_kinds` is
+    set (the others named in its notes), and ``lmlab diagnose DIAGNOSTIC`` run over them with
+    ``extra`` (its result None when no model applies)."""
+    from ..diagnostics.html import Section
 
-    sec = Section("Gradient flow back through time")
-    sec.text.append("The norm of dL_t/dh_{t-k} (the loss at position t, the top layer's hidden state k tokens "
-                    "earlier; an LSTM's cell state dashed), median and quartiles over positions of the text. A "
-                    "plain RNN's gradient shrinks (or explodes) geometrically with k: the same W_hh multiplies it at "
-                    "every step; the LSTM's additive cell update and the GRU's update gate keep it alive.")
-    models = _applicable(sec, kinds, RECURRENT, "not a recurrent LM: no gradient flow through time",
-                         "No recurrent model was passed.")
-    if not models:
+    sec = Section(title)
+    sec.text.append(intro)
+    models = _applicable(sec, kinds, index, what, none)
+    return sec, models, (_diagnose(sec, diagnostic, models, out, extra) if models else None)
+
+
+def _gradients(args, kinds, text_args, out):
+    from ..diagnostics.html import table
+
+    intro = ("The norm of dL_t/dh_{t-k} (the loss at position t, the top layer's hidden state k tokens "
+             "earlier; an LSTM's cell state dashed), median and quartiles over positions of the text. A "
+             "plain RNN's gradient shrinks (or explodes) geometrically with k: the same W_hh multiplies it at "
+             "every step; the LSTM's additive cell update and the GRU's update gate keep it alive.")
+    extra = [*text_args, "--max-distance", str(args.max_distance), "--positions", str(args.positions),
+             "--warmup", str(args.warmup)]
+    sec, models, res = _measured("Gradient flow back through time", intro, kinds, RECURRENT,
+                                 "not a recurrent LM: no gradient flow through time", "No recurrent model was passed.",
+                                 "gradients", out, extra)
+    if res is None:
         return sec
-    res = _diagnose(sec, "gradients", models, out, [*text_args, "--max-distance", str(args.max_distance),
-                                                    "--positions", str(args.positions), "--warmup", str(args.warmup)])
     K = args.max_distance
     ks = sorted({0, min(10, K), min(20, K), K})
     rows = []
@@ -183,20 +198,18 @@ def _gradients(args, kinds, text_args, out):
 
 
 def _clipping(args, kinds, text_args, out):
-    from ..diagnostics.html import Section, table
+    from ..diagnostics.html import table
     from ..diagnostics.traces import clipping_summary
 
-    sec = Section("Exploding gradients and clipping")
-    sec.text.append("The global gradient norm before clipping at every training step (log scale; each run's --clip "
-                    "threshold dashed: the steps above it were clipped), the training loss below it. Without "
-                    "clipping one large step can throw a plain RNN's weights where its state and gradients blow up; "
-                    "the trainer stops such a run at the first NaN or infinite value (marked with a cross), where "
-                    "the same run clipped keeps training.")
-    runs = _applicable(sec, kinds, TRACE, "no training trace (steps.jsonl): not a run lmlab train wrote",
-                       "No training run (a folder lmlab train wrote) was passed.")
-    if not runs:
+    intro = ("The global gradient norm before clipping at every training step (log scale; each run's --clip "
+             "threshold dashed: the steps above it were clipped), the training loss below it. Without "
+             "clipping one large step can throw a plain RNN's weights where its state and gradients blow up; "
+             "the trainer stops such a run at the first NaN or infinite value (marked with a cross), where "
+             "the same run clipped keeps training.")
+    sec, runs, res = _measured("Exploding gradients and clipping", intro, kinds, TRACE, NO_TRACE, NO_RUN,
+                               "clipping", out, [])
+    if res is None:
         return sec
-    res = _diagnose(sec, "clipping", runs, out, [])
     rows = [{"run": t.name, "model": t.model or None, "clip": t.clip_label, **clipping_summary(t)}
             for t in res["traces"]]
     sec.tables.append(table(rows, [("run", "run"), ("model", "model"), ("clip", "clipping"), ("steps", "steps"),
@@ -214,8 +227,7 @@ def _curves(args, kinds, text_args, out):
                     "line per run, and each epoch's dev metric beside it when the runs have one: runs of the same "
                     "budget and seed show what the cell and its activation do to training (sigmoid, tanh and ReLU "
                     "RNNs against an LSTM, say).")
-    _applicable(sec, kinds, TRACE, "no training trace (steps.jsonl): not a run lmlab train wrote",
-                "No training run (a folder lmlab train wrote) was passed.")
+    _applicable(sec, kinds, TRACE, NO_TRACE, NO_RUN)
     sec.notes += [f"{k[0]}: diverged at its first step: no training loss to draw" for k in kinds if k[TRACE] and not k[STEPS]]
     runs = [k[0] for k in kinds if k[STEPS]]
     if not runs:
@@ -235,17 +247,17 @@ def _curves(args, kinds, text_args, out):
 
 
 def _gates(args, kinds, text_args, out):
-    from ..diagnostics.html import Section, table
+    from ..diagnostics.html import table
 
-    sec = Section("Gate activity")
-    sec.text.append("What fraction each unit keeps or lets through at each word of the sentence (top layer; 0 "
-                    "closed, 1 open): an LSTM's forget, input and output gates, a GRU's update and reset gates. "
-                    "The table gives each gate's mean over units and tokens, and the fractions closed (< 0.1) "
-                    "and open (> 0.9), over the corpus.")
-    models = _applicable(sec, kinds, GATED, "no gates (gates are for LSTM and GRU models)", "No LSTM or GRU model was passed.")
-    if not models:
+    intro = ("What fraction each unit keeps or lets through at each word of the sentence (top layer; 0 "
+             "closed, 1 open): an LSTM's forget, input and output gates, a GRU's update and reset gates. "
+             "The table gives each gate's mean over units and tokens, and the fractions closed (< 0.1) "
+             "and open (> 0.9), over the corpus.")
+    sec, models, res = _measured("Gate activity", intro, kinds, GATED, "no gates (gates are for LSTM and GRU models)",
+                                 "No LSTM or GRU model was passed.", "gates", out,
+                                 [*text_args, "--normalize", args.normalize])
+    if res is None:
         return sec
-    res = _diagnose(sec, "gates", models, out, [*text_args, "--normalize", args.normalize])
     rows = [dict(r, model=_short(r["model"]), layer=r["layer"] + 1) for r in res["records"] if r["scope"] == "corpus"]
     sec.tables.append(table(rows, [("model", "model"), ("cell", "cell"), ("layer", "layer"), ("gate", "gate"),
                                    ("mean", "mean"), ("std", "std"), ("below_0.1", "closed (< 0.1)"),
@@ -254,16 +266,15 @@ def _gates(args, kinds, text_args, out):
 
 
 def _context(args, kinds, text_args, out):
-    from ..diagnostics.html import Section, table
+    from ..diagnostics.html import table
 
-    sec = Section("Perplexity against the context length")
-    sec.text.append("Each prediction's history cut to its last k tokens (<s> counted): an n-gram model of order N "
-                    "sees N - 1 tokens whatever k is; a recurrent model that uses long contexts keeps improving "
-                    "with k. Dotted: each model's full-history perplexity.")
-    models = _applicable(sec, kinds, MODEL, NO_MODEL, "No model was passed.")
-    if not models:
+    intro = ("Each prediction's history cut to its last k tokens (<s> counted): an n-gram model of order N "
+             "sees N - 1 tokens whatever k is; a recurrent model that uses long contexts keeps improving "
+             "with k. Dotted: each model's full-history perplexity.")
+    sec, models, res = _measured("Perplexity against the context length", intro, kinds, MODEL, NO_MODEL,
+                                 "No model was passed.", "context", out, [*text_args, "--lengths", *map(str, args.lengths)])
+    if res is None:
         return sec
-    res = _diagnose(sec, "context", models, out, [*text_args, "--lengths", *map(str, args.lengths)])
     ks = sorted({r["context"] for r in res["records"]})
     rows = []
     for m in models:
@@ -278,20 +289,19 @@ def _context(args, kinds, text_args, out):
 
 
 def _agreement(args, kinds, text_args, out):
-    from ..diagnostics.html import Section, table
+    from ..diagnostics.html import table
 
-    sec = Section("Subject-verb number agreement")
-    sec.text.append("Cases from real English (UD treebanks, as Linzen et al. 2016): the model is right when it "
-                    "gives the verb form that agrees with the subject a higher probability than the other form, "
-                    "after the prefix; bucketed by attractors (intervening nouns of the other number) and by "
-                    "intervening words, with Wilson 95% intervals. Published LSTM figures from Marvin & Linzen "
-                    "2018 (simple agreement about 0.94, across a prepositional phrase about 0.57) come from "
-                    "templates, not from a treebank.")
     extra = ["--normalize", args.normalize] + (["--conllu", *args.conllu] if args.conllu else [])
-    models = _applicable(sec, kinds, MODEL, NO_MODEL, "No model was passed.")
-    if not models:
+    intro = ("Cases from real English (UD treebanks, as Linzen et al. 2016): the model is right when it "
+             "gives the verb form that agrees with the subject a higher probability than the other form, "
+             "after the prefix; bucketed by attractors (intervening nouns of the other number) and by "
+             "intervening words, with Wilson 95% intervals. Published LSTM figures from Marvin & Linzen "
+             "2018 (simple agreement about 0.94, across a prepositional phrase about 0.57) come from "
+             "templates, not from a treebank.")
+    sec, models, res = _measured("Subject-verb number agreement", intro, kinds, MODEL, NO_MODEL,
+                                 "No model was passed.", "agreement", out, extra)
+    if res is None:
         return sec
-    res = _diagnose(sec, "agreement", models, out, extra)
     if not res["records"]:
         sec.notes.append(res.get("note", "no cases"))
         return sec
@@ -307,16 +317,15 @@ def _agreement(args, kinds, text_args, out):
 
 
 def _cloze(args, kinds, text_args, out):
-    from ..diagnostics.html import Section, table
+    from ..diagnostics.html import table
 
-    sec = Section("Cloze templates")
-    sec.text.append("Sentences with a blank and candidate fillers (lmlab's shipped templates, the lecture's "
-                    "'The writer of the books ___' and '... she finally printed her ___' among them), each "
-                    "model's best candidate and the rank it gives the expected filler.")
-    models = _applicable(sec, kinds, MODEL, NO_MODEL, "No model was passed.")
-    if not models:
+    intro = ("Sentences with a blank and candidate fillers (lmlab's shipped templates, the lecture's "
+             "'The writer of the books ___' and '... she finally printed her ___' among them), each "
+             "model's best candidate and the rank it gives the expected filler.")
+    sec, models, res = _measured("Cloze templates", intro, kinds, MODEL, NO_MODEL, "No model was passed.",
+                                 "cloze", out, ["--normalize", args.normalize])
+    if res is None:
         return sec
-    res = _diagnose(sec, "cloze", models, out, ["--normalize", args.normalize])
     rows = []
     for m in models:
         mine = [r for r in res["records"] if r["model"] == str(m)]
@@ -331,5 +340,5 @@ def _cloze(args, kinds, text_args, out):
     return sec
 
 
-SECTION_BUILDERS = {"gradients": _gradients, "clipping": _clipping, "curves": _curves, "gates": _gates, "context": _context, "agreement": _agreement,
-                    "cloze": _cloze}
+SECTION_BUILDERS = {"gradients": _gradients, "clipping": _clipping, "curves": _curves, "gates": _gates,
+                    "context": _context, "agreement": _agreement, "cloze": _cloze}

@@ -291,3 +291,19 @@ def test_cli_resume_extends_epochs(tmp_path):
     assert main(["train", *common, "--resume", "--epochs", "2"]) == 0
     state = json.loads((tmp_path / "m" / "trainer_state.json").read_text())
     assert [h["epoch"] for h in state["history"]] == [1, 2] and state["threads"] == 1
+
+
+def test_pretrained_lowercased_vectors_fill_cased_words_exact_form_first(tmp_path):
+    from lmlab.models.neural.embeddings import read_vectors
+    from lmlab.text.vocab import Vocab
+
+    vocab = Vocab.from_tokens(["The", "the", "Cat", "DOG", "Paris"])
+    vec = tmp_path / "lower.txt"
+    vec.write_text("the 1 1\ncat 2 2\nDOG 3 3\ndog 4 4\nparis 6 6\nParis 5 5\n")
+    v, found = read_vectors(vec, vocab)
+    row = lambda t: v[vocab.lookup(t)].tolist()  # noqa: E731
+    assert row("The") == row("the") == [1, 1]  # "The" is not in the file: "the"'s vector
+    assert row("Cat") == [2, 2]
+    assert row("DOG") == [3, 3] and row("Paris") == [5, 5]  # the exact form wins, before or after the lower one
+    assert found[[vocab.lookup(t) for t in ("The", "the", "Cat", "DOG", "Paris")]].all()
+    assert found.sum() == 5  # the specials stay uncovered
