@@ -200,20 +200,20 @@ def same(a, b) -> bool:
 def strict(data: bytes, name: str = "m.arpa"):
     """The line-by-line reader: the reference for every other path."""
     from lmlab._io import decode_utf8
-    from lmlab.models.ngram.arpa import _Lines, _read
+    from lmlab.models.ngram.arpa_text import _Lines, _read
 
     return _read(_Lines(decode_utf8(data, name), name), vectorised=False)
 
 
 def vectorised(data: bytes, name: str = "m.arpa"):
     from lmlab._io import decode_utf8
-    from lmlab.models.ngram.arpa import _Lines, _read
+    from lmlab.models.ngram.arpa_text import _Lines, _read
 
     return _read(_Lines(decode_utf8(data, name), name), vectorised=True)
 
 
 def compiled(data: bytes, name: str = "m.arpa"):
-    from lmlab.models.ngram.arpa import _read_compiled
+    from lmlab.models.ngram.arpa_text import _read_compiled
 
     return _read_compiled(data, name)
 

@@ -168,7 +168,7 @@ ODD_SPACES = ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u00a0", "\u2009", "\u202
 def test_odd_spaces_are_every_separator_str_split_knows_besides_ours():
     """The reader's list of characters it must not split on (the vectorised path steps aside for
     them) is exactly what str.split() splits on besides space, tab, CR and LF."""
-    from lmlab.models.ngram.arpa import _ODD_SPACE
+    from lmlab.models.ngram.arpa_text import _ODD_SPACE
 
     split_on = {chr(c) for c in range(0x110000) if len(("a" + chr(c) + "b").split()) == 2}
     assert {c for c in split_on if _ODD_SPACE.fullmatch(c)} == split_on - set(" \t\r\n")

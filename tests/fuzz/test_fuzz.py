@@ -237,7 +237,7 @@ def test_compiled_number_parser_cases(text, ok):
 
 def test_compiled_reader_steps_aside_for_what_it_cannot_decide():
     """Odd whitespace (str.split() splits on it) and impossible counts go to the Python reader."""
-    from lmlab.models.ngram.arpa import _read_compiled
+    from lmlab.models.ngram.arpa_text import _read_compiled
 
     nbsp = VALID.replace(b"-0.7\ta\t-0.3", b"-0.7\ta\xc2\xa0b\t-0.3")
     assert _read_compiled(VALID, "m.arpa") is not None

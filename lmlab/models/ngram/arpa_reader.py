@@ -1,6 +1,6 @@
 """A compiled ARPA reader: one pass over the file's bytes per section (numba).
 
-The Python reader in :mod:`.arpa` splits the text into millions of string objects (seconds and
+The Python reader in :mod:`.arpa_text` splits the text into millions of string objects (seconds and
 gigabytes for a 5-gram); here each section is parsed straight from the bytes into arrays: the
 words of an n-gram are looked up in a hash table of the unigrams' bytes, numbers are parsed
 exactly.  It only ever accepts what the Python reader accepts and gives the same result: numbers
