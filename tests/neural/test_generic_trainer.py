@@ -467,8 +467,8 @@ def test_checkpoints_written_before_the_generic_core_load_with_identical_scores(
     expected = json.loads((OLD / "expected.json").read_text())
     lm = TorchLM.load(OLD / name)
     got = lm.corpus_token_logprobs([lm.vocab.encode(s.split()) for s in expected["lines"]])
-    for g, e in zip(got, expected["logprobs"][name], strict=True):
-        assert g.tolist() == e
+    for g, e in zip(got, expected["logprobs"][name], strict=True):  # float32 kernels differ by CPU (AMD vs Intel)
+        assert g.tolist() == pytest.approx(e, rel=1e-6, abs=1e-6)
     _, vocabs, config = load_checkpoint(OLD / name, kind="lm")
     assert list(vocabs) == ["tokens"] and kinds.kind_of_config(config) == "lm"
 

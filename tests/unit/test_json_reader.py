@@ -20,7 +20,7 @@ ALLOWED = {
     "text/vocab.py": "Vocab.from_json(text): a string from the caller, checked by from_dict",
     "text/labels.py": "LabelSet.from_json(text): a string from the caller, checked by from_dict",
     "models/neural/checkpoint.py": "the safetensors header, after safetensors has validated it",
-    "models/ngram/arpa.py": "one '# lmlab:' comment line of an ARPA file, named by line number on error",
+    "models/ngram/arpa_text.py": "one '# lmlab:' comment line of an ARPA file, named by line number on error",
     "models/ngram/binary.py": "the binary model's header, inside its own format checks",
     "train/run_folder.py": "steps.jsonl: JSON lines, one record a line, each named by its line number on error",
 }
