@@ -87,6 +87,16 @@ class Vocab:
         counts: Counter[str] = Counter()
         for sent in sentences_of(sentences):
             counts.update(sent)
+        return cls.from_counts(counts, min_count=min_count, max_size=max_size, tokenizer=tokenizer)
+
+    @classmethod
+    def from_counts(
+        cls, counts: dict[str, int], *, min_count: int = 1, max_size: int | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> Vocab:
+        """:meth:`build` from word counts already made, keyed in order of first appearance (the
+        Spark job counts the words distributively, :mod:`lmlab.spark.ngram`)."""
+        counts = dict(counts)
         for special in (BOS, EOS):
             counts.pop(special, None)
         words = [w for w, c in counts.items() if c >= min_count and w != UNK]

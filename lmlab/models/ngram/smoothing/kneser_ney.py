@@ -106,17 +106,27 @@ def discount_table(
     out = []
     for m in counts.each_order():
         t = counts_of_counts(a[m - 1], rows=counts.block_rows)
-        if discount is not None:
-            d = tuple(discount) if isinstance(discount, Sequence) else (float(discount),) * 3
-        else:
-            try:
-                d = modified_discounts(t, m) if modified else (single_discount(t, m),) * 3
-            except DiscountError:
-                if fallback is None:
-                    raise
-                d = tuple(fallback)
-        out.append(np.array([0.0, *d], dtype=np.float64))
+        out.append(np.array([0.0, *order_discounts(t, m, modified=modified, discount=discount, fallback=fallback)],
+                            dtype=np.float64))
     return out
+
+
+def order_discounts(
+    t, m: int, *, modified: bool, discount: float | Sequence[float] | None = None,
+    fallback: Sequence[float] | None = None,
+) -> tuple[float, float, float]:
+    """(D1, D2, D3+) of order ``m`` from its counts-of-counts ``t`` (t[1..4]): fixed ``discount``
+    if given, else modified (three) or Ney's single discount, else ``fallback`` where they are
+    undefined.  The one place the discounts are decided: the single-machine estimator and the
+    Spark job (:mod:`lmlab.spark.ngram`, which computes ``t`` distributively) both call it."""
+    if discount is not None:
+        return tuple(float(x) for x in discount) if isinstance(discount, Sequence) else (float(discount),) * 3
+    try:
+        return modified_discounts(t, m) if modified else (single_discount(t, m),) * 3
+    except DiscountError:
+        if fallback is None:
+            raise
+        return tuple(float(x) for x in fallback)
 
 
 def raw_counts(counts: NgramCounts) -> list[np.ndarray]:
