@@ -30,6 +30,10 @@ EXAMPLES = """examples:
   lmlab ngram -o 3 --discount_fallback < tiny.txt > tiny.arpa
   lmlab ngram -o 5 --prune 0 1 1 --data ptb --arpa ptb.o5.pruned.arpa
   lmlab ngram -o 5 -S 1G -T /tmp/lm --text big.txt --arpa big.arpa   # counted in sorted runs on disk
+  lmlab ngram --engine spark --master local[2] -o 5 --text train.txt --arpa lm.arpa   # a PySpark job
+  lmlab ngram --engine spark --master spark://head:7077 --partitions 64 -o 5 \
+      --text hdfs:///corpus/train.txt --arpa hdfs:///models/lm.arpa   # on a cluster (docs/spark.md)
+  lmlab ngram -o 5 --smoothing stupid_backoff --text train.txt --binary sb.lmbin   # lmlab's binary format
 """
 
 
@@ -41,7 +45,10 @@ def add_parser(sub):
     p.add_argument("-o", "--order", type=positive_int, required=True, help="n-gram order (any positive integer)")
     p.add_argument("--text", help="training text, one sentence per line (default: stdin)")
     p.add_argument("--data", help="train on a named dataset's train split (see 'lmlab data list')")
-    p.add_argument("--arpa", type=output_file, help="write the ARPA file here, atomically (default: stdout); .gz/.bz2/.xz compress")
+    p.add_argument("--arpa", type=model_output, help="write the ARPA file here, atomically (default: stdout, unless "
+                   "--binary); .gz/.bz2/.xz compress; with --engine spark also a URI Spark writes (hdfs://, s3a://)")
+    p.add_argument("--binary", type=output_file, metavar="FILE",
+                   help="write lmlab's binary format (.lmbin, memory-mapped; stupid backoff's only format) here")
     p.add_argument("--smoothing", default="modified_kneser_ney", choices=sorted(SMOOTHERS), help="smoothing method")
     form = p.add_mutually_exclusive_group()
     form.add_argument("--interpolate", action="store_true",
@@ -69,7 +76,22 @@ def add_parser(sub):
                    help="with -S: folder (or path prefix, as lmplz's /tmp/lm) for the temporary files, all "
                         "removed at the end (default: the system's temporary folder)")
     p.add_argument("--quiet", action="store_true", help="no progress messages (nor, with -S, progress bars) on stderr")
-    applies_only(p, "temp_prefix", lambda a: a.memory is not None, "with -S/--memory")
+    p.add_argument("--engine", choices=ENGINES, default="native",
+                   help="native: this machine (numpy); spark: a PySpark job, the same model (the [spark] extra, "
+                        "Java 17; docs/spark.md)")
+    p.add_argument("--master", default="local[*]",
+                   help="with --engine spark: the Spark master (local[2], spark://HOST:PORT, yarn)")
+    p.add_argument("--partitions", type=positive_int,
+                   help="with --engine spark: split the corpus into this many partitions, and every shuffle "
+                        "into as many tasks (default: Spark's default parallelism)")
+    p.add_argument("--spark_conf", type=spark_setting, action="append", metavar="KEY=VALUE",
+                   help="with --engine spark: a Spark setting (repeatable), e.g. spark.driver.memory=4g")
+    applies_only(p, "temp_prefix", lambda a: a.memory is not None or a.engine == "spark",
+                 "with -S/--memory or --engine spark")
+    for dest in ("master", "partitions", "spark_conf"):
+        applies_only(p, dest, lambda a: a.engine == "spark", "with --engine spark")
+    for dest in ("memory", "limit_vocab_file", "backoff"):
+        applies_only(p, dest, lambda a: a.engine != "spark", "without --engine spark")
     applies_only(p, "k", lambda a: a.smoothing == "additive", "with --smoothing additive")
     for dest in ("discount", "discount_fallback"):
         applies_only(p, dest, lambda a: a.smoothing in KN_FAMILY, "with --smoothing " + " or ".join(KN_FAMILY))
@@ -79,6 +101,7 @@ def add_parser(sub):
     return p
 
 
+ENGINES = ("native", "spark")
 KN_FAMILY = ("modified_kneser_ney", "kneser_ney", "absolute_discounting")  # the methods with discounts
 DIRECT = ("additive", "mle", "stupid_backoff")  # no count pruning: their tables are built directly
 
@@ -96,6 +119,29 @@ def memory_size(text: str) -> int:
 
 
 memory_size.__name__ = "memory size"
+
+
+def model_output(text: str) -> str:
+    """``--arpa``: a local output file (checked as every output is), or a URI for Spark to write."""
+    if "://" in text:
+        return text
+    return output_file(text)
+
+
+model_output.__name__ = "output file"
+
+
+def spark_setting(text: str) -> tuple[str, str]:
+    """``--spark_conf KEY=VALUE``."""
+    import argparse
+
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip() or not value.strip() or any(c.isspace() for c in key):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE (e.g. spark.driver.memory=4g)")
+    return key.strip(), value.strip()
+
+
+spark_setting.__name__ = "Spark setting"
 
 
 def _limit_vocab(path):
@@ -117,6 +163,8 @@ def _discount_text(d) -> str:
 
 def run(args) -> int:
     progress = Progress(args.quiet)
+    if args.arpa is not None and "://" in args.arpa and args.engine != "spark":
+        raise ConfigError(f"--arpa {args.arpa}: a URI is written only by --engine spark; give a local file")
     fallback = None
     if args.discount_fallback is not None:
         fallback = args.discount_fallback or list(KENLM_FALLBACK)
@@ -133,6 +181,10 @@ def run(args) -> int:
         discount=discount, k=args.k, min_count=args.min_count, max_size=args.max_vocab,
         prune=args.prune, limit_vocab=_limit_vocab(args.limit_vocab_file),
     )
+    if args.engine == "spark":
+        from .ngram_spark import run_spark
+
+        return run_spark(args, fallback, discount, progress)
     if args.memory is not None:
         from .._progress import stage_bars
         from ..counts.external import TempFolder
@@ -154,6 +206,13 @@ def _report_and_write(lm, args, progress) -> None:
     if lm.discounts is not None:
         for m, d in enumerate(lm.discounts, start=1):
             progress(f"discounts order {m}: {_discount_text(d)}")
+    if args.binary is not None:
+        from ..models.ngram.model import save_binary
+
+        save_binary(lm, args.binary)
+        progress(f"wrote {args.binary}")
+        if args.arpa is None:
+            return
     save_arpa(lm, sys.stdout.buffer if args.arpa in (None, "-") else args.arpa)
     progress(f"wrote {'ARPA to stdout' if args.arpa in (None, '-') else args.arpa}")
 

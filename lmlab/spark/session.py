@@ -97,6 +97,9 @@ def session_conf(partitions: int | None, local_dir: str | None, conf: dict[str, 
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "false",
+        # joins by hashing the smaller side of each shuffle (no sort, no broadcast job per join)
+        "spark.sql.autoBroadcastJoinThreshold": "-1",
+        "spark.sql.join.preferSortMergeJoin": "false",
         "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
     }
     if partitions is not None:
@@ -111,7 +114,8 @@ def session_conf(partitions: int | None, local_dir: str | None, conf: dict[str, 
 def get_session(master: str, partitions: int | None = None, local_dir: str | None = None,
                 conf: dict[str, str] | None = None, app_name: str = "lmlab-ngram"):
     """A SparkSession for the job (an active one with the same master is reused: its settings that
-    can change at run time are set, the rest stay as they are)."""
+    can change at run time are set, the rest stay as they are).  :func:`started` tells whether this
+    call started it (then the caller stops it)."""
     require_pyspark()
     probe_master(master)
     from pyspark.sql import SparkSession
@@ -119,9 +123,10 @@ def get_session(master: str, partitions: int | None = None, local_dir: str | Non
     settings = session_conf(partitions, local_dir, conf or {})
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master == master:
-        for key in ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled"):
+        for key in RUNTIME_KEYS:
             if key in settings:
                 active.conf.set(key, settings[key])
+        _STARTED.discard(id(active))
         return active
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
@@ -131,7 +136,18 @@ def get_session(master: str, partitions: int | None = None, local_dir: str | Non
     except Exception as exc:  # a JVM that does not start, a bad setting: one line
         raise LmlabError(f"Spark did not start (--master {master}): {first_line(exc)}") from None
     spark.sparkContext.setLogLevel("ERROR")
+    _STARTED.add(id(spark))
     return spark
+
+
+_STARTED: set[int] = set()
+RUNTIME_KEYS = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled", "spark.sql.autoBroadcastJoinThreshold",
+                "spark.sql.join.preferSortMergeJoin")
+
+
+def started(spark) -> bool:
+    """Whether :func:`get_session` started ``spark`` (rather than reusing an active session)."""
+    return id(spark) in _STARTED
 
 
 def first_line(exc: BaseException) -> str:

@@ -32,8 +32,14 @@ CASES = {
     ("ngram", "discount_fallback", "with --smoothing modified_kneser_ney or kneser_ney or absolute_discounting"): (
         ["ngram", "-o", "2", "--smoothing", "good_turing", "--discount_fallback"],
         ["ngram", "-o", "2", "--smoothing", "absolute_discounting", "--discount_fallback"]),
-    ("ngram", "temp_prefix", "with -S/--memory"): (["ngram", "-o", "2", "-T", "/tmp"],
-                                                    ["ngram", "-o", "2", "-T", "/tmp", "-S", "1G"]),
+    ("ngram", "temp_prefix", "with -S/--memory or --engine spark"): (
+        ["ngram", "-o", "2", "-T", "/tmp"], ["ngram", "-o", "2", "-T", "/tmp", "-S", "1G"]),
+    **{("ngram", dest, "with --engine spark"): (["ngram", "-o", "2", f"--{dest}", v],
+                                                ["ngram", "-o", "2", "--engine", "spark", f"--{dest}", v])
+       for dest, v in (("master", "local[2]"), ("partitions", "2"), ("spark_conf", "spark.driver.memory=1g"))},
+    **{("ngram", dest, "without --engine spark"): (["ngram", "-o", "2", "--engine", "spark", f"--{dest}", *v],
+                                                   ["ngram", "-o", "2", f"--{dest}", *v])
+       for dest, v in (("memory", ["1G"]), ("limit_vocab_file", ["{WORDS}"]), ("backoff", []))},
     ("ngram", "discount_fallback", "without --discount (fixed discounts)"): (
         ["ngram", "-o", "2", "--discount", "0.5", "--discount_fallback"], ["ngram", "-o", "2", "--discount_fallback"]),
     ("ngram", "prune", "with a smoothing other than additive, mle, stupid_backoff"): (
