@@ -21,9 +21,9 @@ Python UDF or lambda runs on the data):
    :func:`lmlab.models.ngram.smoothing.kneser_ney.order_discounts`, the single-machine code's.
 6. **Interpolation**: per context, the sums of adjusted counts and of discounts give ``u`` of each
    n-gram and ``gamma`` of each context (count pruning moves a dropped n-gram's ``u`` into its
-   context's ``gamma``, KenLM's rule); each n-gram joins its suffixes' ``(u, gamma)`` and folds them
-   from the unigram up, ``p = u + gamma * p_lower``, the single-machine recursion; the backoff
-   weight of an n-gram is its ``gamma`` as a context.
+   context's ``gamma``, KenLM's rule); then order by order from the unigrams up, each n-gram joins
+   the lower order's probability of its suffix, ``p = u + gamma * p_lower`` (the single-machine
+   recursion, the same operations); the backoff weight of an n-gram is its ``gamma`` as a context.
 7. **Output**: the ARPA lines are sorted by (order, word ids) -- the single-machine file's order --
    written as part files by Spark and concatenated in part order after the header; or, for lmlab's
    binary format (and stupid backoff, which ARPA cannot express), the tables are collected.
@@ -370,14 +370,20 @@ def estimate(spark, path: str, job: NgramJob, partitions: int | None = None) -> 
         "g", "t", "n", ((F.col("a") - F.col("d")) / F.col("denom")).alias("u"), "gctx")
     K = K.join(G.select(F.col("ctx").alias("g"), F.col("gamma").alias("bg"), "kids"), "g", "left").select(
         "g", "t", "n", "u", "gctx", F.when(F.col("kids") > 0, F.col("bg")).otherwise(1.0).alias("bow"))
-    suffixes = K.select("g", E("explode(sequence(1, n))").alias("j")).select(
-        "g", "j", E("slice(g, j, size(g) - j + 1)").alias("s"))
-    parts = suffixes.join(K.select(F.col("g").alias("s"), "u", "gctx"), "s").groupBy("g").agg(
-        F.sort_array(F.collect_list(F.struct(F.col("j"), F.col("u"), F.col("gctx"))), asc=False).alias("x"))
-    base = (f"1.0D / {V - 1}" if job.interpolate_unigrams
-            else f"IF(element_at(g, -1) = {UNK_ID}, 1.0D, 0.0D)")
-    parts = parts.select("g", E(f"aggregate(x, {base}, (acc, e) -> e.u + e.gctx * acc)").alias("p"))
-    out = K.join(parts, "g")
+    # p = u + gamma(context) * p_lower(suffix), order by order from the unigrams up
+    base = (F.lit(1.0 / (V - 1)) if job.interpolate_unigrams
+            else F.when(F.col("g")[0] == UNK_ID, F.lit(1.0)).otherwise(F.lit(0.0)))
+    level = K.where(F.col("n") == 1).select("g", (F.col("u") + F.col("gctx") * base).alias("p"))
+    levels = [level]
+    for m in range(2, N + 1):
+        level = K.where(F.col("n") == m).select("g", "u", "gctx", E("slice(g, 2, n - 1)").alias("s")).join(
+            level.select(F.col("g").alias("s"), F.col("p").alias("plow")), "s").select(
+            "g", (F.col("u") + F.col("gctx") * F.col("plow")).alias("p"))
+        levels.append(level)
+    probs = levels[0]
+    for level in levels[1:]:
+        probs = probs.unionByName(level)
+    out = K.join(probs, "g")
     p = F.when(is_bos, F.lit(0.0)).otherwise(F.col("p"))
     lp = F.when(p <= 0, F.lit(LOG10_ZERO)).otherwise(F.least(F.log10(p), F.lit(0.0)))
     bo = (F.when(F.col("n") >= N, F.lit(None).cast("double"))

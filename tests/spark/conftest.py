@@ -20,7 +20,8 @@ def spark():
     except ConfigError as exc:
         pytest.skip(str(exc))
     t0 = time.perf_counter()
-    session = get_session(MASTER, 2)
+    # C1 only: a test's jobs are short, and the JIT's second tier would cost more CPU than it saves
+    session = get_session(MASTER, 2, conf={"spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:TieredStopAtLevel=1"})
     print(f"\nSpark session started in {time.perf_counter() - t0:.1f} s")
     yield session
     session.stop()
