@@ -68,9 +68,13 @@ def probe_master(master: str, timeout: float = PROBE_TIMEOUT) -> None:
     host, port = hp
     deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise ConfigError(f"--master {master}: cannot connect to {host}:{port} ({exc.strerror or exc})") from None
+    reply = b""
+    with sock:
+        try:
             sock.sendall(_rpc_probe_frame())
-            reply = b""
             while len(reply) < 9:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -80,8 +84,8 @@ def probe_master(master: str, timeout: float = PROBE_TIMEOUT) -> None:
                 if not chunk:
                     break
                 reply += chunk
-    except OSError as exc:
-        raise ConfigError(f"--master {master}: cannot connect to {host}:{port} ({exc.strerror or exc})") from None
+        except OSError:  # timed out, reset: no answer
+            pass
     if len(reply) >= 9:
         length, kind = struct.unpack(">qb", reply[:9])
         if 9 <= length < (1 << 31) and kind in (4, 5):  # RpcResponse, RpcFailure
