@@ -88,13 +88,18 @@ def run(args) -> int:
 
     if evaluate_conditional.is_conditional(args.model):  # perplexities given conditions (lmlab.cli.evaluate_conditional)
         return evaluate_conditional.run(args)
-    evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, "this model's evaluation (a conditional LM's)")
     if evaluate_seq2seq.is_seq2seq(args.model):  # BLEU (lmlab.cli.evaluate_seq2seq)
+        evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, "an encoder-decoder's evaluation (a conditional LM's)")
         return evaluate_seq2seq.run(args)
-    evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")
+    # the folder is a model of a kind that takes neither's options (or no model: load_task_model says so)
+    model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
+    from ..models.neural.kinds import REGISTRY
+
+    what = f"{REGISTRY[model.kind].title}'s evaluation"
+    evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, f"{what} (they are a conditional LM's)")
+    evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, f"{what} (they are an encoder-decoder's)")
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
-    model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
     if model.kind == "classify":
         return _classifier(model, args)
     scheme = None if args.scheme == "none" else args.scheme  # none: token figures only, whatever the default

@@ -293,3 +293,16 @@ def test_init_chrono_through_the_cli(tmp_path, files, capsys):
     err = cli_error(capsys, "train", "--kind", "tag", "--data", "conll2000", "--init", "orthogonal",
                     "--save", tmp_path / "r")
     assert "--init: applies only with --kind lm or classify" in err
+
+
+def test_evaluate_names_the_models_own_kind_when_refusing_other_kinds_options(tmp_path, files, capsys):
+    """Another kind's evaluate options are refused naming the model's own kind (the folder is read
+    first): a classifier is not "a tagger", and a folder that holds no model says so."""
+    run = tmp_path / "cls"
+    train(capsys, files, run, "--dry-run")
+    err = cli_error(capsys, "evaluate", run, "--test", files[1], "--beam", "2")
+    assert "--beam: not options of a classifier's evaluation (they are an encoder-decoder's)" in err
+    err = cli_error(capsys, "evaluate", run, "--test", files[1], "--features", files[1])
+    assert "not options of a classifier's evaluation (they are a conditional LM's)" in err
+    err = cli_error(capsys, "evaluate", tmp_path / "nothing", "--source_file", files[0], "--reference_file", files[1])
+    assert "nothing" in err and "not options" not in err
