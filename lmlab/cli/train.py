@@ -176,7 +176,8 @@ TAG_FILE_ONLY = ("word_column", "label_column", "scheme")
 
 # With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
 RESUME_APPLIES = ("epochs", "max_batches", "patience", "lr", "clip", "device")
-RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "kind", "resume", "save")  # kind: the run's own
+RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "train_source", "train_target", "valid_source",
+               "valid_target", "features", "valid_features", "kind", "resume", "save")  # kind: the run's own
 
 
 def _flag(dest: str) -> str:
@@ -264,7 +265,17 @@ def run(args) -> int:
             if "kind" in given:  # the run's own kind repeated (the first command line again) is no change
                 check_kind(kind, args.kind, str(args.save), f"--resume continues it as its own kind, {kind}")
         check_resume_options(args, given)
+        own = KIND_FILES.get(kind, ("train", "valid"))
+        others = sorted(({f for files in KIND_FILES.values() for f in files} | {"train", "valid"}) - set(own) & given)
+        if others:
+            raise ConfigError(f"{', '.join(map(_flag, others))}: not data options of the run in {args.save} "
+                              f"(--kind {kind} reads {', '.join(map(_flag, own))}, or --data)")
     return spec(kind).cli_run_function()(args)
+
+
+# each kind's data files (the others read --train/--valid): with --resume a run takes its own kind's only
+KIND_FILES = {"seq2seq": ("train_source", "train_target", "valid_source", "valid_target"),
+              "conditional-lm": ("train", "valid", "features", "valid_features")}
 
 
 def run_lm(args) -> int:
