@@ -113,12 +113,25 @@ def run(args) -> int:
             scheme = scheme_of(recorded_source(args.model))
         sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
                                  scheme=scheme)
+    _check_tag_sets(model, sentences, args)
     rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)
     print(json.dumps(rep, indent=2) if args.json else format_tagging_report(rep))
     return 0
 
 
 TAGGER_ONLY = ("labels", "word_column", "label_column", "scheme")
+
+
+def _check_tag_sets(model, sentences, args) -> None:
+    """Gold tags none of which the model knows are another tag set (UPOS against XPOS, POS against
+    chunks), not unseen labels to count: an error naming both, instead of 0% accuracy."""
+    gold = {t for s in sentences for t in s.tags}
+    if gold and not gold & set(model.tags):
+        where = f"--data {args.data} --split {args.split}" if args.data is not None else str(args.test)
+        show = lambda tags: ", ".join(sorted(tags)[:6]) + (", ..." if len(tags) > 6 else "")
+        raise ConfigError(f"{where}: none of its {len(gold)} tags is one the model in {args.model} was trained on "
+                          f"(gold: {show(gold)}; the model's: {show(set(model.tags))}): another tag set -- give "
+                          "--labels (or the --label_column) the model was trained on")
 
 
 def _classifier(model, args) -> int:

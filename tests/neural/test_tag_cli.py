@@ -212,6 +212,17 @@ def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, c
     assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
 
 
+def test_gold_tags_of_another_tag_set_are_an_error_naming_both(tmp_path, files, capsys):
+    """Test tags none of which the model was trained on are another tag set (an XPOS tagger scored
+    against UPOS): one line naming both, not 0% accuracy with every tag "unseen"."""
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--epochs", "1")
+    other = tmp_path / "other.tsv"
+    other.write_text("the\tX\tDT\ncat\tX\tNN\n")
+    err = cli_error(capsys, "evaluate", run, "--test", other)
+    assert f"{other}: none of its 2 tags is one the model" in err and "gold: DT, NN" in err and "DET" in err
+
+
 def test_resume_reads_the_data_options_given_and_records_them(tmp_path, files, capsys):
     """The same rule as the LM's: --train/--valid given with --resume replace the recorded files."""
     run = tmp_path / "r"
