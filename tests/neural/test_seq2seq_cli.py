@@ -240,3 +240,15 @@ def test_resume_takes_new_parallel_files_and_refuses_what_does_not_fit(run, caps
         err = cli_error(capsys, "train", "--resume", "--save", save, "--epochs", "3", *extra)
         assert message in err, err
     assert json.loads((save / "trainer_state.json").read_text())["epoch"] == 2  # nothing trained
+
+
+def test_an_empty_input_is_an_empty_output_for_the_line_filters(run, capsys, monkeypatch, tmp_path):
+    """translate and predict are line-for-line filters: no input lines, no output lines, exit 0
+    (an empty shard passes through a pipeline), as for the n-best form."""
+    for extra in ([], ["--nbest", "2"]):
+        code, out, err = cli(capsys, "translate", run / "model", *extra, stdin="", monkeypatch=monkeypatch)
+        assert (code, out) == (0, ""), err
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, out, err = cli(capsys, "translate", run / "model", "--text", empty)
+    assert (code, out) == (0, ""), err

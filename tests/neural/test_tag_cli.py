@@ -212,6 +212,14 @@ def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, c
     assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
 
 
+def test_predict_on_an_empty_input_prints_nothing(tmp_path, files, capsys, monkeypatch):
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--dry-run")
+    for fmt in ("text", "conll", "json"):
+        code, out, err = cli(capsys, "predict", run, "--format", fmt, stdin="", monkeypatch=monkeypatch)
+        assert (code, out) == (0, ""), err
+
+
 def test_gold_tags_of_another_tag_set_are_an_error_naming_both(tmp_path, files, capsys):
     """Test tags none of which the model was trained on are another tag set (an XPOS tagger scored
     against UPOS): one line naming both, not 0% accuracy with every tag "unseen"."""
