@@ -94,6 +94,8 @@ CASES = {
                                                                      ["generate", M, "--greedy"]),
     ("generate", "stop", "without --beam (a hypothesis ends at </s>)"): (["generate", M, "--beam", "2", "--no-stop"],
                                                                           ["generate", M, "--no-stop"]),
+    ("generate", "num", "when sampling (--greedy gives one output: copies would be the same)"): (
+        ["generate", M, "--greedy", "-n", "3"], ["generate", M, "-n", "3"]),
     ("generate", "num", "without --beam (it prints the best hypothesis)"): (["generate", M, "--beam", "2", "-n", "3"],
                                                                              ["generate", M, "-n", "3"]),
     **{("generate", opt, "with --beam"): (["generate", M, f"--{opt}", v], ["generate", M, "--beam", "2", f"--{opt}", v])
