@@ -53,8 +53,10 @@ def add_parser(sub):
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", type=nonempty_name, help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
-    p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
-    p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
+    p.add_argument("--word_column", type=column_number, help="--test: column of the words (from 1; negative: from the "
+                   "end) (default: the one the model was trained on, if from a file; else 1, a .conllu file's FORM)")
+    p.add_argument("--label_column", type=column_number, help="--test: column of the tags (from 1; negative: from the "
+                   "end) (default: the one the model was trained on, if from a file; else the last, a .conllu file's UPOS)")
     p.add_argument("--scheme", choices=("iob1", "iob2", "iobes", "none"), help="the tags' chunk scheme: span F1 too; none: token figures only (default: --data's own; for --test, the scheme the model was trained with, if any)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
@@ -76,6 +78,9 @@ def _trained_labels(folder: str, key: str = "labels"):
 
     source = recorded_source(folder)
     value = source.get(key) if source is not None else None
+    if key == "labels" and value is None and source is not None and str(source.get("train") or "").endswith(".conllu"):
+        # a run on a CoNLL-U file of its own: its tag column names the tag set (UPOS 4, XPOS 5)
+        value = {4: "upos", -7: "upos", 5: "xpos", -6: "xpos", None: "upos"}.get(source.get("label_column"))
     return value if isinstance(value, str if key == "labels" else int) and not isinstance(value, bool) else None
 
 
@@ -111,7 +116,12 @@ def run(args) -> int:
     else:
         if args.scheme is None:  # the chunk scheme the model was trained with, as --labels defaults
             scheme = scheme_of(recorded_source(args.model))
-        sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
+        recorded = recorded_source(args.model) or {}
+        same_format = str(recorded.get("train") or "").lower().endswith(".conllu") == str(args.test).lower().endswith(
+            ".conllu")  # the recorded columns are of the training file's format
+        column = lambda name: getattr(args, name) if getattr(args, name) is not None else (
+            recorded.get(name) if same_format and isinstance(recorded.get(name), int) else None)
+        sentences = read_columns(args.test, word_column=column("word_column"), label_column=column("label_column"),
                                  scheme=scheme)
     _check_tag_sets(model, sentences, args)
     rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)
