@@ -71,7 +71,6 @@ def main(argv: list[str]) -> int:
     sampler.mark("start")
     from lmlab.cli import main as cli_main
     from lmlab.cli import ngram as cli_ngram
-    from lmlab.counts import ngram_counts
     from lmlab.models.ngram import model
     from lmlab.models.ngram.smoothing import assemble, kneser_ney, registry
     from lmlab.text import vocab
@@ -79,7 +78,7 @@ def main(argv: list[str]) -> int:
     sampler.mark("imported")
     _wrap(sampler, cli_ngram, "input_lines", "read lines")
     _wrap(sampler, vocab.Vocab, "build", "vocab")
-    for owner, name in ((model, "encode_corpus"), (model, "count_ngrams"), (model, "encode_lines")):
+    for owner, name in ((model, "encode_text"), (model, "count_ngrams")):
         if hasattr(owner, name):
             _wrap(sampler, owner, name, name)
     _wrap(sampler, kneser_ney, "adjusted_counts", "adjusted counts")
