@@ -1,7 +1,7 @@
 """An independent reference for the n-gram query engine: the backoff rule written plainly.
 
 lmlab scores with one implementation of the backoff rule, the compiled engine
-(lmlab/models/ngram/fastquery.py).  The tests compare every query path with these: a vectorised
+(lmlab/models/ngram/fastkernels.py).  The tests compare every query path with these: a vectorised
 numpy scorer over the sorted :class:`BackoffTables` (no hashing, no states) and a per-context
 distribution by binary search.  ``tables`` is the tables.
 """

@@ -9,7 +9,7 @@ Conventions (the same for every model, so numbers are comparable):
 
 A *state* is an immutable, hashable summary of the history, advanced one token at a time.  An
 n-gram model's state is its query engine's: a tuple of ints naming the history's suffixes in the
-model (:mod:`lmlab.models.ngram.fastquery`), so histories that predict alike have equal states.
+model (:mod:`lmlab.models.ngram.fastkernels`), so histories that predict alike have equal states.
 
 Perplexity, scoring, generation, completion, interpolation and the server are written once
 against this interface.  Models whose next-token scores do not sum to one (stupid backoff) set

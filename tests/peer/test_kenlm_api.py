@@ -76,7 +76,7 @@ def test_kernels_through_entry_points_equal_the_dispatcher():
     """The per-call fast path (compiled entry points) is taken and gives the dispatcher's results."""
     from numba.core.registry import CPUDispatcher
 
-    from lmlab.models.ngram import fastquery as fq
+    from lmlab.models.ngram import fastkernels as fq
     from lmlab.models.ngram.model import NgramLM
 
     lm = NgramLM(3, "witten_bell").fit(["a b c a", "b c d", "a c"])

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-import lmlab.models.ngram.fastquery as fastquery  # noqa: E402
+import lmlab.models.ngram.fastbuild as fastbuild  # noqa: E402
 from lmlab.models.ngram.model import NgramLM, load_binary  # noqa: E402
 from lmlab.server.admission import Limits  # noqa: E402
 from lmlab.server.app import create_app  # noqa: E402
@@ -39,14 +39,14 @@ def test_concurrent_first_requests_do_not_each_rebuild_the_tables(tmp_path, monk
     path = tmp_path / "toy.lmbin"
     NgramLM(3, "witten_bell").fit(TRAIN).to_binary(path)
     builds = []
-    real = fastquery.tables_from_fast
+    real = fastbuild.tables_from_fast
 
     def counting(fast):
         builds.append(threading.current_thread().name)
         time.sleep(0.2)  # a slow build widens any race
         return real(fast)
 
-    monkeypatch.setattr(fastquery, "tables_from_fast", counting)
+    monkeypatch.setattr(fastbuild, "tables_from_fast", counting)
     lm = load_binary(path)
     app = create_app(lm, name="toy")
     assert builds == []  # nothing to build while preparing
@@ -66,8 +66,8 @@ def test_concurrent_first_queries_build_the_tables_once(tmp_path, monkeypatch):
     path = tmp_path / "toy.lmbin"
     NgramLM(3, "witten_bell").fit(TRAIN).to_binary(path)
     builds = []
-    real = fastquery.tables_from_fast
-    monkeypatch.setattr(fastquery, "tables_from_fast", lambda fast: (builds.append(1), time.sleep(0.2),
+    real = fastbuild.tables_from_fast
+    monkeypatch.setattr(fastbuild, "tables_from_fast", lambda fast: (builds.append(1), time.sleep(0.2),
                                                                      real(fast))[-1])
     lm = load_binary(path)
     state = lm.advance(lm.begin_state(), lm.vocab.lookup("the"))

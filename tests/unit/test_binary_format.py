@@ -120,6 +120,7 @@ def test_opening_maps_the_file_and_queries_build_nothing(tmp_path, monkeypatch):
     """The engine's tables are the file's bytes, memory-mapped: opening reads and copies nothing,
     and the first queries (next_logprobs included) build nothing: no sorted tables, no second
     copy; the scores are those of the model that was written."""
+    import lmlab.models.ngram.fastbuild as fb
     import lmlab.models.ngram.fastquery as fq
     from lmlab.models.ngram.model import load_binary
 
@@ -127,7 +128,7 @@ def test_opening_maps_the_file_and_queries_build_nothing(tmp_path, monkeypatch):
     path = tmp_path / "m.lmbin"
     lm.to_binary(path)
     built = []
-    monkeypatch.setattr(fq, "tables_from_fast", lambda fast: built.append(fast))
+    monkeypatch.setattr(fb, "tables_from_fast", lambda fast: built.append(fast))
     monkeypatch.setattr(fq.FastTables, "__init__", lambda *a, **k: built.append(a))
     back = load_binary(path)
     fast = back.fast
@@ -178,7 +179,7 @@ def test_convert_cli(tmp_path):
 
 
 def test_quantised_binary(tmp_path, data_root):
-    from lmlab.models.ngram.fastquery import quantize
+    from lmlab.models.ngram.fastbuild import quantize
     from tests.conftest import read_lines
 
     codes, centers = quantize(np.array([-3.0, -1.0, -2.0, -4.0]), 1)  # 2 bins of 2 values

@@ -143,3 +143,27 @@ def test_states_of_earlier_lmlab_and_bad_states(ptb_models):
         with pytest.raises(ConfigError, match="is not a state of this 4-gram model"):
             lm.step(bad, a)
     assert lm.next_logprobs([]).shape == (0, len(lm.vocab)) and lm.advance_many([], []) == []
+
+
+def test_stale_cached_kernels_are_dropped_when_a_fast_module_changes(tmp_path):
+    """numba keys a cached kernel on its own file only, and the kernels inline the layout's
+    primitives from another file: a change to any ``fast*.py`` must clear every cached kernel."""
+    from lmlab.models.ngram.fastlayout import drop_stale_kernels
+
+    (tmp_path / "fastlayout.py").write_text("A = 1\n")
+    (tmp_path / "fastkernels.py").write_text("B = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    cached = [cache / "fastkernels._advance-1.py311.nbi", cache / "fastkernels._advance-1.py311.1.nbc"]
+    other = cache / "model.something.nbi"
+    for p in [*cached, other]:
+        p.write_text("x")
+    drop_stale_kernels(tmp_path)  # no stamp yet: what is cached cannot be trusted
+    assert not any(p.exists() for p in cached) and other.exists()
+    for p in cached:
+        p.write_text("x")
+    drop_stale_kernels(tmp_path)  # sources unchanged: the cache stays
+    assert all(p.exists() for p in cached)
+    (tmp_path / "fastlayout.py").write_text("A = 2\n")  # a primitive changed, not the kernels' file
+    drop_stale_kernels(tmp_path)
+    assert not any(p.exists() for p in cached) and other.exists()

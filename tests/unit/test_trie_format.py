@@ -12,7 +12,7 @@ import pytest
 
 from lmlab.errors import LmlabError, ModelFormatError
 from lmlab.models.loading import load
-from lmlab.models.ngram.fastquery import quantize
+from lmlab.models.ngram.fastbuild import quantize
 from lmlab.models.ngram.model import NgramLM
 from tests.cli_run import cli, cli_error
 
@@ -193,6 +193,7 @@ def test_a_trie_layout_outside_the_data_is_refused(tmp_path, edit):
 
 def test_opening_a_trie_maps_it_and_queries_build_nothing(tmp_path, monkeypatch):
     """As the hash tables: the trie is the file's bytes, memory-mapped; no query builds tables."""
+    import lmlab.models.ngram.fastbuild as fb
     import lmlab.models.ngram.fastquery as fq
     from lmlab.models.ngram.model import load_binary
 
@@ -202,7 +203,7 @@ def test_opening_a_trie_maps_it_and_queries_build_nothing(tmp_path, monkeypatch)
     enc = [lm.vocab.encode(s.split()) for s in TEST]
     want = [lm.token_logprobs(e) for e in enc]
     built = []
-    monkeypatch.setattr(fq, "tables_from_fast", lambda fast: built.append(fast))
+    monkeypatch.setattr(fb, "tables_from_fast", lambda fast: built.append(fast))
     monkeypatch.setattr(fq.FastTables, "__init__", lambda *a, **k: built.append(a))
     back = load_binary(path)
     fast = back.fast

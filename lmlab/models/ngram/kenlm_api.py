@@ -45,7 +45,7 @@ class FullScoreReturn(NamedTuple):
 
 class State:
     """A query state (KenLM's ``kenlm.State``): the query engine's state tuple (the slots of the
-    history's suffixes in the model; see :mod:`lmlab.models.ngram.fastquery`)."""
+    history's suffixes in the model; see :mod:`lmlab.models.ngram.fastkernels`)."""
 
     __slots__ = ("ctx",)
 

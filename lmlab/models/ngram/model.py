@@ -182,7 +182,7 @@ class NgramLM(LanguageModel):
     def tables(self) -> BackoffTables:
         if self._tables is None:
             if self._fast is not None:
-                from .fastquery import tables_from_fast
+                from .fastbuild import tables_from_fast
 
                 with _BUILD_LOCK:  # concurrent first queries (threads, a server) build them once
                     if self._tables is None:

@@ -14,7 +14,7 @@ the state are the same lookups.  Values are float32 log10, as in ARPA files, so 
 reading an ARPA file (``%.9g``) gives identical numbers; the public API converts to natural log.
 
 The tables are what estimation produces and ARPA files hold; queries run on the hashed copy
-(:attr:`BackoffTables.fast`, :mod:`.fastquery`), the one implementation of the backoff rule.
+(:attr:`BackoffTables.fast`, :mod:`.fastkernels`), the one implementation of the backoff rule.
 """
 
 from __future__ import annotations
