@@ -15,11 +15,14 @@ from ..errors import ConfigError, CorpusError
 EXCLUSIVE = (("text", "data"), ("train", "data"), ("valid", "data"))
 
 
-def input_lines(path: str | None, data: str | None = None, split: str = "train") -> list[str]:
+def input_lines(path: str | None, data: str | None = None, split: str = "train", *,
+                allow_empty: bool = False) -> list[str]:
     """Lines from a file, a named dataset split, or stdin (strict UTF-8, a byte-order mark dropped).
 
     An input with no lines (an empty file, ``< /dev/null``) is refused, naming it: no command has
-    anything to do with it (an empty *line* is a sentence: it predicts one ``</s>``).
+    anything to do with it (an empty *line* is a sentence: it predicts one ``</s>``) -- except a
+    line-for-line filter (``allow_empty``: ``predict``, ``translate``), whose empty input gives an
+    empty output, so that an empty shard passes through a pipeline.
     """
     if path is not None and data is not None:  # "" is a value too (0 and "" are never "not given")
         raise ConfigError(f"give a text file or a named dataset, not both ({path} and --data {data})")
@@ -33,7 +36,7 @@ def input_lines(path: str | None, data: str | None = None, split: str = "train")
         lines, name = read_lines(path), path
     else:
         lines, name = read_stream_lines(sys.stdin.buffer, "<stdin>"), "<stdin>"
-    if not lines:
+    if not lines and not allow_empty:
         raise CorpusError(f"{name}: the input is empty (no lines)")
     return lines
 

@@ -37,19 +37,27 @@ def train_options(args, given, defaults: dict) -> dict:
 
 def resumed_source(recorded: dict | None, args, given, files: tuple[str, ...] = ("train", "valid")) -> dict:
     """The data of a resumed run: the data options given with --resume replace the recorded ones
-    (the same rule for every kind).  --data or --train names new training data (the recorded
-    dataset and ``files`` are dropped; --valid, if given, is the new dev file); --valid alone
-    replaces only the dev file."""
-    if args.data is not None and args.train is not None:
-        raise ConfigError(f"give a training file or a named dataset, not both ({args.train} and --data {args.data})")
+    (the same rule for every kind).  ``files`` are the kind's file options (``train``/``valid``, an
+    encoder-decoder's ``train_source`` ...); those whose name starts with ``valid`` are dev data.
+    --data or a training file names new training data (the recorded dataset and every file are
+    dropped; the dev files given, if any, are the new dev data); dev files alone replace only
+    the dev data."""
+    train_opts = ("data", *(f for f in files if not f.startswith("valid")))
+    dev_opts = tuple(f for f in files if f.startswith("valid"))
+    if args.data is not None and any(getattr(args, f, None) is not None for f in train_opts[1:]):
+        named = next(getattr(args, f) for f in train_opts[1:] if getattr(args, f, None) is not None)
+        raise ConfigError(f"give a training file or a named dataset, not both ({named} and --data {args.data})")
     source = dict(recorded or {})
-    if {"data", "train"} & given:
+    if set(train_opts) & given:
         source.update({k: None for k in files})
-        source.update(data=args.data, train=absolute(args.train), valid=absolute(args.valid))
-    elif "valid" in given:
+        source["data"] = args.data
+        source.update({f: absolute(getattr(args, f)) for f in files if f in given})
+    elif set(dev_opts) & given:
         if source.get("data"):
-            raise ConfigError(f"--valid: the run in {args.save} reads --data {source['data']}, which has its own dev set")
-        source["valid"] = absolute(args.valid)
+            flag = next(f for f in dev_opts if f in given)
+            raise ConfigError(f"--{flag}: the run in {args.save} reads --data {source['data']}, which has its own "
+                              "dev set")
+        source.update({f: absolute(getattr(args, f)) for f in dev_opts if f in given})
     return source
 
 

@@ -53,8 +53,10 @@ def add_parser(sub):
     p.add_argument("--split", default="test", help="split of --data (train, valid, test)")
     p.add_argument("--labels", type=nonempty_name, help="tag column of --data: upos, xpos, chunk, pos (default: the one trained on)")
     p.add_argument("--test", help="a column file of gold tags, or a classifier's LABEL TEXT file (instead of --data)")
-    p.add_argument("--word_column", type=column_number, default=1, help="--test: column of the words (from 1; negative: from the end)")
-    p.add_argument("--label_column", type=column_number, default=-1, help="--test: column of the tags (from 1; negative: from the end)")
+    p.add_argument("--word_column", type=column_number, help="--test: column of the words (from 1; negative: from the "
+                   "end) (default: the one the model was trained on, if from a file; else 1, a .conllu file's FORM)")
+    p.add_argument("--label_column", type=column_number, help="--test: column of the tags (from 1; negative: from the "
+                   "end) (default: the one the model was trained on, if from a file; else the last, a .conllu file's UPOS)")
     p.add_argument("--scheme", choices=("iob1", "iob2", "iobes", "none"), help="the tags' chunk scheme: span F1 too; none: token figures only (default: --data's own; for --test, the scheme the model was trained with, if any)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
@@ -76,6 +78,9 @@ def _trained_labels(folder: str, key: str = "labels"):
 
     source = recorded_source(folder)
     value = source.get(key) if source is not None else None
+    if key == "labels" and value is None and source is not None and str(source.get("train") or "").endswith(".conllu"):
+        # a run on a CoNLL-U file of its own: its tag column names the tag set (UPOS 4, XPOS 5)
+        value = {4: "upos", -7: "upos", 5: "xpos", -6: "xpos", None: "upos"}.get(source.get("label_column"))
     return value if isinstance(value, str if key == "labels" else int) and not isinstance(value, bool) else None
 
 
@@ -88,13 +93,18 @@ def run(args) -> int:
 
     if evaluate_conditional.is_conditional(args.model):  # perplexities given conditions (lmlab.cli.evaluate_conditional)
         return evaluate_conditional.run(args)
-    evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, "this model's evaluation (a conditional LM's)")
     if evaluate_seq2seq.is_seq2seq(args.model):  # BLEU (lmlab.cli.evaluate_seq2seq)
+        evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, "an encoder-decoder's evaluation (a conditional LM's)")
         return evaluate_seq2seq.run(args)
-    evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, "a tagger's evaluation (they are an encoder-decoder's)")
+    # the folder is a model of a kind that takes neither's options (or no model: load_task_model says so)
+    model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
+    from ..models.neural.kinds import REGISTRY
+
+    what = f"{REGISTRY[model.kind].title}'s evaluation"
+    evaluate_seq2seq.refuse(args, evaluate_conditional.OWN, f"{what} (they are a conditional LM's)")
+    evaluate_seq2seq.refuse(args, evaluate_seq2seq.OWN, f"{what} (they are an encoder-decoder's)")
     if (args.data is None) == (args.test is None):
         raise ConfigError("give --data NAME (with --split) or --test FILE, one of them")
-    model, _, _ = load_task_model(args.model, EVALUATES, "evaluate", args.device)  # (seq2seq, conditional: above)
     if model.kind == "classify":
         return _classifier(model, args)
     scheme = None if args.scheme == "none" else args.scheme  # none: token figures only, whatever the default
@@ -106,14 +116,32 @@ def run(args) -> int:
     else:
         if args.scheme is None:  # the chunk scheme the model was trained with, as --labels defaults
             scheme = scheme_of(recorded_source(args.model))
-        sentences = read_columns(args.test, word_column=args.word_column, label_column=args.label_column,
+        recorded = recorded_source(args.model) or {}
+        same_format = str(recorded.get("train") or "").lower().endswith(".conllu") == str(args.test).lower().endswith(
+            ".conllu")  # the recorded columns are of the training file's format
+        column = lambda name: getattr(args, name) if getattr(args, name) is not None else (
+            recorded.get(name) if same_format and isinstance(recorded.get(name), int) else None)
+        sentences = read_columns(args.test, word_column=column("word_column"), label_column=column("label_column"),
                                  scheme=scheme)
+    _check_tag_sets(model, sentences, args)
     rep = evaluate_tagger(model, sentences, scheme=scheme, batch_size=args.batch_size, device=args.device)
     print(json.dumps(rep, indent=2) if args.json else format_tagging_report(rep))
     return 0
 
 
 TAGGER_ONLY = ("labels", "word_column", "label_column", "scheme")
+
+
+def _check_tag_sets(model, sentences, args) -> None:
+    """Gold tags none of which the model knows are another tag set (UPOS against XPOS, POS against
+    chunks), not unseen labels to count: an error naming both, instead of 0% accuracy."""
+    gold = {t for s in sentences for t in s.tags}
+    if gold and not gold & set(model.tags):
+        where = f"--data {args.data} --split {args.split}" if args.data is not None else str(args.test)
+        show = lambda tags: ", ".join(sorted(tags)[:6]) + (", ..." if len(tags) > 6 else "")
+        raise ConfigError(f"{where}: none of its {len(gold)} tags is one the model in {args.model} was trained on "
+                          f"(gold: {show(gold)}; the model's: {show(set(model.tags))}): another tag set -- give "
+                          "--labels (or the --label_column) the model was trained on")
 
 
 def _classifier(model, args) -> int:

@@ -68,6 +68,7 @@ def add_parser(sub):
     applies_only(p, "greedy", lambda a: a.beam is None, "without --beam (--beam 1 is greedy)")
     applies_only(p, "stop", lambda a: a.beam is None, "without --beam (a hypothesis ends at </s>)")
     applies_only(p, "num", lambda a: a.beam is None, "without --beam (it prints the best hypothesis)")
+    applies_only(p, "num", lambda a: not a.greedy, "when sampling (--greedy gives one output: copies would be the same)")
     for dest in ("nbest", "alpha"):
         applies_only(p, dest, lambda a: a.beam is not None, "with --beam")
     return p

@@ -194,9 +194,13 @@ def run(args) -> int:
             _fit_limited(lm, args, folder, progress)
             _report_and_write(lm, args, progress)  # the counts are memory-mapped from the folder
         return 0
+    from ..counts.heap import return_freed_memory
+
+    return_freed_memory()  # each stage's large temporaries go back to the system when freed (peak memory)
     lines = input_lines(args.text, args.data, "train")
     progress(f"read {len(lines)} lines")
     lm.fit(lines)
+    del lines  # the text: memory for writing the model
     _report_and_write(lm, args, progress)
     return 0
 

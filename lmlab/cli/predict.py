@@ -68,7 +68,7 @@ def _either(items) -> str:
 
 def run(args) -> int:
     model, _, _ = load_task_model(args.model, PREDICTS, "predict", args.device)
-    lines = input_lines(args.text)
+    lines = input_lines(args.text, allow_empty=True)
     if model.kind == "classify":
         return _labels(model, lines, args)
     sentences = [line.split() for line in lines]

@@ -109,8 +109,12 @@ def add_parser(sub):
     p.add_argument("--dropout_between", "--dropouth", type=dropout_rate, help="dropout between recurrent layers (default: --dropout)")
     p.add_argument("--dropout_out", type=dropout_rate, help="dropout on the top layer's output (default: --dropout)")
     p.add_argument("--tied", action="store_true", help="tie the input and output embeddings (needs emsize = nhid)")
-    p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity"),
-                   help="recurrent weight initialisation (identity: Le et al.'s IRNN)")
+    p.add_argument("--init", default="default", choices=("default", "orthogonal", "identity", "chrono"),
+                   help="recurrent weight initialisation (identity: Le et al.'s IRNN; chrono, --kind classify with "
+                        "an lstm or gru: Tallec and Ollivier's gate biases for dependencies up to --chrono_tmax)")
+    p.add_argument("--chrono_tmax", type=positive_int, metavar="T",
+                   help="--init chrono: the longest dependency the gates start out keeping (default: the longest "
+                        "training text, in tokens)")
     p.add_argument("--adaptive", nargs="+", type=positive_int, metavar="CUTOFF",
                    help="adaptive softmax with these frequency-rank cutoffs (e.g. 2000 10000 for WikiText-2) (default: full softmax)")
     p.add_argument("--pretrained", help="word2vec/GloVe text file to initialise the embeddings")
@@ -145,6 +149,8 @@ def add_parser(sub):
                 applies_only(p, action.dest, lambda a, k=spec.kind: a.resume or a.kind == k, f"with --kind {spec.kind}")
     for dest in LM_ONLY:
         applies_only(p, dest, lambda a: a.resume or a.kind == "lm", "with --kind lm")
+    applies_only(p, "init", lambda a: a.resume or a.kind in ("lm", "classify"), "with --kind lm or classify")
+    applies_only(p, "chrono_tmax", lambda a: a.resume or a.init == "chrono", "with --init chrono")
     _note_given_options(p)
     # (with --resume, _resume names every option that cannot be given)
     applies_only(p, "freeze", lambda a: a.resume or a.pretrained is not None, "with --pretrained")
@@ -160,7 +166,7 @@ def add_parser(sub):
 
 
 # options only a language model has (the other kinds' own options are refused with any other kind too)
-LM_ONLY = ("char", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "bptt", "mode")
+LM_ONLY = ("char", "dropout_emb", "dropout_between", "dropout_out", "tied", "adaptive", "bptt", "mode")
 # options of the recurrent models that the fixed-window model does not have
 RNN_ONLY = ("nlayers", "dropout_emb", "dropout_between", "dropout_out", "tied", "init", "adaptive", "freeze",
             "bptt", "mode", "unidirectional", "crf", "char_hidden", "char_emsize")
@@ -170,7 +176,8 @@ TAG_FILE_ONLY = ("word_column", "label_column", "scheme")
 
 # With --resume: options that apply to the resumed run (TrainConfig fields), and the others it takes.
 RESUME_APPLIES = ("epochs", "max_batches", "patience", "lr", "clip", "device")
-RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "kind", "resume", "save")  # kind: the run's own
+RESUME_ALSO = ("dry_run", "quiet", "data", "train", "valid", "train_source", "train_target", "valid_source",
+               "valid_target", "features", "valid_features", "kind", "resume", "save")  # kind: the run's own
 
 
 def _flag(dest: str) -> str:
@@ -258,7 +265,17 @@ def run(args) -> int:
             if "kind" in given:  # the run's own kind repeated (the first command line again) is no change
                 check_kind(kind, args.kind, str(args.save), f"--resume continues it as its own kind, {kind}")
         check_resume_options(args, given)
+        own = KIND_FILES.get(kind, ("train", "valid"))
+        others = sorted(({f for files in KIND_FILES.values() for f in files} | {"train", "valid"}) - set(own) & given)
+        if others:
+            raise ConfigError(f"{', '.join(map(_flag, others))}: not data options of the run in {args.save} "
+                              f"(--kind {kind} reads {', '.join(map(_flag, own))}, or --data)")
     return spec(kind).cli_run_function()(args)
+
+
+# each kind's data files (the others read --train/--valid): with --resume a run takes its own kind's only
+KIND_FILES = {"seq2seq": ("train_source", "train_target", "valid_source", "valid_target"),
+              "conditional-lm": ("train", "valid", "features", "valid_features")}
 
 
 def run_lm(args) -> int:

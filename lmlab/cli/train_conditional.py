@@ -55,6 +55,21 @@ def _source(args) -> dict:
     return conditional_run.source(args.data, *(absolute(getattr(args, name)) for name in FILES))
 
 
+def _check_resumed_data(args, given, condition, src) -> None:
+    """New data on --resume must be of the run's own condition: a feature-conditioned run's texts
+    come with their feature files (a named dataset has none), a label-conditioned run takes none."""
+    if condition == "features":
+        if "data" in given:
+            raise ConfigError(f"--data {args.data}: the run in {args.save} is conditioned on feature vectors; give "
+                              "--train FILE --features FILE")
+        for text, feats in (("train", "features"), ("valid", "valid_features")):
+            if (text in given) != (feats in given):
+                raise ConfigError(f"--resume: the run in {args.save} reads each text with its feature file: give "
+                                  f"--{text} and --{feats} together")
+    elif {"features", "valid_features"} & given:
+        raise ConfigError(f"--features: the run in {args.save} is conditioned on labels, not feature vectors")
+
+
 def run(args) -> int:
     from ..train import conditional_run
     from .train_classify import read_examples
@@ -68,9 +83,8 @@ def run(args) -> int:
 
     given = getattr(args, "_given", frozenset())
     trainer, src = open_run(args, given, ("data", "train"), new_source, files=FILES)
-    if args.resume and {"data", "train", "valid"} & given and getattr(trainer.model, "condition", None) == "features":
-        raise ConfigError(f"--resume: the run in {args.save} reads a text with its feature file; its data "
-                          "cannot be replaced on resume (--data/--train/--valid)")
+    if args.resume:
+        _check_resumed_data(args, given, getattr(trainer.model, "condition", None), src)
     train, dev = conditional_run.splits(src, read_examples)
     if not args.resume:
         if args.model == "window":

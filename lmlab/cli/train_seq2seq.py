@@ -64,16 +64,31 @@ def _source(args) -> dict:
     if args.train is not None or args.valid is not None:
         raise ConfigError("--kind seq2seq reads two files a split: --train_source/--train_target "
                           "(--valid_source/--valid_target), not --train/--valid")
-    return seq2seq_run.source(args.data, args.source, args.target,
-                              **{name: absolute(getattr(args, name)) for name in FILES})
+    languages = (args.source, args.target) if args.data is not None else (None, None)  # files: not recorded
+    return seq2seq_run.source(args.data, *languages, **{name: absolute(getattr(args, name)) for name in FILES})
+
+
+def _check_resumed_data(args, given) -> None:
+    """A resumed run's new data must be of its own languages: a run trained on files records no
+    languages, so --data multi30k (whose direction --source/--target name, which --resume cannot
+    change) is refused for it; training and dev files go in pairs."""
+    from ..train.runs import recorded_source
+
+    recorded = recorded_source(args.save) or {}
+    if "data" in given and not recorded.get("data"):
+        raise ConfigError(f"--data {args.data}: the run in {args.save} was trained on --train_source/--train_target "
+                          "files, whose languages it does not record; give its new data as files too")
+    for split in ("train", "valid"):
+        if (f"{split}_source" in given) != (f"{split}_target" in given):
+            raise ConfigError(f"--kind seq2seq: give --{split}_source and --{split}_target together")
 
 
 def run(args) -> int:
     from ..train import seq2seq_run
 
     given = getattr(args, "_given", frozenset())
-    if args.resume and {"train", "valid"} & given:
-        raise ConfigError("--kind seq2seq reads two files a split (--train_source ...), not --train/--valid")
+    if args.resume:  # (--train/--valid, other kinds' data options: refused by lmlab.cli.train.run)
+        _check_resumed_data(args, given)
     trainer, src = open_run(args, given, ("data", "train_source"), lambda: _source(args), files=FILES)
     train_pairs, dev_pairs = seq2seq_run.splits(src)
     if not args.resume:

@@ -20,10 +20,12 @@ def add_options(p) -> None:
     g = p.add_argument_group("--kind tag")
     g.add_argument("--labels", type=nonempty_name, help="--kind tag: the tag column of --data: upos or xpos (ud-english-ewt), chunk "
                                     "or pos (conll2000) (default: the dataset's first)")
-    g.add_argument("--word_column", type=column_number, default=1,
-                   help="--kind tag with --train FILE: column of the words (from 1; negative: from the end)")
-    g.add_argument("--label_column", type=column_number, default=-1,
-                   help="--kind tag with --train FILE: column of the tags (from 1; negative: from the end)")
+    g.add_argument("--word_column", type=column_number,
+                   help="--kind tag with --train FILE: column of the words (from 1; negative: from the end) "
+                        "(default: 1; a .conllu file's FORM, 2)")
+    g.add_argument("--label_column", type=column_number,
+                   help="--kind tag with --train FILE: column of the tags (from 1; negative: from the end) "
+                        "(default: the last; a .conllu file's UPOS, 4)")
     g.add_argument("--scheme", choices=("iob1", "iob2", "iobes"),
                    help="--kind tag: the chunk scheme of the file's tags (checked; span F1 is then the dev metric) "
                         "(default: none, token accuracy)")

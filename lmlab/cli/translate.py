@@ -71,7 +71,7 @@ def run(args) -> int:
     from .predict import load_task_model
 
     beam, nbest = decode_settings(args)
-    lines = input_lines(args.text)
+    lines = input_lines(args.text, allow_empty=True)
     model, _, _ = load_task_model(args.model, ("seq2seq",), "translate", args.device)
     if args.attention is not None and model.attention == "none":
         raise ConfigError(f"--attention {args.attention}: {args.model} has no attention (trained with --attention "

@@ -27,7 +27,7 @@ from .._progress import advance, stage
 from ..errors import ConfigError, CorpusError
 from ..text.specials import BOS_ID
 from .heap import return_freed_memory
-from .ngram_counts import NgramCounts, count_ngrams, lookup_keys, release_pages
+from .ngram_counts import NgramCounts, count_ngrams, index_dtype, lookup_keys, release_pages
 
 _UNITS = {"": 1 << 10, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bkmgtp%]?)\s*$", re.IGNORECASE)
@@ -175,8 +175,9 @@ def count_external(
         raise CorpusError("the training corpus is empty (no lines)")
     progress(f"counted {stats.lines} lines into {stats.runs} sorted runs; merging")
     keys = [np.arange(V, dtype=np.int64)]
-    out = NgramCounts(order, V, keys, [np.full(V, -1, dtype=np.int64)], [np.arange(V, dtype=np.int32)],
-                      [np.full(V, -1, dtype=np.int64)], [unigram], [np.arange(V) == BOS_ID], n_sentences, n_tokens,
+    idx = index_dtype(n_tokens + n_sentences)  # as count_ngrams of the whole corpus (one <s> a line)
+    out = NgramCounts(order, V, keys, [np.full(V, -1, dtype=idx)], [np.arange(V, dtype=np.int32)],
+                      [np.full(V, -1, dtype=idx)], [unigram.astype(idx)], [np.arange(V) == BOS_ID], n_sentences, n_tokens,
                       folder=folder, block_rows=estimation_rows(stats.memory))
     for m in range(2, order + 1):
         block = max(1024, stats.memory // BYTES_PER_MERGED_ROW)
@@ -186,6 +187,8 @@ def count_external(
         _add_order(out, folder, m, rows, cnt, block)
         del rows
         os.remove(os.path.join(folder, f"merged{m}.ids"))  # the records are now keys and ids
+        if out.count[-1] is not cnt and len(cnt):
+            os.remove(os.path.join(folder, f"merged{m}.cnt"))  # copied into the counts' dtype
         progress(f"merged {m}-grams: {run_starts[m][-1]} records in {stats.runs} runs -> {len(cnt)} distinct")
     return out
 
@@ -312,10 +315,12 @@ def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.
     """Append order m to ``out`` from its merged records: keys, prefix, word, suffix, count and
     bos_first as ``count_ngrams`` gives them, computed block by block into memory-mapped files."""
     n, V = len(cnt), out.vocab_size
+    idx = out.count[0].dtype  # ids and counts: count_ngrams's dtype for the corpus
     keys = _memmap(folder, f"keys{m}", np.int64, (n,))
-    prefix = _memmap(folder, f"prefix{m}", np.int64, (n,))
+    prefix = _memmap(folder, f"prefix{m}", idx, (n,))
     word = _memmap(folder, f"word{m}", np.int32, (n,))
-    suffix = _memmap(folder, f"suffix{m}", np.int64, (n,))
+    suffix = _memmap(folder, f"suffix{m}", idx, (n,))
+    count = cnt if cnt.dtype == idx else _memmap(folder, f"count{m}", idx, (n,))
     bos = _memmap(folder, f"bos{m}", np.bool_, (n,))
     for lo in range(0, n, block):
         r = rows[lo: lo + block].astype(np.int64)
@@ -329,10 +334,12 @@ def _add_order(out: NgramCounts, folder: str, m: int, rows: np.ndarray, cnt: np.
         word[lo:hi] = r[:, m - 1]
         suffix[lo:hi] = suf
         bos[lo:hi] = r[:, 0] == BOS_ID
-        release_pages(rows, keys, prefix, word, suffix, bos, *out.keys)
+        if count is not cnt:
+            count[lo:hi] = cnt[lo:hi]
+        release_pages(rows, cnt, count, keys, prefix, word, suffix, bos, *out.keys)
     out.keys.append(keys)
     out.prefix.append(prefix)
     out.word.append(word)
     out.suffix.append(suffix)
-    out.count.append(cnt)
+    out.count.append(count)
     out.bos_first.append(bos)

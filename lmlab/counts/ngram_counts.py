@@ -33,11 +33,15 @@ class NgramCounts:
 
     Attributes (lists indexed by ``m - 1``; entries for m = 1 are per word id):
         keys: int64 sorted keys ``prefix * V + word`` (unigrams: ``arange(V)``).
-        prefix: int64 id of the (m-1)-gram prefix (unigrams: ``-1``).
+        prefix: id of the (m-1)-gram prefix (unigrams: ``-1``).
         word: int32 last word.
-        suffix: int64 id of the (m-1)-gram suffix ``w2 .. wm`` (unigrams: ``-1``).
-        count: int64 raw count.
+        suffix: id of the (m-1)-gram suffix ``w2 .. wm`` (unigrams: ``-1``).
+        count: raw count.
         bos_first: bool, whether the n-gram starts with ``<s>``.
+
+    ``prefix``, ``suffix`` and ``count`` have the dtype :func:`index_dtype` gives for the corpus's
+    ``n_tokens + n_sentences`` token positions (int32 below 2**31 of them, else int64): no id or
+    count can exceed that number.
     """
 
     order: int
@@ -106,6 +110,12 @@ class NgramCounts:
         return out
 
 
+def index_dtype(positions: int) -> np.dtype:
+    """The dtype of n-gram ids and counts of a corpus of ``positions`` tokens (``<s>`` and
+    ``</s>`` included): int32 while they fit, int64 beyond (an id or count is below ``positions``)."""
+    return np.dtype(np.int32) if positions < np.iinfo(np.int32).max else np.dtype(np.int64)
+
+
 KEEP_IN_MEMORY = 1 << 20  # bytes: smaller arrays stay in memory (NgramCounts.keep)
 _KEPT_NAMES = itertools.count()
 
@@ -160,49 +170,80 @@ def count_ngrams(ids: np.ndarray, starts: np.ndarray, order: int, vocab_size: in
         raise ConfigError(f"order must be a positive integer, got {order!r}")
     if n_sentences == 0:
         raise CorpusError("the training corpus is empty (no lines)")
-    tok = np.asarray(ids, dtype=np.int64)
+    tok = np.asarray(ids)
+    if tok.dtype != np.int32 and tok.dtype != np.int64:
+        tok = tok.astype(np.int64)
     V = int(vocab_size)
+    idx = index_dtype(len(tok))  # n-gram ids and counts (each below len(tok))
     # Positions i whose token may end an m-gram of order >= 2: not the first of a sentence.
     can_extend = np.ones(len(tok), dtype=bool)
     first = np.asarray(starts[:-1], dtype=np.int64)
     can_extend[first[first < len(tok)]] = False  # an empty last sentence (order 1: no padding) starts at the end
 
-    unigram = np.bincount(tok, minlength=V).astype(np.int64)
+    unigram = np.bincount(tok, minlength=V).astype(idx)
     keys = [np.arange(V, dtype=np.int64)]
-    prefix = [np.full(V, -1, dtype=np.int64)]
+    prefix = [np.full(V, -1, dtype=idx)]
     word = [np.arange(V, dtype=np.int32)]
-    suffix = [np.full(V, -1, dtype=np.int64)]
+    suffix = [np.full(V, -1, dtype=idx)]
     counts = [unigram]
     bos_first = [np.arange(V) == BOS_ID]
 
     prev_ids = tok  # id at order m-1 of the (m-1)-gram ending at each position (or -1)
+    pos = np.flatnonzero(can_extend)
+    del can_extend
     for m in range(2, order + 1):
-        pos = np.flatnonzero(can_extend)
         pos = pos[prev_ids[pos - 1] >= 0]
         if len(pos) == 0:
             # No m-grams at all (every line shorter than m-1 words): empty higher orders.
             for _ in range(m, order + 1):
                 keys.append(np.empty(0, np.int64))
-                prefix.append(np.empty(0, np.int64))
+                prefix.append(np.empty(0, idx))
                 word.append(np.empty(0, np.int32))
-                suffix.append(np.empty(0, np.int64))
-                counts.append(np.empty(0, np.int64))
+                suffix.append(np.empty(0, idx))
+                counts.append(np.empty(0, idx))
                 bos_first.append(np.empty(0, bool))
             break
-        k = prev_ids[pos - 1] * V + tok[pos]
-        uniq, inverse, cnt = np.unique(k, return_inverse=True, return_counts=True)
-        cur_ids = np.full(len(tok), -1, dtype=np.int64)
+        k = prev_ids[pos - 1].astype(np.int64)
+        k *= V
+        k += tok[pos]
+        uniq, inverse, cnt = _unique(k, idx)
+        del k
+        cur_ids = np.full(len(tok), -1, dtype=idx)
         cur_ids[pos] = inverse
-        pre = uniq // V
         keys.append(uniq)
-        prefix.append(pre)
+        prefix.append((uniq // V).astype(idx))
         word.append((uniq % V).astype(np.int32))
-        suf = np.empty(len(uniq), dtype=np.int64)
+        suf = np.empty(len(uniq), dtype=idx)
         suf[inverse] = prev_ids[pos]  # every occurrence of an n-gram has the same suffix
+        del inverse
         suffix.append(suf)
-        counts.append(cnt.astype(np.int64))
-        bos_first.append(bos_first[-1][pre])
+        counts.append(cnt)
+        bos_first.append(bos_first[-1][prefix[-1]])
         prev_ids = cur_ids
+    del prev_ids, pos
 
-    n_tokens = int(np.sum(tok != BOS_ID))
+    n_tokens = int(np.count_nonzero(tok != BOS_ID))
     return NgramCounts(order, V, keys, prefix, word, suffix, counts, bos_first, n_sentences, n_tokens)
+
+
+def _unique(k: np.ndarray, idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(k, return_inverse=True, return_counts=True)`` with the inverse and the counts
+    as ``idx`` (and fewer temporaries: they are a corpus's worth of positions)."""
+    order = np.argsort(k)
+    sk = k[order]
+    new = np.empty(len(sk), dtype=bool)
+    new[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
+    uniq = sk[new]
+    del sk
+    group = np.cumsum(new, dtype=idx)
+    group -= 1
+    inverse = np.empty(len(k), dtype=idx)
+    inverse[order] = group
+    del order, group
+    first = np.flatnonzero(new)
+    cnt = np.empty(len(first), dtype=idx)
+    np.subtract(first[1:], first[:-1], out=cnt[:-1], casting="unsafe")
+    if len(first):
+        cnt[-1] = len(k) - first[-1]
+    return uniq, inverse, cnt

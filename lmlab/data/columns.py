@@ -45,12 +45,14 @@ def _column_index(col: int, n_cols: int, what: str, path: str) -> int:
 def read_columns(
     path: str | os.PathLike,
     *,
-    word_column: int = 1,
-    label_column: int = -1,
+    word_column: int | None = None,
+    label_column: int | None = None,
     scheme: str | None = None,
     to_scheme: str | None = None,
 ) -> list[TaggedSentence]:
-    """Sentences of a column file: the words of ``word_column`` and the labels of ``label_column``.
+    """Sentences of a column file: the words of ``word_column`` and the labels of ``label_column``
+    (columns from 1, negative from the end; by default the first and the last, and of a CoNLL-U
+    file FORM and UPOS, 2 and 4).
 
     With ``scheme`` (``iob1``, ``iob2``, ``iobes``) every label must be a chunk tag of that scheme
     (an error names the line otherwise); with ``to_scheme`` as well the tags are converted."""
@@ -60,7 +62,10 @@ def read_columns(
     src = check_scheme(scheme) if scheme else None
     dst = check_scheme(to_scheme) if to_scheme else None
     if name.lower().endswith(".conllu"):
-        return _conllu_columns(name, word_column, label_column, src, dst)
+        return _conllu_columns(name, 2 if word_column is None else word_column,
+                               4 if label_column is None else label_column, src, dst)
+    word_column = 1 if word_column is None else word_column
+    label_column = -1 if label_column is None else label_column
     out: list[TaggedSentence] = []
     rows: list[list[str]] = []
     lines_of: list[int] = []

@@ -18,14 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from .._json import INT, OBJECT, STR, check_fields, list_of
 from ..errors import ConfigError, ModelFormatError, VocabMismatchError
-from .inputs import sentences_of, words_of
+from .inputs import sentences_of, sentences_tokens, words_of
 from .specials import BOS, BOS_ID, EOS, EOS_ID, SPECIALS, UNK, UNK_ID
 from .tokenize import Tokenizer
 
@@ -77,13 +77,7 @@ class Vocab:
         ``max_size`` keeps the most frequent tokens (ties by first appearance), counting the three
         specials.  The kept tokens stay in order of first appearance.
         """
-        problems = []
-        if min_count < 1:
-            problems.append(f"min_count must be at least 1, got {min_count}")
-        if max_size is not None and max_size < 4:
-            problems.append(f"max_size must be at least 4 (3 specials + 1 word), got {max_size}")
-        if problems:
-            raise ConfigError(problems)
+        _check_limits(min_count, max_size)
         counts: Counter[str] = Counter()
         for sent in sentences_of(sentences):
             counts.update(sent)
@@ -94,12 +88,10 @@ class Vocab:
         cls, counts: dict[str, int], *, min_count: int = 1, max_size: int | None = None,
         tokenizer: Tokenizer | None = None,
     ) -> Vocab:
-        """:meth:`build` from word counts already made, keyed in order of first appearance (the
-        Spark job counts the words distributively, :mod:`lmlab.spark.ngram`)."""
-        counts = dict(counts)
-        for special in (BOS, EOS):
-            counts.pop(special, None)
-        words = [w for w, c in counts.items() if c >= min_count and w != UNK]
+        """The vocabulary :meth:`build` makes from the token counts of a text, ``counts`` listing
+        the tokens in order of first appearance (a ``Counter`` updated line after line)."""
+        _check_limits(min_count, max_size)
+        words = [w for w, c in counts.items() if c >= min_count and w not in (UNK, BOS, EOS)]
         if max_size is not None and len(words) > max_size - 3:
             first = {w: i for i, w in enumerate(counts)}
             keep = set(sorted(words, key=lambda w: (-counts[w], first[w]))[: max_size - 3])
@@ -243,6 +235,16 @@ class Vocab:
         return cls.from_dict(data, source)
 
 
+def _check_limits(min_count: int, max_size: int | None) -> None:
+    problems = []
+    if min_count < 1:
+        problems.append(f"min_count must be at least 1, got {min_count}")
+    if max_size is not None and max_size < 4:
+        problems.append(f"max_size must be at least 4 (3 specials + 1 word), got {max_size}")
+    if problems:
+        raise ConfigError(problems)
+
+
 _FIELDS = {"format": STR, "version": INT, "tokenizer": OBJECT, "fingerprint": STR, "tokens": list_of(STR)}
 
 
@@ -265,6 +267,55 @@ def encode_corpus(
     return _pad(flat, lengths, n_bos, n_eos)
 
 
+def encode_text(
+    sentences: Iterable[str | Sequence[str]],
+    tokenize,
+    vocab: Vocab | None = None,
+    *,
+    min_count: int = 1,
+    max_size: int | None = None,
+    tokenizer: Tokenizer | None = None,
+    n_bos: int = 1,
+    n_eos: int = 1,
+    batch_lines: int = 1024,
+) -> tuple[Vocab | None, np.ndarray, np.ndarray]:
+    """``(vocab, ids, starts)``: :meth:`Vocab.build` (unless ``vocab`` is given) and
+    :func:`encode_corpus` of the sentences (strings split by ``tokenize``, or token lists), in one
+    pass that holds a batch of lines' tokens at a time, never every token as a Python string.
+
+    Each batch's words get provisional ids in order of first appearance, mapped to the
+    vocabulary's ids once it is known (the same ids as building it first).  ``vocab`` is None
+    when there are no sentences (nothing to build it from).
+    """
+    counts: Counter[str] = Counter()
+    index: dict[str, int] = {}  # provisional ids: order of first appearance, as in counts
+    chunks, lengths = [], []
+    source = iter(sentences_of(sentences))
+    while batch := list(islice(source, batch_lines)):
+        toks = sentences_tokens(batch, tokenize)
+        del batch
+        lengths.append(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))
+        n = int(lengths[-1].sum())
+        if vocab is not None:
+            get = vocab._words.get  # noqa: SLF001 - hot loop
+            chunks.append(np.fromiter(map(get, chain.from_iterable(toks), repeat(UNK_ID)), dtype=np.int32, count=n))
+            continue
+        known = len(counts)
+        counts.update(chain.from_iterable(toks))
+        for w in islice(counts, known, None):  # the batch's new words, in order
+            index[w] = len(index)
+        chunks.append(np.fromiter(map(index.__getitem__, chain.from_iterable(toks)), dtype=np.int32, count=n))
+        del toks
+    flat = np.concatenate(chunks) if chunks else np.empty(0, np.int32)
+    del chunks
+    n_lines = np.concatenate(lengths) if lengths else np.empty(0, np.int64)
+    if vocab is None and len(n_lines):
+        vocab = Vocab.from_counts(counts, min_count=min_count, max_size=max_size, tokenizer=tokenizer)
+        final = np.fromiter(map(vocab._words.get, index, repeat(UNK_ID)), dtype=np.int32, count=len(index))  # noqa: SLF001
+        np.take(final, flat, out=flat)
+    return vocab, *_pad(flat, n_lines, n_bos, n_eos)
+
+
 def flatten_ids(
     sentences: Sequence[Sequence[int]], *, n_bos: int = 1, n_eos: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -279,11 +330,12 @@ def _pad(flat: np.ndarray, lengths: np.ndarray, n_bos: int, n_eos: int) -> tuple
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths + n_bos + n_eos, out=starts[1:])
     ids = np.empty(int(starts[-1]), dtype=np.int32)
-    pos = np.arange(len(ids)) - np.repeat(starts[:-1], lengths + n_bos + n_eos)
-    total = np.repeat(lengths + n_bos + n_eos, lengths + n_bos + n_eos)
-    is_bos = pos < n_bos
-    is_eos = pos >= total - n_eos
-    ids[is_bos] = BOS_ID
-    ids[is_eos] = EOS_ID
-    ids[~(is_bos | is_eos)] = flat
+    is_word = np.ones(len(ids), dtype=bool)
+    for j in range(n_bos):
+        ids[starts[:-1] + j] = BOS_ID
+        is_word[starts[:-1] + j] = False
+    for j in range(1, n_eos + 1):
+        ids[starts[1:] - j] = EOS_ID
+        is_word[starts[1:] - j] = False
+    ids[is_word] = flat
     return ids, starts

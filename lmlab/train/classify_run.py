@@ -29,19 +29,32 @@ class ClassifySettings(EncoderSettings):
     min_count: int = 1
     pretrained: str | None = None
     freeze: bool = False
+    init: str = "default"
+    chrono_tmax: int | None = None  # --init chrono: the longest dependency (default: the longest training text)
 
     def problems(self) -> list[str]:
-        out = settings_problems(self, {"model": tuple(CELL_NAMES), "pooling": POOLING},
-                                positive=("emsize", "nhid", "nlayers", "min_count"), rates=("dropout",))
+        from ..models.neural.config import ENCODER_INITS
+
+        out = settings_problems(self, {"model": tuple(CELL_NAMES), "pooling": POOLING, "init": ENCODER_INITS},
+                                positive=("emsize", "nhid", "nlayers", "min_count", "chrono_tmax"), rates=("dropout",))
+        if self.init == "chrono" and CELL_NAMES.get(self.model, self.model) not in ("lstm", "gru"):
+            out.append(f"init='chrono' sets a gate's bias: it needs model lstm or gru, not {self.model!r}")
+        if isinstance(self.chrono_tmax, int) and 0 < self.chrono_tmax < 3:
+            out.append(f"chrono_tmax must be at least 3, got {self.chrono_tmax}")
         if self.freeze and self.pretrained is None:
             out.append("freeze=True keeps pretrained vectors fixed: give pretrained=FILE too")
         return out
 
-    def config(self) -> dict:
-        """The model's ``config.json``."""
-        return {"kind": "classify", "emsize": self.emsize, "hidden_size": self.nhid, "num_layers": self.nlayers,
-                "cell": CELL_NAMES[self.model], "bidirectional": not self.unidirectional, "pooling": self.pooling,
-                "dropout": self.dropout, "freeze_embeddings": self.freeze}
+    def config(self, longest: int | None = None) -> dict:
+        """The model's ``config.json`` (``longest``: the longest training text in tokens, chrono's
+        default dependency length)."""
+        out = {"kind": "classify", "emsize": self.emsize, "hidden_size": self.nhid, "num_layers": self.nlayers,
+               "cell": CELL_NAMES[self.model], "bidirectional": not self.unidirectional, "pooling": self.pooling,
+               "dropout": self.dropout, "freeze_embeddings": self.freeze}
+        if self.init != "default":  # (configs of earlier runs have neither)
+            out.update(init=self.init, chrono_tmax=self.chrono_tmax or (max(longest or 0, 3) if self.init == "chrono"
+                                                                        else None))
+        return out
 
 
 def source(data: str | None = None, fold: int | None = None, train: str | None = None,
@@ -86,11 +99,12 @@ def start(train, settings: ClassifySettings, save, *, source: dict, overwrite: b
     from .classify_task import make_task
 
     tokenizer = Tokenizer()
-    tokens = Vocab.build([tokenizer.tokenize(t) for _, t in train], min_count=settings.min_count, tokenizer=tokenizer)
+    texts = [tokenizer.tokenize(t) for _, t in train]
+    tokens = Vocab.build(texts, min_count=settings.min_count, tokenizer=tokenizer)
     labels = LabelSet.build([label for label, _ in train], name="labels")
     tcfg = train_config(DEFAULTS, **train_options)
     torch.manual_seed(tcfg.seed)
     vocabs = {"tokens": tokens, "labels": labels}
-    model = Classifier.from_config(settings.config(), vocabs)
+    model = Classifier.from_config(settings.config(max(map(len, texts), default=0)), vocabs)
     return new_trainer(model, tcfg, vocabs, make_task(tcfg, model), save, source, pretrained=settings.pretrained,
                        overwrite=overwrite, quiet=quiet)

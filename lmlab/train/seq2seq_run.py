@@ -51,7 +51,7 @@ class Seq2SeqSettings(EncoderSettings):
                 "decoder_hidden_size": self.decoder_hidden, "input_feed": self.input_feed, "dropout": self.dropout}
 
 
-def source(data: str | None = None, source: str = "en", target: str = "de", **files: str | None) -> dict:
+def source(data: str | None = None, source: str | None = "en", target: str | None = "de", **files: str | None) -> dict:
     """What a run reads, as recorded with it (for --resume and ``lmlab evaluate --data multi30k``'s
     languages); ``files``: :data:`FILES`, absolute paths."""
     return {"data": data, "source": source, "target": target, **{name: files.get(name) for name in FILES}}

@@ -60,7 +60,7 @@ class TagSettings(EncoderSettings):
 
 
 def source(data: str | None = None, labels: str | None = None, train: str | None = None, valid: str | None = None,
-           word_column: int = 1, label_column: int = -1, scheme: str | None = None) -> dict:
+           word_column: int | None = None, label_column: int | None = None, scheme: str | None = None) -> dict:
     """What a run reads, as recorded with it (``trainer_state.json``'s ``source``, for --resume
     and for the labels ``lmlab evaluate --data`` defaults to)."""
     return {"data": data, "labels": labels, "train": train, "valid": valid, "word_column": word_column,
@@ -75,7 +75,7 @@ def read_sentences(src: dict, split: str):
     if src.get("data"):
         return tagging_task(src["data"], split, src.get("labels"))
     path = src["train"] if split == "train" else src["valid"]
-    return read_columns(path, word_column=src["word_column"], label_column=src["label_column"],
+    return read_columns(path, word_column=src.get("word_column"), label_column=src.get("label_column"),
                         scheme=src.get("scheme"))
 
 

@@ -100,6 +100,8 @@ CASES = {
                                                                      ["generate", M, "--greedy"]),
     ("generate", "stop", "without --beam (a hypothesis ends at </s>)"): (["generate", M, "--beam", "2", "--no-stop"],
                                                                           ["generate", M, "--no-stop"]),
+    ("generate", "num", "when sampling (--greedy gives one output: copies would be the same)"): (
+        ["generate", M, "--greedy", "-n", "3"], ["generate", M, "-n", "3"]),
     ("generate", "num", "without --beam (it prints the best hypothesis)"): (["generate", M, "--beam", "2", "-n", "3"],
                                                                              ["generate", M, "-n", "3"]),
     **{("generate", opt, "with --beam"): (["generate", M, f"--{opt}", v], ["generate", M, "--beam", "2", f"--{opt}", v])
@@ -125,6 +127,11 @@ CASES = {
                           ("adaptive", ["5"], []), ("bptt", ["10"], []), ("mode", ["sentence"], []),
                           *((d, v, ["--kind", "tag"]) for d, v in (("unidirectional", []), ("crf", []),
                                                                    ("char_hidden", ["4"]), ("char_emsize", ["4"]))))},
+    ("train", "init", "with --kind lm or classify"): (["train", "--save", "r", "--kind", "tag", "--init", "orthogonal"],
+                                                       ["train", "--save", "r", "--kind", "classify", "--init", "orthogonal"]),
+    ("train", "chrono_tmax", "with --init chrono"): (
+        ["train", "--save", "r", "--kind", "classify", "--chrono_tmax", "5"],
+        ["train", "--save", "r", "--kind", "classify", "--init", "chrono", "--chrono_tmax", "5"]),
     ("train", "bptt", "with --mode stream (a sentence is one sequence)"): (
         ["train", "--save", "r", "--mode", "sentence", "--bptt", "10"], ["train", "--save", "r", "--bptt", "10"]),
     **{("train", dest, "with --train FILE (a --data set has its own)"): (
@@ -175,7 +182,8 @@ def _kind_cases() -> dict:
     p = build_parser("train")
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
     dests = [("lm", d) for d in LM_ONLY] + [(r.only.split()[-1], r.dest) for r in sub.applies
-                                             if r.only.startswith("with --kind ") and r.only.split()[-1] != "lm"]
+                                             if r.only.startswith("with --kind ") and r.only.split()[-1] != "lm"
+                                             and " or " not in r.only]  # (options of several kinds: own cases)
     cases = {}
     for kind, dest in dests:
         assert kind in REGISTRY, kind

@@ -114,3 +114,50 @@ def test_dropout_default_and_validation():
     with pytest.raises(ConfigError) as e:
         config_from_dict({"vocab_size": 5, "dropout_emb": 1.5, "dropout_out": -0.1})
     assert "dropout_emb must be in [0, 1)" in str(e.value) and "dropout_out must be in [0, 1)" in str(e.value)
+
+
+@pytest.mark.parametrize("cell,keep,bidirectional", [("lstm", 1, False), ("lstm", 1, True), ("gru", 1, True)])
+def test_chrono_init_sets_the_keeping_gates_bias_in_every_layer_and_direction(cell, keep, bidirectional):
+    """Tallec & Ollivier's chrono initialisation: the bias of the gate that keeps the state (the
+    LSTM's forget gate, block 1 of i f g o; the GRU's update gate, block 1 of r z n) is
+    log(U(1, T - 1)) in bias_ih with bias_hh's part zero, so the sum is; the LSTM's input gate the
+    negative; every other parameter as PyTorch initialised it."""
+    from lmlab.models.neural.cells import init_recurrent, recurrent_layers
+
+    torch.manual_seed(0)
+    rnn = recurrent_layers(cell, 3, 50, num_layers=2, bidirectional=bidirectional)
+    before = {n: p.detach().clone() for n, p in rnn.named_parameters()}
+    init_recurrent(rnn, "chrono", cell, chrono_tmax=40)
+    H, names = 50, [f"l{layer}{sfx}" for layer in range(2) for sfx in (("", "_reverse") if bidirectional else ("",))]
+    for name in names:
+        b_ih, b_hh = getattr(rnn, f"bias_ih_{name}").detach(), getattr(rnn, f"bias_hh_{name}").detach()
+        b = b_ih[keep * H:(keep + 1) * H]
+        assert float(b.min()) >= 0.0 and float(b.max()) <= np.log(39) + 1e-6 and float(b.std()) > 0.3
+        assert torch.count_nonzero(b_hh[keep * H:(keep + 1) * H]) == 0
+        touched = {keep} | ({0} if cell == "lstm" else set())
+        if cell == "lstm":
+            assert torch.equal(b_ih[:H], -b) and torch.count_nonzero(b_hh[:H]) == 0
+        for g in set(range(b_ih.shape[0] // H)) - touched:
+            assert torch.equal(b_ih[g * H:(g + 1) * H], before[f"bias_ih_{name}"][g * H:(g + 1) * H])
+        assert torch.equal(getattr(rnn, f"weight_hh_{name}"), before[f"weight_hh_{name}"])
+
+
+def test_encoder_inits_and_their_errors():
+    from lmlab.errors import ConfigError
+    from lmlab.models.neural.cells import init_recurrent, recurrent_layers
+
+    rnn = recurrent_layers("gru", 3, 4, num_layers=1, bidirectional=True)
+    init_recurrent(rnn, "orthogonal", "gru")
+    for sfx in ("", "_reverse"):
+        w = getattr(rnn, f"weight_hh_l0{sfx}").detach()
+        for g in range(3):
+            assert torch.allclose(w[4 * g:4 * (g + 1)] @ w[4 * g:4 * (g + 1)].t(), torch.eye(4), atol=1e-5)
+    init_recurrent(rnn, "identity", "gru")
+    assert torch.equal(rnn.weight_hh_l0_reverse.detach()[4:8], torch.eye(4))
+    assert torch.count_nonzero(rnn.bias_ih_l0_reverse) == 0
+    with pytest.raises(ConfigError, match="needs an lstm or gru cell, not 'rnn_tanh'"):
+        init_recurrent(recurrent_layers("rnn_tanh", 3, 4), "chrono", "rnn_tanh", chrono_tmax=10)
+    with pytest.raises(ConfigError, match="T >= 3"):
+        init_recurrent(rnn, "chrono", "gru", chrono_tmax=2)
+    with pytest.raises(ConfigError, match="init must be one of"):
+        init_recurrent(rnn, "xavier", "gru")

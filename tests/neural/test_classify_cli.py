@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -260,3 +262,47 @@ def test_mr_fold_end_to_end(tmp_path, capsys):
     code, out, err = cli(capsys, "evaluate", run, "--data", "mr", "--split", "test", "--json")
     assert code == 0, err
     assert json.loads(out)["n"] == len(classification_split("mr", "test", 4))
+
+
+def test_init_chrono_through_the_cli(tmp_path, files, capsys):
+    """``--init chrono`` (Tallec & Ollivier) reaches the classifier's encoder: the config records it
+    with T, by default the longest training text in tokens (here "plot and bad film": 4), else
+    --chrono_tmax; the forget-gate biases lie in [0, log(T - 1)]; the checkpoint round-trips; an
+    ungated cell, a T below 3 and --chrono_tmax without chrono are refused in one line."""
+    run = tmp_path / "chrono"
+    train(capsys, files, run, "--epochs", "1", "--init", "chrono", "--model", "lstm")
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["init"] == "chrono" and cfg["chrono_tmax"] == 4
+    model, _, _ = load_checkpoint(run)
+    assert model.config_dict()["chrono_tmax"] == 4
+    run2 = tmp_path / "chrono2"
+    train(capsys, files, run2, "--dry-run", "--init", "chrono", "--chrono_tmax", "30", "--model", "lstm")
+    assert json.loads((run2 / "config.json").read_text())["chrono_tmax"] == 30
+    # two Adam steps (lr 0.05) later the forget-gate biases are still log(U(1, 29)), not PyTorch's U(-0.35, 0.35)
+    forget = read_tensors(run2 / "model.safetensors")[0]["encoder.rnn.bias_ih_l0"][8:16].numpy()
+    assert forget.min() >= -0.15 and forget.max() <= np.log(29) + 0.15 and forget.mean() > 1.0
+    err = cli_error(capsys, "train", "--kind", "classify", "--train", files[0], "--model", "rnn_tanh", "--init",
+                    "chrono", "--save", tmp_path / "r")
+    assert "needs an lstm or gru" in err
+    err = cli_error(capsys, "train", "--kind", "classify", "--train", files[0], "--chrono_tmax", "9",
+                    "--save", tmp_path / "r")
+    assert "--chrono_tmax: applies only with --init chrono" in err
+    err = cli_error(capsys, "train", "--kind", "classify", "--train", files[0], "--init", "chrono",
+                    "--chrono_tmax", "2", "--save", tmp_path / "r")
+    assert "T >= 3" in err or "at least 3" in err
+    err = cli_error(capsys, "train", "--kind", "tag", "--data", "conll2000", "--init", "orthogonal",
+                    "--save", tmp_path / "r")
+    assert "--init: applies only with --kind lm or classify" in err
+
+
+def test_evaluate_names_the_models_own_kind_when_refusing_other_kinds_options(tmp_path, files, capsys):
+    """Another kind's evaluate options are refused naming the model's own kind (the folder is read
+    first): a classifier is not "a tagger", and a folder that holds no model says so."""
+    run = tmp_path / "cls"
+    train(capsys, files, run, "--dry-run")
+    err = cli_error(capsys, "evaluate", run, "--test", files[1], "--beam", "2")
+    assert "--beam: not options of a classifier's evaluation (they are an encoder-decoder's)" in err
+    err = cli_error(capsys, "evaluate", run, "--test", files[1], "--features", files[1])
+    assert "not options of a classifier's evaluation (they are a conditional LM's)" in err
+    err = cli_error(capsys, "evaluate", tmp_path / "nothing", "--source_file", files[0], "--reference_file", files[1])
+    assert "nothing" in err and "not options" not in err

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from lmlab.data.features import read_features
 from lmlab.models.neural.checkpoint import load_checkpoint
 from lmlab.tensors.parallel import source_batches
-from tests.cli_run import assert_resume_repeats_the_run, cli, cli_error
+from tests.cli_run import assert_resume_repeats_the_run, cli, cli_error, state
 
 TINY = ["--emsize", "8", "--nhid", "16", "--lr", "0.02", "--batch_size", "8", "--threads", "1", "--quiet"]
 
@@ -115,7 +115,7 @@ def test_a_feature_conditioned_run_generates_one_sample_per_feature_line(feature
     code, out, err = cli(capsys, "generate", featured, "--features", toy / "g.txt", "--seed", "1")
     assert code == 0, err
     assert out.splitlines() == ["a a", "b b", "a a"]
-    _, out, _ = cli(capsys, "generate", featured, "--features", toy / "g.txt", "-n", "2", "--greedy")
+    _, out, _ = cli(capsys, "generate", featured, "--features", toy / "g.txt", "-n", "2", "--temperature", "0.05", "--seed", "1")
     assert out.splitlines() == ["a a", "a a", "b b", "b b", "a a", "a a"]
     import json
 
@@ -290,3 +290,32 @@ def test_generate_from_an_ngram_model_does_not_import_torch(tmp_path):
                          env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "False"
+
+
+def test_resume_takes_a_new_text_with_its_features_and_refuses_what_does_not_fit(toy, tmp_path, capsys):
+    """A feature-conditioned run resumed with new data reads the new text with its feature file
+    (both recorded); a text without its features, a named dataset, and features for a
+    label-conditioned run are refused in one line."""
+    save = tmp_path / "f"
+    code, _, err = cli(capsys, "train", "--kind", "conditional-lm", "--train", toy / "t.txt", "--features",
+                       toy / "f.txt", "--save", save, "--epochs", "1", *TINY)
+    assert code == 0, err
+    (tmp_path / "t2.txt").write_text("a a\nb b\n" * 10)
+    (tmp_path / "f2.txt").write_text("1 0\n0 1\n" * 10)
+    code, _, err = cli(capsys, "train", "--resume", "--save", save, "--epochs", "2", "--train", tmp_path / "t2.txt",
+                       "--features", tmp_path / "f2.txt")
+    assert code == 0, err
+    src = state(save)["source"]
+    assert src["train"] == str(tmp_path / "t2.txt") and src["features"] == str(tmp_path / "f2.txt")
+    assert state(save)["epoch"] == 2
+    err = cli_error(capsys, "train", "--resume", "--save", save, "--epochs", "3", "--train", tmp_path / "t2.txt")
+    assert "give --train and --features together" in err
+    err = cli_error(capsys, "train", "--resume", "--save", save, "--epochs", "3", "--data", "sst2")
+    assert "conditioned on feature vectors" in err
+    lab = tmp_path / "l"
+    code, _, err = cli(capsys, "train", "--kind", "conditional-lm", "--train", toy / "train.txt", "--save", lab,
+                       "--epochs", "1", *TINY)
+    assert code == 0, err
+    err = cli_error(capsys, "train", "--resume", "--save", lab, "--epochs", "2", "--train", toy / "t.txt",
+                    "--features", toy / "f.txt")
+    assert "conditioned on labels" in err

@@ -214,3 +214,41 @@ def test_the_cli_choices_are_the_models():
     from lmlab.train.seq2seq_task import DEV_METRICS
 
     assert train_seq2seq.ATTENTIONS == ATTENTIONS and train_seq2seq.DEV_METRICS == DEV_METRICS
+
+
+def test_resume_takes_new_parallel_files_and_refuses_what_does_not_fit(run, capsys, tmp_path):
+    """The data options given with --resume replace the recorded ones, as for every kind: new
+    training files (and dev files) are read and recorded; a run trained on files records no
+    languages, so --data multi30k (whose direction --resume cannot set) is refused instead of
+    training a de-en model on en-de data; --train, files of half a pair and other kinds' files too."""
+    save = tmp_path / "r"
+    assert main([str(a) for a in train_args(run, save, "--epochs", "1", "--max_batches", "2")]) == 0
+    recorded = json.loads((save / "trainer_state.json").read_text())["source"]
+    assert recorded["data"] is None and recorded["source"] is None and recorded["target"] is None
+    new_src, new_tgt = write_pairs(tmp_path, "more", lines(40, 7))
+    dev_src, dev_tgt = write_pairs(tmp_path, "dev", lines(10, 8))
+    code, _, err = cli(capsys, "train", "--resume", "--save", save, "--epochs", "2", "--train_source", new_src,
+                       "--train_target", new_tgt, "--valid_source", dev_src, "--valid_target", dev_tgt)
+    assert code == 0, err
+    after = json.loads((save / "trainer_state.json").read_text())
+    assert after["source"]["train_source"] == str(new_src) and after["source"]["train_target"] == str(new_tgt)
+    assert after["source"]["valid_source"] == str(dev_src) and after["epoch"] == 2
+    for extra, message in ((["--data", "multi30k"], "whose languages it does not record"),
+                           (["--train_source", new_src], "give --train_source and --train_target together"),
+                           (["--train", new_src], "--train: not data options of the run"),
+                           (["--features", new_src], "--features: not data options of the run")):
+        err = cli_error(capsys, "train", "--resume", "--save", save, "--epochs", "3", *extra)
+        assert message in err, err
+    assert json.loads((save / "trainer_state.json").read_text())["epoch"] == 2  # nothing trained
+
+
+def test_an_empty_input_is_an_empty_output_for_the_line_filters(run, capsys, monkeypatch, tmp_path):
+    """translate and predict are line-for-line filters: no input lines, no output lines, exit 0
+    (an empty shard passes through a pipeline), as for the n-best form."""
+    for extra in ([], ["--nbest", "2"]):
+        code, out, err = cli(capsys, "translate", run / "model", *extra, stdin="", monkeypatch=monkeypatch)
+        assert (code, out) == (0, ""), err
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, out, err = cli(capsys, "translate", run / "model", "--text", empty)
+    assert (code, out) == (0, ""), err

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lmlab.models.neural.checkpoint import read_tensors  # noqa: E402
+from lmlab.models.neural.checkpoint import load_checkpoint, read_tensors  # noqa: E402
 from tests.cli_run import assert_resume_repeats_the_run, cli, cli_error, state
 
 TAGS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "mat": "NOUN", "sat": "VERB", "saw": "VERB",
@@ -212,6 +212,25 @@ def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, c
     assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
 
 
+def test_predict_on_an_empty_input_prints_nothing(tmp_path, files, capsys, monkeypatch):
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--dry-run")
+    for fmt in ("text", "conll", "json"):
+        code, out, err = cli(capsys, "predict", run, "--format", fmt, stdin="", monkeypatch=monkeypatch)
+        assert (code, out) == (0, ""), err
+
+
+def test_gold_tags_of_another_tag_set_are_an_error_naming_both(tmp_path, files, capsys):
+    """Test tags none of which the model was trained on are another tag set (an XPOS tagger scored
+    against UPOS): one line naming both, not 0% accuracy with every tag "unseen"."""
+    run = tmp_path / "tagger"
+    train(capsys, files, run, "--epochs", "1")
+    other = tmp_path / "other.tsv"
+    other.write_text("the\tX\tDT\ncat\tX\tNN\n")
+    err = cli_error(capsys, "evaluate", run, "--test", other)
+    assert f"{other}: none of its 2 tags is one the model" in err and "gold: DT, NN" in err and "DET" in err
+
+
 def test_resume_reads_the_data_options_given_and_records_them(tmp_path, files, capsys):
     """The same rule as the LM's: --train/--valid given with --resume replace the recorded files."""
     run = tmp_path / "r"
@@ -270,3 +289,30 @@ def test_every_printed_figure_says_its_unit(tmp_path, capsys):
     assert rep["units"]["spans"].startswith("percent") and 0 <= rep["span_f1"] <= 100
     printed = float(re.search(r"accuracy (\d+\.\d\d)%", cli(capsys, "evaluate", run, "--test", chunks[1])[1]).group(1))
     assert printed == pytest.approx(100 * rep["accuracy"], abs=0.006)
+
+
+def test_a_conllu_file_defaults_to_form_and_upos_and_evaluate_follows_the_trained_column(tmp_path, capsys):
+    """A .conllu training file without --word_column/--label_column reads FORM and UPOS (not ID
+    and MISC); a run trained on its XPOS column is evaluated against XPOS by --test (the recorded
+    columns) and by --data ud-english-ewt (its labels default to xpos), not against UPOS."""
+    rows = [("The", "DET", "DT"), ("cat", "NOUN", "NN"), ("sleeps", "VERB", "VBZ")]
+    text = "".join("".join(f"{i}\t{w}\t{w.lower()}\t{u}\t{x}\t_\t0\troot\t_\t_\n" for i, (w, u, x) in
+                           enumerate(rows, start=1)) + "\n" for _ in range(20))
+    train_file, dev_file = tmp_path / "t.conllu", tmp_path / "d.conllu"
+    train_file.write_text(text)
+    dev_file.write_text(text)
+    run = tmp_path / "upos"
+    code, _, err = cli(capsys, "train", "--kind", "tag", "--train", train_file, "--valid", dev_file, "--save", run,
+                       "--dry-run", *TINY)
+    assert code == 0, err
+    assert set(load_checkpoint(run)[0].tags) == {"DET", "NOUN", "VERB"}
+    xpos = tmp_path / "xpos"
+    code, _, err = cli(capsys, "train", "--kind", "tag", "--train", train_file, "--valid", dev_file, "--save", xpos,
+                       "--label_column", "5", "--dry-run", *TINY)
+    assert code == 0, err
+    code, out, err = cli(capsys, "evaluate", xpos, "--test", dev_file, "--json")
+    assert code == 0, err
+    assert set(json.loads(out)["per_class"]) <= {"DT", "NN", "VBZ"}
+    from lmlab.cli.evaluate import _trained_labels
+
+    assert _trained_labels(str(xpos)) == "xpos" and _trained_labels(str(run)) == "upos"

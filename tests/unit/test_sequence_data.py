@@ -133,9 +133,10 @@ def test_a_conllu_file_of_your_own_is_a_column_file_of_syntactic_words(tmp_path)
     assert s2.words == ("Yes",) and s2.tags == ("INTJ",)
     assert read_columns(p, word_column=2, label_column=-6)[0].tags == ("PRP", "VBP", "RB", "VB", ".")  # XPOS
     assert read_columns(p, word_column=-9, label_column=-7) == [s1, s2]
+    assert read_columns(p) == [s1, s2]  # a .conllu file's defaults: FORM and UPOS (not 1, -1: ID and MISC)
     with pytest.raises(ConfigError, match=r"mine.conllu: --word_column 1 is not a CoNLL-U column a tagger reads; "
                                           r"they are 2 \(FORM\), 3 \(LEMMA\), 4 \(UPOS\)"):
-        read_columns(p)  # the defaults (1, -1) are ID and MISC there
+        read_columns(p, word_column=1)
     with pytest.raises(DataFormatError, match=r"bad.conllu: line 1: expected 10 tab-separated fields"):
         read_columns(write(tmp_path, "bad.conllu", "a X B-NP\n"), word_column=2, label_column=4)
 

@@ -127,3 +127,57 @@ def recurrent_layers(cell: str, input_size: int, hidden_size: int, num_layers: i
     if bidirectional:
         raise ConfigError(f"cell {cell!r} has no bidirectional form (use lstm, gru, rnn_tanh or rnn_relu)")
     return LoopRNN(cell, input_size, hidden_size, num_layers, dropout=dropout)
+
+
+# the gate whose bias decides how much of the state is kept (PyTorch's row blocks: LSTM i f g o, GRU r z n)
+_KEEP_GATE = {"lstm": 1, "gru": 1}
+
+
+def init_recurrent(rnn: nn.Module, init: str, cell: str, *, chrono_tmax: int | None = None,
+                   generator: torch.Generator | None = None) -> None:
+    """Initialise the recurrent weights of ``rnn`` (:func:`recurrent_layers`' module), every layer
+    and direction, in place:
+
+    * ``default``: PyTorch's own (nothing changes);
+    * ``orthogonal``: each gate's block of W_hh an orthogonal matrix;
+    * ``identity``: W_hh = I, zero biases and small input weights (Le et al. 2015's IRNN);
+    * ``chrono``: Tallec & Ollivier 2018's chrono initialisation of a gated cell: the bias of the
+      gate that keeps the state (the LSTM's forget gate, the GRU's update gate) drawn as
+      log(U(1, T - 1)) with T = ``chrono_tmax``, the longest dependency to be kept, and the LSTM's
+      input-gate bias its negative, so units start with memories of time scales 1 to T.
+    """
+    from .config import ENCODER_INITS
+
+    if init not in ENCODER_INITS:
+        raise ConfigError(f"init must be one of {', '.join(ENCODER_INITS)}, got {init!r}")
+    if init == "default":
+        return
+    if init == "chrono" and cell not in _KEEP_GATE:
+        raise ConfigError(f"chrono initialisation sets a gate's bias: it needs an lstm or gru cell, not {cell!r}")
+    if init == "chrono" and (chrono_tmax is None or chrono_tmax < 3):
+        raise ConfigError(f"chrono initialisation needs the longest dependency T >= 3, got {chrono_tmax}")
+    H = rnn.hidden_size
+    suffixes = ("", "_reverse") if getattr(rnn, "bidirectional", False) else ("",)
+    with torch.no_grad():
+        for layer in range(rnn.num_layers):
+            for sfx in suffixes:
+                w_hh = getattr(rnn, f"weight_hh_l{layer}{sfx}")
+                b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}{sfx}"), getattr(rnn, f"bias_hh_l{layer}{sfx}")
+                if init == "chrono":
+                    keep = slice(_KEEP_GATE[cell] * H, (_KEEP_GATE[cell] + 1) * H)
+                    u = torch.rand(H, generator=generator, dtype=b_ih.dtype)
+                    b = torch.log(1.0 + u * (chrono_tmax - 2))  # log U(1, T - 1)
+                    b_ih[keep], b_hh[keep] = b, 0.0
+                    if cell == "lstm":  # the input gate opens as little as the forget gate closes
+                        b_ih[:H], b_hh[:H] = -b, 0.0
+                    continue
+                for g in range(w_hh.shape[0] // H):
+                    block = w_hh[g * H : (g + 1) * H]
+                    if init == "orthogonal":
+                        nn.init.orthogonal_(block)
+                    else:
+                        block.copy_(torch.eye(H))
+                if init == "identity":
+                    b_hh.zero_()
+                    b_ih.zero_()
+                    nn.init.normal_(getattr(rnn, f"weight_ih_l{layer}{sfx}"), 0.0, 0.001)

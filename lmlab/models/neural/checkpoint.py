@@ -281,7 +281,7 @@ def load_checkpoint(folder: str | os.PathLike, device: str = "cpu", kind: str | 
 def load_model(folder: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.Module, ModelConfig, Vocab]:
     """An LM: build the model from ``config.json`` and load its weights (any device -> ``device``)."""
     model, vocabs, _ = load_checkpoint(folder, device, kind="lm",
-                                       use="lmlab's LM commands (perplexity, generate, score, ...) need kind lm")
+                                       use="lmlab's LM commands (perplexity, score, ...; generate also takes a conditional LM) need kind lm")
     if "tokens" not in vocabs:
         raise ModelFormatError(f"{Path(folder) / VOCAB}: missing; an LM needs its vocabulary")
     return model, model.config, vocabs["tokens"]

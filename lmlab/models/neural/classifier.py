@@ -37,7 +37,8 @@ class Classifier(TaskModel):
 
     def __init__(self, tokens: Vocab, labels: LabelSet, *, emsize: int = 128, hidden_size: int = 256,
                  num_layers: int = 1, cell: str = "lstm", bidirectional: bool = True, pooling: str = "max",
-                 dropout: float = 0.0, freeze_embeddings: bool = False):
+                 dropout: float = 0.0, freeze_embeddings: bool = False, init: str = "default",
+                 chrono_tmax: int | None = None):
         super().__init__()
         if pooling not in POOLING_MODES:
             raise ConfigError(f"pooling must be one of {', '.join(POOLING_MODES)}, got {pooling!r}")
@@ -47,9 +48,10 @@ class Classifier(TaskModel):
         self.pooling, self.freeze_embeddings = pooling, freeze_embeddings
         self._config = {"emsize": emsize, "hidden_size": hidden_size, "num_layers": num_layers, "cell": cell,
                         "bidirectional": bidirectional, "pooling": pooling, "dropout": dropout,
-                        "freeze_embeddings": freeze_embeddings}
+                        "freeze_embeddings": freeze_embeddings, "init": init, "chrono_tmax": chrono_tmax}
         self.encoder = RecurrentEncoder(len(tokens) + 1, emsize, hidden_size, num_layers, cell,
-                                        bidirectional=bidirectional, dropout=dropout, padding_idx=tokens.pad_id)
+                                        bidirectional=bidirectional, dropout=dropout, padding_idx=tokens.pad_id,
+                                        init=init, chrono_tmax=chrono_tmax)
         self.encoder.embedding.weight.requires_grad_(not freeze_embeddings)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(self.encoder.output_size, len(labels))
@@ -97,6 +99,7 @@ class Classifier(TaskModel):
         return cls(vocabs["tokens"], vocabs["labels"], **settings_of(config, _DEFAULTS, "classifier"))
 
 
-_DEFAULTS = {"emsize", "hidden_size", "num_layers", "cell", "bidirectional", "pooling", "dropout", "freeze_embeddings"}
+_DEFAULTS = {"emsize", "hidden_size", "num_layers", "cell", "bidirectional", "pooling", "dropout", "freeze_embeddings",
+             "init", "chrono_tmax"}
 
 __all__ = ["Classifier"]

@@ -14,7 +14,8 @@ from ..._json import dataclass_kinds, field_problems
 from ...errors import ConfigError
 
 CELLS = ("rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru", "gru_cho")
-INITS = ("default", "orthogonal", "identity")
+INITS = ("default", "orthogonal", "identity")  # a language model's
+ENCODER_INITS = (*INITS, "chrono")  # the sequence models' encoders (lmlab.models.neural.cells.init_recurrent)
 
 
 @dataclass(frozen=True)

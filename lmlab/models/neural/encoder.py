@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ...errors import ConfigError
-from .cells import LoopRNN, recurrent_layers
+from .cells import LoopRNN, init_recurrent, recurrent_layers
 from .masking import check_lengths, length_mask
 
 
@@ -38,11 +38,12 @@ class EncoderOutput(NamedTuple):
 class RecurrentEncoder(nn.Module):
     """``vocab_size`` token embedding of ``emsize`` (plus ``feature_size`` extra input features per
     token, e.g. a character-level word embedding) -> ``num_layers`` of ``cell`` with ``hidden_size``
-    units per direction.  ``dropout`` applies to the inputs and between layers."""
+    units per direction.  ``dropout`` applies to the inputs and between layers; ``init`` (and
+    ``chrono_tmax``) initialise the recurrent weights (:func:`~lmlab.models.neural.cells.init_recurrent`)."""
 
     def __init__(self, vocab_size: int, emsize: int, hidden_size: int, num_layers: int = 1, cell: str = "lstm",
                  *, bidirectional: bool = False, dropout: float = 0.0, padding_idx: int | None = None,
-                 feature_size: int = 0):
+                 feature_size: int = 0, init: str = "default", chrono_tmax: int | None = None):
         super().__init__()
         if num_layers < 1 or hidden_size < 1 or emsize < 1:
             raise ConfigError(f"an encoder needs at least one layer, unit and embedding dimension, got "
@@ -56,6 +57,7 @@ class RecurrentEncoder(nn.Module):
         self.input_size = emsize + feature_size
         self.rnn = recurrent_layers(cell, self.input_size, hidden_size, num_layers,
                                     dropout=dropout if num_layers > 1 else 0.0, bidirectional=bidirectional)
+        init_recurrent(self.rnn, init, cell, chrono_tmax=chrono_tmax)
 
     def init_hidden(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         h = self.embedding.weight.new_zeros(self.num_layers * self.num_directions, batch_size, self.hidden_size)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cells import recurrent_layers
+from .cells import init_recurrent, recurrent_layers
 from .lm import NeuralLM
 from .task import Batch
 
@@ -55,22 +55,7 @@ class RNNLM(NeuralLM):
             if not tied:
                 nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
             nn.init.zeros_(self.decoder.bias)
-        if init == "default":
-            return
-        H = self.nhid
-        for layer in range(self.nlayers):
-            w_hh = getattr(self.rnn, f"weight_hh_l{layer}")
-            with torch.no_grad():
-                for g in range(w_hh.shape[0] // H):
-                    block = w_hh[g * H : (g + 1) * H]
-                    if init == "orthogonal":
-                        nn.init.orthogonal_(block)
-                    else:  # identity (Le et al. 2015)
-                        block.copy_(torch.eye(H))
-                if init == "identity":
-                    getattr(self.rnn, f"bias_hh_l{layer}").zero_()
-                    getattr(self.rnn, f"bias_ih_l{layer}").zero_()
-                    nn.init.normal_(getattr(self.rnn, f"weight_ih_l{layer}"), 0.0, 0.001)
+        init_recurrent(self.rnn, init, self.cell)
 
     # -- hidden state -------------------------------------------------------------------
     def init_hidden(self, bsz: int) -> tuple[torch.Tensor, ...]:

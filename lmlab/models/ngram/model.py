@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ...counts.counter import NgramCounter
+from ...counts.heap import trim
 from ...counts.ngram_counts import NgramCounts, count_ngrams
 from ...errors import ConfigError, CorpusError, NotFittedError, VocabMismatchError
 from ...text.inputs import sentences_tokens, words_of
 from ...text.specials import BOS_ID, EOS_ID
 from ...text.tokenize import Tokenizer
-from ...text.vocab import Vocab, encode_corpus, flatten_ids
+from ...text.vocab import Vocab, encode_text, flatten_ids
 from ..base import LanguageModel, State
 from .smoothing import registry
 from .tables import LN10, BackoffTables, context_kinds
@@ -130,22 +131,26 @@ class NgramLM(LanguageModel):
         self._fast = None  # hashed tables when loaded from a binary file
         self._bound = None  # the query engine's step function, bound to the tables (see _engine)
         self._counts: NgramCounts | None = None
+        self._corpus: tuple[np.ndarray, np.ndarray] | None = None  # (ids, starts) the counts come from
         self.discounts: list[np.ndarray] | None = None
         self.meta: dict = {}
 
     # -- estimation -----------------------------------------------------------------------
     def fit(self, sentences: Iterable[str | Sequence[str]], vocab: Vocab | None = None) -> NgramLM:
         """Estimate the model from sentences (strings, or lists of tokens).  Returns ``self``."""
-        token_lists = _as_token_lists(sentences, self.tokenizer)
-        if not token_lists:
+        # one pass, a batch of lines at a time: the words are never all held as Python strings
+        vocab, ids, starts = encode_text(sentences, self.tokenizer.tokenize, vocab, min_count=self.min_count,
+                                         max_size=self.max_size, tokenizer=self.tokenizer,
+                                         n_bos=self.n_pad, n_eos=self.n_pad)
+        if len(starts) == 1:
             raise CorpusError("cannot fit a language model on an empty corpus (no lines)")
-        if vocab is None:
-            vocab = Vocab.build(
-                token_lists, min_count=self.min_count, max_size=self.max_size, tokenizer=self.tokenizer
-            )
-        ids, starts = encode_corpus(vocab, token_lists, n_bos=self.n_pad, n_eos=self.n_pad)
-        del token_lists  # the words as Python strings: memory the counts need more
-        return self.fit_counts(count_ngrams(ids, starts, self.order, len(vocab)), vocab)
+        trim()  # the batches' memory goes back before the counts are made
+        counts = count_ngrams(ids, starts, self.order, len(vocab))
+        trim()  # and the counting's temporaries before the estimation
+        self.fit_counts(counts, vocab)
+        if self._counts is counts:  # kept as the corpus's ids, counted again when asked (ngram_counts)
+            self._counts, self._corpus = None, (ids, starts)
+        return self
 
     def fit_counts(self, counts: NgramCounts, vocab: Vocab) -> NgramLM:
         """Estimate the model from n-gram counts of a corpus encoded with ``vocab`` (``fit`` counts
@@ -164,6 +169,7 @@ class NgramLM(LanguageModel):
         if self._fit_vocab is not vocab:
             vocab, counts = self._fit_vocab, None
         self._vocab, self._tables, self._counts, self.discounts = vocab, tables, counts, discounts
+        self._corpus = None
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -213,7 +219,14 @@ class NgramLM(LanguageModel):
 
     @property
     def ngram_counts(self) -> NgramCounts:
-        """Raw n-gram counts as arrays (models read from ARPA files have none)."""
+        """Raw n-gram counts as arrays (models read from ARPA files have none).  A model fitted from
+        text keeps only the text's ids and counts them again on first use (estimation is done with
+        them: the memory goes to writing the model)."""
+        if self._counts is None and self._corpus is not None:
+            with _BUILD_LOCK:
+                if self._counts is None:
+                    ids, starts = self._corpus
+                    self._counts = count_ngrams(ids, starts, self.order, len(self.vocab))
         if self._counts is None:
             raise NotFittedError("this model has no counts (it was not fitted from text here)")
         return self._counts

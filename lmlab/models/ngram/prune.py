@@ -130,16 +130,20 @@ def vocab_keep_masks(counts: NgramCounts, vocab, allowed: set[str]) -> list[np.n
 def prune_estimate(counts: NgramCounts, est: Estimate, keep: list[np.ndarray]) -> tuple[NgramCounts, Estimate]:
     """Drop n-grams; their discounted mass goes to their contexts' gamma (stays normalised)."""
     k0 = keep[0]
-    us, gammas = [est.u[0][k0]], [est.gamma[0] + est.u[0][~k0].sum()]
+    u1, gamma1 = est.order(1)
+    us, gammas = [u1[k0]], [gamma1 + u1[~k0].sum()]
+    est.release(1)
     def kept(b):
         m = b.m
         kb, kc = keep[m - 1][b.rows], keep[m - 2][b.ctx]
         drop = ~kb
-        moved = np.bincount(b.rel[drop], weights=est.u[m - 1][b.rows][drop], minlength=b.c_hi - b.c_lo)
-        return est.u[m - 1][b.rows][kb], (est.gamma[m - 1][b.ctx] + moved)[kc]
+        u, gamma = est.order(m)
+        moved = np.bincount(b.rel[drop], weights=u[b.rows][drop], minlength=b.c_hi - b.c_lo)
+        return u[b.rows][kb], (gamma[b.ctx] + moved)[kc]
 
     for m in counts.each_order(2):
         u, gamma = appended(counts, m, kept, [_kept_rows(counts, keep[m - 1]), _kept_rows(counts, keep[m - 2])])
+        est.release(m)
         us.append(u)
         gammas.append(gamma)
     return subset_counts(counts, keep), Estimate(us, gammas)

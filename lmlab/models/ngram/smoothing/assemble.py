@@ -10,6 +10,7 @@ The unigram level mixes in the uniform distribution over the vocabulary without 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +34,26 @@ class Estimate:
     marks the contexts that are followed by something.
     """
 
-    u: list[np.ndarray]
-    gamma: list[np.ndarray]
+    u: list[np.ndarray | None]
+    gamma: list[np.ndarray | None]
+    #: computes order m's ``(u, gamma)`` when :meth:`order` first asks for them (None: the lists
+    #: hold every order), so that a consumer going order by order holds one order's at a time
+    compute: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
+
+    @classmethod
+    def lazy(cls, order: int, compute: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> Estimate:
+        """An estimate whose orders are computed when first used (see :meth:`order`)."""
+        return cls([None] * order, [None] * order, compute)
+
+    def order(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(u, gamma)`` of order m."""
+        if self.u[m - 1] is None and self.compute is not None:
+            self.u[m - 1], self.gamma[m - 1] = self.compute(m)
+        return self.u[m - 1], self.gamma[m - 1]
+
+    def release(self, m: int) -> None:
+        """Order m's arrays are no longer needed (a lazy estimate computes them again if asked)."""
+        self.u[m - 1] = self.gamma[m - 1] = None
 
 
 def assemble(
@@ -47,43 +66,58 @@ def assemble(
 ) -> BackoffTables:
     """Backoff tables of the smoothed model described by ``est``.
 
-    ``dtype=np.float64`` keeps double precision (for exact comparisons).
+    ``dtype=np.float64`` keeps double precision (for exact comparisons).  The estimate's arrays
+    are released as they are used (``est`` is spent), and each order's probabilities become
+    log10 values as soon as the order above no longer needs them, so the estimate, the
+    probabilities and the tables are never all held at once.
     """
     N, V = counts.order, counts.vocab_size
     n_uniform = V - 1  # the vocabulary without <s>, <unk> included
-    gamma0 = float(est.gamma[0][0])
-    p1 = est.u[0].astype(np.float64).copy()
+    u1, gamma1 = est.order(1)
+    gamma0 = float(gamma1[0])
+    p1 = u1.astype(np.float64)  # a copy
+    del u1, gamma1
+    est.release(1)
     if interpolate_unigrams:
         p1 += gamma0 / n_uniform
     else:
         p1[UNK_ID] += gamma0
     p1[BOS_ID] = 0.0
-    probs = [p1]
-    backoffs: list[np.ndarray] = []
-    for m in counts.each_order(2):
-        p, bow = blockwise(counts, m, lambda b: _assemble_block(counts, est, b, probs[-1], interpolate), "rc")
-        probs.append(p)
-        backoffs.append(bow)
-    backoffs.append(np.empty(0))
     logprob10, backoff10 = [], []
-    for m in counts.each_order():
-        p, b = probs[m - 1], backoffs[m - 1]
-        # order 1 (the vocabulary) at once: <s> and </s> are set by their ids
+
+    def finish(m: int, p: np.ndarray, b: np.ndarray) -> None:
+        """Order m's probabilities and backoffs as log10 (order 1 (the vocabulary) at once: <s>
+        and </s> are set by their ids)."""
         logprob10.append(chunkwise(counts, len(p), lambda s: _log10_prob(p[s], m == 1, s.start).astype(dtype), m == 1))
         backoff10.append(chunkwise(counts, len(b), lambda s: _log10_backoff(b[s], m).astype(dtype), m == 1))
+
+    lower = p1
+    for m in counts.each_order(2):
+        u, gamma = est.order(m)
+        p, bow = blockwise(counts, m, lambda b, u=u, gamma=gamma: _assemble_block(counts, u, gamma, b, lower, interpolate), "rc")
+        del u, gamma
+        est.release(m)
+        finish(m - 1, lower, bow)
+        del bow
+        lower = p
+    finish(N, lower, np.empty(0))
     return BackoffTables(order=N, vocab_size=V, keys=list(counts.keys), logprob10=logprob10, backoff10=backoff10)
 
 
-def _assemble_block(counts: NgramCounts, est: Estimate, b, lower_probs: np.ndarray, interpolate: bool):
-    """Probabilities of the block's m-grams and backoff weights of its contexts."""
+def _assemble_block(counts: NgramCounts, u: np.ndarray, gamma: np.ndarray, b, lower_probs: np.ndarray,
+                    interpolate: bool):
+    """Probabilities of the block's m-grams and backoff weights of its contexts (``u``, ``gamma``:
+    the order's estimate)."""
     m, prefix = b.m, b.rel
     lower = gather(counts, lower_probs, counts.suffix[m - 1][b.rows])
     has_children = b.has_children()
-    gamma = est.gamma[m - 1][b.ctx]
+    gamma = gamma[b.ctx]
     if interpolate:
-        p = est.u[m - 1][b.rows] + gamma[prefix] * lower
+        p = gamma[prefix]
+        p *= lower
+        p += u[b.rows]
         return p, np.where(has_children, gamma, 1.0)
-    p = est.u[m - 1][b.rows].astype(np.float64)
+    p = u[b.rows].astype(np.float64)
     # An n-gram whose discounted estimate is 0 (a discount equal to its count) is treated
     # as unseen: it keeps its place in the table but gets the backed-off probability.
     seen = p > 0

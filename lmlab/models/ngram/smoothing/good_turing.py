@@ -59,19 +59,20 @@ def katz_discounts(c: np.ndarray, k: int, rows: int | None = None) -> np.ndarray
 
 def good_turing_estimate(counts: NgramCounts) -> tuple[Estimate, list[np.ndarray]]:
     c = raw_counts(counts)
-    us, gammas, ds = [], [], []
+    ds = []
     for m in counts.each_order():
         cm = c[m - 1]
         if m == 1:
             p0 = min(max(int(np.sum(cm == 1)), 1) / float(cm.astype(np.float64).sum()), 0.5)
-            d = np.array([1.0, 1.0 - p0])
+            ds.append(np.array([1.0, 1.0 - p0]))
         else:
-            d = katz_discounts(cm, GTMAX, counts.block_rows)
-        u, gamma = blockwise(counts, m, lambda b, cm=cm, d=d: _katz_block(b, cm[b.rows], d), "rc")
-        gammas.append(gamma)
-        us.append(u)
-        ds.append(d)
-    return Estimate(us, gammas), ds
+            ds.append(katz_discounts(cm, GTMAX, counts.block_rows))
+
+    def order(m: int) -> tuple[np.ndarray, np.ndarray]:
+        u, gamma = blockwise(counts, m, lambda b: _katz_block(b, c[m - 1][b.rows], ds[m - 1]), "rc")
+        return u, gamma
+
+    return Estimate.lazy(counts.order, order), ds  # each order's u and gamma made when used
 
 
 def _katz_block(b, cm: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

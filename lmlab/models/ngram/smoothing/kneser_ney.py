@@ -41,11 +41,13 @@ def adjusted_counts(counts: NgramCounts) -> list[np.ndarray]:
             if m == 1:
                 a = a.copy()
                 a[BOS_ID] = 0
-            out.append(counts.keep(a.astype(np.int64, copy=False)))
+            out.append(counts.keep(a))
             continue
         cont = occurrences(counts, counts.suffix[m], len(counts.count[m - 1]))  # distinct left extensions
-        [a] = blockwise(counts, m, lambda b, m=m: (
-            np.where(counts.bos_first[m - 1][b.rows], counts.count[m - 1][b.rows], cont[b.rows]),), "r")
+        dtype = counts.count[m - 1].dtype  # a continuation count is at most a count of the corpus's positions
+        [a] = blockwise(counts, m, lambda b, m=m, cont=cont: (
+            np.where(counts.bos_first[m - 1][b.rows], counts.count[m - 1][b.rows], cont[b.rows]).astype(dtype),), "r")
+        del cont
         if m == 1:
             a[BOS_ID] = 0
         out.append(a)
@@ -152,12 +154,12 @@ def kneser_ney_estimate(
     """
     a = adjusted_counts(counts) if continuation else raw_counts(counts)
     discounts = discount_table(counts, a, modified=modified, discount=discount, fallback=fallback)
-    us, gammas = [], []
-    for m in counts.each_order():
-        u, gamma = blockwise(counts, m, lambda b, m=m: _kn_block(b, a[m - 1][b.rows], discounts[m - 1]), "rc")
-        us.append(u)
-        gammas.append(gamma)
-    return Estimate(us, gammas), discounts
+
+    def order(m: int) -> tuple[np.ndarray, np.ndarray]:
+        u, gamma = blockwise(counts, m, lambda b: _kn_block(b, a[m - 1][b.rows], discounts[m - 1]), "rc")
+        return u, gamma
+
+    return Estimate.lazy(counts.order, order), discounts  # each order's u and gamma made when used
 
 
 def _kn_block(b, a: np.ndarray, discounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -21,12 +21,12 @@ from .kneser_ney import raw_counts
 
 def witten_bell_estimate(counts: NgramCounts) -> Estimate:
     c = raw_counts(counts)
-    us, gammas = [], []
-    for m in counts.each_order():
-        u, gamma = blockwise(counts, m, lambda b, m=m: _witten_bell_block(b, c[m - 1][b.rows]), "rc")
-        us.append(u)
-        gammas.append(gamma)
-    return Estimate(us, gammas)
+
+    def order(m: int) -> tuple[np.ndarray, np.ndarray]:
+        u, gamma = blockwise(counts, m, lambda b: _witten_bell_block(b, c[m - 1][b.rows]), "rc")
+        return u, gamma
+
+    return Estimate.lazy(counts.order, order)  # each order's u and gamma made when used
 
 
 def _witten_bell_block(b, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
