@@ -9,7 +9,8 @@ log-probability itself; length counts ``</s>``).  ``--max_len`` caps the generat
 (default ``2 * source length + 10``).
 
 ``--nbest N`` prints the N best of each sentence as Moses n-best lines, ``id ||| hypothesis |||
-score`` (``id``: the 0-based input line; ``score``: the ranking score, natural log), best first;
+score`` (``id``: the 0-based input line; ``score``: the ranking score, natural log: with
+``--alpha`` above 0 the length-normalised score, not the total log-probability), best first;
 an empty input line gives one line with an empty hypothesis and score 0.  ``lmlab rerank LM
 --nbest FILE`` re-scores them.
 
@@ -44,7 +45,8 @@ def add_parser(sub):
     p.add_argument("--text", help="source text, one tokenised sentence a line ('-' for stdin) (default: stdin)")
     p.add_argument("--beam", type=positive_int, default=1, help="beam size (1: greedy decoding)")
     p.add_argument("--nbest", type=positive_int, help="print the N best of each sentence as Moses n-best lines "
-                                                      "(N <= --beam; --beam defaults to N)")
+                                                      "(N <= --beam; --beam defaults to N); the score is the ranking score (natural log; "
+                                                      "length-normalised with --alpha)")
     p.add_argument("--alpha", type=nonnegative_float, default=0.0, help="GNMT length normalisation exponent")
     p.add_argument("--max_len", type=positive_int, help="most tokens generated, </s> included "
                                                         "(default: 2 * source length + 10)")
