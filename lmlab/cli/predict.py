@@ -4,7 +4,9 @@ from stdin or --text), from a tagger checkpoint (``lmlab train --kind tag``).
 Output, one sentence a line in input order: ``word/TAG`` tokens (``--format text``), or
 ``--format conll`` (``word<TAB>TAG`` lines, a blank line after each sentence), or ``--format
 json`` (one ``{"words": [...], "tags": [...]}`` object a line).  An empty input line gives an
-empty output line (an empty sentence in CoNLL and JSON), so the output stays aligned.
+empty output line (an empty sentence in JSON), so the output stays aligned; in CoNLL, where a
+blank line only ends a sentence and an empty sentence cannot be written, an empty input line has
+no block, and one line on stderr counts them.
 
 From a classifier checkpoint (``lmlab train --kind classify``): one label a line (``--format
 text``) or one ``{"text": ..., "label": ...}`` object a line (``--format json``); an empty input
@@ -76,11 +78,16 @@ def run(args) -> int:
     if len(tags) != len(sentences):
         raise ConfigError(f"{len(tags)} tag sequences for {len(sentences)} lines")
     out = sys.stdout
+    if args.format == "conll" and (empty := sum(not words for words in sentences)):
+        print(f"lmlab predict: {empty} empty input line{'s' if empty > 1 else ''} ha{'ve' if empty > 1 else 's'} "
+              "no CoNLL block (a blank line only ends a sentence); --format text or json keeps one output line "
+              "per input line", file=sys.stderr)
     for words, ts in zip(sentences, tags, strict=True):
         if args.format == "text":
             out.write(" ".join(f"{w}/{t}" for w, t in zip(words, ts, strict=True)) + "\n")
         elif args.format == "conll":
-            out.write("".join(f"{w}\t{t}\n" for w, t in zip(words, ts, strict=True)) + "\n")
+            if words:
+                out.write("".join(f"{w}\t{t}\n" for w, t in zip(words, ts, strict=True)) + "\n")
         else:
             out.write(json.dumps({"words": words, "tags": ts}, ensure_ascii=False) + "\n")
     return 0

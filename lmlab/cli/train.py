@@ -123,7 +123,7 @@ def add_parser(sub):
     p.add_argument("--lr", type=positive_float, default=20.0, help="initial learning rate (SGD: divided by 4 when validation stalls)")
     p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam", "adamw"), help="optimiser")
     p.add_argument("--clip", type=nonnegative_float, default=0.25, help="gradient clipping: largest global norm")
-    p.add_argument("--epochs", type=positive_int, help="epochs in all (default 6; with --resume: the run's own)")
+    p.add_argument("--epochs", type=positive_int, help="epochs in all (with --resume: the run's own)")
     p.add_argument("--batch_size", type=positive_int, default=20, help="sequences per batch (under torchrun: the whole batch, split over the ranks)")
     p.add_argument("--bptt", type=positive_int, default=35, help="truncated backpropagation length in tokens")
     p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
@@ -151,6 +151,7 @@ def add_parser(sub):
         applies_only(p, dest, lambda a: a.resume or a.kind == "lm", "with --kind lm")
     applies_only(p, "init", lambda a: a.resume or a.kind in ("lm", "classify"), "with --kind lm or classify")
     applies_only(p, "chrono_tmax", lambda a: a.resume or a.init == "chrono", "with --init chrono")
+    _say_kind_defaults(p)
     _note_given_options(p)
     # (with --resume, _resume names every option that cannot be given)
     applies_only(p, "freeze", lambda a: a.resume or a.pretrained is not None, "with --pretrained")
@@ -163,6 +164,34 @@ def add_parser(sub):
     applies_only(p, "labels", lambda a: a.resume or a.train is None, "with --data (a --train file's tags are in "
                  "--label_column)")
     return p
+
+
+def kind_defaults() -> dict[str, dict]:
+    """Each task kind's defaults where they differ from ``lmlab train``'s own (an LM's)."""
+    from ..train import classify_run, conditional_run, seq2seq_run, tag_run
+
+    return {"tag": tag_run.DEFAULTS, "classify": classify_run.DEFAULTS, "seq2seq": seq2seq_run.DEFAULTS,
+            "conditional-lm": conditional_run.DEFAULTS}
+
+
+# the LM's defaults that the parser leaves unset (None: the option was not given)
+LM_DEFAULTS = {"epochs": 6}
+
+
+def _say_kind_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every option whose default depends on --kind says each kind's, e.g. ``(default: 20.0; --kind
+    tag, classify, seq2seq, conditional-lm: 0.001)``: help showing an LM's default alone misleads."""
+    per_kind = kind_defaults()
+    for action in parser._actions:  # noqa: SLF001 - argparse has no public list of actions
+        if not any(action.dest in d for d in per_kind.values()):
+            continue
+        lm = LM_DEFAULTS.get(action.dest, action.default)
+        values: dict = {}
+        for kind, defaults in per_kind.items():
+            values.setdefault(defaults.get(action.dest, lm), []).append(kind)
+        said = [f"--kind {', '.join(['lm'] + values.pop(lm, []))}: {lm}"]
+        said += [f"{', '.join(kinds)}: {value}" for value, kinds in values.items()]
+        action.help = f"{action.help} (default: {'; '.join(said)})".replace("%", "%%")
 
 
 # options only a language model has (the other kinds' own options are refused with any other kind too)

@@ -185,12 +185,16 @@ def tagging_task(name: str, split: str, labels: str | None = None, scheme: str |
 
 def parse_labeled(lines: list[str], name: str = "<labeled>") -> list[tuple[str, str]]:
     """``LABEL<TAB>TEXT`` lines (or ``LABEL TEXT``, SST's format, when no line has a tab)."""
-    sep = "\t" if any("\t" in ln for ln in lines) else " "
+    tabbed = next((no for no, ln in enumerate(lines, start=1) if "\t" in ln), None)
+    sep = " " if tabbed is None else "\t"
     out = []
     for no, ln in enumerate(lines, start=1):
         if not ln.strip():
             continue
         label, found, text = ln.partition(sep)
+        if not found and tabbed is not None and " " in ln.strip():  # a LABEL TEXT line in a file that has a tab
+            raise ConfigError(f"{name}: line {no}: no tab, but line {tabbed} has one: expected LABEL<TAB>TEXT on "
+                              f"every line (or LABEL TEXT with no tab anywhere), got {ln[:60]!r}")
         if not found or not label.strip() or not text.strip():
             raise ConfigError(f"{name}: line {no}: expected LABEL{'<TAB>' if sep == chr(9) else ' '}TEXT, got {ln[:60]!r}")
         out.append((label.strip(), text.strip()))

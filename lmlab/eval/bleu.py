@@ -82,4 +82,4 @@ def paired_bootstrap(baseline: Sequence[str], system: Sequence[str], refs: Seque
     text = (f"paired bootstrap ({resamples} resamples): baseline BLEU {base.score:.2f}, system BLEU "
             f"{other.score:.2f} ({other.mean:.2f} +- {other.ci:.2f}), p = {other.p_value:.4f}")
     return {"baseline": float(base.score), "system": float(other.score), "p_value": float(other.p_value),
-            "signature": str(sig), "text": text}
+            "signature": str(sig["BLEU"]), "text": text}

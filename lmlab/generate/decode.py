@@ -103,16 +103,19 @@ def generated(models: Sequence[LanguageModel], prompt: str | Sequence[str] = "",
     search (:func:`lmlab.generate.beam.lm_beam_search`; ``beam=1`` is greedy), or its ``nbest``
     best, best first, ranked with GNMT length normalisation ``alpha``; each output is
     ``(the prompt and its continuation detokenised, the natural-log probability of the generated
-    tokens)``.  A knob that has no effect (a sampling one with ``greedy`` or ``beam``; ``n``,
-    ``greedy`` or ``stop_at_eos=False`` with ``beam``; ``nbest`` or ``alpha`` without it) is refused
-    by name."""
+    tokens)``.  A knob that has no effect (a sampling one with ``greedy``, ``temperature=0`` or
+    ``beam``; ``n`` with any of them, ``greedy`` or ``stop_at_eos=False`` with ``beam``; ``nbest`` or
+    ``alpha`` without it) is refused by name."""
     from .beam import lm_beam_search
 
-    given = {"temperature": temperature != 1.0, "top_k": top_k is not None, "top_p": top_p is not None,
+    zero = not greedy and beam is None and temperature == 0  # temperature 0 is greedy decoding
+    given = {"temperature": temperature != 1.0 and not zero, "top_k": top_k is not None, "top_p": top_p is not None,
              "seed": seed is not None}  # the sampling knobs
     if beam is not None:
         given.update(n=n != 1, greedy=greedy, stop_at_eos=not stop_at_eos)
-    mode = "beam" if beam is not None else "greedy" if greedy else None
+    elif greedy or zero:  # one output: n copies would be the same (lmlab generate refuses -n with --greedy)
+        given["n"] = n != 1
+    mode = "beam" if beam is not None else "greedy" if greedy else "temperature 0 (greedy)" if zero else None
     problems = check_count("n", n) + check_count("nbest", nbest)
     if beam is None:
         problems += [f"{k} has no effect without beam" for k, on in (("nbest", nbest != 1), ("alpha", alpha != 0.0))

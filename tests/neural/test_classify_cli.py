@@ -141,6 +141,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, files, capsys):
     bad.write_text("1 a good film\n0 bad\nnolabel\n")
     err = cli_error(capsys, "train", "--kind", "classify", "--train", bad, "--valid", files[1], "--save", tmp_path / "r")
     assert f"{bad}: line 3" in err and "LABEL" in err
+    mixed = tmp_path / "mixed.txt"  # LABEL TEXT lines and one LABEL<TAB>TEXT line: the error names both lines
+    mixed.write_text("1 a good film\n0 bad\n1\tfine\n")
+    err = cli_error(capsys, "train", "--kind", "classify", "--train", mixed, "--valid", files[1], "--save", tmp_path / "r")
+    assert f"{mixed}: line 1: no tab, but line 3 has one" in err and len(err.strip().splitlines()) == 1
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     err = cli_error(capsys, "train", "--kind", "classify", "--train", empty, "--valid", files[1], "--save", tmp_path / "r")

@@ -148,7 +148,7 @@ def test_evaluate_bleu_equals_sacrebleu_both_ways(run, capsys, tmp_path):
     assert code == 0, err
     boot = json.loads(out)["bootstrap"]
     assert boot["baseline"] == pytest.approx(100.0) and boot["system"] == pytest.approx(rep["tokenized"]["score"])
-    assert "bs:50" in boot["signature"] and 0 < boot["p_value"] <= 1
+    assert boot["signature"].startswith("nrefs:1|bs:50|") and 0 < boot["p_value"] <= 1  # sacrebleu's form, as BLEU's
 
 
 def test_resume_equals_uninterrupted(run, capsys, tmp_path):

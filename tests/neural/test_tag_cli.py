@@ -212,12 +212,22 @@ def test_a_test_tag_training_never_saw_is_counted_not_a_crash(tmp_path, files, c
     assert rep["accuracy"] <= 3 / 5  # each unseen tag is an error
 
 
-def test_predict_on_an_empty_input_prints_nothing(tmp_path, files, capsys, monkeypatch):
+def test_predict_on_an_empty_input_prints_nothing_and_empty_lines_keep_alignment(tmp_path, files, capsys, monkeypatch):
     run = tmp_path / "tagger"
     train(capsys, files, run, "--dry-run")
     for fmt in ("text", "conll", "json"):
         code, out, err = cli(capsys, "predict", run, "--format", fmt, stdin="", monkeypatch=monkeypatch)
         assert (code, out) == (0, ""), err
+    # an empty line among sentences: text and JSON keep one line per input line; CoNLL cannot write an
+    # empty sentence (a blank line only ends one): the line has no block and is counted on stderr
+    stdin = "the cat\n\na dog\n"
+    code, out, err = cli(capsys, "predict", run, "--format", "conll", stdin=stdin, monkeypatch=monkeypatch)
+    blocks = out.split("\n\n")
+    assert code == 0 and "\n\n\n" not in out and [len(b.split()) for b in blocks[:2]] == [4, 4] and blocks[2] == ""
+    assert "1 empty input line has no CoNLL block" in err
+    for fmt in ("text", "json"):
+        code, out, err = cli(capsys, "predict", run, "--format", fmt, stdin=stdin, monkeypatch=monkeypatch)
+        assert code == 0 and len(out.splitlines()) == 3 and out.splitlines()[1] in ("", '{"words": [], "tags": []}')
 
 
 def test_gold_tags_of_another_tag_set_are_an_error_naming_both(tmp_path, files, capsys):
@@ -316,3 +326,35 @@ def test_a_conllu_file_defaults_to_form_and_upos_and_evaluate_follows_the_traine
     from lmlab.cli.evaluate import _trained_labels
 
     assert _trained_labels(str(xpos)) == "xpos" and _trained_labels(str(run)) == "upos"
+
+
+def stated_defaults(capsys, kind: str) -> dict[str, str]:
+    """What ``lmlab train --help`` says each option defaults to for ``kind``."""
+    import re
+
+    code, out, _ = cli(capsys, "train", "--help")
+    assert code == 0
+    stated = {}
+    for option, help_ in re.findall(r"\n  --(\w+)([^\n]*(?:\n {24}[^\n]*)*)", out):
+        said = re.search(r"\(default: (--kind [^)]*)\)", re.sub(r"-\s+", "-", " ".join(help_.split())))
+        if said:
+            for part in said.group(1).removeprefix("--kind ").split("; "):
+                kinds, value = part.rsplit(": ", 1)
+                if kind in [k.strip() for k in kinds.split(",")]:
+                    stated[option] = value
+    return stated
+
+
+def test_train_help_states_the_defaults_a_tag_run_uses(tmp_path, files, capsys):
+    stated = stated_defaults(capsys, "tag")
+    assert {"lr", "optimizer", "clip", "batch_size", "epochs", "emsize", "dropout", "nhid"} <= set(stated)
+    assert stated["lr"] == "0.001" and stated_defaults(capsys, "lm")["lr"] == "20.0"
+    assert stated_defaults(capsys, "conditional-lm")["nhid"] == "512"
+    train_file, valid_file = files
+    code, _, err = cli(capsys, "train", "--kind", "tag", "--train", train_file, "--valid", valid_file,
+                       "--save", tmp_path / "r", "--char_hidden", "0", "--dry-run", "--threads", "1", "--quiet")
+    assert code == 0, err
+    used = {**state(tmp_path / "r")["train_config"], **json.loads((tmp_path / "r" / "config.json").read_text())}
+    used["nhid"] = used["hidden_size"]
+    for option in ("lr", "optimizer", "clip", "batch_size", "epochs", "emsize", "dropout", "nhid"):
+        assert str(used[option]) == stated[option], option

@@ -217,12 +217,21 @@ def test_generate_nbest_are_the_beam_searchs_own_best_first(lm, alpha):
 @pytest.mark.parametrize("kw, message", [({"nbest": 2}, "nbest has no effect without beam"),
                                          ({"alpha": 0.6}, "alpha has no effect without beam"),
                                          ({"beam": 2, "nbest": 3}, "nbest 3 is more than the beam keeps (2)"),
-                                         ({"beam": 2, "alpha": -1.0}, "alpha must be a number >= 0")])
-def test_generate_refuses_nbest_and_alpha_where_they_mean_nothing(lm, kw, message):
+                                         ({"beam": 2, "alpha": -1.0}, "alpha must be a number >= 0"),
+                                         ({"greedy": True, "n": 3}, "n has no effect with greedy"),
+                                         ({"temperature": 0, "n": 2}, "n has no effect with temperature 0 (greedy)"),
+                                         ({"temperature": 0, "top_k": 2}, "top_k has no effect with temperature 0")])
+def test_generate_refuses_knobs_where_they_mean_nothing(lm, kw, message):
     from lmlab.generate.decode import generated
 
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         list(generated([lm], "the", **kw))
+
+
+def test_temperature_zero_is_greedy(lm):
+    from lmlab.generate.decode import generated
+
+    assert list(generated([lm], "the", temperature=0)) == list(generated([lm], "the", greedy=True))
 
 
 def test_generate_cli_prints_the_nbest(lm, tmp_path, capsys):
