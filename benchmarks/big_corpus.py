@@ -113,7 +113,7 @@ _MODEL: dict = {}
 
 
 def _load_model(arpa: str) -> None:
-    from lmlab.models.ngram.model import load_arpa
+    from lmlab.models.ngram.model_files import load_arpa
 
     _MODEL["lm"] = load_arpa(arpa)
 

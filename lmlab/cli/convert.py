@@ -11,7 +11,8 @@ import argparse
 from ..errors import ConfigError, LmlabError
 from ..models.ngram.loading import load_ngram as load
 from ..models.ngram.binary import is_binary
-from ..models.ngram.model import NgramLM, load_binary, save_arpa, save_binary
+from ..models.ngram.model import NgramLM
+from ..models.ngram.model_files import load_binary, save_arpa, save_binary
 from ._common import NGRAM_MODEL_HELP, Formatter, Progress, applies_only, output_file, quant_bits
 
 EXAMPLES = """examples:

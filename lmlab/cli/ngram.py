@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..errors import ConfigError
-from ..models.ngram.model import NgramLM, save_arpa
+from ..models.ngram.model import NgramLM
+from ..models.ngram.model_files import save_arpa
 from ..models.ngram.smoothing.kneser_ney import KENLM_FALLBACK
 from ..models.ngram.smoothing.registry import SMOOTHERS
 from ._common import (
@@ -211,7 +212,7 @@ def _report_and_write(lm, args, progress) -> None:
         for m, d in enumerate(lm.discounts, start=1):
             progress(f"discounts order {m}: {_discount_text(d)}")
     if args.binary is not None:
-        from ..models.ngram.model import save_binary
+        from ..models.ngram.model_files import save_binary
 
         save_binary(lm, args.binary)
         progress(f"wrote {args.binary}")

@@ -6,7 +6,8 @@ import sys
 
 from ..errors import LmlabError
 from ..models.ngram.loading import load_ngram as load
-from ..models.ngram.model import NgramLM, save_arpa
+from ..models.ngram.model import NgramLM
+from ..models.ngram.model_files import save_arpa
 from ._common import NGRAM_MODEL_HELP, Formatter, Progress, output_file, positive_float
 
 EXAMPLES = """examples:

@@ -199,7 +199,7 @@ class SparkModel:
         return lm
 
     def write_binary(self, path: str) -> None:
-        from ..models.ngram.model import save_binary
+        from ..models.ngram.model_files import save_binary
 
         save_binary(self.to_lm(), path)
 

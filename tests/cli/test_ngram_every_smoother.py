@@ -16,7 +16,8 @@ import pytest
 from lmlab.cli.ngram import KN_FAMILY
 from lmlab.errors import LmlabError
 from lmlab.eval.perplexity import evaluate
-from lmlab.models.ngram.model import NgramLM, load_arpa
+from lmlab.models.ngram.model import NgramLM
+from lmlab.models.ngram.model_files import load_arpa
 from lmlab.models.ngram.smoothing.registry import SMOOTHERS
 from tests.cli.test_cli import run_cli
 

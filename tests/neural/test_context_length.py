@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from lmlab.diagnostics.context import context_bound, context_curve, truncated_logprobs
-from lmlab.models.ngram.model import NgramLM, load_arpa
+from lmlab.models.ngram.model import NgramLM
+from lmlab.models.ngram.model_files import load_arpa
 from lmlab.models.neural.adapter import TorchLM
 from lmlab.models.neural.config import RNNLMConfig, WindowLMConfig
 from lmlab.models.neural.build import build_model

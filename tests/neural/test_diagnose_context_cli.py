@@ -52,7 +52,8 @@ def test_ngram_and_rnn_curves(capsys, tmp_path):
 
 
 def test_scores_that_are_not_probabilities_are_refused(capsys, tmp_path):
-    from lmlab.models.ngram.model import NgramLM, save_binary
+    from lmlab.models.ngram.model import NgramLM
+    from lmlab.models.ngram.model_files import save_binary
 
     text = tmp_path / "t.txt"
     text.write_text("\n".join(LINES) + "\n")

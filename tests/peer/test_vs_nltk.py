@@ -146,7 +146,7 @@ def test_nltk_lm_refuses_language_model_operations(tmp_path):
     """Whatever lmlab does with a LanguageModel is refused with one clear LmlabError."""
     from lmlab import MixtureLM, complete, evaluate
     from lmlab.eval.scoring import score_sentences
-    from lmlab.models.ngram.model import save_arpa
+    from lmlab.models.ngram.model_files import save_arpa
 
     nl = NltkLM(3, "kneser_ney").fit(TRAIN)
     ng = NgramLM(3, "kneser_ney", discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)

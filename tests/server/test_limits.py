@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("fastapi")
 
 import lmlab.models.ngram.fastbuild as fastbuild  # noqa: E402
-from lmlab.models.ngram.model import NgramLM, load_binary  # noqa: E402
+from lmlab.models.ngram.model import NgramLM  # noqa: E402
+from lmlab.models.ngram.model_files import load_binary
 from lmlab.server.admission import Limits  # noqa: E402
 from lmlab.server.app import create_app  # noqa: E402
 from tests.server._helpers import TRAIN, controlled_lm, running  # noqa: E402

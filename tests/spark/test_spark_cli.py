@@ -35,7 +35,8 @@ def test_cli_engine_spark_same_arpa_as_native(spark, capsys, tmp_path):
 
 
 def test_cli_engine_spark_stdin_and_binary(spark, capsys, tmp_path, monkeypatch):
-    from lmlab.models.ngram.model import NgramLM, load_binary
+    from lmlab.models.ngram.model import NgramLM
+    from lmlab.models.ngram.model_files import load_binary
 
     lmbin = tmp_path / "sb.lmbin"
     code, _, err = cli(capsys, "ngram", "-o", "2", "--smoothing", "stupid_backoff", "--engine", "spark", "--master",

@@ -10,7 +10,8 @@ import pytest
 
 from lmlab._io import read_lines
 from lmlab.models.ngram.arpa import read_arpa
-from lmlab.models.ngram.model import NgramLM, save_arpa
+from lmlab.models.ngram.model import NgramLM
+from lmlab.models.ngram.model_files import save_arpa
 
 TOL = 1e-6
 

@@ -238,7 +238,7 @@ def test_generate_cli_prints_the_nbest(lm, tmp_path, capsys):
     from lmlab.cli.main import main
 
     from lmlab.models.loading import load
-    from lmlab.models.ngram.model import save_arpa
+    from lmlab.models.ngram.model_files import save_arpa
 
     arpa = tmp_path / "lm.arpa"
     save_arpa(lm, arpa)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lmlab.models.ngram.model import NgramLM, save_arpa
+from lmlab.models.ngram.model import NgramLM
+from lmlab.models.ngram.model_files import save_arpa
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))

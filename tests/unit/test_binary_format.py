@@ -78,7 +78,7 @@ def test_corrupt_binary_fails_its_checksum_when_verified(tmp_path, capsys):
     """Opening maps the file without reading it; the checksum is checked on request, and by
     ``lmlab convert`` (so a copy does not spread the corruption)."""
     from lmlab.cli.main import main
-    from lmlab.models.ngram.model import load_binary
+    from lmlab.models.ngram.model_files import load_binary
 
     lm = NgramLM(3, "witten_bell").fit(TRAIN)
     path = tmp_path / "m.lmbin"
@@ -122,7 +122,7 @@ def test_opening_maps_the_file_and_queries_build_nothing(tmp_path, monkeypatch):
     copy; the scores are those of the model that was written."""
     import lmlab.models.ngram.fastbuild as fb
     import lmlab.models.ngram.fastquery as fq
-    from lmlab.models.ngram.model import load_binary
+    from lmlab.models.ngram.model_files import load_binary
 
     lm = NgramLM(4, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
     path = tmp_path / "m.lmbin"

@@ -195,7 +195,7 @@ def test_opening_a_trie_maps_it_and_queries_build_nothing(tmp_path, monkeypatch)
     """As the hash tables: the trie is the file's bytes, memory-mapped; no query builds tables."""
     import lmlab.models.ngram.fastbuild as fb
     import lmlab.models.ngram.fastquery as fq
-    from lmlab.models.ngram.model import load_binary
+    from lmlab.models.ngram.model_files import load_binary
 
     lm = NgramLM(4, discount_fallback=(0.5, 1, 1.5)).fit(TRAIN)
     path = tmp_path / "t.lmbin"

@@ -19,7 +19,7 @@ def looks_like_arpa(path: Path) -> bool:
 
 def load_ngram(path: str | os.PathLike):
     """An :class:`NgramLM` from an ARPA or lmlab binary file."""
-    from .model import load_arpa, load_binary
+    from .model_files import load_arpa, load_binary
 
     p = Path(path)
     if p.is_dir():
