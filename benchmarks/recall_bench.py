@@ -17,7 +17,9 @@ once per k (train seed 0, dev seed 1, test seed 2) under ``runs/bench/recall/dat
 
 Budget (``SETTINGS``): 1 layer, 16-d embeddings, 64 units, no dropout, Adam, clip 5, batch 32,
 500 steps an epoch (16,000 examples), at most 40 epochs = 20,000 steps, stopping after
-``PATIENCE`` epochs (5,000 steps) without a better dev accuracy; no curriculum.  The gated cells
+``PATIENCE`` epochs (5,000 steps) without a better dev accuracy, or at the first epoch with 100%
+dev accuracy (the trainer's rule since 2026-12-02: no later epoch could replace that best model,
+so the result is the same; the cells run before it trained their patience out); no curriculum.  The gated cells
 start from Tallec & Ollivier's (2018) chrono initialisation (``--init chrono``: forget/update-gate
 biases log(U(1, T - 1)) with T = k + 2, the example's length, the default), which the issue
 allows if documented: with PyTorch's default initialisation the LSTM stayed at chance at k = 50

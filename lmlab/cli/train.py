@@ -128,7 +128,8 @@ def add_parser(sub):
     p.add_argument("--bptt", type=positive_int, default=35, help="truncated backpropagation length in tokens")
     p.add_argument("--mode", default="stream", choices=("stream", "sentence"),
                    help="stream: truncated BPTT over the whole text; sentence: reset the state at every line")
-    p.add_argument("--patience", type=nonnegative_int, default=0, help="early stopping after N epochs without improvement")
+    p.add_argument("--patience", type=nonnegative_int, default=0, help="early stopping after N epochs without improvement (or at once when "
+                        "the dev metric is perfect, 100%% accuracy or F1: no epoch can improve on it)")
     p.add_argument("--seed", type=nonnegative_int, default=1111, help="random seed (initialisation, dropout, batch order)")
     p.add_argument("--threads", type=positive_int,
                    help="torch threads (default: the free cores, shared among the ranks torchrun starts on a node)")

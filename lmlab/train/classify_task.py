@@ -17,6 +17,7 @@ from .tasks import Task
 class ClassifyTask(Task):
     metric = "accuracy"
     higher_is_better = True
+    best_possible = 1.0
     item = "sentence"
     scored = "labels"
 

@@ -9,7 +9,8 @@ into batches.  The gradient norm before clipping is recorded every step (``steps
 epoch's mean and maximum in ``log.jsonl``) and handed to the per-step hooks (:class:`Callback`).
 
 Every epoch: the dev metric; SGD's learning rate divided by ``anneal`` when it did not improve;
-early stopping after ``patience`` such epochs; and an atomic checkpoint: the best epoch's model in
+early stopping after ``patience`` such epochs (or at once when the metric reaches its best possible value,
+``Task.best_possible``: 100% accuracy); and an atomic checkpoint: the best epoch's model in
 ``model.safetensors`` (:mod:`lmlab.models.neural.checkpoint`), the last epoch's weights,
 optimizer and trainer state for ``--resume``.  Dropout and shuffling are seeded per epoch, so a
 resumed run repeats an uninterrupted one exactly on CPU.  A NaN or infinite loss or gradient
@@ -315,7 +316,8 @@ class Trainer:
                 print(self.task.epoch_message(row), file=sys.stderr, flush=True)
             for h in self.hooks:
                 h.on_epoch(self, row)
-            if self.tcfg.dry_run or (self.tcfg.patience and self.bad_epochs >= self.tcfg.patience):
+            if self.tcfg.dry_run or (self.tcfg.patience and (self.bad_epochs >= self.tcfg.patience
+                                                             or self.best == self.task.best_possible)):
                 break
         return self.history
 

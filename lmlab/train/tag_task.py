@@ -23,6 +23,7 @@ class TagTask(Task):
     def __init__(self, train_config, model, scheme: str | None = None):
         self.batch_size, self.scheme = train_config.batch_size, scheme
         self.metric = "span_f1" if scheme else "accuracy"
+        self.best_possible = 100.0 if scheme else 1.0  # conlleval's percentage, or a fraction
 
     def check(self, data) -> None:
         if not self.n_train_batches(data):

@@ -25,6 +25,9 @@ class Task(ABC):
     metric: str = "loss"
     #: True for accuracy, F1, BLEU; False for perplexity or a loss
     higher_is_better: bool = False
+    #: the dev metric's best possible value (accuracy 1), if it has one: early stopping also stops
+    #: there, as no later epoch can improve on it (the best epoch's model, the one kept, is the same)
+    best_possible: float | None = None
     #: what one item of ``Batch.n_items`` is, for rates in messages (tokens, sentences)
     item: str = "item"
     #: how data-parallel training splits a batch (:func:`lmlab.train.distributed.shard`): the axis

@@ -203,6 +203,22 @@ def test_early_stopping_and_best_checkpoint_on_a_higher_is_better_metric(tmp_pat
     assert all(torch.equal(last[k], saved[4][k]) for k in last)
 
 
+def test_a_perfect_dev_metric_stops_early_stopping_at_once(tmp_path):
+    """Accuracy 1 cannot be beaten: with patience the run stops there (the kept best model is the
+    same as after waiting out the patience); without patience it trains every epoch."""
+    class Accuracy(ScriptedTask):
+        best_possible = 1.0
+
+    values = [0.5, 1.0, 1.0, 1.0, 1.0]
+    hist = Trainer(toy(), tcfg(epochs=5, patience=3), VOCABS, tmp_path / "a", task=Accuracy(5, values)).fit(DATA, DATA)
+    assert [h["epoch"] for h in hist] == [1, 2]
+    hist = Trainer(toy(), tcfg(epochs=5, patience=0), VOCABS, tmp_path / "b", task=Accuracy(5, values)).fit(DATA, DATA)
+    assert len(hist) == 5
+    hist = Trainer(toy(), tcfg(epochs=5, patience=3), VOCABS, tmp_path / "c",
+                   task=ScriptedTask(5, values)).fit(DATA, DATA)  # no best possible value: the patience runs out
+    assert len(hist) == 5
+
+
 def test_lower_is_better_is_the_other_direction(tmp_path):
     class Loss(ScriptedTask):
         higher_is_better = False

@@ -26,7 +26,7 @@ def test_an_lstm_learns_distance_2_through_the_generic_trainer(capsys, tmp_path)
         (tmp_path / f"{split}.txt").write_text("\n".join(recall_labelled(2, n, seed)) + "\n")
     code, _, err = cli(capsys, "train", "--kind", "classify", "--train", tmp_path / "train.txt", "--valid",
                        tmp_path / "dev.txt", "--model", "lstm", "--pooling", "last", "--unidirectional", "--emsize", "8",
-                       "--nhid", "16", "--dropout", "0", "--lr", "0.01", "--batch_size", "32", "--epochs", "10",
+                       "--nhid", "16", "--dropout", "0", "--lr", "0.01", "--batch_size", "32", "--epochs", "10", "--patience", "3",
                        "--threads", "1", "--seed", "1", "--save", tmp_path / "run", "--quiet")
     assert code == 0, err  # 10 epochs of 20 steps: 200 steps
     code, out, err = cli(capsys, "evaluate", tmp_path / "run", "--test", tmp_path / "test.txt", "--json")
@@ -34,3 +34,6 @@ def test_an_lstm_learns_distance_2_through_the_generic_trainer(capsys, tmp_path)
     assert json.loads(out)["accuracy"] == 1.0
     state = json.loads((tmp_path / "run" / "trainer_state.json").read_text())
     assert state["best"] == 1.0
+    # --patience stops at the first epoch with 100% dev accuracy: no later one could improve on it
+    log = [json.loads(ln) for ln in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["valid_accuracy"] == 1.0 and all(r["valid_accuracy"] < 1.0 for r in log[:-1]) and len(log) < 10
