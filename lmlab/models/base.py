@@ -94,11 +94,12 @@ class LanguageModel(ABC):
         With ``eos`` the last entry is the log-probability of ``</s>``.  Shape ``(len(ids) + eos,)``.
         """
         state = self.begin_state() if bos else self.null_state()
-        seq = list(ids) + ([EOS_ID] if eos else [])
-        out = np.empty(len(seq), dtype=np.float64)
-        for i, t in enumerate(seq):
-            out[i], state = self.step(state, int(t))
-        return out
+        seq = (ids.tolist() if isinstance(ids, np.ndarray) else [int(t) for t in ids]) + ([EOS_ID] if eos else [])
+        step, out = self.step, []
+        for t in seq:
+            lp, state = step(state, t)
+            out.append(lp)
+        return np.array(out, dtype=np.float64)
 
     def corpus_token_logprobs(self, sentences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """:meth:`token_logprobs` of every sentence (with ``<s>`` and ``</s>``).

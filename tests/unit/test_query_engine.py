@@ -137,12 +137,24 @@ def test_states_of_earlier_lmlab_and_bad_states(ptb_models):
     new = [lm.begin_state(), lm.advance(lm.null_state(), a), lm.advance(lm.advance(lm.null_state(), a), b)]
     np.testing.assert_array_equal(lm.next_logprobs([(BOS_ID,), (a,), (a, b)]), lm.next_logprobs(new))
     assert lm.advance((a,), b) == new[2] and lm.step((a,), b) == lm.step(new[1], b)
-    for bad in [(0, 10**9, -1, -1), (1, 2, 3, 4, 5), (len(lm.vocab),), "x", (0, -5, -1, -1), (9, 1, -1, -1)]:
+    lm.step(new[0], a)  # bound: step() now tries the compiled kernel first, which must not let these through
+    for bad in [(0, 10**9, -1, -1), (1, 2, 3, 4, 5), (len(lm.vocab),), "x", (0, -5, -1, -1), (9, 1, -1, -1),
+                (0, 2**70, -1, -1), None]:
         with pytest.raises(ConfigError, match="is not a state of this 4-gram model"):
             lm.next_logprobs([new[0], bad])
         with pytest.raises(ConfigError, match="is not a state of this 4-gram model"):
             lm.step(bad, a)
     assert lm.next_logprobs([]).shape == (0, len(lm.vocab)) and lm.advance_many([], []) == []
+    with pytest.raises(ConfigError, match="is not a state of this 4-gram model"):
+        lm.step([0, BOS_ID, -1, -1], a)  # a list is not a state tuple (the kernel's unboxing fails on it)
+    from lmlab.errors import VocabMismatchError
+
+    for bad_id in (-1, len(lm.vocab), 2**70):
+        with pytest.raises(VocabMismatchError, match="outside this model's vocabulary"):
+            lm.step(new[0], bad_id)
+    assert lm.step(new[0], np.int64(a)) == lm.step(new[0], a)  # numpy ids, as a decoder passes them
+    lp, state = lm.step(new[0], BOS_ID)
+    assert lp == -math.inf and state == lm.step(new[0], BOS_ID)[1]  # <s> is never predicted; the history moves on
 
 
 def test_stale_cached_kernels_are_dropped_when_a_fast_module_changes(tmp_path):

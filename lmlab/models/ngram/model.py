@@ -207,8 +207,9 @@ class NgramLM(LanguageModel):
         bound = self._bound
         if bound is None or bound[0] is not (self._fast or self._tables):
             fast = self.fast
-            bound = self._bound = (self._fast or self._tables, fast.step_function(), len(self.vocab), self.order)
-        return bound[1:]
+            step = fast.step_function()  # partial(entry point, buf, meta): step() calls the two unwrapped
+            bound = self._bound = (self._fast or self._tables, step.func, len(self.vocab), self.order, step.args, step)
+        return bound[5], bound[2], bound[3]
 
     def _checked_id(self, token_id, V: int) -> int:
         t = int(token_id)
@@ -298,13 +299,30 @@ class NgramLM(LanguageModel):
         return ids.tolist(), (lp10 * LN10).tolist(), stopped
 
     def step(self, state: State, token_id: int) -> tuple[float, State]:
+        # The fast path, once bound: the compiled kernel checks the state and the id itself (a
+        # matched length < 0, or an exception for what is not a state tuple of this model's length,
+        # sends the call to the checked path below, which converts or names the problem).
+        bound = self._bound
+        if bound is not None and bound[0] is (self._fast or self._tables):
+            try:
+                lp10, m, nxt = bound[1](*bound[4], state, token_id)
+            except Exception:  # noqa: BLE001 - the checked path raises the right error
+                m = -1
+            if m >= 0:
+                return (lp10 * LN10 if token_id != BOS_ID else -math.inf), nxt
+        return self._checked_step(state, token_id)
+
+    def _checked_step(self, state: State, token_id: int) -> tuple[float, State]:
         step, V, N = self._engine()
         t = int(token_id)
         if not 0 <= t < V:
             self._checked_id(t, V)
-        if len(state) != N:
-            state = self.fast.state_of(state)
-        lp10, m, nxt = step(state, t)
+        if not isinstance(state, tuple) or len(state) != N:
+            state = self.fast.state_of(state)  # an earlier lmlab state (fewer token ids), else refused
+        try:
+            lp10, m, nxt = step(state, t)
+        except (OverflowError, TypeError, ValueError, IndexError, SystemError):  # not int64 entries
+            m = -1
         if m < 0:
             self.fast._refuse(state)
         return (lp10 * LN10 if t != BOS_ID else -math.inf), nxt
