@@ -88,21 +88,65 @@ def cells() -> dict[str, Cell]:
     return out
 
 
-def table(results: Path) -> dict[tuple[str, int], dict]:
-    """Per (cell type, k): the learning rate with the best median dev accuracy over its seeds, and
-    the median, min and max test accuracy over those seeds."""
+def probe(results: Path) -> dict[tuple[str, int, float], dict]:
+    """Per (cell type, k, learning rate): the median dev accuracy over its seeds, and the median,
+    min and max test accuracy over them."""
     groups: dict[tuple, list[dict]] = {}
     for r in real_rows(results).values():
         groups.setdefault((r["model"], r["distance"], r["lr"]), []).append(r)
-    best: dict[tuple[str, int], dict] = {}
+    out = {}
     for (model, k, lr), rows in groups.items():
-        dev = statistics.median(r["best_dev"] for r in rows)
         test = [r["report"]["accuracy"] for r in rows]
-        entry = {"lr": lr, "dev": dev, "median": statistics.median(test), "low": min(test), "high": max(test),
-                 "seeds": len(rows), "steps": statistics.median(r["epochs"] for r in rows) * TRAIN // 32}
-        if (model, k) not in best or (dev, -lr) > (best[(model, k)]["dev"], -best[(model, k)]["lr"]):
+        out[model, k, lr] = {"lr": lr, "dev": statistics.median(r["best_dev"] for r in rows),
+                             "median": statistics.median(test), "low": min(test), "high": max(test),
+                             "seeds": len(rows), "steps": statistics.median(r["epochs"] for r in rows) * TRAIN // 32}
+    return out
+
+
+def table(results: Path) -> dict[tuple[str, int], dict]:
+    """Per (cell type, k): the learning rate with the best median dev accuracy over its seeds (the
+    probe's choice; ties to the smaller rate), and its median, min and max test accuracy."""
+    best: dict[tuple[str, int], dict] = {}
+    for (model, k, _), entry in probe(results).items():
+        if (model, k) not in best or (entry["dev"], -entry["lr"]) > (best[(model, k)]["dev"], -best[(model, k)]["lr"]):
             best[(model, k)] = entry
     return best
+
+
+TARGET_K = 50  # the issue's check: at k = 50, LSTM and GRU >= 95% and the tanh RNN <= 22.5% (median over seeds)
+
+
+def target_lines(results: Path) -> list[str]:
+    """The issue's target at k = 50 against what was measured, and the whole probe at that k."""
+    best, every = table(results), probe(results)
+    if not any(k == TARGET_K for _, k in best):
+        return []
+    said = []
+    for model, want, ok in (("lstm", ">= 95%", lambda a: a >= 0.95), ("gru", ">= 95%", lambda a: a >= 0.95),
+                            ("rnn_tanh", "<= 22.5%", lambda a: a <= 0.225)):
+        e = best.get((model, TARGET_K))
+        full = e is not None and e["seeds"] == len(SEEDS) and sum(
+            1 for (m, k, _) in every if (m, k) == (model, TARGET_K)) == len(LRS)
+        said.append(f"{model} {want}: " + ("not run yet" if e is None else
+                    f"{100 * e['median']:.1f}% ({'met' if ok(e['median']) else 'NOT met'}"
+                    f"{'' if full else '; probe incomplete'})"))
+    tanh = best.get(("rnn_tanh", TARGET_K))
+    why = ""
+    if tanh is not None and tanh["median"] > 0.225:
+        far = max(k for m, k in best if m == "rnn_tanh")
+        why = (f"  A tanh RNN trained with Adam and clipping carries the symbol across {TARGET_K} constant blanks on "
+               f"some seeds and not on others (min {100 * tanh['low']:.1f}%): the expectation that it stays near "
+               f"chance is not what this budget measures (at k = {far}, its median is "
+               f"{100 * best['rnn_tanh', far]['median']:.1f}%).")
+    lines = ["", f"Target at k = {TARGET_K} (median test accuracy over the seeds, at the probe's learning rate): "
+             + "; ".join(said) + "." + why, "",
+             f"The learning-rate probe at k = {TARGET_K} (dev accuracy chooses; test shown):", "",
+             "| cell | lr | median dev % | median test % | min-max test % |", "|---|---:|---:|---:|---:|"]
+    for (model, k, lr), e in sorted(every.items(), key=lambda kv: (CELLS_.index(kv[0][0]), kv[0][2])):
+        if k == TARGET_K:
+            lines.append(f"| {model} | {lr:g} | {100 * e['dev']:.1f} | {100 * e['median']:.1f} | "
+                         f"{100 * e['low']:.1f}-{100 * e['high']:.1f} |")
+    return lines
 
 
 def report_lines(results: Path) -> list[str]:
@@ -117,10 +161,11 @@ def report_lines(results: Path) -> list[str]:
     if not best:
         return lines + ["No cell has been run yet."]
     lines.append(f"Machine: {next(iter(real_rows(results).values()))['machine']}.")
-    lines += ["", "| cell | k | lr | seeds | test accuracy % | min-max | median steps |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", "| cell | k | lr | seeds | test accuracy % | min-max | median steps run |", "|---|---:|---:|---:|---:|---:|---:|"]
     for (model, k), e in sorted(best.items(), key=lambda kv: (CELLS_.index(kv[0][0]), kv[0][1])):
         lines.append(f"| {model} | {k} | {e['lr']:g} | {e['seeds']} | {100 * e['median']:.1f} | "
                      f"{100 * e['low']:.1f}-{100 * e['high']:.1f} | {e['steps']:.0f} |")
+    lines += target_lines(results)
     import _cells
     from lmlab.diagnostics.plots import recall_plot
 

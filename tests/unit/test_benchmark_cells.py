@@ -143,6 +143,16 @@ def test_recall_cells_are_the_issues_grid_and_the_report_picks_the_rate_on_dev(t
     text = "\n".join(rec.report_lines(path))
     assert "| lstm | 50 | 0.01 | 3 | 95.0 | 85.0-100.0 | 1500 |" in text
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    # the issue's target at k = 50, with the probe behind it: met, not met, or not run / incomplete
+    assert "lstm >= 95%: 95.0% (met; probe incomplete)" in text and "gru >= 95%: not run yet" in text
+    assert "| lstm | 0.001 | 50.0 | 30.0 | 20.0-40.0 |" in text
+    for lr in ("0.001", "0.003", "0.01"):
+        for seed, acc in zip((1, 2, 3), (0.2, 0.3, 0.1), strict=True):
+            name = f"rnn_tanh-k50-lr{lr}-s{seed}"
+            rows[name] = _row(cells[name].info, {"accuracy": acc}, best_dev=0.3)
+    path.write_text(json.dumps(rows))
+    text = "\n".join(rec.report_lines(path))
+    assert "rnn_tanh <= 22.5%: 20.0% (met)" in text and "not what this budget measures" not in text
 
 
 @pytest.mark.parametrize("smoke", [False, True])
