@@ -68,8 +68,9 @@ def finished(save: Path, cell: Cell) -> bool:
     state = json.loads((save / "trainer_state.json").read_text())
     patience = int(_flag(cell.train, "--patience", "0"))
     total = int(_flag(cell.train, "--epochs", str(state["train_config"]["epochs"])))
-    return state["epoch"] >= total or bool(patience and state["bad_epochs"] >= patience) \
-        or bool(state["train_config"].get("dry_run"))
+    # the trainer records whether it stopped early (its own rule); earlier states lack the field
+    stopped = state.get("stopped_early", bool(patience and state["bad_epochs"] >= patience))
+    return state["epoch"] >= total or stopped or bool(state["train_config"].get("dry_run"))
 
 
 def run_cell(name: str, cell: Cell, *, threads: int, runs: Path, results: Path, dry_run: bool = False,

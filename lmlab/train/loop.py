@@ -145,6 +145,7 @@ class Trainer:
         self.epoch = 0
         self.lr = train_config.lr
         self.bad_epochs = 0
+        self.stopped_early = False  # recorded in trainer_state.json: a benchmark knows the run is over
         self.history: list[dict] = []
         self.steps: list[dict] = []  # one record per optimizer step: loss, items, grad_norm, lr
         self.step = 0
@@ -221,6 +222,7 @@ class Trainer:
     def _write_checkpoint(self, best: bool) -> None:
         meta = {"epoch": self.epoch, "lr": self.lr, "best": self.best, "bad_epochs": self.bad_epochs,
                 "step": self.step, "threads": self.threads, "world_size": self.world.size,
+                "stopped_early": self.stopped_early,
                 "train_config": asdict(self.tcfg),
                 "history": self.history, "source": self.source}
         if self.task.config_dict():
@@ -273,6 +275,7 @@ class Trainer:
         trainer._fresh = False
         load_run_weights(d, trainer.model, trainer.optimizer)
         trainer.epoch, trainer.best, trainer.bad_epochs = meta["epoch"], meta["best"], meta["bad_epochs"]
+        trainer.stopped_early = meta.get("stopped_early", False)
         trainer.step, trainer.history = meta["step"], meta["history"]
         trainer.steps = read_steps(d / STEPS, trainer.step)
         trainer._set_lr(overrides["lr"] if "lr" in overrides else meta["lr"])
@@ -306,6 +309,9 @@ class Trainer:
             if norms:
                 row["grad_norm"] = {"mean": sum(norms) / len(norms), "max": max(norms)}
             self.history.append(row)
+            # early stopping: the patience ran out, or the metric is perfect (no epoch can improve on it)
+            self.stopped_early = bool(self.tcfg.patience and (self.bad_epochs >= self.tcfg.patience
+                                                              or self.best == self.task.best_possible))
             if not improved and self.tcfg.optimizer == "sgd":
                 self._set_lr(self.lr / self.tcfg.anneal)
             if self.world.main:
@@ -316,8 +322,7 @@ class Trainer:
                 print(self.task.epoch_message(row), file=sys.stderr, flush=True)
             for h in self.hooks:
                 h.on_epoch(self, row)
-            if self.tcfg.dry_run or (self.tcfg.patience and (self.bad_epochs >= self.tcfg.patience
-                                                             or self.best == self.task.best_possible)):
+            if self.tcfg.dry_run or self.stopped_early:
                 break
         return self.history
 

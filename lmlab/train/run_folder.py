@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .._io import write_bytes_atomic
-from .._json import INT, NUMBER, OBJECT, check_fields, dataclass_kinds, list_of, optional, read_json
+from .._json import BOOL, INT, NUMBER, OBJECT, check_fields, dataclass_kinds, list_of, optional, read_json
 from ..errors import ConfigError, ModelFormatError
 from ..models.neural.checkpoint import CONFIG, WEIGHTS, fingerprints, load_tensors, save_checkpoint, save_tensors, \
     state_for_disk
@@ -48,14 +48,14 @@ def _outermost_missing(folder: Path) -> Path | None:
 
 _STATE_FIELDS = {"epoch": INT, "lr": NUMBER, "best": NUMBER, "bad_epochs": INT, "step": INT, "threads": INT,
                  "train_config": OBJECT, "history": list_of(OBJECT), "source": optional(OBJECT),
-                 "task": OBJECT, "world_size": INT}
+                 "task": OBJECT, "world_size": INT, "stopped_early": BOOL}
 
 
 def read_state(path: Path) -> dict:
     """``trainer_state.json``, every field checked (a one-line error naming the file otherwise)."""
     meta = read_json(path, "an lmlab trainer state", ModelFormatError)
     check_fields(meta, _STATE_FIELDS, where=str(path), error=ModelFormatError,
-                 required=[k for k in _STATE_FIELDS if k not in ("source", "task", "world_size")])
+                 required=[k for k in _STATE_FIELDS if k not in ("source", "task", "world_size", "stopped_early")])
     check_fields(meta["train_config"], dataclass_kinds(TrainConfig), where=f"{path}: train_config",
                  error=ModelFormatError)
     return meta

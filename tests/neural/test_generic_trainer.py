@@ -29,6 +29,7 @@ from lmlab.models.neural.task import Batch, TaskModel
 from lmlab.text.labels import LabelSet
 from lmlab.text.vocab import Vocab
 from lmlab.train.loop import Callback, StepInfo, TrainConfig, Trainer
+from lmlab.train.run_folder import read_state
 from lmlab.train.tasks import Task
 
 SENTS = [("good film", "pos"), ("bad film", "neg"), ("a good plot", "pos"), ("a bad plot", "neg"),
@@ -212,8 +213,9 @@ def test_a_perfect_dev_metric_stops_early_stopping_at_once(tmp_path):
     values = [0.5, 1.0, 1.0, 1.0, 1.0]
     hist = Trainer(toy(), tcfg(epochs=5, patience=3), VOCABS, tmp_path / "a", task=Accuracy(5, values)).fit(DATA, DATA)
     assert [h["epoch"] for h in hist] == [1, 2]
+    assert read_state(tmp_path / "a" / "trainer_state.json")["stopped_early"] is True  # what a benchmark reads
     hist = Trainer(toy(), tcfg(epochs=5, patience=0), VOCABS, tmp_path / "b", task=Accuracy(5, values)).fit(DATA, DATA)
-    assert len(hist) == 5
+    assert len(hist) == 5 and read_state(tmp_path / "b" / "trainer_state.json")["stopped_early"] is False
     hist = Trainer(toy(), tcfg(epochs=5, patience=3), VOCABS, tmp_path / "c",
                    task=ScriptedTask(5, values)).fit(DATA, DATA)  # no best possible value: the patience runs out
     assert len(hist) == 5

@@ -292,3 +292,18 @@ def test_diagnostics_bench_smoke_runs_every_stage_end_to_end(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0 and "running" not in again.stderr
     assert {p: p.stat().st_mtime for p in before} == before
+
+
+def test_a_cell_the_trainer_stopped_early_is_finished(tmp_path):
+    """_cells.finished reads the trainer's own record of an early stop (a perfect dev metric stops a
+    run before its patience runs out: the rule is the trainer's, not re-derived here), and keeps
+    the patience rule for states written before the record existed."""
+    import _cells
+
+    cell = _cells.Cell(["--epochs", "40", "--patience", "10"], None, {})
+    state = {"epoch": 1, "bad_epochs": 0, "train_config": {"epochs": 40, "dry_run": False}}
+    path = tmp_path / "trainer_state.json"
+    for record, done in (({"stopped_early": True}, True), ({"stopped_early": False}, False), ({}, False),
+                         ({"bad_epochs": 10}, True)):
+        path.write_text(json.dumps({**state, **record}))
+        assert _cells.finished(tmp_path, cell) is done, record
