@@ -200,6 +200,8 @@ def check_decoding(beam, alpha, max_len) -> None:
         problems.append(f"alpha must be a number >= 0, got {alpha!r}")
     if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1):
         problems.append(f"max_len must be an integer >= 1 or None, got {max_len!r}")
+    if not problems and alpha != 0 and beam == 1:  # as lmlab translate/evaluate/generate: --alpha needs --beam
+        problems.append(f"alpha {alpha} has no effect with beam=1 (greedy decoding ranks nothing): give beam > 1")
     if problems:
         raise ConfigError(problems)
 

@@ -64,6 +64,7 @@ def add_parser(sub):
     p.add_argument("--fold", type=nonnegative_int, choices=range(MR_FOLDS), metavar="K",
                    help="--data mr: the test fold of cross-validation (default: the one trained on)")
     applies_only(p, "fold", lambda a: a.data == "mr", "with --data mr")
+    applies_only(p, "split", lambda a: a.data is not None, "with --data (a --test or --source_file file is all scored)")
     applies_only(p, "labels", lambda a: a.test is None, "with --data (a --test file's tags are in --label_column)")
     for dest in ("word_column", "label_column"):
         applies_only(p, dest, lambda a: a.data is None, "with --test FILE (a --data set has its own columns)")

@@ -33,6 +33,7 @@ def add_options(p) -> None:
     g.add_argument("--resamples", type=positive_int, default=1000, help="paired bootstrap resamples")
     applies_only(p, "raw_reference_file", lambda a: a.reference_file is not None, "with --reference_file")
     applies_only(p, "resamples", lambda a: a.baseline is not None, "with --baseline")
+    applies_only(p, "alpha", lambda a: a.beam > 1, "with --beam N > 1 (greedy decoding ranks nothing)")
 
 
 def is_seq2seq(folder: str) -> bool:

@@ -27,7 +27,7 @@ import json
 import sys
 
 from ..errors import ConfigError
-from ._common import Formatter, input_lines, nonnegative_float, output_file, positive_int
+from ._common import Formatter, applies_only, input_lines, nonnegative_float, output_file, positive_int
 
 EXAMPLES = """examples:
   echo "a man is riding a bike ." | lmlab translate runs/en-de
@@ -53,6 +53,8 @@ def add_parser(sub):
     p.add_argument("--attention", type=output_file, help="write each sentence's attention weights here (JSON lines)")
     p.add_argument("--batch_size", type=positive_int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
+    applies_only(p, "alpha", lambda a: a.beam > 1 or a.nbest is not None,
+                 "with --beam N > 1 or --nbest (greedy decoding ranks nothing)")
     return p
 
 

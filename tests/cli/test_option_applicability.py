@@ -168,6 +168,13 @@ CASES = {
     ("evaluate", "raw_reference_file", "with --reference_file"): (
         ["evaluate", "m", "--source_file", "s", "--raw_reference_file", "r"],
         ["evaluate", "m", "--source_file", "s", "--reference_file", "t", "--raw_reference_file", "r"]),
+    ("evaluate", "split", "with --data (a --test or --source_file file is all scored)"): (
+        ["evaluate", M, "--test", "t.col", "--split", "valid"], ["evaluate", M, "--data", "sst2", "--split", "valid"]),
+    ("evaluate", "alpha", "with --beam N > 1 (greedy decoding ranks nothing)"): (
+        ["evaluate", "m", "--data", "multi30k", "--alpha", "0.6"],
+        ["evaluate", "m", "--data", "multi30k", "--beam", "2", "--alpha", "0.6"]),
+    ("translate", "alpha", "with --beam N > 1 or --nbest (greedy decoding ranks nothing)"): (
+        ["translate", "m", "--alpha", "0.6"], ["translate", "m", "--nbest", "1", "--alpha", "0.6"]),
     ("evaluate", "resamples", "with --baseline"): (["evaluate", "m", "--data", "multi30k", "--resamples", "10"],
                                                    ["evaluate", "m", "--data", "multi30k", "--baseline", "b",
                                                     "--resamples", "10"]),

@@ -291,6 +291,10 @@ def test_a_checkpoint_of_another_kind_names_both(tagger, translator, tmp_path):
         translator.predict("a b c d")  # one string, not a list of sentences
     with pytest.raises(ConfigError, match="beam must be"):
         translator.predict(["a b"], beam=0)
+    for call in (lambda: translator.predict(["a b"], alpha=0.6), lambda: translator.evaluate(PAIRS, alpha=0.6)):
+        with pytest.raises(ConfigError, match="alpha 0.6 has no effect with beam=1"):  # as the CLI refuses it
+            call()
+    assert translator.predict(["a b"], beam=2, alpha=0.6)
     with pytest.raises(ConfigError, match="a loaded model is not trained again"):
         lmlab.SequenceTagger.load(tmp_path / "t").fit(TAGGED, TAGGED)
 
