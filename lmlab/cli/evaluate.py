@@ -134,15 +134,13 @@ TAGGER_ONLY = ("labels", "word_column", "label_column", "scheme")
 
 
 def _check_tag_sets(model, sentences, args) -> None:
-    """Gold tags none of which the model knows are another tag set (UPOS against XPOS, POS against
-    chunks), not unseen labels to count: an error naming both, instead of 0% accuracy."""
-    gold = {t for s in sentences for t in s.tags}
-    if gold and not gold & set(model.tags):
-        where = f"--data {args.data} --split {args.split}" if args.data is not None else str(args.test)
-        show = lambda tags: ", ".join(sorted(tags)[:6]) + (", ..." if len(tags) > 6 else "")
-        raise ConfigError(f"{where}: none of its {len(gold)} tags is one the model in {args.model} was trained on "
-                          f"(gold: {show(gold)}; the model's: {show(set(model.tags))}): another tag set -- give "
-                          "--labels (or the --label_column) the model was trained on")
+    """Gold tags none of which the model knows are another tag set: an error naming both."""
+    from ..text.labels import check_shared_labels
+
+    where = f"--data {args.data} --split {args.split}" if args.data is not None else str(args.test)
+    check_shared_labels((t for s in sentences for t in s.tags), model.tags, where, "tags",
+                        (f"in {args.model} was trained on", "give --labels (or the --label_column) the model was "
+                                                            "trained on"))
 
 
 def _classifier(model, args) -> int:
@@ -159,6 +157,11 @@ def _classifier(model, args) -> int:
         examples = classification_split(args.data, args.split, fold)
     else:
         examples = read_examples(args.test)
+    from ..text.labels import check_shared_labels
+
+    where = f"--data {args.data} --split {args.split}" if args.data is not None else str(args.test)
+    check_shared_labels((label for label, _ in examples), model.labels.labels, where, "labels",
+                        (f"in {args.model} was trained on", "test a classifier on data labelled as its training data"))
     rep = evaluate_classifier(model, examples, batch_size=args.batch_size, device=args.device)
     print(json.dumps(rep, indent=2) if args.json else format_classification_report(rep))
     return 0

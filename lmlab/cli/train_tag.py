@@ -27,7 +27,9 @@ def add_options(p) -> None:
                    help="--kind tag with --train FILE: column of the tags (from 1; negative: from the end) "
                         "(default: the last; a .conllu file's UPOS, 4)")
     g.add_argument("--scheme", choices=("iob1", "iob2", "iobes"),
-                   help="--kind tag: the chunk scheme of the file's tags (checked; span F1 is then the dev metric) "
+                   help="--kind tag: the chunk scheme of the file's tags (every tag must be one of its chunk "
+                        "tags: B-X, I-X, O, and E-X, S-X for iobes; the sequence is read as conlleval reads it, "
+                        "not checked; span F1 is then the dev metric) "
                         "(default: none, token accuracy)")
     g.add_argument("--char_emsize", type=positive_int, default=50, help="--kind tag: character embedding size")
     g.add_argument("--char_hidden", type=nonnegative_int, default=50,

@@ -207,3 +207,16 @@ class LabelSet:
     @classmethod
     def from_json(cls, text: str) -> LabelSet:
         return cls.from_dict(json.loads(text))
+
+
+def check_shared_labels(gold: Iterable[str], known: Iterable[str], where: str, noun: str, hint: str) -> None:
+    """Gold labels none of which the model knows are another label set (UPOS against XPOS, another
+    file column, another corpus' class names), not unseen labels to count: a one-line
+    :class:`~lmlab.errors.ConfigError` naming both sets (``where``: the data; ``noun``: ``tags`` or
+    ``labels``; ``hint``: what to give instead), where scoring would say 0% and go on."""
+    gold, known = set(gold), set(known)
+    if gold and not gold & known:
+        show = lambda labels: ", ".join(sorted(labels)[:6]) + (", ..." if len(labels) > 6 else "")  # noqa: E731
+        raise ConfigError(f"{where}: none of its {len(gold)} {noun} is one the model {hint[0]} (gold: {show(gold)}; "
+                          f"the model's: {show(known)}): another {noun[:-1]} set -- {hint[1]}")
+

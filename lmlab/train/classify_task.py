@@ -32,6 +32,13 @@ class ClassifyTask(Task):
         if not data:
             raise CorpusError("the training data has no labelled sentence")
 
+    def check_dev(self, model, examples) -> None:
+        from ..text.labels import check_shared_labels
+
+        check_shared_labels((label for label, _ in examples), model.labels, "the dev data (--valid, or the "
+                            "examples held out)", "labels", ("is trained on", "check the dev file's labels: every "
+                                                             "epoch would score 0%"))
+
     def train_batches(self, data, epoch: int, seed: int):
         yield from self._batches(data, True, (seed, epoch))
 

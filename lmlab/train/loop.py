@@ -290,6 +290,7 @@ class Trainer:
         if self.epoch == 0:
             self.task.prepare(self.model, train_data)
         self.task.check(train_data)
+        self.task.check_dev(self.model, valid_data)
         while self.epoch < self.tcfg.epochs:
             self.epoch += 1
             # per-epoch (resumable exactly) and per-rank (each rank's dropout its own)

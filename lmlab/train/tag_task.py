@@ -29,6 +29,13 @@ class TagTask(Task):
         if not self.n_train_batches(data):
             raise CorpusError("the training data has no tagged sentence with words")
 
+    def check_dev(self, model, sentences) -> None:
+        from ..text.labels import check_shared_labels
+
+        gold = (t for s in sentences for t in (s.tags if hasattr(s, "tags") else s[1]))  # or (words, tags) pairs
+        check_shared_labels(gold, model.tags, "the dev data (--valid, or the sentences held out)", "tags",
+                            ("is trained on", "check the dev file's --label_column: every epoch would score 0%"))
+
     def train_batches(self, data, epoch: int, seed: int):
         yield from TaggingBatches(data, self.batch_size, shuffle=True, seed=seed).epoch(epoch)
 

@@ -39,6 +39,10 @@ class Task(ABC):
     def check(self, train_data: Any) -> None:
         """Raise :class:`~lmlab.errors.CorpusError` if the training data cannot make one batch."""
 
+    def check_dev(self, model: TaskModel, dev_data: Any) -> None:
+        """Raise :class:`~lmlab.errors.ConfigError` if the dev data cannot be of this model's task
+        (e.g. gold labels none of which training has: another column or label set)."""
+
     def prepare(self, model: TaskModel, train_data: Any) -> None:
         """Once, before the first epoch of a fresh run (not on resume): e.g. statistics of the data."""
 

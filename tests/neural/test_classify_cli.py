@@ -162,6 +162,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, files, capsys):
     assert f"{bad}: line 3" in err
     err = cli_error(capsys, "evaluate", run, "--test", empty)
     assert str(empty) in err
+    other = tmp_path / "other.txt"  # labels of another set: refused by name, not a 0% report
+    other.write_text("pos a good film\nneg bad\n")
+    err = cli_error(capsys, "evaluate", run, "--test", other)
+    assert f"{other}: none of its 2 labels is one the model" in err and "gold: neg, pos" in err
+    err = cli_error(capsys, "train", "--kind", "classify", "--train", files[0], "--valid", other, "--save", tmp_path / "r2")
+    assert "the dev data (--valid, or the examples held out): none of its 2 labels" in err
+    assert not (tmp_path / "r2").exists()
     err = cli_error(capsys, "evaluate", run, "--test", files[1], "--scheme", "iob2")
     assert "--scheme: for a tagger" in err
 

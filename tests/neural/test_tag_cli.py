@@ -239,6 +239,11 @@ def test_gold_tags_of_another_tag_set_are_an_error_naming_both(tmp_path, files, 
     other.write_text("the\tX\tDT\ncat\tX\tNN\n")
     err = cli_error(capsys, "evaluate", run, "--test", other)
     assert f"{other}: none of its 2 tags is one the model" in err and "gold: DT, NN" in err and "DET" in err
+    # the same as dev data: refused before training (every epoch would score 0%), nothing written
+    err = cli_error(capsys, "train", "--kind", "tag", "--train", files[0], "--valid", other, "--save", tmp_path / "r2",
+                    *TINY)
+    assert "the dev data (--valid, or the sentences held out): none of its 2 tags" in err
+    assert not (tmp_path / "r2").exists()
 
 
 def test_resume_reads_the_data_options_given_and_records_them(tmp_path, files, capsys):
