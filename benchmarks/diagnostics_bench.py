@@ -31,10 +31,15 @@ run again while its definition is unchanged; a training stage interrupted resume
 - ``train-clip``, ``train-noclip`` and ``clipping``: ``CLIP_PAIR``, one run with ``--clip 0.25``
   and one without, the same seed; the one without is stopped by the trainer's NaN guard (its
   trace kept in ``steps.jsonl``); ``lmlab diagnose clipping`` draws both;
+- ``bench-row-rnn_tanh``, ``bench-row-lstm``, ``bench-row-gru``: the PTB benchmark rows themselves
+  (2x200, 8 epochs; ``neural_bench.py --row``, trained or resumed in ``runs/bench/<row>``, ~22-30 min
+  each on 2 threads); ``gradients-full``: their gradient flow -- the issue's target is stated on it;
 - ``ngram``: ``lmlab ngram -o 5`` (modified Kneser-Ney) on PTB's train split;
 - ``context``: ``lmlab diagnose context`` of the 5-gram and the benchmark-recipe tanh RNN, GRU and
   LSTM on PTB's valid split;
-- ``agreement``: ``lmlab diagnose agreement`` of the same four models on UD-EWT's cases.
+- ``agreement``: ``lmlab diagnose agreement`` of the same four models on UD-EWT's cases;
+- ``context-full``, ``agreement-full``: the same two with the benchmark rows themselves (the report
+  shows these once both are measured).
 
 Every figure a stage draws is copied to ``docs/diagnostics/`` (not with ``--smoke``).
 """
@@ -84,6 +89,8 @@ PLAIN_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu")
 CURVE_MODELS = ("rnn_sigmoid", "rnn_tanh", "rnn_relu", "lstm")
 NEURAL_FOR = ("rnn_tanh", "gru", "lstm")  # context and agreement (the train-row-* models), beside the 5-gram
 DISTANCE = 20  # the decay norm(DISTANCE)/norm(0)
+FULLY_TRAINED = ("The neural models are the project's PTB benchmark rows themselves (`bench-row-*` above: 2x200, "
+                 "8 epochs), each trained as its row in the neural LM table.")
 TRAINED_ONLY = ("The neural models are the 500-batch `train-row-*` runs of the first table, not the benchmark rows' "
                 "fully trained ones: at this budget they are far from converged, and the 5-gram (PTB train) is not.")
 PUBLISHED_AGREEMENT = (
@@ -112,6 +119,7 @@ class Stage:
     cell: Cell | None = None
     may_diverge: bool = False
     figure: str | None = None  # the PNG its output folder holds
+    row: str | None = None  # a PTB benchmark row of neural_bench (trained there, in runs/bench/<row>)
 
 
 def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
@@ -131,6 +139,13 @@ def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
     run = {c: str(runs / f"train-{c}") for c in CELL_TYPES}
     row_run = {c: str(runs / f"train-row-{c}") for c in GRADIENT_MODELS}
     lr_run = {"rnn_tanh": row_run["rnn_tanh"], **{c: str(runs / f"train-lr{one_lr:g}-{c}") for c in GATED_AT_ONE_LR}}
+    # the benchmark rows themselves (2x200, 8 epochs: neural_bench.py --row); with --smoke the train-row-* models
+    # stand in for them, so the check runs every stage in minutes
+    full_run = {}
+    for c in GRADIENT_MODELS:
+        out[f"bench-row-{c}"] = Stage(f"bench-row-{c}", (f"train-row-{c}",) if smoke else (), row=ROW_OF[c])
+        full_run[c] = row_run[c] if smoke else str(runs.parent / ROW_OF[c])
+    full = tuple(f"bench-row-{c}" for c in GRADIENT_MODELS)
     text = ["--text", str(runs / "smoke-valid.txt")] if smoke else ["--data", "ptb"]
     small = ["--positions", "20", "--max-distance", str(DISTANCE), "--warmup", "5"] if smoke else []
     out["gradients"] = Stage("gradients", tuple(f"train-{c}" for c in GRADIENT_MODELS),
@@ -156,6 +171,9 @@ def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
     out["clipping"] = Stage("clipping", ("train-noclip", "train-clip"),
                             ["diagnose", "clipping", str(runs / "train-noclip"), str(runs / "train-clip"), "--out",
                              str(runs / "clipping"), "--quiet"], figure="clipping.png")
+    out["gradients-full"] = Stage("gradients-full", full,
+                                  ["diagnose", "gradients", *(full_run[c] for c in GRADIENT_MODELS), *text, *small,
+                                   "--out", str(runs / "gradients-full"), "--quiet"], figure="gradients-full.png")
     arpa = str(runs / "ptb.o5.arpa")
     out["ngram"] = Stage("ngram", (), ["ngram", "-o", "5", *(["--text", str(runs / "smoke-train.txt")] if smoke
                                                             else ["--data", "ptb"]), "--arpa", arpa, "--quiet"])
@@ -166,6 +184,13 @@ def stages(runs: Path, smoke: bool) -> dict[str, Stage]:
     out["agreement"] = Stage("agreement", ("ngram", *(f"train-row-{c}" for c in NEURAL_FOR)),
                              ["diagnose", "agreement", arpa, *(row_run[c] for c in NEURAL_FOR), "--out",
                               str(runs / "agreement"), "--quiet"], figure="agreement.png")
+    lengths = ["1", "2", "5"] if smoke else ["1", "2", "5", "10", "20", "50"]
+    out["context-full"] = Stage("context-full", ("ngram", *full),
+                                ["diagnose", "context", arpa, *(full_run[c] for c in NEURAL_FOR), *text, "--lengths",
+                                 *lengths, "--out", str(runs / "context-full"), "--quiet"], figure="context-full.png")
+    out["agreement-full"] = Stage("agreement-full", ("ngram", *full),
+                                  ["diagnose", "agreement", arpa, *(full_run[c] for c in NEURAL_FOR), "--out",
+                                   str(runs / "agreement-full"), "--quiet"], figure="agreement-full.png")
     return out
 
 
@@ -245,8 +270,8 @@ def summary(stage: Stage, runs: Path) -> dict:
             if r["distance"] == DISTANCE and r.get("cell_grad_norm") is not None:
                 m[f"cell_norm{DISTANCE}"] = r["cell_grad_norm"]
         return {"models": out}
-    if stage.name in ("context", "agreement"):
-        rows = json.loads((folder / f"{stage.name}.json").read_text())
+    if stage.argv[1] in ("context", "agreement"):
+        rows = json.loads((folder / f"{stage.argv[1]}.json").read_text())
         return {"records": [{**r, "model": Path(r["model"]).name} for r in rows]}
     if stage.name == "clipping":
         rows = json.loads((folder / "clipping.json").read_text())
@@ -273,7 +298,22 @@ def summary(stage: Stage, runs: Path) -> dict:
     return {}
 
 
+def _run_bench_row(stage: Stage, results: Path, threads: int, smoke: bool) -> dict:
+    """A PTB benchmark row, trained (or resumed, or found finished) by neural_bench; with --smoke its
+    stand-in, the ``train-row-*`` model, is already trained."""
+    t0 = time.perf_counter()
+    got = {} if smoke else neural_bench.run_row(stage.row, threads)
+    keep = ("epochs", "params", "best_valid_ppl", "test_ppl_stream", "test_ppl_sentence", "train_seconds", "threads")
+    row = _row(stage, got.get("threads", threads), time.perf_counter() - t0, smoke, row=stage.row,
+               **{k: got.get(k) for k in keep})
+    row["command"] = f"python benchmarks/neural_bench.py --row {stage.row} --threads {row['threads']}"
+    _record(results, stage.name, row)
+    return row
+
+
 def run_stage(stage: Stage, runs: Path, results: Path, threads: int, smoke: bool) -> dict | None:
+    if stage.row is not None:
+        return _run_bench_row(stage, results, threads, smoke)
     if stage.cell is not None:
         if stage.may_diverge:
             return _train_diverging(stage, runs, results, threads, smoke)
@@ -302,7 +342,10 @@ def recorded(results: Path, all_stages: dict[str, Stage], smoke: bool) -> dict:
         s = all_stages.get(name)
         if s is None or (r.get("dry_run") and not smoke):
             continue
-        same = r.get("train_args") == s.cell.train if s.cell is not None else r.get("command") == _shown(s.argv)
+        if s.row is not None:
+            same = r.get("row") == s.row
+        else:
+            same = r.get("train_args") == s.cell.train if s.cell is not None else r.get("command") == _shown(s.argv)
         if same:
             done[name] = r
     return done
@@ -391,8 +434,9 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
              "not train (measured here: a tanh RNN of these settings ended 500 batches at a dev perplexity of 12.8 "
              "million where the LSTM reached 314; a ReLU RNN with dropout 0 overflowed at step 7).  Beside them, "
              "`train-row-CELL`: the tanh RNN, LSTM and GRU at the same size, budget and seed trained as the project's "
-             f"PTB benchmark rows train them ({_rows_recipe()}); these are the models of the gradient-flow target, "
-             "the context-length curves and the agreement table.",
+             f"PTB benchmark rows train them ({_rows_recipe()}); and `bench-row-CELL`: those benchmark rows "
+             "themselves (2x200, 8 epochs), the models of the gradient-flow target, the context-length curves and "
+             "the agreement table (where they are not yet measured, the `train-row-CELL` models stand in, said so).",
              ""]
     if not done:
         return lines + ["No stage has been run yet."]
@@ -414,8 +458,24 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
                              f"{_fmt(r.get('best_dev'), '.1f')} | {_fmt(minutes, '.1f')} | "
                              f"{_fmt(r.get('items_per_s'), '.0f')} | {r['threads']} |")
         lines.append("")
-    for stage, recipe in (("gradients-rows", f"the tanh RNN, LSTM and GRU trained as their PTB benchmark rows "
-                                             f"({_rows_recipe()})"),
+    bench = [s for s in all_stages.values() if s.row is not None and s.name in done]
+    if bench:
+        lines += ["The PTB benchmark rows themselves (`python benchmarks/neural_bench.py --row ROW`: 2x200, 8 epochs, "
+                  "the neural LM table's rows; `bench-row-*`):", "",
+                  "| run | row | epochs | parameters | best dev perplexity | test perplexity (stream) | train min |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for s in bench:
+            r = done[s.name]
+            minutes = None if r.get("train_seconds") is None else r["train_seconds"] / 60
+            lines.append(f"| {s.name} | {s.row} | {r.get('epochs') or '-'} | {_fmt(r.get('params'), ',')} | "
+                         f"{_fmt(r.get('best_valid_ppl'), '.1f')} | {_fmt(r.get('test_ppl_stream'), '.1f')} | "
+                         f"{_fmt(minutes, '.1f')} |")
+        lines.append("")
+    target = "gradients-full" if "gradients-full" in done else "gradients-rows"
+    for stage, recipe in (("gradients-full", "the project's PTB benchmark rows themselves (the tanh RNN, LSTM and "
+                                             "GRU rows: 2x200, 8 epochs)"),
+                          ("gradients-rows", f"the tanh RNN, LSTM and GRU at 1x200 and 500 batches, trained as their "
+                                             f"PTB benchmark rows ({_rows_recipe()})"),
                           ("gradients-one-lr", "the same with one learning rate for all three: the LSTM and GRU "
                                                "trained as their rows but at the tanh RNN's row lr "
                                                f"({_cells._flag(row_recipe('rnn_tanh'), '--lr')}), below their own"),
@@ -429,7 +489,7 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
         positions = "20 positions (smoke)" if smoke else "1,000 positions"
         lines += [f"**Gradient flow** of {recipe} (`lmlab diagnose gradients`, PTB valid, {positions}): the median "
                   f"norm of dL_t/dh_(t-k) at k = 0 and k = {DISTANCE}; the decay norm({DISTANCE})/norm(0) beside the "
-                  "tanh RNN's" + (" (the issue's target: at least 10x for the LSTM and the GRU)." if stage == "gradients-rows"
+                  "tanh RNN's" + (" (the issue's target: at least 10x for the LSTM and the GRU)." if stage == target
                                   else "."), "",
                   f"| model | norm(0) | norm({DISTANCE}) | decay | decay vs tanh RNN | norm({DISTANCE}) vs tanh RNN | "
                   "spectral radius of W_hh | largest singular value |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -473,24 +533,26 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
                 lines.append(f"| {n} | {_fmt(v['clip'], 'g')} | {v['steps']} | {_fmt(v['median_norm'])} | "
                              f"{_fmt(v['max_norm'])} | {_fmt(v['clipped'] if v['clip'] else None, '.0%')} | {outcome} |")
         lines += ["", f"![{name}](docs/diagnostics/{name}.png)", ""]
-    c = done.get("context")
+    full = "context-full" in done and "agreement-full" in done
+    which = FULLY_TRAINED if full else TRAINED_ONLY
+    c = done.get("context-full" if full else "context")
     if c:
         ks = sorted({r["context"] for r in c["records"]})
         lines += ["**Perplexity against the context length k** (`lmlab diagnose context`, PTB valid, each line "
-                  f"scored from `<s>`): each history cut to its last k tokens.  {TRAINED_ONLY}", "", "| model | " + " | ".join(f"k={k}" for k in ks) + " | full |",
+                  f"scored from `<s>`): each history cut to its last k tokens.  {which}", "", "| model | " + " | ".join(f"k={k}" for k in ks) + " | full |",
                   "|---|" + "---:|" * (len(ks) + 1)]
         for m in dict.fromkeys(r["model"] for r in c["records"]):
             rows = {r["context"]: r for r in c["records"] if r["model"] == m}
             lines.append(f"| {m} | " + " | ".join(f"{rows[k]['perplexity']:.1f}" for k in ks)
                          + f" | {next(iter(rows.values()))['full_perplexity']:.1f} |")
-        lines += ["", "![context](docs/diagnostics/context.png)", ""]
-    a = done.get("agreement")
+        lines += ["", f"![context](docs/diagnostics/{'context-full' if full else 'context'}.png)", ""]
+    a = done.get("agreement-full" if full else "agreement")
     if a:
         models = list(dict.fromkeys(r["model"] for r in a["records"]))
         lines += ["**Subject-verb agreement** (`lmlab diagnose agreement`, cases from all three UD-EWT splits): "
                   "accuracy (P(correct form) > P(wrong form) after the prefix), the Wilson 95% interval and the "
                   "cases scored (a case with either form outside a model's vocabulary is not scored for it).  "
-                  f"{TRAINED_ONLY}", "",
+                  f"{which}", "",
                   "| bucket | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
         for key in dict.fromkeys((r["bucket_kind"], r["bucket"]) for r in a["records"]):
             cells = []
@@ -499,7 +561,8 @@ def report_lines(results: Path, all_stages: dict[str, Stage], smoke: bool = Fals
                 cells.append("-" if r is None or r["accuracy"] is None else
                              f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}], n={r['cases']}")
             lines.append(f"| {'all' if key[1] == 'all' else f'{key[0]} {key[1]}'} | " + " | ".join(cells) + " |")
-        lines += ["", PUBLISHED_AGREEMENT, "", "![agreement](docs/diagnostics/agreement.png)", ""]
+        lines += ["", PUBLISHED_AGREEMENT, "",
+                  f"![agreement](docs/diagnostics/{'agreement-full' if full else 'agreement'}.png)", ""]
     lines += ["Each figure was opened and checked (axes, units, labels, legends) before it was committed.", "",
               "Commands:", ""] + [f"- `{r['command']}`" for r in done.values()]
     return lines

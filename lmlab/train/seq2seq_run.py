@@ -57,12 +57,17 @@ def source(data: str | None = None, source: str | None = "en", target: str | Non
     return {"data": data, "source": source, "target": target, **{name: files.get(name) for name in FILES}}
 
 
-def check_sources(pairs, where) -> None:
+def check_sources(pairs, where, target_where=None) -> None:
     """An empty source sentence is an error (an encoder has nothing to encode); ``where(i)`` names
-    the ``i``-th pair (from 1)."""
+    the ``i``-th pair (from 1).  With ``target_where`` (training pairs) an empty target sentence is
+    one too: the decoder would learn to end every translation at once from it."""
     empty = next((i for i, (s, _) in enumerate(pairs, start=1) if not s.split()), None)
     if empty is not None:
         raise CorpusError(f"{where(empty)}: an empty source sentence (an encoder has nothing to encode); drop the pair")
+    empty = None if target_where is None else next((i for i, (_, t) in enumerate(pairs, start=1) if not t.split()), None)
+    if empty is not None:
+        raise CorpusError(f"{target_where(empty)}: an empty target sentence in training data (the decoder would learn "
+                          "to end a translation at once from it); drop the pair")
 
 
 def read_pairs(src: dict, split: str) -> list[tuple[str, str]]:
@@ -72,7 +77,8 @@ def read_pairs(src: dict, split: str) -> list[tuple[str, str]]:
     if src.get("data"):
         return multi30k(split, src["source"], src["target"])
     pairs = read_parallel(src[f"{split}_source"], src[f"{split}_target"])
-    check_sources(pairs, lambda i: f"{src[f'{split}_source']}: line {i}")
+    check_sources(pairs, lambda i: f"{src[f'{split}_source']}: line {i}",
+                  (lambda i: f"{src[f'{split}_target']}: line {i}") if split == "train" else None)
     return pairs
 
 

@@ -183,6 +183,10 @@ def test_bad_inputs_exit_2_with_one_line(run, capsys, tmp_path):
     err = cli_error(capsys, *train_args(run, tmp_path / "r3")[:3], "--train_source", tmp_path / "gap.src",
                     "--train_target", tmp_path / "gap.tgt", "--save", tmp_path / "r3", "--quiet")
     assert "gap.src: line 2: an empty source sentence" in err
+    write_pairs(tmp_path, "hole", ["a b", "c", "d"], ["B A", " ", "D"])
+    err = cli_error(capsys, *train_args(run, tmp_path / "r5")[:3], "--train_source", tmp_path / "hole.src",
+                    "--train_target", tmp_path / "hole.tgt", "--save", tmp_path / "r5", "--quiet")
+    assert "hole.tgt: line 2: an empty target sentence in training data" in err and not (tmp_path / "r5").exists()
     err = cli_error(capsys, *train_args(run, tmp_path / "r4"), "--source", "de")
     assert "--data multi30k" in err
     err = cli_error(capsys, "translate", run / "model", "--text", run / "test.src", "--beam", "2", "--nbest", "3")

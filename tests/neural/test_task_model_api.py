@@ -272,6 +272,8 @@ def test_import_lmlab_and_naming_a_task_model_do_not_import_torch():
     (lambda: lmlab.TextClassifier(pooling="sum"), ConfigError, "pooling must be one of last, max, mean"),
     (lambda: lmlab.TextClassifier(**CLS).fit(LABELLED[:5]), ConfigError, "too few to hold out"),
     (lambda: lmlab.Translator(**S2S).fit([("", "a")] + PAIRS, PAIRS), CorpusError, "train: pair 1: an empty source"),
+    (lambda: lmlab.Translator(**S2S).fit(PAIRS + [("a", " ")], PAIRS), CorpusError,
+     f"train: pair {len(PAIRS) + 1}: an empty target sentence in training data"),
     (lambda: lmlab.Translator(**S2S).fit(PAIRS, PAIRS, source="de"), ConfigError, "multi30k's languages"),
     (lambda: lmlab.Translator(**S2S).fit(PAIRS, PAIRS, epochs=0), ConfigError, "epochs must be >= 1"),
     (lambda: lmlab.Translator(**S2S).fit(PAIRS, PAIRS, speed=2), ConfigError, "unknown training options: speed"),
