@@ -158,7 +158,9 @@ def add_parser(sub):
     applies_only(p, "freeze", lambda a: a.resume or a.pretrained is not None, "with --pretrained")
     applies_only(p, "context", lambda a: a.resume or a.model == "window", "with --model window")
     for dest in RNN_ONLY:
-        applies_only(p, dest, lambda a: a.resume or a.model != "window", "with a recurrent --model (not window)")
+        applies_only(p, dest, lambda a, dest=dest: a.resume or a.model != "window"
+                     or (dest == "char_hidden" and a.char_hidden == 0),  # 0 says what the window tagger does
+                     "with a recurrent --model (not window)")
     applies_only(p, "bptt", lambda a: a.resume or a.mode != "sentence", "with --mode stream (a sentence is one sequence)")
     for dest in TAG_FILE_ONLY:
         applies_only(p, dest, lambda a: a.resume or a.data is None, "with --train FILE (a --data set has its own)")

@@ -251,6 +251,15 @@ def test_an_option_without_effect_is_refused_by_name(case, tmp_path, capsys, mon
     assert capsys.readouterr().err.count("\n") == 1
 
 
+def test_char_hidden_0_says_what_a_window_tagger_does(capsys):
+    """``--char_hidden 0`` (no character features) describes the window tagger: a script passing it
+    to every --model is not refused; any other value is."""
+    base = ["train", "--save", "r", "--kind", "tag", "--model", "window", "--char_hidden"]
+    assert _parse_only([*base, "0"]) == 0
+    assert _parse_only([*base, "4"]) == 2
+    assert "argument --char_hidden: applies only with a recurrent --model (not window)" in capsys.readouterr().err
+
+
 def test_given_records_options_at_their_default_value():
     p = build_parser("ngram")
     args = p.parse_args(["ngram", "-o", "2", "--smoothing", "additive", "-k", "1"])

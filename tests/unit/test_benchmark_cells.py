@@ -229,11 +229,34 @@ def test_diagnostics_full_stages_measure_the_benchmark_rows_themselves(tmp_path,
     for cell, row in diag.ROW_OF.items():
         s = stages[f"bench-row-{cell}"]
         assert s.row == row and s.needs == ((f"train-row-{cell}",) if smoke else ())
-        model = str(tmp_path / "diagnostics" / f"train-row-{cell}") if smoke else str(tmp_path / row)
+        model = str(tmp_path / "diagnostics" / f"train-row-{cell}") if smoke else str(diag.REPO / "runs" / "bench" / row)
         for name in ("gradients-full", "context-full", "agreement-full"):
             assert model in stages[name].argv and f"bench-row-{cell}" in stages[name].needs, name
     ctx, full = stages["context"].argv, stages["context-full"].argv
     assert ctx[ctx.index("--lengths"):ctx.index("--out")] == full[full.index("--lengths"):full.index("--out")]
+
+
+def test_diagnostics_bench_row_stage_reuses_a_measured_row_and_trains_a_missing_one(tmp_path, monkeypatch):
+    diag = importlib.import_module("diagnostics_bench")
+    nb = importlib.import_module("neural_bench")
+    row = diag.ROW_OF["lstm"]
+    measured = {"epochs": nb.ROWS[row][3]["epochs"], "params": 10, "best_valid_ppl": 114.5, "test_ppl_stream": 110.3,
+                "test_ppl_sentence": 125.0, "train_seconds": 60.0, "threads": 2}
+    monkeypatch.setattr(nb, "RESULTS", tmp_path / "neural.json")
+    monkeypatch.setattr(diag, "REPO", tmp_path)
+    trained = []
+    monkeypatch.setattr(nb, "run_row", lambda name, threads: trained.append(name) or {**measured, "threads": threads})
+    (tmp_path / "neural.json").write_text(json.dumps({row: measured}))
+    stage = diag.stages(tmp_path / "runs", False)["bench-row-lstm"]
+    results = tmp_path / "r.json"
+    got = diag._run_bench_row(stage, results, 1, False)  # measured, but its model folder is gone: trained again
+    assert trained == [row] and got["threads"] == 1
+    (tmp_path / "runs" / "bench" / row).mkdir(parents=True)
+    (tmp_path / "runs" / "bench" / row / "trainer_state.json").write_text("{}")
+    got = diag._run_bench_row(stage, results, 1, False)
+    assert trained == [row] and got["threads"] == 2 and got["test_ppl_stream"] == 110.3  # the recorded row
+    assert got["command"] == f"python benchmarks/neural_bench.py --row {row} --threads 2"
+    assert json.loads(results.read_text())["bench-row-lstm"]["row"] == row
 
 
 def test_diagnostics_report_uses_the_fully_trained_rows_once_measured(tmp_path):
